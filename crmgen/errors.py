@@ -1,0 +1,84 @@
+"""Errors and problems: the one vocabulary every module reports in.
+
+The core never imports Click. It raises :class:`CrmgenError` (a mistake that
+stops the command) or returns :class:`Problem` objects (things wrong in a file,
+collected and reported together). ``cli`` turns both into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    PROBLEMS = 1
+    USAGE = 2
+    OVERDUE = 3
+
+
+class CrmgenError(Exception):
+    """A user-facing error: the message says what went wrong and how to fix it."""
+
+    exit_code = ExitCode.PROBLEMS
+
+
+class UsageError(CrmgenError):
+    """Bad arguments or a project that cannot be found."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ProjectNotFound(UsageError):
+    pass
+
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """Something wrong in a file, with where it is and how to fix it."""
+
+    path: str
+    line: int
+    col: int
+    severity: str
+    message: str
+    code: str
+
+    def format(self) -> str:
+        """GCC style: ``path:line:col: severity: message [code]``."""
+        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.code}]"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.path, p.line, p.col, p.severity, p.code, p.message))
+
+
+def summary_line(problems: list[Problem], files: int) -> str:
+    errors = sum(1 for p in problems if p.is_error)
+    warnings = len(problems) - errors
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    if not problems:
+        return f"no problems in {plural(files, 'file')}"
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')} in {plural(files, 'file')}"
