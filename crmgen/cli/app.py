@@ -1,0 +1,98 @@
+"""The Click group and what every command shares: the project, problems, exit codes.
+
+Commands live one per module beside this one (``check.py``, ``due.py``, ...). They
+parse options, call the core, print, and let :class:`CrmgenGroup` turn a
+:class:`~crmgen.errors.CrmgenError` into one clear line and an exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import click
+
+from .. import __version__
+from ..config import Project, load_project
+from ..errors import CrmgenError, ExitCode, Problem, sort_problems, summary_line
+
+
+class CrmgenGroup(click.Group):
+    """A group that reports CrmgenError as ``crmgen: error: ...`` (traceback only with --debug)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CrmgenError as exc:
+            state = ctx.obj if isinstance(ctx.obj, State) else None
+            if state is not None and state.debug:
+                raise
+            click.echo(f"crmgen: error: {exc}", err=True)
+            ctx.exit(int(exc.exit_code))
+
+
+@dataclass
+class State:
+    directory: str | None
+    debug: bool
+    _project: Project | None = None
+
+    @property
+    def project(self) -> Project:
+        if self._project is None:
+            self._project = load_project(self.directory)
+        return self._project
+
+
+@click.group(cls=CrmgenGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "directory",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Run in the project at DIR instead of the one around the working directory.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(__version__, prog_name="crmgen")
+@click.pass_context
+def main(ctx: click.Context, directory: str | None, debug: bool) -> None:
+    """crmgen: a CRM that lives in plain files.
+
+    Each client is a Markdown file with YAML front matter in clients/. crmgen
+    checks the files, lists the follow-ups that are due and builds a website.
+    """
+    ctx.obj = State(directory=directory, debug=debug)
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def fail(message: str, code: ExitCode = ExitCode.PROBLEMS) -> NoReturn:
+    """Print ``crmgen: error: message`` and exit with ``code``."""
+    click.echo(f"crmgen: error: {message}", err=True)
+    sys.exit(int(code))
+
+
+def report_problems(problems: list[Problem], files: int, fmt: str = "text", quiet: bool = False) -> None:
+    """Print problems: GCC-style lines then a summary on stderr, or JSON/GitHub annotations on stdout."""
+    ordered = sort_problems(problems)
+    if fmt == "json":
+        click.echo(json.dumps([p.to_json() for p in ordered], ensure_ascii=False, indent=2))
+        return
+    if fmt == "github":
+        for p in ordered:
+            level = "error" if p.is_error else "warning"
+            msg = f"{p.message} [{p.code}]".replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            click.echo(f"::{level} file={p.path},line={p.line},col={p.col},title=crmgen {p.code}::{msg}")
+        return
+    color = sys.stderr.isatty()
+    for p in ordered:
+        line = p.format()
+        if color:
+            tint = "red" if p.is_error else "yellow"
+            line = line.replace(f" {p.severity}: ", " " + click.style(f"{p.severity}:", fg=tint, bold=True) + " ", 1)
+        click.echo(line, err=True, color=color)
+    if not quiet or problems:
+        click.echo(summary_line(ordered, files), err=True)
