@@ -1,0 +1,200 @@
+"""The whole book of clients: every file read, validated, and checked against the others."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import Project
+from .errors import ERROR, WARNING, Problem
+from .loader import decode, parse_text, read_file
+from .model import Client
+from .validation import SLUG_RE, Located, validate
+
+
+@dataclass
+class Book:
+    """What ``load_book`` found: the valid clients and every problem."""
+
+    root: Path
+    clients: list[Client]
+    problems: list[Problem]
+    files: int
+    broken: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+    def by_slug(self) -> dict[str, Client]:
+        return {c.slug: c for c in self.clients}
+
+
+def slug_problem(rel_path: str, slug: str) -> Problem | None:
+    """A file name that is not a valid slug, with the slug it should have."""
+    if SLUG_RE.match(slug):
+        return None
+    return Problem(rel_path, 1, 1, ERROR,
+        f"file name '{slug}.md' is not a valid client slug (lowercase letters, digits and '-', "
+        f"starting with a letter or digit); rename it to '{normalise_slug(slug) or 'client'}.md'",
+        "bad-slug")
+
+
+def normalise_slug(text: str) -> str:
+    """Lowercase ASCII, runs of anything else turned into single dashes."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def parse_client_text(text: str, rel_path: str) -> tuple[Client | None, list[Problem]]:
+    """Validate decoded file text on its own (no cross-file checks)."""
+    located = _parse(text, rel_path)
+    return located.client, located.problems
+
+
+def _slug_of(rel_path: str) -> str:
+    return Path(rel_path).stem
+
+
+def _parse(text: str, rel_path: str, bom: bool = False) -> Located:
+    slug = _slug_of(rel_path)
+    problems: list[Problem] = []
+    if (p := slug_problem(rel_path, slug)) is not None:
+        problems.append(p)
+    raw, more = parse_text(text, rel_path, bom)
+    problems += more
+    if raw is None:
+        return Located(None, problems)
+    located = validate(raw, slug)
+    located.problems[:0] = problems
+    if any(p.is_error for p in problems):
+        located.client = None
+    return located
+
+
+def read_client_file(path: Path, rel_path: str, root: Path | None = None) -> tuple[Client | None, list[Problem]]:
+    """Read, decode and validate one client file on its own."""
+    located = _read(path, rel_path, root or path.parent.parent)
+    return located.client, located.problems
+
+
+def _read(path: Path, rel_path: str, root: Path) -> Located:
+    slug = _slug_of(rel_path)
+    pre = [p] if (p := slug_problem(rel_path, slug)) is not None else []
+    raw, problems = read_file(path, rel_path, root)
+    if raw is None:
+        return Located(None, pre + problems)
+    located = validate(raw, slug)
+    located.problems[:0] = pre + problems
+    if any(p.is_error for p in located.problems):
+        located.client = None
+    return located
+
+
+def client_paths(project: Project) -> list[Path]:
+    """Every ``*.md`` in the clients directory, sorted (the order is the output order)."""
+    directory = project.clients_dir
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.suffix == ".md" and not p.name.startswith("."))
+
+
+def load_book(project: Project, paths: list[Path] | None = None) -> Book:
+    """Read and validate every client file (or just ``paths``, still checked against the whole book).
+
+    With ``paths``, problems are reported only for those files, but cross-file
+    checks (referrals, duplicates) still see every client.
+    """
+    root = project.root
+    all_paths = client_paths(project)
+    located: dict[str, Located] = {}
+    for path in all_paths:
+        rel = path.relative_to(root).as_posix()
+        located[rel] = _read(path, rel, root)
+    problems = [p for loc in located.values() for p in loc.problems]
+    problems += cross_file_problems(located)
+    if paths is not None:
+        wanted = {_rel(p, root) for p in paths}
+        missing = wanted - set(located)
+        for rel in sorted(missing):
+            problems.append(Problem(rel, 1, 1, ERROR, "not a client file in the clients directory",
+                                    "not-a-client"))
+        problems = [p for p in problems if p.path in wanted]
+    broken = sorted({p.path for p in problems if p.is_error})
+    clients = sorted((loc.client for rel, loc in located.items() if loc.client is not None and rel not in broken),
+                     key=lambda c: c.slug)
+    files = len(all_paths) if paths is None else len({_rel(p, root) for p in paths})
+    return Book(root=root, clients=clients, problems=problems, files=files, broken=broken)
+
+
+def _rel(path: Path, root: Path) -> str:
+    """``path`` (absolute, or relative to the working directory) relative to the project root.
+
+    The directory part is resolved, the file name is not: a symlink stays itself.
+    """
+    path = Path(path)
+    parent = Path(os.path.realpath(path.parent))
+    try:
+        return (parent / path.name).relative_to(Path(os.path.realpath(root))).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _norm_phone(phone: str) -> str:
+    digits = re.sub(r"\D", "", phone)
+    return digits[-11:] if len(digits) >= 7 else ""
+
+
+def cross_file_problems(located: dict[str, Located]) -> list[Problem]:
+    """Referrals to missing clients, the same client twice, possible duplicates."""
+    problems: list[Problem] = []
+    slugs = {_slug_of(rel) for rel in located}
+    by_norm: dict[str, list[str]] = defaultdict(list)
+    for rel in located:
+        by_norm[normalise_slug(_slug_of(rel))].append(rel)
+    for norm, rels in by_norm.items():
+        if len(rels) > 1:
+            for rel in rels:
+                others = ", ".join(r for r in rels if r != rel)
+                problems.append(Problem(rel, 1, 1, ERROR,
+                    f"the same client twice: {rel} and {others} have the same slug '{norm}' once normalised;"
+                    " merge them into one file", "duplicate-client"))
+    seen: dict[tuple[str, str], list[tuple[str, tuple[int, int]]]] = defaultdict(list)
+    for rel, loc in located.items():
+        c = loc.client
+        if c is None:
+            continue
+        if c.referred_by and c.referred_by not in slugs:
+            line, col = loc.positions.get("referred_by", (1, 1))
+            problems.append(Problem(rel, line, col, ERROR,
+                f"referred_by: no client '{c.referred_by}' (no file clients/{c.referred_by}.md); "
+                "use the slug of an existing client", "missing-referral"))
+        if c.referred_by == c.slug:
+            line, col = loc.positions.get("referred_by", (1, 1))
+            problems.append(Problem(rel, line, col, ERROR, "referred_by: a client cannot refer itself",
+                                    "missing-referral"))
+        keys: set[tuple[str, str]] = set()
+        if c.phone and (n := _norm_phone(c.phone)):
+            keys.add(("phone", n))
+        if c.email:
+            keys.add(("email", c.email.strip().lower()))
+        for key in keys:
+            seen[key].append((rel, loc.positions.get(key[0], (1, 1))))
+    for (what, _), places in seen.items():
+        if len(places) > 1:
+            for rel, (line, col) in places:
+                others = ", ".join(r for r, _ in places if r != rel)
+                problems.append(Problem(rel, line, col, WARNING,
+                    f"possible duplicate: same {what} as {others}; merge the files if they are one client",
+                    "possible-duplicate"))
+    return problems
+
+
+def decode_text(data: bytes, rel_path: str) -> tuple[str | None, list[Problem]]:
+    """Decode client file bytes (for writers that already hold the bytes)."""
+    text, _bom, problems = decode(data, rel_path)
+    return text, problems

@@ -1,0 +1,57 @@
+"""``crmgen check`` and ``crmgen schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..book import load_book
+from ..errors import ExitCode
+from ..schema import json_schema
+from .app import main, pass_state, report_problems
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: GCC-style lines on stderr; json: a list on stdout; github: Actions annotations.",
+)
+@pass_state
+def check(state, files: tuple[str, ...], strict: bool, fmt: str) -> None:
+    """Validate the client files and report every problem.
+
+    With FILES (e.g. from a pre-commit hook), only those files are reported,
+    though cross-file checks still see the whole book. Exit 0 when there are no
+    errors, 1 when there are (or warnings with --strict), 2 on usage errors.
+    Never writes anything.
+    """
+    from pathlib import Path
+
+    project = state.project
+    book = load_book(project, [Path(f) for f in files] if files else None)
+    report_problems(book.problems, book.files, fmt)
+    failed = book.has_errors or (strict and bool(book.problems))
+    sys.exit(int(ExitCode.PROBLEMS if failed else ExitCode.OK))
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
+def schema(output: str | None) -> None:
+    """Print the JSON Schema of a client file's front matter (for editors' YAML support)."""
+    text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output:
+        from pathlib import Path
+
+        from ..fsutil import atomic_write
+
+        atomic_write(Path(output), text.encode("utf-8"))
+    else:
+        click.echo(text, nl=False)

@@ -1,0 +1,186 @@
+"""Files to YAML nodes with source positions.
+
+This is the only module that reads client files. It checks what can go wrong
+before validation (size, symlinks, encoding, the ``---`` fences, YAML syntax,
+anchors) and hands :mod:`crmgen.validation` a node tree whose marks give the
+line and column of every value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import ERROR, Problem
+
+try:  # libyaml is ~10x faster than the pure-Python parser
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+MAX_BYTES = 1024 * 1024
+_FENCE = re.compile(r"^---[ \t]*$")
+_CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A client file split into its parts; ``node`` is None when the YAML could not be read."""
+
+    rel_path: str
+    text: str
+    node: yaml.Node | None
+    yaml_line: int  # the file line where the front matter's first line is
+    body: str
+    body_line: int  # the file line where the body starts
+    bom: bool
+    newline: str
+
+
+def decode(data: bytes, rel_path: str) -> tuple[str | None, bool, list[Problem]]:
+    """Bytes to text: UTF-8 with or without BOM; otherwise a problem naming the likely encoding."""
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+        return None, False, [Problem(rel_path, 1, 1, ERROR,
+            "file is UTF-16, not UTF-8; re-save it as UTF-8 (in your editor: Save As, encoding UTF-8)",
+            "encoding")]
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if bom:
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), bom, []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        guess = guess_encoding(data)
+        hint = (
+            f"it looks like {guess}" if guess else "its encoding is unknown"
+        )
+        how = (
+            "re-save it as UTF-8 (VS Code: 'Reopen with Encoding' then 'Save with Encoding: UTF-8'; "
+            f"or: iconv -f {guess or 'GB18030'} -t UTF-8 FILE > FILE.new && mv FILE.new FILE)"
+        )
+        return None, bom, [Problem(rel_path, line, col, ERROR,
+            f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x}); {hint}; {how}", "encoding")]
+
+
+def guess_encoding(data: bytes) -> str | None:
+    """A best guess at a non-UTF-8 encoding, preferring GBK/GB18030 as Excel in China writes."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and re.search(r"[\u4e00-\u9fff]", text):
+        try:
+            data.decode("gbk")
+            return "GBK"
+        except UnicodeDecodeError:
+            return "GB18030"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    return best.encoding.upper().replace("_", "-") if best else None
+
+
+def split(text: str, rel_path: str) -> tuple[tuple[str, int, str, int] | None, list[Problem]]:
+    """Split ``---`` front matter from the body: (yaml, yaml_line, body, body_line)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
+        return None, [Problem(rel_path, 1, 1, ERROR,
+            "missing front matter: the file must start with a line '---', then the YAML keys "
+            "(name, grade, ...), then another '---'", "no-front-matter")]
+    for i in range(1, len(lines)):
+        if _CLOSE.match(lines[i].rstrip("\r\n")):
+            yaml_text = "".join(lines[1:i])
+            body = "".join(lines[i + 1:])
+            return (yaml_text, 2, body, i + 2), []
+    return None, [Problem(rel_path, 1, 1, ERROR,
+        "unclosed front matter: no closing '---' line after the YAML keys; add one before the body",
+        "unclosed-front-matter")]
+
+
+def _anchor_problems(yaml_text: str, rel_path: str, line0: int) -> list[Problem]:
+    """Reject anchors and aliases: they make values hard to read and allow 'billion laughs' bombs.
+
+    Scanning events is linear in the text, so a bomb fails fast instead of expanding.
+    """
+    problems: list[Problem] = []
+    for event in yaml.parse(yaml_text, Loader=_Loader):
+        anchor = getattr(event, "anchor", None)
+        if isinstance(event, yaml.AliasEvent) or anchor is not None:
+            mark = event.start_mark
+            what = f"alias '*{anchor}'" if isinstance(event, yaml.AliasEvent) else f"anchor '&{anchor}'"
+            problems.append(Problem(rel_path, line0 + mark.line, mark.column + 1, ERROR,
+                f"YAML {what} is not allowed in client files; write the value out in full", "yaml-alias"))
+            if len(problems) >= 5:
+                break
+    return problems
+
+
+def parse_yaml(yaml_text: str, rel_path: str, line0: int) -> tuple[yaml.Node | None, list[Problem]]:
+    """Compose the YAML into nodes (not Python objects) so every value keeps its position."""
+    try:
+        if "&" in yaml_text or "*" in yaml_text:
+            problems = _anchor_problems(yaml_text, rel_path, line0)
+            if problems:
+                return None, problems
+        node = yaml.compose(yaml_text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = line0 + mark.line if mark else line0
+        col = mark.column + 1 if mark else 1
+        what = " ".join(x for x in (exc.context, exc.problem) if x)
+        return None, [Problem(rel_path, line, col, ERROR,
+            f"YAML syntax error: {what}; check indentation and quote values containing ': ' or '#'",
+            "yaml-syntax")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(rel_path, line0, 1, ERROR, f"YAML error: {exc}", "yaml-syntax")]
+    return node, []
+
+
+def parse_text(text: str, rel_path: str, bom: bool = False) -> tuple[RawFile | None, list[Problem]]:
+    """Decoded text to a :class:`RawFile` (node None if the YAML is unreadable)."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    parts, problems = split(text, rel_path)
+    if parts is None:
+        return None, problems
+    yaml_text, yaml_line, body, body_line = parts
+    node, problems = parse_yaml(yaml_text, rel_path, yaml_line)
+    return RawFile(rel_path, text, node, yaml_line, body, body_line, bom, newline), problems
+
+
+def check_path(path: Path, rel_path: str, root: Path) -> list[Problem]:
+    """Refuse symlinks leading out of the project and files too large to be a client card."""
+    if path.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(root.resolve()):
+            return [Problem(rel_path, 1, 1, ERROR,
+                f"symlink points outside the project (to {target}); a build must never publish a file "
+                "from elsewhere: copy the file into clients/ instead", "symlink-outside")]
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return [Problem(rel_path, 1, 1, ERROR, f"cannot read file: {exc.strerror}", "unreadable")]
+    if size > MAX_BYTES:
+        return [Problem(rel_path, 1, 1, ERROR,
+            f"file is {size / 1048576:.1f} MiB, over the 1 MiB limit for a client file; move long notes "
+            "or attachments elsewhere", "too-large")]
+    return []
+
+
+def read_file(path: Path, rel_path: str, root: Path) -> tuple[RawFile | None, list[Problem]]:
+    """Read, decode and parse one client file."""
+    problems = check_path(path, rel_path, root)
+    if problems:
+        return None, problems
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem(rel_path, 1, 1, ERROR, f"cannot read file: {exc.strerror}", "unreadable")]
+    text, bom, problems = decode(data, rel_path)
+    if text is None:
+        return None, problems
+    return parse_text(text, rel_path, bom)

@@ -1,0 +1,479 @@
+"""YAML nodes to a :class:`~crmgen.model.Client`, reporting every problem in one pass.
+
+The walk follows :data:`crmgen.schema.CLIENT`. Values are read from the composed
+nodes, not from ``yaml.load`` output, so that each problem points at the line and
+column of the offending value, duplicate keys are caught (PyYAML would keep the
+last silently) and YAML 1.1's surprises (``0123`` -> 83, ``no`` -> false,
+``12:30`` -> 750) are reported as "quote it" instead of silently changing data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from . import schema as S
+from .errors import ERROR, WARNING, Problem
+from .loader import RawFile
+from .model import (
+    INTERACTION_TYPES,
+    Anniversary,
+    Birthday,
+    Client,
+    Complaint,
+    Contact,
+    Interaction,
+    Order,
+    Promise,
+    Rebate,
+    RebateTier,
+)
+
+T_STR = "tag:yaml.org,2002:str"
+T_INT = "tag:yaml.org,2002:int"
+T_FLOAT = "tag:yaml.org,2002:float"
+T_BOOL = "tag:yaml.org,2002:bool"
+T_NULL = "tag:yaml.org,2002:null"
+T_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+T_MAP = "tag:yaml.org,2002:map"
+T_SEQ = "tag:yaml.org,2002:seq"
+STANDARD_TAGS = {T_STR, T_INT, T_FLOAT, T_BOOL, T_NULL, T_TIMESTAMP, T_MAP, T_SEQ}
+
+SLUG_RE = re.compile(S.SLUG_PATTERN)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_NO_YEAR = re.compile(r"^--(\d{1,2})-(\d{1,2})$")
+_CADENCE = re.compile(r"^(\d+)\s*([dwm])$", re.IGNORECASE)
+_RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*%$")
+_HEADING = re.compile(r"^##[ \t]+(\S+)[ \t]*(.*?)[ \t]*$")
+_DATEISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+_DATE_OTHER_SEP = re.compile(r"^\d{4}[/.年]\d{1,2}[/.月]\d{1,2}日?$")
+_NEXT = re.compile(r"^[ \t]*(?:[-*][ \t]+)?(?:next|下一步)[ \t]*[:：][ \t]*(\S*)[ \t]*(.*?)[ \t]*$",
+                   re.IGNORECASE)
+_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_CADENCE_UNIT = {"d": 1, "w": 7, "m": 30}
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class Located:
+    """A validated client plus where its cross-file facts sit in the file."""
+
+    client: Client | None
+    problems: list[Problem]
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+class _Walker:
+    def __init__(self, raw: RawFile) -> None:
+        self.raw = raw
+        self.problems: list[Problem] = []
+        self.positions: dict[str, tuple[int, int]] = {}
+
+    # -- reporting -------------------------------------------------------------
+    def where(self, node: yaml.Node) -> tuple[int, int]:
+        return self.raw.yaml_line + node.start_mark.line, node.start_mark.column + 1
+
+    def error(self, node: yaml.Node, message: str, code: str, severity: str = ERROR) -> None:
+        line, col = self.where(node)
+        self.problems.append(Problem(self.raw.rel_path, line, col, severity, message, code))
+
+    # -- structure -------------------------------------------------------------
+    def mapping(self, node: yaml.Node, path: str, spec: dict[str, S.Field]) -> dict[str, Any] | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, f"{path or 'front matter'} must be a mapping of 'key: value' lines, "
+                       f"not {_describe(node)}", "wrong-type")
+            return None
+        out: dict[str, Any] = {}
+        first: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_node, f"{path}: keys must be plain words", "wrong-type")
+                continue
+            key = key_node.value
+            dotted = f"{path}.{key}" if path else key
+            if key in first:
+                line, _ = self.where(first[key])
+                self.error(key_node, f"duplicate key '{dotted}' (first at line {line}); YAML keeps only "
+                           "the last one, so the first would be lost silently: remove or rename one",
+                           "duplicate-key")
+                continue
+            first[key] = key_node
+            f = spec.get(key)
+            if f is None:
+                hint = difflib.get_close_matches(key, spec, n=1)
+                did = f" (did you mean '{hint[0]}'?)" if hint else ""
+                where = f" in {path}" if path else ""
+                self.error(key_node, f"unknown key '{key}'{where}{did}; known keys: "
+                           f"{', '.join(spec)}; put your own fields under 'extra:'",
+                           "unknown-key", WARNING)
+                continue
+            if path == "":
+                self.positions[key] = self.where(value_node)
+            value = self.value(value_node, dotted, f)
+            if value is not None:
+                out[key] = value
+        for name, f in spec.items():
+            if f.required and name not in first:
+                self.error(node, f"{path + ': ' if path else ''}missing required key '{name}' "
+                           f"({f.doc.rstrip('.')})", "missing-key")
+        return out
+
+    def value(self, node: yaml.Node, path: str, f: S.Field) -> Any:
+        if node.tag not in STANDARD_TAGS:
+            self.error(node, f"{path}: YAML tag '{node.tag}' is not allowed; remove it", "yaml-tag")
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag == T_NULL:
+            if f.required:
+                self.error(node, f"{path}: is empty; give it a value", "missing-value")
+            return None
+        kind = f.kind
+        if kind == S.RECORD:
+            return self.mapping(node, path, f.fields)
+        if kind == S.RECORD_LIST:
+            if not isinstance(node, yaml.SequenceNode):
+                self.error(node, f"{path}: must be a list ('- ' items), not {_describe(node)}", "wrong-type")
+                return None
+            items = []
+            for i, item in enumerate(node.value):
+                rec = self.mapping(item, f"{path}[{i}]", f.fields)
+                if rec is not None:
+                    rec["__line__"] = self.where(item)[0]
+                    rec["__index__"] = i
+                    items.append((rec, item))
+            return items
+        if kind == S.ANY_MAPPING:
+            if not isinstance(node, yaml.MappingNode):
+                self.error(node, f"{path}: must be a mapping of your own 'key: value' fields", "wrong-type")
+                return None
+            return self.plain(node, path)
+        if kind == S.TEXT_LIST:
+            if not isinstance(node, yaml.SequenceNode):
+                self.error(node, f"{path}: must be a list, e.g. {path}: [华东, distributor]", "wrong-type")
+                return None
+            texts = [self.text(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
+            return tuple(t for t in texts if t is not None)
+        if not isinstance(node, yaml.ScalarNode):
+            self.error(node, f"{path}: must be a single value, not {_describe(node)}", "wrong-type")
+            return None
+        if kind == S.TEXT:
+            return self.text(node, path)
+        if kind == S.DATE:
+            return self.date(node, path)
+        if kind == S.NUMBER:
+            return self.number(node, path)
+        if kind == S.CHOICE:
+            text = node.value if node.tag == T_STR else None
+            if text is not None and text not in f.choices:
+                fixed = [c for c in f.choices if c.lower() == text.strip().lower()]
+                if fixed:
+                    self.error(node, f"{path}: '{text}' should be written '{fixed[0]}'", "bad-choice")
+                    return None
+            if text not in f.choices:
+                self.error(node, f"{path}: '{node.value}' is not one of {', '.join(f.choices)}",
+                           "bad-choice")
+                return None
+            return text
+        if kind == S.CADENCE:
+            return self.cadence(node, path)
+        if kind == S.BIRTHDAY:
+            return self.birthday(node, path)
+        if kind == S.SLUG:
+            text = self.text(node, path)
+            if text is not None and not SLUG_RE.match(text):
+                self.error(node, f"{path}: '{text}' is not a client slug (the file name without .md, "
+                           "lowercase letters, digits and '-')", "bad-slug")
+                return None
+            return text
+        if kind == S.RATE:
+            return self.rate(node, path)
+        raise AssertionError(kind)  # pragma: no cover
+
+    # -- scalars ---------------------------------------------------------------
+    def text(self, node: yaml.Node, path: str) -> str | None:
+        if not isinstance(node, yaml.ScalarNode):
+            self.error(node, f"{path}: must be text, not {_describe(node)}", "wrong-type")
+            return None
+        if node.tag == T_STR:
+            return node.value
+        if node.tag == T_NULL:
+            return None
+        key = path.rsplit(".", 1)[-1]
+        raw = node.value
+        read_as = self._construct(node)
+        if node.tag == T_INT and raw.startswith("0") and raw not in ("0",) and ":" not in raw:
+            why = f"YAML reads {raw} as the number {read_as}: the leading zero is lost"
+        elif node.tag == T_INT and ":" in raw:
+            why = f"YAML reads {raw} as the base-60 number {read_as}"
+        elif node.tag == T_BOOL:
+            why = f"YAML reads {raw} as {'true' if read_as else 'false'}, not as text"
+        elif node.tag in (T_INT, T_FLOAT):
+            why = f"YAML reads {raw} as a number, not as text"
+        else:
+            why = f"YAML reads {raw} as a date, not as text"
+        self.error(node, f"{path}: {why}; quote it: {key}: \"{raw}\"", "yaml-trap")
+        return None
+
+    def _construct(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return _constructor.construct_object(node)
+        except (ValueError, yaml.constructor.ConstructorError, OverflowError):
+            return None
+
+    def date(self, node: yaml.ScalarNode, path: str) -> dt.date | None:
+        raw = node.value.strip()
+        m = _ISO_DATE.match(raw)
+        if node.tag in (T_TIMESTAMP, T_STR) and m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                self.error(node, f"{path}: {raw} is not a real date (that month has no such day)",
+                           "impossible-date")
+                return None
+        if node.tag == T_TIMESTAMP:
+            value = self._construct(node)
+            if isinstance(value, dt.datetime):
+                return value.date()
+        self.error(node, f"{path}: '{raw}' is not a date; write it as YYYY-MM-DD", "bad-date")
+        return None
+
+    def number(self, node: yaml.ScalarNode, path: str) -> float | None:
+        value: Any = None
+        if node.tag in (T_INT, T_FLOAT):
+            value = self._construct(node)
+        elif node.tag == T_STR:
+            try:
+                value = float(node.value.replace(",", "").replace("_", ""))
+            except ValueError:
+                value = None
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+            self.error(node, f"{path}: '{node.value}' is not a number; write digits only, e.g. 12000.50",
+                       "not-a-number")
+            return None
+        if value < 0:
+            self.error(node, f"{path}: {node.value} is negative; amounts are positive "
+                       "(record a refund as a note)", "negative-amount")
+            return None
+        return float(value) if isinstance(value, float) else int(value)
+
+    def cadence(self, node: yaml.ScalarNode, path: str) -> int | None:
+        days: int | None = None
+        if node.tag == T_INT and not node.value.startswith("0"):
+            days = int(self._construct(node))
+        elif node.tag == T_STR and (m := _CADENCE.match(node.value.strip())):
+            days = int(m[1]) * _CADENCE_UNIT[m[2].lower()]
+        if days is None or days <= 0:
+            self.error(node, f"{path}: '{node.value}' is not a cadence; write days (10) or 10d, 2w, 3m",
+                       "bad-cadence")
+            return None
+        return days
+
+    def birthday(self, node: yaml.ScalarNode, path: str) -> Birthday | None:
+        raw = node.value.strip()
+        m = _NO_YEAR.match(raw)
+        if node.tag == T_STR and m:
+            month, day = int(m[1]), int(m[2])
+            try:
+                dt.date(2000, month, day)  # a leap year, so --02-29 is fine
+            except ValueError:
+                self.error(node, f"{path}: {raw} is not a real day of the year", "impossible-date")
+                return None
+            return Birthday(month, day)
+        value = self.date(node, path)
+        return Birthday(value.month, value.day, value.year) if value else None
+
+    def rate(self, node: yaml.ScalarNode, path: str) -> float | None:
+        if node.tag == T_STR and (m := _RATE.match(node.value.strip())):
+            value = float(m[1]) / 100
+        elif node.tag in (T_INT, T_FLOAT):
+            value = float(self._construct(node))
+            if value > 1:
+                self.error(node, f"{path}: {node.value} is ambiguous; write {node.value}% or "
+                           f"{value / 100:g}", "bad-rate")
+                return None
+        else:
+            self.error(node, f"{path}: '{node.value}' is not a rate; write 2% or 0.02", "bad-rate")
+            return None
+        if not 0 <= value <= 1:
+            self.error(node, f"{path}: {node.value} is not between 0% and 100%", "bad-rate")
+            return None
+        return value
+
+    def plain(self, node: yaml.Node, path: str) -> Any:
+        """Free-form values under ``extra``: read as YAML says, dates as ISO text."""
+        if isinstance(node, yaml.MappingNode):
+            return {str(self.plain(k, path)): self.plain(v, path) for k, v in node.value}
+        if isinstance(node, yaml.SequenceNode):
+            return [self.plain(v, path) for v in node.value]
+        value = self._construct(node)  # type: ignore[arg-type]
+        if value is None and node.tag == T_TIMESTAMP:
+            return node.value
+        return value
+
+
+def _describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"'{node.value}'"
+
+
+# -- body ----------------------------------------------------------------------
+
+def parse_body(raw: RawFile, problems: list[Problem]) -> tuple[Interaction, ...]:
+    """The dated ``## YYYY-MM-DD type: summary`` sections of the body."""
+    lines = raw.body.splitlines()
+    found: list[tuple[int, dt.date, str, str]] = []  # (index, date, type, summary)
+    bounds: list[int] = []
+    in_fence = False
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence or not line.startswith("#"):
+            continue
+        if line.startswith("# ") or line.startswith("## ") or line.startswith("##\t"):
+            bounds.append(i)
+        m = _HEADING.match(line)
+        if not m:
+            continue
+        token, rest = m[1], m[2]
+        lineno = raw.body_line + i
+        if _DATE_OTHER_SEP.match(token):
+            problems.append(Problem(raw.rel_path, lineno, 4, WARNING,
+                f"heading date '{token}' is not YYYY-MM-DD, so this is not counted as an interaction; "
+                "write it like 2026-11-02", "heading-date"))
+            continue
+        if not _DATEISH.match(token):
+            continue
+        y, mo, d = (int(x) for x in token.split("-"))
+        try:
+            when = dt.date(y, mo, d)
+        except ValueError:
+            problems.append(Problem(raw.rel_path, lineno, 4, ERROR,
+                f"interaction date {token} is not a real date; fix the heading", "impossible-date"))
+            continue
+        word, _, summary = rest.partition(":") if ":" in rest.split(" ", 1)[0] else rest.partition(" ")
+        if word.strip().lower() in INTERACTION_TYPES:
+            kind, text = word.strip().lower(), summary.strip()
+        else:
+            kind, text = "note", rest.strip()
+        found.append((i, when, kind, text))
+    interactions = []
+    for i, when, kind, summary in found:
+        end = next((b for b in bounds if b > i), len(lines))
+        section = lines[i + 1:end]
+        next_date = next_what = None
+        for j, line in enumerate(section):
+            m = _NEXT.match(line)
+            if not m:
+                continue
+            lineno = raw.body_line + i + 1 + j
+            token = m[1]
+            dm = _ISO_DATE.match(token)
+            try:
+                parsed = dt.date(int(dm[1]), int(dm[2]), int(dm[3])) if dm else None
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                problems.append(Problem(raw.rel_path, lineno, line.find(token) + 1 if token else 1, ERROR,
+                    f"next step date '{token}' is not a real date; write 'Next: YYYY-MM-DD what to do'",
+                    "bad-next"))
+                continue
+            next_date, next_what = parsed, m[2] or None
+            break
+        interactions.append(Interaction(
+            date=when, type=kind, summary=summary, body="\n".join(section).strip("\n"),
+            next_date=next_date, next_what=next_what, line=raw.body_line + i,
+        ))
+    return tuple(interactions)
+
+
+# -- assembly ------------------------------------------------------------------
+
+def validate(raw: RawFile, slug: str) -> Located:
+    """Validate one parsed file; the client is None when there is any error."""
+    w = _Walker(raw)
+    data: dict[str, Any] | None = None
+    if raw.node is None:
+        w.problems.append(Problem(raw.rel_path, raw.yaml_line, 1, ERROR,
+            "front matter is empty; add at least 'name:' and 'grade:'", "missing-key"))
+    else:
+        data = w.mapping(raw.node, "", S.CLIENT)
+    interactions = parse_body(raw, w.problems)
+    if data is None:
+        return Located(None, w.problems, w.positions)
+    client = _assemble(w, raw, slug, data, interactions)
+    if any(p.is_error for p in w.problems):
+        client = None
+    return Located(client, w.problems, w.positions)
+
+
+def _assemble(w: _Walker, raw: RawFile, slug: str, d: dict[str, Any],
+              interactions: tuple[Interaction, ...]) -> Client | None:
+    contacts = tuple(
+        Contact(name=r.get("name", ""), role=r.get("role"), phone=r.get("phone"), email=r.get("email"),
+                birthday=r.get("birthday"), left=r.get("left"), notes=r.get("notes"), line=r["__line__"])
+        for r, _ in d.get("contacts", ())
+    )
+    dates = tuple(Anniversary(what=r.get("what", ""), date=r["date"], line=r["__line__"])
+                  for r, _ in d.get("dates", ()) if r.get("date"))
+    promises = []
+    for item in d.get("promises", ()):
+        r = item[0]
+        if r.get("kept") and r.get("broken"):
+            w.error(item[1], f"promises[{r['__index__']}]: both kept and broken; keep only the one "
+                    "that happened", "kept-and-broken")
+        if r.get("due") and "by" in r and "what" in r:
+            promises.append(Promise(by=r["by"], what=r["what"], due=r["due"], amount=r.get("amount"),
+                                    kept=r.get("kept"), broken=r.get("broken"), index=r["__index__"],
+                                    line=r["__line__"]))
+    orders = []
+    for item in d.get("orders", ()):
+        r = item[0]
+        amount, paid = r.get("amount"), r.get("paid", 0) or 0
+        if amount is not None and paid > amount:
+            w.error(item[1], f"orders[{r['__index__']}]: paid {paid:g} is more than the amount "
+                    f"{amount:g}; check both figures", "overpaid")
+        if r.get("date") and amount is not None:
+            orders.append(Order(date=r["date"], amount=amount, paid=paid, pay_by=r.get("pay_by"),
+                                delivered=r.get("delivered"), reviewed=r.get("reviewed"),
+                                items=r.get("items"), index=r["__index__"], line=r["__line__"]))
+    complaints = []
+    for item in d.get("complaints", ()):
+        r = item[0]
+        if r.get("closed") and r.get("opened") and r["closed"] < r["opened"]:
+            w.error(item[1], f"complaints[{r['__index__']}]: closed {r['closed']} is before it was "
+                    f"opened {r['opened']}", "closed-before-opened")
+        if r.get("opened") and r.get("what"):
+            complaints.append(Complaint(opened=r["opened"], what=r["what"], step=r.get("step", "listen"),
+                                        closed=r.get("closed"), index=r["__index__"], line=r["__line__"]))
+    rebate = None
+    if (rb := d.get("rebate")) is not None:
+        start, end = rb.get("from"), rb.get("to")
+        if start and end and end < start:
+            line, col = w.positions.get("rebate", (raw.yaml_line, 1))
+            w.problems.append(Problem(raw.rel_path, line, col, ERROR,
+                f"rebate: 'to' {end} is before 'from' {start}", "bad-period"))
+        tiers = tuple(sorted((RebateTier(over=r["over"], rate=r["rate"]) for r, _ in rb.get("tiers", ())
+                              if "over" in r and "rate" in r), key=lambda t: t.over))
+        line = w.positions.get("rebate", (raw.yaml_line, 1))[0]
+        rebate = Rebate(start=start, end=end, tiers=tiers, line=line)
+    if "name" not in d or "grade" not in d:
+        return None
+    return Client(
+        slug=slug, path=raw.rel_path, name=d["name"], grade=d["grade"], stage=d.get("stage", "prospect"),
+        owner=d.get("owner"), tags=d.get("tags", ()), phone=d.get("phone"), email=d.get("email"),
+        address=d.get("address"), website=d.get("website"), industry=d.get("industry"),
+        notes=d.get("notes"), since=d.get("since"), cadence=d.get("cadence"),
+        referred_by=d.get("referred_by"), credit_limit=d.get("credit_limit"), contacts=contacts,
+        dates=dates, promises=tuple(promises), orders=tuple(orders), complaints=tuple(complaints),
+        rebate=rebate, extra=d.get("extra", {}), interactions=interactions, body=raw.body,
+        body_line=raw.body_line,
+    )
