@@ -1,0 +1,379 @@
+"""Follow-ups the salesperson owes, computed from the client files.
+
+Every rule is a pure function of (clients, today, settings): no I/O, no clock.
+The same input always gives the same list, in the same order.
+
+A reminder is listed when ``date <= today + max(lead, within)``. Once its date
+has passed it stays listed (overdue, ``days < 0``) until the files show it was
+resolved: a promise kept, an order paid, an interaction logged... The kinds in
+:data:`ENDING_KINDS` instead simply end when their date has passed: a birthday
+moves on to next year, the reminder to remind a client of a promise hands over
+to ``collect`` on the due date, a rebate period is over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from .config import DEFAULT_LEADS, Settings
+from .model import COMPLAINT_STEPS, Client, Interaction, RebateTier
+
+KINDS: tuple[str, ...] = (
+    "touch",
+    "next",
+    "birthday",
+    "anniversary",
+    "promise",
+    "remind",
+    "collect",
+    "payment",
+    "review",
+    "complaint",
+    "rebate",
+    "successor",
+    "dormant",
+)
+
+# Kinds that are never overdue: they end when their date has passed.
+ENDING_KINDS = frozenset({"birthday", "anniversary", "remind", "rebate"})
+
+GROUPS = ("Overdue", "Today", "This week", "Later")
+
+# What each of the six steps of complaint handling (DOMAIN.md) asks for.
+STEP_TASKS = {
+    "listen": "listen and record",
+    "analyse": "analyse the cause",
+    "solve": "find a solution",
+    "inform": "tell the client",
+    "act": "carry it out",
+    "review": "review so it does not recur",
+}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One follow-up: what to do (``title``), for whom, and when (``date``)."""
+
+    client: str
+    name: str
+    owner: str | None
+    kind: str
+    date: dt.date
+    days: int
+    lead: int
+    title: str
+    amount: float | None = None
+    # What the reminder refers to inside the client (a promise, an order, a
+    # contact...), stable while ``date``/``days``/``title`` change; the calendar
+    # feed builds its UIDs from it. Not part of the JSON contract.
+    key: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        """The reminder as a JSON object: exactly the contract keys, dates in ISO 8601."""
+        return {
+            "client": self.client,
+            "name": self.name,
+            "owner": self.owner,
+            "kind": self.kind,
+            "date": self.date.isoformat(),
+            "days": self.days,
+            "lead": self.lead,
+            "title": self.title,
+            "amount": self.amount,
+        }
+
+    @property
+    def overdue(self) -> bool:
+        return self.days < 0
+
+
+def due(
+    clients: Iterable[Client],
+    today: dt.date,
+    settings: Settings,
+    *,
+    within: int | None = None,
+    first_seen: Mapping[str, dt.date] | None = None,
+) -> list[Reminder]:
+    """Every reminder to show on ``today``, sorted by date, client, kind and title.
+
+    ``within`` (default ``settings.within``) widens the window: a reminder shows
+    from ``max(lead, within)`` days before its date. ``first_seen`` maps a slug to
+    the day its file was added to git (the last resort for the ``touch`` rule).
+    """
+    window = settings.within if within is None else within
+    seen = first_seen or {}
+    found: list[Reminder] = []
+    for client in clients:
+        for r in _client_reminders(client, today, settings, seen):
+            if r.date > today + dt.timedelta(days=max(r.lead, window)):
+                continue
+            if r.kind in ENDING_KINDS and r.date < today:
+                continue
+            found.append(r)
+    found.sort(key=lambda r: (r.date, r.client, r.kind, r.title, r.key))
+    return found
+
+
+def group(reminders: Iterable[Reminder]) -> dict[str, list[Reminder]]:
+    """Split reminders into Overdue, Today, This week (1..7 days) and Later, in that order."""
+    groups: dict[str, list[Reminder]] = {name: [] for name in GROUPS}
+    for r in reminders:
+        if r.days < 0:
+            groups["Overdue"].append(r)
+        elif r.days == 0:
+            groups["Today"].append(r)
+        elif r.days <= 7:
+            groups["This week"].append(r)
+        else:
+            groups["Later"].append(r)
+    return groups
+
+
+# --- the rules ---------------------------------------------------------------
+
+
+def _client_reminders(
+    client: Client, today: dt.date, settings: Settings, first_seen: Mapping[str, dt.date]
+) -> Iterator[Reminder]:
+    def make(kind: str, date: dt.date, title: str, amount: float | None = None, key: str = "") -> Reminder:
+        return Reminder(
+            client=client.slug,
+            name=client.name,
+            owner=client.owner,
+            kind=kind,
+            date=date,
+            days=(date - today).days,
+            lead=settings.leads.get(kind, DEFAULT_LEADS[kind]),
+            title=title,
+            amount=amount,
+            key=key,
+        )
+
+    cur = settings.currency
+    name = client.name
+    days = dt.timedelta
+
+    # touch: keep in touch at the client's cadence.
+    if client.stage != "lost":
+        last = client.last_contact
+        if last is not None:
+            since = f"last contact {last}"
+        elif client.since is not None:
+            last, since = client.since, f"client since {client.since}, no contact logged"
+        elif client.slug in first_seen:
+            last = first_seen[client.slug]
+            since = f"added {last}, no contact logged"
+        else:
+            last, since = today, "no contact logged"
+        cadence = client.cadence if client.cadence is not None else settings.cadence.get(client.grade)
+        if cadence is not None:
+            who = _main_contact(client)
+            yield make(
+                "touch",
+                last + days(cadence),
+                f"Get in touch with {name}{who} ({since}; every {_plural(cadence, 'day')})",
+            )
+
+    # next: the next step written after the latest interaction that has one.
+    step = _latest_next(client.interactions)
+    if step is not None and step.next_date is not None:
+        if not any(i.date >= step.next_date for i in client.interactions):
+            what = step.next_what or "follow up"
+            yield make(
+                "next",
+                step.next_date,
+                f"Next step with {name}: {what} (from the {step.type} on {step.date})",
+                key=f"{step.date}:{step.next_date}:{what}",
+            )
+
+    # birthday: current contacts only.
+    for contact in client.current_contacts:
+        b = contact.birthday
+        if b is None:
+            continue
+        when = _next_yearly(b.month, b.day, today)
+        age = f", turns {when.year - b.year}" if b.year is not None and when.year > b.year else ""
+        yield make("birthday", when, f"Birthday of {contact.name} at {name}{age}", key=contact.name)
+
+    # anniversary: each `dates` entry, from its first occurrence on.
+    for ann in client.dates:
+        when = max(_next_yearly(ann.date.month, ann.date.day, today), ann.date)
+        years = when.year - ann.date.year
+        count = f"{_plural(years, 'year')} since {ann.date}" if years else f"on {ann.date}"
+        yield make("anniversary", when, f"{ann.what} at {name} ({count})", key=ann.what)
+
+    for p in client.promises:
+        if not p.is_open:
+            continue
+        money = f" ({_money(p.amount, cur)})" if p.amount is not None else ""
+        key = f"{p.by}:{p.what}"
+        if p.by == "us":
+            yield make(
+                "promise",
+                p.due,
+                f"Keep our promise to {name}: {p.what}{money}, due {p.due}",
+                p.amount,
+                key,
+            )
+        else:
+            ahead = _remind_days(p.amount, settings)
+            yield make(
+                "remind",
+                p.due - days(ahead),
+                f"Remind {name} of their promise: {p.what}{money}, due {p.due}",
+                p.amount,
+                key,
+            )
+            yield make(
+                "collect",
+                p.due,
+                f"Collect / confirm with {name}: {p.what}{money}, promised for {p.due}",
+                p.amount,
+                key,
+            )
+
+    for o in client.orders:
+        order = f"the order of {o.date}" + (f" ({o.items})" if o.items else "")
+        okey = f"{o.date}:{o.items or ''}:{o.index}"
+        if o.pay_by is not None and o.paid < o.amount:
+            owed = o.amount - o.paid
+            part = f", {_money(o.paid, cur)} of {_money(o.amount, cur)} paid" if o.paid > 0 else ""
+            yield make(
+                "payment",
+                o.pay_by,
+                f"Payment from {name}: {_money(owed, cur)} owed on {order}{part}, due {o.pay_by}",
+                owed,
+                okey,
+            )
+        if o.delivered is not None and o.reviewed is None:
+            yield make(
+                "review",
+                o.delivered + days(settings.review_after),
+                f"After-sale review visit at {name}: {order}, delivered {o.delivered}",
+                key=okey,
+            )
+
+    for c in client.complaints:
+        if c.closed is not None:
+            continue
+        n = COMPLAINT_STEPS.index(c.step) + 1 if c.step in COMPLAINT_STEPS else 0
+        task = STEP_TASKS.get(c.step, c.step)
+        yield make(
+            "complaint",
+            c.opened + days(settings.complaint_after),
+            f"Complaint from {name}: {c.what} (opened {c.opened}; step {n} of 6, {c.step}: {task})",
+            key=f"{c.opened}:{c.what}",
+        )
+
+    reb = _rebate_reminder(client, settings)
+    if reb is not None:
+        end, missing, tier = reb
+        total = tier.over - missing
+        yield make(
+            "rebate",
+            end,
+            f"{name} is {_money(missing, cur)} short of the {_percent(tier.rate)} rebate tier "
+            f"({_money(total, cur)} of {_money(tier.over, cur)} bought; the period ends {end})",
+            missing,
+            key=f"{end}:{tier.over}",
+        )
+
+    for contact in client.contacts:
+        if contact.left is None:
+            continue
+        left = contact.left
+        if any(i.date > left for i in client.interactions):
+            continue
+        role = f" ({contact.role})" if contact.role else ""
+        yield make(
+            "successor",
+            left + days(settings.successor_after),
+            f"{contact.name}{role} left {name} on {left}: meet whoever replaced them",
+            key=contact.name,
+        )
+
+    if client.stage == "customer" and client.orders:
+        latest = max(client.orders, key=lambda o: (o.date, o.index))
+        what = f" ({latest.items})" if latest.items else ""
+        yield make(
+            "dormant",
+            latest.date + days(settings.dormant_after),
+            f"{name} has not ordered since {latest.date}{what}: time to win them back",
+        )
+
+
+def _main_contact(client: Client) -> str:
+    current = client.current_contacts
+    return f" ({current[0].name})" if current else ""
+
+
+def _latest_next(interactions: Iterable[Interaction]) -> Interaction | None:
+    """The latest interaction with a ``Next:`` line; on a tie, the one further down the file."""
+    best: tuple[dt.date, int] | None = None
+    found = None
+    for pos, i in enumerate(interactions):
+        if i.next_date is None:
+            continue
+        rank = (i.date, pos)
+        if best is None or rank >= best:
+            best, found = rank, i
+    return found
+
+
+def _next_yearly(month: int, day: int, today: dt.date) -> dt.date:
+    """The next ``month``/``day`` on or after today; 29 Feb is 28 Feb in other years."""
+    for year in (today.year, today.year + 1):
+        when = _on_year(year, month, day)
+        if when >= today:
+            return when
+    raise AssertionError("unreachable: next year always comes after today")
+
+
+def _on_year(year: int, month: int, day: int) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        if (month, day) == (2, 29):
+            return dt.date(year, 2, 28)
+        raise
+
+
+def _remind_days(amount: float | None, settings: Settings) -> int:
+    """Days before a client's due date to remind them: the larger the sum, the earlier."""
+    value = amount or 0.0
+    for under, ahead in settings.remind_steps:
+        if under is None or value < under:
+            return ahead
+    return settings.remind_steps[-1][1] if settings.remind_steps else 0
+
+
+def _rebate_reminder(client: Client, settings: Settings) -> tuple[dt.date, float, RebateTier] | None:
+    """(period end, amount missing, next tier) when the client is near its next tier."""
+    reb = client.rebate
+    if reb is None or reb.end is None or not reb.tiers:
+        return None
+    total = sum(
+        o.amount for o in client.orders if (reb.start is None or o.date >= reb.start) and o.date <= reb.end
+    )
+    tiers = sorted(reb.tiers, key=lambda t: t.over)
+    nxt = next((t for t in tiers if total < t.over), None)
+    if nxt is None or total < settings.rebate_near * nxt.over:
+        return None
+    return reb.end, nxt.over - total, nxt
+
+
+def _money(amount: float, currency: str) -> str:
+    if float(amount).is_integer():
+        return f"{currency}{amount:,.0f}"
+    return f"{currency}{amount:,.2f}"
+
+
+def _percent(rate: float) -> str:
+    return f"{rate * 100:g}%"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -1,0 +1,518 @@
+"""The reminder rules, each at its edges: the day before, of and after its date and its lead."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+
+import pytest
+
+from crmgen.config import Settings
+from crmgen.model import (
+    Anniversary,
+    Birthday,
+    Client,
+    Complaint,
+    Contact,
+    Interaction,
+    Order,
+    Promise,
+    Rebate,
+    RebateTier,
+)
+from crmgen.reminders import KINDS, Reminder, due, group
+
+D = dt.date
+TODAY = D(2026, 12, 1)
+
+
+def client(slug: str = "acme", **kw) -> Client:
+    kw.setdefault("name", "Acme")
+    kw.setdefault("grade", "B")
+    return Client(slug=slug, path=f"clients/{slug}.md", **kw)
+
+
+def visit(date: dt.date, next_date: dt.date | None = None, next_what: str | None = None) -> Interaction:
+    return Interaction(date=date, type="visit", summary="talked", next_date=next_date, next_what=next_what)
+
+
+def kinds(c: Client | list[Client], today: dt.date = TODAY, within: int = 0, **kw) -> list[tuple[str, dt.date]]:
+    clients = c if isinstance(c, list) else [c]
+    return [(r.kind, r.date) for r in due(clients, today, Settings(), within=within, **kw)]
+
+
+def of_kind(kind: str, c: Client, today: dt.date = TODAY, within: int = 0, **kw) -> list[Reminder]:
+    return [r for r in due([c], today, Settings(), within=within, **kw) if r.kind == kind]
+
+
+def no_touch(**kw) -> Client:
+    """A client whose touch reminder is far away (contact logged today), to isolate other kinds."""
+    interactions = kw.pop("interactions", (visit(TODAY),))
+    kw.setdefault("grade", "F")  # cadence 90 days
+    return client(interactions=interactions, **kw)
+
+
+# --- the listing window --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("offset", "within", "shown"),
+    [(7, 7, True), (8, 7, False), (0, 0, True), (1, 0, False), (30, 30, True), (31, 30, False)],
+)
+def test_window_is_within_days_for_lead_zero_kinds(offset, within, shown):
+    c = client(grade="A", interactions=(visit(TODAY - dt.timedelta(days=7 - offset)),))
+    assert bool(of_kind("touch", c, within=within)) is shown
+
+
+def test_within_defaults_to_settings():
+    c = client(grade="A", interactions=(visit(TODAY - dt.timedelta(days=7 - 10)),))  # due in 10 days
+    assert due([c], TODAY, Settings()) == []
+    assert [r.kind for r in due([c], TODAY, Settings(within=10))] == ["touch"]
+    assert [r.kind for r in due([c], TODAY, Settings(within=10), within=9)] == []
+
+
+def test_lead_widens_the_window_beyond_within():
+    # Payment lead is 7: shown 7 days ahead even with within 0, not 8.
+    o = Order(date=D(2026, 11, 1), amount=100, pay_by=TODAY + dt.timedelta(days=7))
+    assert [r.kind for r in of_kind("payment", no_touch(orders=(o,)))] == ["payment"]
+    o8 = dataclasses.replace(o, pay_by=TODAY + dt.timedelta(days=8))
+    assert of_kind("payment", no_touch(orders=(o8,))) == []
+
+
+def test_lead_setting_is_used():
+    s = Settings()
+    s.leads = {**s.leads, "payment": 10}
+    o = Order(date=D(2026, 11, 1), amount=100, pay_by=TODAY + dt.timedelta(days=10))
+    rs = [r for r in due([no_touch(orders=(o,))], TODAY, s, within=0) if r.kind == "payment"]
+    assert [(r.lead, r.days) for r in rs] == [(10, 10)]
+
+
+# --- touch ---------------------------------------------------------------------
+
+
+def test_touch_counts_from_latest_interaction_with_grade_cadence():
+    c = client(grade="B", interactions=(visit(D(2026, 10, 1)), visit(D(2026, 11, 20)), visit(D(2026, 11, 2))))
+    (r,) = of_kind("touch", c, within=7)
+    assert (r.date, r.days, r.lead) == (D(2026, 12, 4), 3, 0)
+    assert r.title == "Get in touch with Acme (last contact 2026-11-20; every 14 days)"
+
+
+@pytest.mark.parametrize(("grade", "days"), [("A", 7), ("B", 14), ("C", 30), ("D", 30), ("E", 60), ("F", 90)])
+def test_touch_cadence_by_grade(grade, days):
+    c = client(grade=grade, interactions=(visit(D(2026, 1, 1)),))
+    (r,) = of_kind("touch", c)
+    assert r.date == D(2026, 1, 1) + dt.timedelta(days=days)
+
+
+def test_touch_own_cadence_wins_and_names_contact():
+    c = client(
+        grade="F",
+        cadence=3,
+        contacts=(Contact(name="王伟", left=D(2026, 1, 1)), Contact(name="李娜")),
+        interactions=(visit(D(2026, 11, 28)),),
+    )
+    (r,) = of_kind("touch", c)
+    assert (r.date, r.days) == (D(2026, 12, 1), 0)
+    assert r.title == "Get in touch with Acme (李娜) (last contact 2026-11-28; every 3 days)"
+
+
+def test_touch_stays_overdue_until_an_interaction_is_logged():
+    c = client(grade="A", interactions=(visit(D(2026, 1, 1)),))
+    (r,) = of_kind("touch", c)
+    assert (r.date, r.days) == (D(2026, 1, 8), -327)
+    logged = dataclasses.replace(c, interactions=(*c.interactions, visit(TODAY)))
+    assert of_kind("touch", logged) == []
+
+
+def test_touch_fallbacks_since_then_git_then_today():
+    c = client(grade="A", since=D(2026, 11, 20))
+    assert [r.date for r in of_kind("touch", c, first_seen={"acme": D(2026, 11, 1)})] == [D(2026, 11, 27)]
+    c = client(grade="A")
+    (r,) = of_kind("touch", c, first_seen={"acme": D(2026, 11, 1)})
+    assert (r.date, r.title) == (
+        D(2026, 11, 8),
+        "Get in touch with Acme (added 2026-11-01, no contact logged; every 7 days)",
+    )
+    assert of_kind("touch", c, within=7, first_seen={"other": D(2026, 11, 1)})[0].date == D(2026, 12, 8)
+
+
+def test_touch_not_for_lost_clients():
+    assert of_kind("touch", client(grade="A", stage="lost", since=D(2020, 1, 1))) == []
+    assert len(of_kind("touch", client(grade="A", stage="dormant", since=D(2020, 1, 1)))) == 1
+
+
+# --- next ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("today", "days"), [(D(2026, 12, 9), None), (D(2026, 12, 10), 0), (D(2026, 12, 11), -1)])
+def test_next_before_on_after(today, days):
+    c = client(grade="F", interactions=(visit(D(2026, 12, 1), D(2026, 12, 10), "send samples"),))
+    rs = of_kind("next", c, today=today)  # lead 0, within 0: shown from its day on
+    assert [r.days for r in rs] == ([] if days is None else [days])
+    for r in rs:
+        assert r.title == "Next step with Acme: send samples (from the visit on 2026-12-01)"
+
+
+def test_next_not_shown_before_its_window():
+    c = client(grade="F", interactions=(visit(D(2026, 12, 1), D(2026, 12, 10), "x"),))
+    assert of_kind("next", c, today=D(2026, 12, 2), within=7) == []
+    assert len(of_kind("next", c, today=D(2026, 12, 3), within=7)) == 1
+
+
+def test_next_resolved_by_interaction_on_or_after_its_date():
+    first = visit(D(2026, 12, 1), D(2026, 12, 10), "x")
+    for logged, resolved in [(D(2026, 12, 9), False), (D(2026, 12, 10), True), (D(2026, 12, 11), True)]:
+        c = client(grade="F", interactions=(first, visit(logged)))
+        assert (of_kind("next", c, today=D(2026, 12, 20)) == []) is resolved
+
+
+def test_later_interaction_with_next_supersedes():
+    c = client(
+        grade="F",
+        interactions=(
+            visit(D(2026, 11, 1), D(2026, 11, 5), "call back"),
+            visit(D(2026, 11, 3), D(2026, 12, 20), "send contract"),
+            visit(D(2026, 11, 4)),  # a later contact without Next: keeps the step
+        ),
+    )
+    (r,) = of_kind("next", c, within=30)
+    assert (r.date, r.title) == (D(2026, 12, 20), "Next step with Acme: send contract (from the visit on 2026-11-03)")
+
+
+# --- birthday / anniversary -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (D(2026, 12, 2), None),  # 8 days before: outside the 7-day lead
+        (D(2026, 12, 3), 7),
+        (D(2026, 12, 10), 0),
+        (D(2026, 12, 11), None),  # passed: never overdue, next year's is far away
+    ],
+)
+def test_birthday_lead_and_never_overdue(today, expected):
+    c = no_touch(contacts=(Contact(name="王伟", birthday=Birthday(12, 10, 1980)),))
+    rs = of_kind("birthday", c, today=today)
+    assert [r.days for r in rs] == ([] if expected is None else [expected])
+
+
+def test_birthday_title_age_and_left_contacts():
+    c = no_touch(
+        contacts=(
+            Contact(name="王伟", birthday=Birthday(12, 5, 1980)),
+            Contact(name="李娜", birthday=Birthday(12, 6), left=D(2026, 6, 1)),
+            Contact(name="Bob", birthday=Birthday(12, 7)),
+        )
+    )
+    assert [r.title for r in of_kind("birthday", c)] == [
+        "Birthday of 王伟 at Acme, turns 46",
+        "Birthday of Bob at Acme",
+    ]
+
+
+def test_birthday_next_year_across_new_year():
+    c = no_touch(contacts=(Contact(name="A", birthday=Birthday(1, 2)),))
+    assert [(r.date, r.days) for r in of_kind("birthday", c, today=D(2026, 12, 30))] == [(D(2027, 1, 2), 3)]
+
+
+@pytest.mark.parametrize(
+    ("today", "date"),
+    [
+        (D(2027, 2, 21), D(2027, 2, 28)),  # non-leap: 28 Feb
+        (D(2027, 2, 28), D(2027, 2, 28)),
+        (D(2028, 2, 22), D(2028, 2, 29)),  # leap year: 29 Feb itself
+        (D(2028, 2, 29), D(2028, 2, 29)),
+    ],
+)
+def test_birthday_29_february(today, date):
+    c = no_touch(
+        interactions=(visit(today),), contacts=(Contact(name="A", birthday=Birthday(2, 29, 2000)),)
+    )
+    assert [r.date for r in of_kind("birthday", c, today=today)] == [date]
+
+
+def test_birthday_29_february_passed_in_non_leap_year():
+    c = no_touch(contacts=(Contact(name="A", birthday=Birthday(2, 29)),))
+    assert of_kind("birthday", c, today=D(2027, 3, 1), within=400)[0].date == D(2028, 2, 29)
+
+
+def test_anniversary_yearly():
+    c = no_touch(dates=(Anniversary(what="First deal", date=D(2019, 12, 5)),))
+    (r,) = of_kind("anniversary", c)
+    assert (r.date, r.lead, r.title) == (D(2026, 12, 5), 7, "First deal at Acme (7 years since 2019-12-05)")
+    assert of_kind("anniversary", c, today=D(2026, 11, 27)) == []
+    assert of_kind("anniversary", c, today=D(2026, 12, 6)) == []
+    leap = no_touch(dates=(Anniversary(what="Founded", date=D(2016, 2, 29)),))
+    assert [r.date for r in of_kind("anniversary", leap, today=D(2026, 2, 25))] == [D(2026, 2, 28)]
+
+
+# --- promises --------------------------------------------------------------------
+
+
+def promise(by: str, **kw) -> Promise:
+    kw.setdefault("what", "deliver 20 drums")
+    kw.setdefault("due", D(2026, 12, 10))
+    return Promise(by=by, **kw)
+
+
+@pytest.mark.parametrize(
+    ("today", "days"),
+    [(D(2026, 12, 6), None), (D(2026, 12, 7), 3), (D(2026, 12, 10), 0), (D(2026, 12, 11), -1), (D(2027, 3, 1), -81)],
+)
+def test_our_promise_lead_3_and_overdue_while_open(today, days):
+    c = no_touch(interactions=(visit(today),), promises=(promise("us", amount=5000),))
+    rs = of_kind("promise", c, today=today)
+    assert [r.days for r in rs] == ([] if days is None else [days])
+    for r in rs:
+        assert (r.amount, r.title) == (5000, "Keep our promise to Acme: deliver 20 drums (¥5,000), due 2026-12-10")
+
+
+@pytest.mark.parametrize("closed", [{"kept": D(2026, 12, 9)}, {"broken": D(2026, 12, 12)}])
+@pytest.mark.parametrize("by", ["us", "client"])
+def test_kept_or_broken_promises_give_nothing(closed, by):
+    c = no_touch(interactions=(visit(D(2026, 12, 12)),), promises=(promise(by, **closed),))
+    assert kinds(c, today=D(2026, 12, 12), within=30) == []
+    assert kinds(c, today=D(2026, 12, 5), within=30) == []
+    still_open = dataclasses.replace(c, promises=(promise(by),))
+    assert kinds(still_open, today=D(2026, 12, 12), within=30) != []
+
+
+@pytest.mark.parametrize(
+    ("amount", "ahead"),
+    [(None, 2), (0, 2), (9_999.99, 2), (10_000, 5), (99_999, 5), (100_000, 10), (5_000_000, 10)],
+)
+def test_remind_grows_with_amount(amount, ahead):
+    c = no_touch(promises=(promise("client", amount=amount, what="pay invoice 88", due=D(2026, 12, 20)),))
+    (r,) = of_kind("remind", c, within=30)
+    assert (r.date, r.lead, r.amount) == (D(2026, 12, 20) - dt.timedelta(days=ahead), 0, amount)
+
+
+def test_remind_steps_from_settings():
+    s = Settings(remind_steps=[(500, 1), (None, 20)])
+    c = no_touch(promises=(promise("client", amount=600),))
+    # 2026-11-20 is before today: remind has ended, collect is still ahead.
+    assert [r.kind for r in due([c], TODAY, s, within=30)] == ["collect"]
+    assert [r.date for r in due([c], D(2026, 11, 20), s, within=0) if r.kind == "remind"] == [D(2026, 11, 20)]
+
+
+@pytest.mark.parametrize(
+    ("today", "listed"),
+    [
+        (D(2026, 12, 4), []),
+        (D(2026, 12, 5), [("remind", 0)]),  # 50,000: remind 5 days ahead
+        (D(2026, 12, 6), []),  # remind ended, collect not yet
+        (D(2026, 12, 10), [("collect", 0)]),
+        (D(2026, 12, 11), [("collect", -1)]),  # stays until kept or broken
+    ],
+)
+def test_client_promise_remind_then_collect(today, listed):
+    c = no_touch(interactions=(visit(today),), promises=(promise("client", amount=50_000, what="pay ¥50,000"),))
+    got = [(r.kind, r.days) for r in due([c], today, Settings(), within=0) if r.kind != "touch"]
+    assert got == listed
+
+
+def test_collect_and_remind_titles():
+    c = no_touch(promises=(promise("client", what="pay the deposit", amount=12_000.5),))
+    rs = {r.kind: r.title for r in due([c], D(2026, 12, 5), Settings(), within=10)}
+    assert rs["remind"] == "Remind Acme of their promise: pay the deposit (¥12,000.50), due 2026-12-10"
+    assert rs["collect"] == "Collect / confirm with Acme: pay the deposit (¥12,000.50), promised for 2026-12-10"
+
+
+# --- orders ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("paid", "owed"), [(0, 50_000.0), (20_000, 30_000.0), (49_999.5, 0.5), (50_000, None)]
+)
+def test_payment_partial(paid, owed):
+    o = Order(date=D(2026, 11, 1), amount=50_000, paid=paid, pay_by=D(2026, 11, 30), items="机油 20桶")
+    rs = of_kind("payment", no_touch(orders=(o,)))
+    assert [r.amount for r in rs] == ([] if owed is None else [owed])
+    if paid == 20_000:
+        assert rs[0].title == (
+            "Payment from Acme: ¥30,000 owed on the order of 2026-11-01 (机油 20桶), "
+            "¥20,000 of ¥50,000 paid, due 2026-11-30"
+        )
+        assert rs[0].days == -1
+
+
+def test_payment_lead_edges_and_no_pay_by():
+    o = Order(date=D(2026, 11, 1), amount=100, pay_by=D(2026, 12, 10))
+    assert [r.days for r in of_kind("payment", no_touch(orders=(o,)), today=D(2026, 12, 2))] == []
+    assert [r.days for r in of_kind("payment", no_touch(orders=(o,)), today=D(2026, 12, 3))] == [7]
+    assert of_kind("payment", no_touch(orders=(dataclasses.replace(o, pay_by=None),)), within=400) == []
+
+
+@pytest.mark.parametrize(("today", "days"), [(D(2026, 12, 7), None), (D(2026, 12, 8), 0), (D(2026, 12, 9), -1)])
+def test_review_after_delivery(today, days):
+    o = Order(date=D(2026, 11, 1), amount=100, paid=100, delivered=D(2026, 12, 1), items="纸箱")
+    rs = of_kind("review", no_touch(interactions=(visit(today),), orders=(o,)), today=today)
+    assert [r.days for r in rs] == ([] if days is None else [days])
+    if rs:
+        assert rs[0].title == "After-sale review visit at Acme: the order of 2026-11-01 (纸箱), delivered 2026-12-01"
+    reviewed = dataclasses.replace(o, reviewed=D(2026, 12, 8))
+    assert of_kind("review", no_touch(orders=(reviewed,)), today=today) == []
+
+
+def test_review_after_setting():
+    o = Order(date=D(2026, 11, 1), amount=100, paid=100, delivered=D(2026, 11, 1))
+    rs = [r for r in due([no_touch(orders=(o,))], TODAY, Settings(review_after=30), within=0) if r.kind == "review"]
+    assert [r.date for r in rs] == [D(2026, 12, 1)]
+
+
+# --- complaints ----------------------------------------------------------------------
+
+
+def test_complaint_two_days_after_opening_names_step():
+    comp = Complaint(opened=D(2026, 11, 29), what="桶漏油", step="analyse")
+    (r,) = of_kind("complaint", no_touch(complaints=(comp,)))
+    assert (r.date, r.days) == (D(2026, 12, 1), 0)
+    assert r.title == "Complaint from Acme: 桶漏油 (opened 2026-11-29; step 2 of 6, analyse: analyse the cause)"
+    assert of_kind("complaint", no_touch(complaints=(comp,)), today=D(2026, 11, 30)) == []
+    assert [r.days for r in of_kind("complaint", no_touch(complaints=(comp,)), today=D(2026, 12, 2))] == [-1]
+    closed = dataclasses.replace(comp, closed=D(2026, 12, 2))
+    assert of_kind("complaint", no_touch(complaints=(closed,)), today=D(2026, 12, 3)) == []
+
+
+# --- rebate ----------------------------------------------------------------------------
+
+
+def rebate_client(*amounts_dates: tuple[float, dt.date], tiers=((100_000, 0.02), (200_000, 0.03))) -> Client:
+    return no_touch(
+        orders=tuple(Order(date=d, amount=a, paid=a, index=i) for i, (a, d) in enumerate(amounts_dates)),
+        rebate=Rebate(
+            start=D(2026, 1, 1),
+            end=D(2026, 12, 31),
+            tiers=tuple(RebateTier(over=o, rate=r) for o, r in reversed(tiers)),  # unsorted on purpose
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("total", "missing"),
+    [(79_999, None), (80_000, 20_000), (99_999, 1), (100_000, None), (159_999, None), (160_000, 40_000), (200_000, None)],
+)
+def test_rebate_near_next_tier(total, missing):
+    c = rebate_client((total, D(2026, 6, 1)))
+    rs = of_kind("rebate", c)
+    assert [r.amount for r in rs] == ([] if missing is None else [missing])
+    for r in rs:
+        assert (r.date, r.lead, r.days) == (D(2026, 12, 31), 30, 30)
+
+
+def test_rebate_counts_only_orders_inside_the_period():
+    c = rebate_client(
+        (50_000, D(2025, 12, 31)),  # before
+        (30_000, D(2026, 1, 1)),  # first day
+        (55_000, D(2026, 12, 31)),  # last day
+        (50_000, D(2027, 1, 1)),  # after
+    )
+    (r,) = of_kind("rebate", c)
+    assert r.amount == 15_000
+    assert r.title == "Acme is ¥15,000 short of the 2% rebate tier (¥85,000 of ¥100,000 bought; the period ends 2026-12-31)"
+
+
+def test_rebate_lead_and_end_of_period():
+    c = rebate_client((90_000, D(2026, 6, 1)))
+    assert of_kind("rebate", c, today=D(2026, 11, 30)) == []
+    assert [r.days for r in of_kind("rebate", c, today=D(2026, 12, 31))] == [0]
+    assert of_kind("rebate", c, today=D(2027, 1, 1)) == []
+    assert of_kind("rebate", dataclasses.replace(c, rebate=Rebate(start=None, end=None)), within=400) == []
+
+
+def test_rebate_near_setting():
+    c = rebate_client((60_000, D(2026, 6, 1)))
+    rs = [r for r in due([c], TODAY, Settings(rebate_near=0.5), within=0) if r.kind == "rebate"]
+    assert [r.amount for r in rs] == [40_000]
+
+
+# --- successor / dormant -----------------------------------------------------------------
+
+
+def test_successor_after_contact_left():
+    c = client(
+        grade="F",
+        contacts=(Contact(name="张总", role="采购经理", left=D(2026, 11, 17)),),
+        interactions=(visit(D(2026, 11, 17)),),  # on the day they left: not a meeting with the successor
+    )
+    (r,) = of_kind("successor", c)
+    assert (r.date, r.days) == (D(2026, 12, 1), 0)
+    assert r.title == "张总 (采购经理) left Acme on 2026-11-17: meet whoever replaced them"
+    assert of_kind("successor", c, today=D(2026, 11, 30)) == []
+    assert [r.days for r in of_kind("successor", c, today=D(2027, 1, 1))] == [-31]
+    met = dataclasses.replace(c, interactions=(*c.interactions, visit(D(2026, 11, 18))))
+    assert of_kind("successor", met) == []
+
+
+def test_dormant_customer_after_180_days():
+    orders = (
+        Order(date=D(2026, 6, 4), amount=100, paid=100, items="润滑油", index=0),
+        Order(date=D(2026, 1, 1), amount=100, paid=100, index=1),
+    )
+    c = no_touch(stage="customer", orders=orders)
+    (r,) = of_kind("dormant", c)
+    assert (r.date, r.days) == (D(2026, 12, 1), 0)
+    assert r.title == "Acme has not ordered since 2026-06-04 (润滑油): time to win them back"
+    assert of_kind("dormant", c, today=D(2026, 11, 30)) == []
+    assert of_kind("dormant", dataclasses.replace(c, stage="prospect")) == []
+    newer = dataclasses.replace(c, orders=(*orders, Order(date=D(2026, 11, 1), amount=1, paid=1, index=2)))
+    assert of_kind("dormant", newer) == []
+
+
+# --- order, grouping, json ------------------------------------------------------------------
+
+
+def test_sorted_by_date_client_kind_and_deterministic():
+    a = client("b-client", name="B", grade="A", interactions=(visit(D(2026, 11, 24)),),
+               promises=(promise("us", due=TODAY), promise("client", due=TODAY)))
+    b = client("a-client", name="A", grade="A", interactions=(visit(D(2026, 11, 24)),))
+    rs = due([a, b], TODAY, Settings(), within=0)
+    assert [(r.client, r.kind) for r in rs] == [
+        ("a-client", "touch"),
+        ("b-client", "collect"),
+        ("b-client", "promise"),
+        ("b-client", "touch"),
+    ]
+    assert due([b, a], TODAY, Settings(), within=0) == rs
+
+
+def test_group_boundaries():
+    def r(days: int) -> Reminder:
+        return Reminder("c", "C", None, "touch", TODAY + dt.timedelta(days=days), days, 0, f"t{days}")
+
+    groups = group([r(d) for d in (-1, 0, 1, 7, 8)])
+    assert list(groups) == ["Overdue", "Today", "This week", "Later"]
+    assert {k: [x.days for x in v] for k, v in groups.items()} == {
+        "Overdue": [-1], "Today": [0], "This week": [1, 7], "Later": [8],
+    }
+    assert {k: v for k, v in group([]).items()} == {"Overdue": [], "Today": [], "This week": [], "Later": []}
+
+
+def test_to_json_has_exactly_the_contract_keys():
+    o = Order(date=D(2026, 11, 1), amount=100, paid=40, pay_by=D(2026, 12, 2))
+    c = no_touch(owner="李明", orders=(o,))
+    (r,) = of_kind("payment", c)
+    data = r.to_json()
+    assert data == {
+        "client": "acme", "name": "Acme", "owner": "李明", "kind": "payment", "date": "2026-12-02",
+        "days": 1, "lead": 7, "title": r.title, "amount": 60.0,
+    }
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_every_kind_can_be_produced():
+    c = client(
+        grade="A",
+        stage="customer",
+        contacts=(Contact(name="A", birthday=Birthday(12, 3)), Contact(name="B", left=D(2026, 11, 1))),
+        dates=(Anniversary(what="Founded", date=D(2000, 12, 4)),),
+        interactions=(visit(D(2026, 10, 1), D(2026, 11, 20), "call"),),
+        promises=(promise("us"), promise("client", due=D(2026, 12, 3), amount=100)),
+        orders=(Order(date=D(2026, 5, 1), amount=90_000, pay_by=D(2026, 11, 1), delivered=D(2026, 5, 2)),),
+        complaints=(Complaint(opened=D(2026, 11, 1), what="late"),),
+        rebate=Rebate(start=D(2026, 1, 1), end=D(2026, 12, 20), tiers=(RebateTier(100_000, 0.02),)),
+    )
+    got = {r.kind for r in due([c], TODAY, Settings(), within=30)}
+    assert got == set(KINDS)
