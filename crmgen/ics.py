@@ -1,0 +1,80 @@
+"""Reminders as an iCalendar (RFC 5545) feed: one all-day event per reminder.
+
+A salesperson subscribes to the file (or imports it) in any calendar app. Each
+event keeps the same UID from one run to the next, so a re-imported or
+refreshed feed updates events instead of duplicating them. Escaping and line
+folding (75 octets, never inside a UTF-8 character) are left to ``icalendar``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+
+import icalendar
+
+from .reminders import Reminder
+
+PRODID = "-//crmgen//crmgen reminders//EN"
+
+
+def reminder_uid(reminder: Reminder) -> str:
+    """A UID that names the client, the kind and the thing referred to, not the date or wording.
+
+    A touch reminder moves when a contact is logged, a payment's amount shrinks
+    with each part paid; the UID stays, so calendar apps move or update the event.
+    """
+    ident = "\x1f".join((reminder.client, reminder.kind, reminder.key))
+    return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32] + "@crmgen"
+
+
+def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> bytes:
+    """The reminders as an RFC 5545 calendar (bytes, CRLF line ends)."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", calendar_name)
+    cal.add("name", calendar_name)
+
+    used: dict[str, int] = {}
+    for r in reminders:
+        uid = reminder_uid(r)
+        # Two identical promises in one file would share a UID; number the rest
+        # in list order (which is deterministic) so none is silently merged.
+        used[uid] = used.get(uid, 0) + 1
+        if used[uid] > 1:
+            uid = uid.replace("@", f"-{used[uid]}@", 1)
+
+        event = icalendar.Event()
+        event.add("uid", uid)
+        # DTSTAMP is required and must be a UTC date-time. The clock would make
+        # every run differ; the reminder's own date is stable for the same input,
+        # so the same files give a byte-identical feed (diffable, cacheable).
+        event.add("dtstamp", dt.datetime.combine(r.date, dt.time(0), tzinfo=dt.timezone.utc))
+        event.add("dtstart", r.date)
+        event.add("dtend", r.date + dt.timedelta(days=1))
+        event.add("summary", r.title)
+        event.add("description", _description(r))
+        event.add("categories", [r.kind])
+        event.add("transp", "TRANSPARENT")  # a reminder does not make the day busy
+
+        alarm = icalendar.Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", r.title)
+        alarm.add("trigger", -dt.timedelta(days=r.lead))
+        event.add_component(alarm)
+        cal.add_component(event)
+    return cal.to_ical()
+
+
+def _description(r: Reminder) -> str:
+    lines = [r.title, f"Client: {r.name} ({r.client})"]
+    if r.owner:
+        lines.append(f"Owner: {r.owner}")
+    if r.amount is not None:
+        lines.append(f"Amount: {r.amount:,.2f}".rstrip("0").rstrip("."))
+    lines.append(f"Kind: {r.kind}")
+    return "\n".join(lines)

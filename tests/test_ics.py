@@ -1,0 +1,102 @@
+"""The calendar feed: valid RFC 5545, read back by an independent parser (vobject)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import vobject
+
+from crmgen.ics import reminder_uid, to_ics
+from crmgen.reminders import Reminder
+
+LONG = "收款：华东润滑油有限公司，第二季度货款（含运费、包装费；逗号, 分号; 反斜杠\\ 与换行）" * 2
+
+
+def reminder(**kw) -> Reminder:
+    base = dict(
+        client="huadong-runhuayou",
+        name="华东润滑油",
+        owner="李明",
+        kind="collect",
+        date=dt.date(2026, 12, 10),
+        days=9,
+        lead=0,
+        title=LONG,
+        amount=50_000.0,
+        key="client:pay the Q2 invoice",
+    )
+    base.update(kw)
+    return Reminder(**base)
+
+
+def parse(data: bytes):
+    return vobject.readOne(data.decode("utf-8"))
+
+
+def test_parsed_back_by_vobject():
+    rs = [
+        reminder(),
+        reminder(client="acme", name="Acme", owner=None, kind="birthday", lead=7, title="Birthday of Bob", amount=None,
+                 key="Bob", date=dt.date(2027, 2, 28)),
+    ]
+    cal = parse(to_ics(rs, calendar_name="李明的提醒"))
+    assert cal.prodid.value == "-//crmgen//crmgen reminders//EN"
+    assert cal.version.value == "2.0"
+    assert cal.contents["x-wr-calname"][0].value == "李明的提醒"
+    events = cal.vevent_list
+    assert len(events) == 2
+    first, second = events
+    assert first.summary.value == LONG  # escaping of , ; \ and newline undone exactly
+    assert first.dtstart.value == dt.date(2026, 12, 10)
+    assert first.dtend.value == dt.date(2026, 12, 11)
+    assert first.dtstamp.value == dt.datetime(2026, 12, 10, tzinfo=dt.timezone.utc)
+    assert first.description.value == (
+        f"{LONG}\nClient: 华东润滑油 (huadong-runhuayou)\nOwner: 李明\nAmount: 50,000\nKind: collect"
+    )
+    assert first.uid.value == reminder_uid(rs[0])
+    assert first.valarm.action.value == "DISPLAY"
+    assert first.valarm.trigger.value == dt.timedelta(0)
+    assert second.valarm.trigger.value == dt.timedelta(days=-7)
+    assert second.dtend.value == dt.date(2027, 3, 1)
+    assert second.description.value == "Birthday of Bob\nClient: Acme (acme)\nKind: birthday"
+
+
+def test_raw_bytes_crlf_and_folding():
+    data = to_ics([reminder(), reminder(kind="remind", title=LONG * 3)])
+    assert data.endswith(b"\r\n")
+    lines = data.split(b"\r\n")[:-1]
+    assert b"\n" not in b"".join(lines)  # every line ends in CRLF, no bare LF
+    assert max(len(line) for line in lines) <= 75
+    assert any(line.startswith(b" ") for line in lines)  # long lines were folded...
+    for line in lines:
+        line.decode("utf-8")  # ...and never inside a UTF-8 character
+    assert b"DTSTART;VALUE=DATE:20261210\r\n" in data
+    assert b"DTEND;VALUE=DATE:20261211\r\n" in data
+    assert data.count(b"TRIGGER:P0D\r\n") == 2
+
+
+def test_uid_stable_across_runs_and_independent_of_date_days_and_title():
+    r = reminder()
+    moved = dataclasses.replace(r, date=dt.date(2026, 12, 20), days=19, title="other words", amount=10.0)
+    assert reminder_uid(moved) == reminder_uid(r)
+    assert reminder_uid(dataclasses.replace(r, kind="remind")) != reminder_uid(r)
+    assert reminder_uid(dataclasses.replace(r, client="other")) != reminder_uid(r)
+    assert reminder_uid(dataclasses.replace(r, key="client:another promise")) != reminder_uid(r)
+
+
+def test_byte_identical_for_the_same_input():
+    rs = [reminder(), reminder(kind="promise", lead=3, key="us:x")]
+    assert to_ics(rs) == to_ics(list(rs))
+
+
+def test_duplicate_uids_are_numbered():
+    cal = parse(to_ics([reminder(), reminder(date=dt.date(2026, 12, 11))]))
+    uids = [e.uid.value for e in cal.vevent_list]
+    assert len(set(uids)) == 2
+    assert uids[1] == uids[0].replace("@", "-2@")
+
+
+def test_empty_calendar_is_valid():
+    cal = parse(to_ics([]))
+    assert cal.contents.get("vevent", []) == []
