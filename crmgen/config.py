@@ -189,6 +189,8 @@ def read_config(root: Path) -> dict[str, Any]:
 
 def load_project(directory: str | os.PathLike[str] | None = None) -> Project:
     """Find the project at or above ``directory`` (default: the working directory)."""
+    if directory is not None and not Path(directory).is_dir():
+        raise ProjectNotFound(f"-C {directory}: no such directory")
     root = find_root(Path(directory) if directory else Path.cwd())
     config = read_config(root)
     extra = config.get("extra") or {}

@@ -39,6 +39,7 @@ class RawFile:
     body_line: int  # the file line where the body starts
     bom: bool
     newline: str
+    yaml_failed: bool = False
 
 
 def decode(data: bytes, rel_path: str) -> tuple[str | None, bool, list[Problem]]:
@@ -149,7 +150,7 @@ def parse_text(text: str, rel_path: str, bom: bool = False) -> tuple[RawFile | N
         return None, problems
     yaml_text, yaml_line, body, body_line = parts
     node, problems = parse_yaml(yaml_text, rel_path, yaml_line)
-    return RawFile(rel_path, text, node, yaml_line, body, body_line, bom, newline), problems
+    return RawFile(rel_path, text, node, yaml_line, body, body_line, bom, newline, bool(problems)), problems
 
 
 def check_path(path: Path, rel_path: str, root: Path) -> list[Problem]:

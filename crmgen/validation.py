@@ -401,10 +401,10 @@ def validate(raw: RawFile, slug: str) -> Located:
     """Validate one parsed file; the client is None when there is any error."""
     w = _Walker(raw)
     data: dict[str, Any] | None = None
-    if raw.node is None:
+    if raw.node is None and not raw.yaml_failed:
         w.problems.append(Problem(raw.rel_path, raw.yaml_line, 1, ERROR,
             "front matter is empty; add at least 'name:' and 'grade:'", "missing-key"))
-    else:
+    elif raw.node is not None:
         data = w.mapping(raw.node, "", S.CLIENT)
     interactions = parse_body(raw, w.problems)
     if data is None:

@@ -1,0 +1,28 @@
+"""Shared fixtures: small projects made in tmp_path."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write_client(root: Path, slug: str, text: str, *, raw: bytes | None = None) -> Path:
+    path = root / "clients" / f"{slug}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if raw is not None:
+        path.write_bytes(raw)
+    else:
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An empty project: mkdocs.yml and clients/."""
+    (tmp_path / "mkdocs.yml").write_text("site_name: Test CRM\n", encoding="utf-8")
+    (tmp_path / "clients").mkdir()
+    return tmp_path

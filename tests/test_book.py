@@ -1,0 +1,80 @@
+"""Cross-file checks and loading the whole book."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crmgen.book import load_book
+from crmgen.config import load_project
+from tests.conftest import write_client
+
+
+def book(root: Path, paths=None):
+    return load_book(load_project(root), paths)
+
+
+def test_good_file_next_to_bad_ones_still_validates(project: Path) -> None:
+    write_client(project, "good", "---\nname: Good\ngrade: A\n---\n")
+    write_client(project, "bad", "---\nname: Bad\ngrade: Z\n---\n")
+    write_client(project, "worse", "", raw=b"\xff\xfe\x00")
+    b = book(project)
+    assert [c.slug for c in b.clients] == ["good"]
+    assert b.broken == ["clients/bad.md", "clients/worse.md"]
+    assert b.files == 3
+
+
+def test_referred_by_missing_client(project: Path) -> None:
+    write_client(project, "a", "---\nname: A\ngrade: A\nreferred_by: b\n---\n")
+    (p,) = book(project).problems
+    assert (p.path, p.line, p.col, p.code) == ("clients/a.md", 4, 14, "missing-referral")
+    assert "clients/b.md" in p.message
+
+
+def test_referral_to_existing_client_is_fine(project: Path) -> None:
+    write_client(project, "a", "---\nname: A\ngrade: A\nreferred_by: b\n---\n")
+    write_client(project, "b", "---\nname: B\ngrade: A\n---\n")
+    assert book(project).problems == []
+
+
+def test_same_phone_or_email_is_a_possible_duplicate_warning(project: Path) -> None:
+    write_client(project, "a", "---\nname: A\ngrade: A\nphone: '+86 138-0013-8000'\n---\n")
+    write_client(project, "b", "---\nname: B\ngrade: A\nphone: '13800138000'\n---\n")
+    write_client(project, "c", "---\nname: C\ngrade: A\nemail: X@y.com\n---\n")
+    write_client(project, "d", "---\nname: D\ngrade: A\nemail: x@Y.com\n---\n")
+    problems = book(project).problems
+    assert sorted((p.path, p.severity, p.code) for p in problems) == [
+        ("clients/a.md", "warning", "possible-duplicate"),
+        ("clients/b.md", "warning", "possible-duplicate"),
+        ("clients/c.md", "warning", "possible-duplicate"),
+        ("clients/d.md", "warning", "possible-duplicate"),
+    ]
+
+
+def test_same_slug_after_normalising(project: Path) -> None:
+    write_client(project, "acme-corp", "---\nname: A\ngrade: A\n---\n")
+    write_client(project, "Acme_Corp", "---\nname: A\ngrade: A\n---\n")
+    codes = sorted((p.path, p.code) for p in book(project).problems)
+    assert ("clients/Acme_Corp.md", "bad-slug") in codes
+    assert ("clients/acme-corp.md", "duplicate-client") in codes
+    assert ("clients/Acme_Corp.md", "duplicate-client") in codes
+
+
+def test_paths_limit_reports_but_not_cross_checks(project: Path, monkeypatch) -> None:
+    write_client(project, "a", "---\nname: A\ngrade: A\nreferred_by: b\n---\n")
+    write_client(project, "b", "---\nname: B\ngrade: Q\n---\n")
+    monkeypatch.chdir(project)
+    b = book(project, [Path("clients/a.md")])
+    assert b.problems == [] and b.files == 1  # b exists, so the referral is fine
+    b = book(project, [project / "clients" / "b.md"])
+    assert [p.code for p in b.problems] == ["bad-choice"]
+
+
+def test_empty_project(project: Path) -> None:
+    b = book(project)
+    assert (b.clients, b.problems, b.files) == ([], [], 0)
+
+
+def test_non_markdown_files_are_ignored(project: Path) -> None:
+    (project / "clients" / "notes.txt").write_text("hello", encoding="utf-8")
+    (project / "clients" / ".acme.md.swp").write_text("x", encoding="utf-8")
+    assert book(project).files == 0

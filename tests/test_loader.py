@@ -1,0 +1,121 @@
+"""Reading files: encodings, size, symlinks, fences; and a fuzz test that never tracebacks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crmgen.book import parse_client_text, read_client_file
+from crmgen.loader import MAX_BYTES, decode
+
+GOOD = "---\nname: 华东润滑油\ngrade: A\n---\n## 2026-11-02 visit: 拜访\n"
+
+
+def test_utf8_with_bom_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "clients" / "a.md"
+    path.parent.mkdir()
+    path.write_bytes(b"\xef\xbb\xbf" + GOOD.encode())
+    client, problems = read_client_file(path, "clients/a.md", tmp_path)
+    assert problems == [] and client.name == "华东润滑油"
+
+
+def test_gbk_file_names_the_encoding_and_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "clients" / "a.md"
+    path.parent.mkdir()
+    path.write_bytes(GOOD.encode("gbk"))
+    client, problems = read_client_file(path, "clients/a.md", tmp_path)
+    assert client is None
+    (p,) = problems
+    assert p.code == "encoding" and p.line == 2
+    assert "looks like GBK" in p.message and "UTF-8" in p.message and "iconv" in p.message
+
+
+def test_utf16_is_named() -> None:
+    text, _, problems = decode("---\n".encode("utf-16"), "clients/a.md")
+    assert text is None and "UTF-16" in problems[0].message
+
+
+def test_file_over_1_mib_is_refused_unread(tmp_path: Path) -> None:
+    path = tmp_path / "clients" / "big.md"
+    path.parent.mkdir()
+    path.write_bytes(GOOD.encode() + b"x" * MAX_BYTES)
+    client, problems = read_client_file(path, "clients/big.md", tmp_path)
+    assert client is None and [p.code for p in problems] == ["too-large"]
+
+
+def test_symlink_outside_project_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.md"
+    outside.write_text(GOOD, encoding="utf-8")
+    project = tmp_path / "proj"
+    (project / "clients").mkdir(parents=True)
+    link = project / "clients" / "a.md"
+    os.symlink(outside, link)
+    client, problems = read_client_file(link, "clients/a.md", project)
+    assert client is None and [p.code for p in problems] == ["symlink-outside"]
+
+
+def test_symlink_inside_project_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "clients").mkdir()
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "archive" / "a.md").write_text(GOOD, encoding="utf-8")
+    os.symlink(tmp_path / "archive" / "a.md", tmp_path / "clients" / "a.md")
+    client, problems = read_client_file(tmp_path / "clients" / "a.md", "clients/a.md", tmp_path)
+    assert problems == [] and client is not None
+
+
+def _assert_located(problems: list, text_lines: int) -> None:
+    for p in problems:
+        assert p.path == "clients/fuzz.md"
+        assert 1 <= p.line <= max(text_lines, 1) + 2, p
+        assert p.col >= 1 and p.message and p.code
+        assert p.severity in ("error", "warning")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_never_traceback(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    root = tmp_path_factory.mktemp("fuzz")
+    path = root / "clients" / "fuzz.md"
+    path.parent.mkdir()
+    path.write_bytes(b"---\n" + data)
+    client, problems = read_client_file(path, "clients/fuzz.md", root)
+    assert client is not None or any(p.is_error for p in problems)
+    _assert_located(problems, data.count(b"\n") + 2)
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20)
+    | st.dates().map(str),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10) | st.sampled_from(
+        ["name", "grade", "phone", "orders", "promises", "contacts", "rebate", "tiers", "due", "amount",
+         "by", "what", "date", "paid", "kept", "broken", "opened", "closed", "birthday", "cadence"]),
+        children, max_size=5),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(
+    ["name", "grade", "stage", "phone", "tags", "since", "cadence", "referred_by", "credit_limit",
+     "contacts", "dates", "promises", "orders", "complaints", "rebate", "extra", "other"]),
+    yaml_values, max_size=8), st.text(max_size=200))
+def test_arbitrary_yaml_documents_never_traceback(doc: dict, body: str) -> None:
+    front = yaml.safe_dump(doc, allow_unicode=True)
+    text = f"---\n{front}---\n{body}"
+    client, problems = parse_client_text(text, "clients/fuzz.md")
+    assert client is not None or any(p.is_error for p in problems)
+    _assert_located(problems, text.count("\n") + 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300))
+def test_arbitrary_text_never_tracebacks(text: str) -> None:
+    client, problems = parse_client_text("---\n" + text, "clients/fuzz.md")
+    assert client is not None or any(p.is_error for p in problems)
+    _assert_located(problems, text.count("\n") + 3)
