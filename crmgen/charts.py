@@ -20,10 +20,13 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-WIDTH = 600
-FONT_SIZE = 12
+# Bar charts are drawn 480 units wide and shown at most 480 px wide (crmgen.css), so a
+# unit is about a pixel and the text stays readable; the Pareto chart is wider.
+WIDTH = 480
+PARETO_WIDTH = 600
+FONT_SIZE = 13
 # Average advance of one narrow glyph at FONT_SIZE; wide (CJK) glyphs count double.
-UNIT_PX = 6.6
+UNIT_PX = 7.0
 ELLIPSIS = "…"
 
 # Colours chosen to read on white and on Material's slate scheme.
@@ -221,7 +224,7 @@ def pareto_chart(
     *,
     top_count: int,
     threshold: float = 0.8,
-    max_bars: int = 30,
+    max_bars: int = 50,
     others_label: str = "Others ({n})",
     css_class: str = "crmgen-pareto",
     empty: str = "No revenue in the period",
@@ -251,7 +254,7 @@ def pareto_chart(
     bottom = 96 if label_rows else 24
     plot_h = 200
     height = top_pad + plot_h + bottom
-    plot_w = WIDTH - left - right
+    plot_w = PARETO_WIDTH - left - right
     slot = plot_w / n
     bar_w = slot * 0.78
     biggest = max(b.value for b in shown) or 1
@@ -295,6 +298,8 @@ def pareto_chart(
         body.append("</g>")
         cx = left + i * slot + slot / 2
         points.append(f"{_n(cx)},{_n(y_of_share(share))}")
+        if i == n - 1 and len(bars) > max_bars:
+            body.append(_text(cx, y - 4, f"+{len(bars) - n + 1}", "middle"))
         if label_rows:
             label = truncate(bar.label, 14)
             body.append(
@@ -321,4 +326,4 @@ def pareto_chart(
             cx, cy = pt.split(",")
             body.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{LINE}"/>')
     summary = ", ".join(f"{b.label} {b.text or _n(b.value)}" for b in shown)
-    return _svg(WIDTH, height, f"{title}: {summary}", body, css_class)
+    return _svg(PARETO_WIDTH, height, f"{title}: {summary}", body, css_class)

@@ -282,7 +282,8 @@ def out_of_touch(clients: Iterable[Client], today: dt.date, settings: Settings) 
     """Clients not contacted for longer than their cadence (lost clients excluded).
 
     Last contact is the latest interaction, else ``since``; cadence is the client's own,
-    else the team's for its grade. Clients with neither date come last, as never contacted.
+    else the team's for its grade. Clients with neither date come last, as never contacted
+    (``days_since`` None), best grades first.
     """
     out = []
     for client in clients:
@@ -303,12 +304,14 @@ def out_of_touch(clients: Iterable[Client], today: dt.date, settings: Settings) 
                 "stage": client.stage,
                 "owner": client.owner,
                 "last_contact": last,
+                "since_only": client.last_contact is None and last is not None,
                 "days_since": days,
                 "cadence": cadence,
                 "over": days - cadence if days is not None else None,
             }
         )
-    out.sort(key=lambda r: (r["days_since"] is None, -(r["over"] or 0), r["name"], r["slug"]))
+    # Most overdue first; the never-contacted after them, best grades first.
+    out.sort(key=lambda r: (r["days_since"] is None, -(r["over"] or 0), r["grade"], r["name"], r["slug"]))
     return out
 
 
