@@ -110,3 +110,11 @@ def test_schema_command_lists_every_key() -> None:
     assert set(schema["properties"]) == set(CLIENT)
     assert schema["required"] == ["name", "grade"]
     assert schema["properties"]["promises"]["items"]["properties"]["by"]["enum"] == ["us", "client"]
+
+
+def test_committed_schema_file_is_up_to_date() -> None:
+    """crmgen/docs/client.schema.json is generated: refresh with `crmgen schema -o crmgen/docs/client.schema.json`."""
+    from crmgen.schema import json_schema
+
+    committed = Path(__file__).resolve().parent.parent / "crmgen" / "docs" / "client.schema.json"
+    assert json.loads(committed.read_text(encoding="utf-8")) == json_schema()
