@@ -1,0 +1,162 @@
+"""``crmgen import`` and ``crmgen export``."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from ..book import load_book
+from ..errors import ExitCode, UsageError
+from ..model import GRADES
+from ..transfer.columns import FIELDS, parse_overrides
+from ..transfer.exporter import CSV_ENCODINGS, FORMATS, export, select
+from ..transfer.importer import Plan, plan_import, write_plan
+from .app import main, pass_state
+
+
+def _width(text: str) -> int:
+    # Chinese characters take two columns in a terminal.
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """Rows padded into aligned columns (the last column is not padded)."""
+    cells = [[" ".join(str(c).split()) for c in row] for row in [header, *rows]]
+    widths = [max(_width(row[i]) for row in cells) for i in range(len(header))]
+    lines = []
+    for row in cells:
+        parts = [c + " " * (widths[i] - _width(c)) for i, c in enumerate(row[:-1])]
+        lines.append("  " + "  ".join([*parts, row[-1]]).rstrip())
+    return lines
+
+
+def _numbers(numbers: Sequence[int]) -> str:
+    return ",".join(str(n) for n in numbers)
+
+
+def _report(plan: Plan, written: bool) -> None:
+    kind = plan.kind
+    click.echo(f"{plan.source}: " + "; ".join(plan.info[:1]))
+    for line in plan.info[1:]:
+        click.echo(f"  {line}")
+    verb = "Created" if written else "Would create"
+    n = len(plan.created)
+    if n:
+        click.echo(f"\n{verb} {n} client{'s' if n != 1 else ''}:")
+        rows = [[_numbers(p.numbers), p.slug, p.name, p.owner or "-",
+                 p.grade + ("*" if p.grade_defaulted else ""), p.path] for p in plan.created]
+        for line in _table([kind.upper(), "SLUG", "NAME", "OWNER", "GRADE", "PATH"], rows):
+            click.echo(line)
+    else:
+        click.echo(f"\n{verb} no clients.")
+    for number, slug, contact in plan.merged:
+        click.echo(f"  {kind} {number}: contact {contact} added to {slug}")
+    if plan.rejected:
+        m = len(plan.rejected)
+        click.echo(f"\nCannot import {m} {kind}{'s' if m != 1 else ''}:")
+        rows = [[str(r.number), r.name or "-", "; ".join(r.reasons)] for r in plan.rejected]
+        for line in _table([kind.upper(), "NAME", "PROBLEM"], rows):
+            click.echo(line)
+    if plan.notes:
+        click.echo("")
+        for note in plan.notes:
+            # The '*' in the GRADE column marks the defaulted grades this note is about.
+            click.echo(f"Note: {note}{' (marked *)' if 'had no grade' in note else ''}.")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help=f"Read FIELD from the column named COLUMN (repeatable). Fields: {', '.join(FIELDS)}.")
+@click.option("--grade", "default_grade", type=click.Choice(GRADES, case_sensitive=False), default="C",
+              show_default=True, help="Grade for rows that have none.")
+@click.option("--write", is_flag=True, help="Write the client files (without it: a dry run).")
+@pass_state
+def import_(state, file: Path, maps: tuple[str, ...], default_grade: str, write: bool) -> None:
+    """Import clients from a spreadsheet saved as CSV, or from a vCard (.vcf) file.
+
+    CSV: UTF-8 (with or without BOM), GBK/GB18030 or UTF-16, comma, semicolon or
+    tab separated, headers in English or Chinese (客户名称, 联系人, 电话, 手机,
+    地址, 邮箱, 行业, 等级, 负责人, 生日, 备注, ...); columns it does not know are
+    kept under 'extra'. One client per row; a row that repeats a client's name with
+    another contact (as 'crmgen export' writes) adds that contact. vCard 3.0/4.0:
+    one client per card (ORG, or the person's name), the person as a contact.
+
+    A dry run by default: shows what would be created and every row that cannot
+    be imported and why. --write creates the files. Existing clients are never
+    overwritten; a likely duplicate (same name, phone or email as an existing
+    client or an earlier row) is reported, not created.
+
+    Exit 0 when every row can be imported, 1 when any cannot (dry run or
+    --write: the others are still written), 2 on usage errors.
+    """
+    project = state.project
+    overrides = parse_overrides(maps)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read: {exc.strerror}") from exc
+    plan = plan_import(project, data, str(file), overrides=overrides, default_grade=default_grade.upper())
+    if write:
+        write_plan(project, plan)
+    _report(plan, written=write)
+    if not write and plan.created:
+        click.echo("\nDry run: nothing written. Run again with --write to create these files.")
+    if plan.rejected:
+        click.echo(f"crmgen: {len(plan.rejected)} {plan.kind}{'s' if len(plan.rejected) != 1 else ''} "
+                   "not imported", err=True)
+        sys.exit(int(ExitCode.PROBLEMS))
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
+              help="csv: for a spreadsheet; vcf: vCard 4.0 for a phone; json: every field, for a tool.")
+@click.option("--owner", metavar="O", help="Only the clients of this owner.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (atomically) instead of stdout.")
+@click.option("--encoding", type=click.Choice(CSV_ENCODINGS, case_sensitive=False), default="utf-8-sig",
+              show_default=True, help="CSV only: utf-8-sig (UTF-8 with BOM, for Excel), utf-8 or gb18030.")
+@pass_state
+def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: str) -> None:
+    """Export the clients and their contacts as CSV, vCard 4.0 or JSON.
+
+    CSV: one row per contact with the client's columns repeated (one row for a
+    client without contacts); 'crmgen import' reads it back to the same clients.
+    vCard: one card per current contact with ORG set to the client, or one card
+    for a client without contacts. JSON: a list of clients with every
+    front-matter field, dates in ISO 8601.
+
+    Files with errors are left out and named on stderr; the exit code is then 1
+    (run 'crmgen check'). Exit 0 otherwise, 2 on usage errors.
+    """
+    encoding = encoding.lower()
+    if fmt != "csv" and encoding != "utf-8-sig":
+        raise UsageError(f"--encoding applies to --format csv only ({fmt} is always UTF-8)")
+    project = state.project
+    book = load_book(project)
+    clients = select(book.clients, owner)
+    data = export(clients, fmt, encoding)
+    if output is not None:
+        from ..fsutil import atomic_write
+
+        try:
+            atomic_write(output, data)
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write: {exc.strerror}") from exc
+        click.echo(f"wrote {len(clients)} client{'s' if len(clients) != 1 else ''} to {output}", err=True)
+    else:
+        stdout = click.get_binary_stream("stdout")
+        stdout.write(data)
+        stdout.flush()
+    if owner is not None and not clients:
+        owners = sorted({c.owner for c in book.clients if c.owner})
+        click.echo(f"crmgen: no clients with owner '{owner}' (owners: {', '.join(owners) or 'none'})",
+                   err=True)
+    if book.broken:
+        click.echo(f"crmgen: error: left out {len(book.broken)} file{'s' if len(book.broken) != 1 else ''} "
+                   f"with errors: {', '.join(book.broken)}; run 'crmgen check' to see why", err=True)
+        sys.exit(int(ExitCode.PROBLEMS))

@@ -1,0 +1,135 @@
+"""Reading spreadsheets saved as CSV, and writing CSV that Excel opens correctly.
+
+Excel in China saves "CSV" in the ANSI code page, which is GBK (GB18030 is its
+superset); elsewhere it saves UTF-8 with a BOM, or UTF-16 for "Unicode text".
+:func:`decode` tries those in an order that cannot misread: a BOM is certain,
+strict UTF-8 almost never decodes text in another encoding by accident, and
+GB18030 before the statistical guess of charset-normalizer, which is only asked
+when everything else fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ..errors import UsageError
+
+DELIMITERS = ",;\t"
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig", "UTF-8 with BOM"),
+    (b"\xff\xfe\x00\x00", "utf-32", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "utf-32", "UTF-32"),
+    (b"\xff\xfe", "utf-16", "UTF-16"),
+    (b"\xfe\xff", "utf-16", "UTF-16"),
+)
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def decode(data: bytes, source: str) -> tuple[str, str]:
+    """``(text, encoding label)`` for the bytes of a CSV or vCard file.
+
+    Raises UsageError when no encoding fits, naming the file and how to re-save it.
+    """
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), label
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        try:
+            data.decode("gbk")
+            return text, "GBK"
+        except UnicodeDecodeError:
+            return text, "GB18030"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise UsageError(f"{source}: cannot tell the file's encoding; save it again as "
+                         "'CSV UTF-8 (comma delimited)' and import that")
+    return str(best), f"{best.encoding.upper().replace('_', '-')} (guessed by charset-normalizer)"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of the header line: comma, semicolon or tab (comma when in doubt)."""
+    sample = text[:64 * 1024]
+    first = next((line for line in sample.splitlines() if line.strip()), "")
+    try:
+        found = csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        found = None
+    if found and found in first:
+        return found
+    # The Sniffer gives up on short or irregular files; the header line decides then.
+    counts = {d: _count_outside_quotes(first, d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _count_outside_quotes(line: str, delimiter: str) -> int:
+    count, quoted = 0, False
+    for ch in line:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == delimiter and not quoted:
+            count += 1
+    return count
+
+
+def delimiter_name(delimiter: str) -> str:
+    return {",": "comma", ";": "semicolon", "\t": "tab"}.get(delimiter, repr(delimiter))
+
+
+@dataclass
+class Table:
+    """Rows of a CSV file; ``numbers[i]`` is the spreadsheet row number of ``rows[i]``."""
+
+    rows: list[list[str]]
+    numbers: list[int]
+    delimiter: str
+
+
+def read_table(text: str) -> Table:
+    """Split CSV text into rows of stripped cells, numbering rows as a spreadsheet does."""
+    delimiter = sniff_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows, numbers = [], []
+    try:
+        for number, row in enumerate(reader, start=1):
+            rows.append([clean_cell(cell) for cell in row])
+            numbers.append(number)
+    except csv.Error as exc:
+        raise UsageError(f"row {len(rows) + 1}: the CSV cannot be read ({exc}); "
+                         "check for a stray quote in that row") from exc
+    return Table(rows=rows, numbers=numbers, delimiter=delimiter)
+
+
+def clean_cell(cell: str) -> str:
+    # Excel pads with spaces; Chinese input methods add full-width spaces (U+3000).
+    return cell.strip(" \t\r\n\u3000\ufeff")
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence[str]], encoding: str) -> bytes:
+    """CSV bytes with CRLF line ends (what Excel writes and expects), quoting as needed."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))

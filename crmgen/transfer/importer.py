@@ -1,0 +1,637 @@
+"""Rows and cards to new client files: a plan first, files only on request.
+
+:func:`plan_import` reads a CSV or vCard file and decides, for every row or card,
+either the client file it becomes (slug, path, the exact text) or why it cannot
+be imported. Nothing is written: :func:`write_plan` does that, one file at a
+time, never over an existing file. Every planned text is validated with the same
+parser ``crmgen check`` uses before it is offered for writing.
+
+Rows that repeat a client's name with nothing that contradicts the first row
+(as ``crmgen export`` writes a client with several contacts, one row per
+contact) add their contact to that client; any other repeat of a name, phone or
+email, in the file or among the existing clients, is a likely duplicate and is
+reported, not created.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..book import load_book, parse_client_text
+from ..config import Project
+from ..errors import UsageError
+from ..model import GRADES, STAGES, Client
+from ..slugs import free_slug, slugify
+from . import columns as C
+from .csvio import decode, delimiter_name, read_table
+from .vcard import read_cards
+
+# Placeholders people type into a spreadsheet cell meaning "nothing here".
+_EMPTY = {"-", "--", "—", "/", "无", "暂无", "没有", "n/a", "na", "none", "null", "nil", "#n/a"}
+
+_STAGE_WORDS = {
+    "prospect": ("潜在", "潜在客户", "意向", "意向客户", "线索", "新客户", "lead", "opportunity"),
+    "customer": ("客户", "成交", "已成交", "合作中", "正式客户", "老客户", "签约", "已签约", "client",
+                 "active"),
+    "dormant": ("休眠", "沉睡", "暂停", "沉默", "inactive", "sleeping"),
+    "lost": ("流失", "丢失", "已流失", "输单", "lost", "churned"),
+}
+_STAGES = {w.casefold(): stage for stage, words in _STAGE_WORDS.items() for w in (stage, *words)}
+
+_GRADE = re.compile(r"^(?:grade|class|level|等级|级别)?\s*([a-f])\s*(?:级|类|等|级客户|类客户|客户)?$")
+_SCI = re.compile(r"^[+-]?\d+(?:\.\d+)?[eE][+-]?\d+$")
+_NUMBER_FLOAT = re.compile(r"^\d+\.0+$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_NO_YEAR = re.compile(r"^(?:--)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$|^--(\d{2})(\d{2})$")
+_CADENCE = re.compile(r"^(\d+)\s*(d|w|m|天|日|周|星期|个月|月)?$", re.IGNORECASE)
+_CADENCE_UNIT = {"d": "d", "天": "d", "日": "d", "w": "w", "周": "w", "星期": "w", "m": "m", "个月": "m",
+                 "月": "m"}
+_TAG_SPLIT = re.compile(r"[;,，；、|]")
+
+
+@dataclass
+class Record:
+    """One row or card, its cells named by field (see :mod:`crmgen.transfer.columns`)."""
+
+    number: int
+    values: dict[str, str]
+    extra: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Planned:
+    """A client file that the import would create."""
+
+    slug: str
+    path: str  # relative to the project root, e.g. clients/huadong-runhuayou.md
+    name: str
+    owner: str | None
+    grade: str
+    numbers: list[int]  # the rows/cards it comes from
+    data: dict[str, Any]
+    grade_defaulted: bool = False
+    text: str = ""
+
+
+@dataclass
+class Rejected:
+    """A row or card that cannot be imported, and why."""
+
+    number: int
+    name: str
+    reasons: list[str]
+
+
+@dataclass
+class Plan:
+    """What an import would do."""
+
+    source: str
+    kind: str  # "row" or "card"
+    encoding: str
+    created: list[Planned] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    merged: list[tuple[int, str, str]] = field(default_factory=list)  # (number, slug, contact name)
+    info: list[str] = field(default_factory=list)  # how the file was read
+    notes: list[str] = field(default_factory=list)  # what the user should know about the result
+    default_grade: str = "C"
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+# -- reading records --------------------------------------------------------------------
+
+
+def read_records(data: bytes, source: str, overrides: Mapping[str, str] | None = None
+                 ) -> tuple[str, str, list[Record], list[str]]:
+    """``(kind, encoding, records, info lines)`` for the bytes of a CSV or vCard file."""
+    text, encoding = decode(data, source)
+    if _looks_like_vcard(text, source):
+        if overrides:
+            raise UsageError("--map applies to CSV files only; vCard properties have fixed meanings")
+        cards = read_cards(text)
+        if not cards:
+            raise UsageError(f"{source}: no vCards found (no BEGIN:VCARD ... END:VCARD blocks)")
+        records = [Record(c.number, c.values, problems=c.problems) for c in cards]
+        versions = sorted(set(re.findall(r"^VERSION:\s*(\S+)", text, re.IGNORECASE | re.MULTILINE)))
+        info = [f"encoding {encoding}; {len(cards)} vCard{'s' if len(cards) != 1 else ''}"
+                + (f" (version {', '.join(versions)})" if versions else "")]
+        return "card", encoding, records, info
+    records, info = _csv_records(text, source, overrides or {})
+    return "row", encoding, records, [f"encoding {encoding}; {info[0]}", *info[1:]]
+
+
+def _looks_like_vcard(text: str, source: str) -> bool:
+    if source.lower().endswith((".vcf", ".vcard")):
+        return True
+    head = text.lstrip("\ufeff \r\n\t")[:20].upper()
+    return head.startswith("BEGIN:VCARD")
+
+
+def _csv_records(text: str, source: str, overrides: Mapping[str, str]) -> tuple[list[Record], list[str]]:
+    table = read_table(text)
+    header_at = _header_index(table.rows, overrides)
+    if header_at is None:
+        first = next((r for r in table.rows if any(r)), [])
+        shown = ", ".join(c for c in first if c) or "(an empty file)"
+        raise UsageError(f"{source}: no column for the client name (looked for 客户名称, 公司, 名称, name, "
+                         f"company, ... in the first rows; the first row has: {shown}); "
+                         "name it with --map name=COLUMN")
+    headers = table.rows[header_at]
+    cmap = C.map_columns(headers, overrides)
+    if "name" not in cmap.fields:
+        raise UsageError(f"{source}: no column for the client name; the columns are: "
+                         f"{', '.join(h for h in headers if h)}; name it with --map name=COLUMN")
+    info = [f"delimiter {delimiter_name(table.delimiter)}; header on row {table.numbers[header_at]}",
+            "columns: " + "; ".join(cmap.describe())]
+    info += cmap.notes
+    records = []
+    width = len(headers)
+    for row, number in zip(table.rows[header_at + 1:], table.numbers[header_at + 1:]):
+        if not any(row):
+            continue
+        rec = Record(number, {})
+        if len(row) > width and any(row[width:]):
+            rec.problems.append(f"the row has {len(row)} cells but the header has {width}: a value "
+                                "probably contains the delimiter; quote it or fix the row")
+        for fld, index in cmap.fields.items():
+            if index < len(row) and row[index] and row[index].casefold() not in _EMPTY:
+                rec.values[fld] = row[index]
+        for index, key in cmap.extra.items():
+            if index < len(row) and row[index] and row[index].casefold() not in _EMPTY:
+                rec.extra[key] = row[index]
+        records.append(rec)
+    return records, info
+
+
+def _header_index(rows: Sequence[Sequence[str]], overrides: Mapping[str, str]) -> int | None:
+    """The header row: the first of the first ten rows with a name column (a title row may precede it)."""
+    wanted = overrides.get("name")
+    for i, row in enumerate(rows[:10]):
+        if wanted and any(C.normalise_header(c) == C.normalise_header(wanted) for c in row):
+            return i
+        if not wanted and "name" in C.map_columns(row).fields:
+            return i
+    return None
+
+
+# -- values -----------------------------------------------------------------------------
+
+
+class Quoted(str):
+    """A string always written in quotes (phones: YAML would turn 0571 into 377)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    # Block style keeps multi-line notes readable; PyYAML still quotes anything YAML would misread.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(Quoted, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style='"'))
+
+
+def dump_front_matter(data: Mapping[str, Any]) -> str:
+    """YAML for a new file: keys in the given order, Chinese as is, ambiguous strings quoted."""
+    return yaml.dump(dict(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False,
+                     default_flow_style=False, width=100)
+
+
+def normalise_grade(value: str) -> str | None:
+    """'A级', 'a', 'B类', 'grade c' -> the letter; None when it is not a grade."""
+    m = _GRADE.match(unicodedata.normalize("NFKC", value).strip().casefold())
+    return m[1].upper() if m else None
+
+
+def normalise_stage(value: str) -> str | None:
+    return _STAGES.get(unicodedata.normalize("NFKC", value).strip().casefold())
+
+
+def check_phone(value: str, column: str) -> tuple[str | None, str | None]:
+    """``(phone, problem)``: the phone exactly as written, or why it cannot be trusted."""
+    if _SCI.match(value):
+        return None, (f"{column} '{value}' is in scientific notation: Excel stored the phone number as a "
+                      "number and lost digits; format the column as Text in Excel, retype or re-export, "
+                      "and import again")
+    if _NUMBER_FLOAT.match(value):
+        return None, (f"{column} '{value}' was saved as a number (it ends in .0); format the column as "
+                      "Text in Excel and export again")
+    if not re.search(r"\d", value):
+        return None, f"{column} '{value}' has no digits"
+    return value, None
+
+
+def parse_date(value: str) -> dt.date | None:
+    value = unicodedata.normalize("NFKC", value).strip()
+    m = _DATE.match(value) or _DATE_COMPACT.match(value)
+    if not m:
+        return None
+    try:
+        return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def parse_birthday(value: str) -> dt.date | str | None:
+    """A full date, or ``--MM-DD`` when the year is unknown (``5月3日``, ``--0503``, ``05-03``)."""
+    full = parse_date(value)
+    if full is not None:
+        return full
+    m = _NO_YEAR.match(unicodedata.normalize("NFKC", value).strip())
+    if not m:
+        return None
+    month, day = (int(m[1]), int(m[2])) if m[1] else (int(m[3]), int(m[4]))
+    try:
+        dt.date(2000, month, day)
+    except ValueError:
+        return None
+    return f"--{month:02d}-{day:02d}"
+
+
+def _date_problem(column: str, value: str) -> str:
+    if value.isdigit() and 20000 <= int(value) <= 80000:
+        return (f"{column} '{value}' is an Excel date serial number; format the column as a date "
+                "(YYYY-MM-DD) in Excel and export again")
+    return f"{column} '{value}' is not a date; write it as YYYY-MM-DD"
+
+
+def parse_number(value: str) -> float | int | None:
+    text = unicodedata.normalize("NFKC", value).strip().replace(",", "").replace(" ", "")
+    text = text.lstrip("¥$€£").removesuffix("元")
+    scale = 1
+    if text.endswith("万"):
+        text, scale = text[:-1], 10_000
+    try:
+        number = float(text) * scale
+    except ValueError:
+        return None
+    if number < 0 or number != number:
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def parse_cadence(value: str) -> int | str | None:
+    m = _CADENCE.match(unicodedata.normalize("NFKC", value).strip())
+    if not m or int(m[1]) <= 0:
+        return None
+    unit = _CADENCE_UNIT.get((m[2] or "").lower(), "")
+    return int(m[1]) if unit in ("", "d") else f"{m[1]}{unit}"
+
+
+def split_tags(value: str) -> list[str]:
+    tags: list[str] = []
+    for part in _TAG_SPLIT.split(value):
+        part = part.strip()
+        if part and part not in tags:
+            tags.append(part)
+    return tags
+
+
+# -- identity ---------------------------------------------------------------------------
+
+
+def name_key(name: str) -> str:
+    """Names compared for duplicates: width, case and spaces ignored."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name).casefold())
+
+
+def phone_key(phone: str) -> str:
+    """Phones compared for duplicates: the last 11 digits (drops +86/0086 and formatting)."""
+    digits = re.sub(r"\D", "", phone)
+    return digits[-11:] if len(digits) >= 7 else ""
+
+
+def email_key(email: str) -> str:
+    return email.strip().casefold()
+
+
+@dataclass
+class _Known:
+    """Names, phones and emails already taken, each with who has it."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    phones: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
+
+    def add(self, owner: str, name: str | None, phones: Sequence[str], emails: Sequence[str]) -> None:
+        if name:
+            self.names.setdefault(name_key(name), owner)
+        for p in phones:
+            if key := phone_key(p):
+                self.phones.setdefault(key, owner)
+        for e in emails:
+            if key := email_key(e):
+                self.emails.setdefault(key, owner)
+
+    def clash(self, name: str | None, phones: Sequence[str], emails: Sequence[str],
+              allow: str | None = None) -> str | None:
+        """Why these look like someone already known (``allow``: the one it may match)."""
+        if name and (who := self.names.get(name_key(name))) and who != allow:
+            return f"same name as {who}"
+        for p in phones:
+            if (key := phone_key(p)) and (who := self.phones.get(key)) and who != allow:
+                return f"same phone {p} as {who}"
+        for e in emails:
+            if (key := email_key(e)) and (who := self.emails.get(key)) and who != allow:
+                return f"same email {e} as {who}"
+        return None
+
+
+def _client_phones(client: Client) -> list[str]:
+    return [p for p in (client.phone, *(c.phone for c in client.contacts)) if p]
+
+
+def _client_emails(client: Client) -> list[str]:
+    return [e for e in (client.email, *(c.email for c in client.contacts)) if e]
+
+
+# -- records to front matter ------------------------------------------------------------
+
+
+def _build(rec: Record, kind: str, default_grade: str) -> tuple[dict[str, Any], dict[str, Any] | None, bool]:
+    """``(client fields, contact or None, grade defaulted)``; problems go to ``rec.problems``."""
+    v = rec.values
+    problems = rec.problems
+    d: dict[str, Any] = {}
+    name = v.get("name", "").strip()
+    if not name:
+        what = "column for the client name is empty" if kind == "row" else "card has no name"
+        if not any("no name" in p for p in problems):
+            problems.append(f"the {what}")
+    d["name"] = name
+    defaulted = False
+    if "grade" in v:
+        grade = normalise_grade(v["grade"])
+        if grade is None:
+            problems.append(f"grade '{v['grade']}' is not one of {' '.join(GRADES)}")
+        d["grade"] = grade
+    else:
+        d["grade"] = default_grade
+        defaulted = True
+    if "stage" in v:
+        stage = normalise_stage(v["stage"])
+        if stage is None:
+            problems.append(f"stage '{v['stage']}' is not one of {', '.join(STAGES)} "
+                            "(or 潜在, 成交, 休眠, 流失)")
+        d["stage"] = stage
+    if "owner" in v:
+        d["owner"] = v["owner"]
+    if "tags" in v:
+        d["tags"] = split_tags(v["tags"])
+    contact: dict[str, Any] = {}
+    if "contact" in v:
+        contact["name"] = v["contact"]
+    mobile = v.get("mobile")
+    for fld, column in (("phone", "phone"), ("contact_phone", "contact phone"), ("mobile", "mobile")):
+        if fld in v:
+            phone, problem = check_phone(v[fld], column)
+            if problem:
+                problems.append(problem)
+            if fld == "phone" and phone:
+                d["phone"] = Quoted(phone)
+            elif fld == "contact_phone" and phone:
+                contact["phone"] = Quoted(phone)
+            elif fld == "mobile":
+                mobile = phone
+    if mobile:
+        # A mobile belongs to the row's contact; without one it is the client's own number.
+        if "name" in contact and "phone" not in contact:
+            contact["phone"] = Quoted(mobile)
+        elif "phone" not in d:
+            d["phone"] = Quoted(mobile)
+        elif "phone" not in contact:
+            contact["phone"] = Quoted(mobile)
+    for fld, target, where in (("email", "email", d), ("contact_email", "email", contact)):
+        if fld in v:
+            if "@" not in v[fld] or " " in v[fld].strip():
+                problems.append(f"{fld.replace('_', ' ')} '{v[fld]}' is not an email address")
+            else:
+                where[target] = v[fld].strip()
+    for fld in ("address", "website", "industry"):
+        if fld in v:
+            d[fld] = v[fld]
+    if "since" in v:
+        since = parse_date(v["since"])
+        if since is None:
+            problems.append(_date_problem("since", v["since"]))
+        d["since"] = since
+    if "cadence" in v:
+        cadence = parse_cadence(v["cadence"])
+        if cadence is None:
+            problems.append(f"cadence '{v['cadence']}' is not a number of days (or 2w, 3m)")
+        d["cadence"] = cadence
+    if "referred_by" in v:
+        d["referred_by"] = v["referred_by"]  # resolved to a slug once every row is known
+    if "credit_limit" in v:
+        limit = parse_number(v["credit_limit"])
+        if limit is None:
+            problems.append(f"credit limit '{v['credit_limit']}' is not an amount")
+        d["credit_limit"] = limit
+    if "notes" in v:
+        d["notes"] = v["notes"]
+    if "contact_role" in v:
+        contact["role"] = v["contact_role"]
+    if "contact_birthday" in v:
+        birthday = parse_birthday(v["contact_birthday"])
+        if birthday is None:
+            problems.append(_date_problem("birthday", v["contact_birthday"]).replace(
+                "YYYY-MM-DD", "YYYY-MM-DD, or --MM-DD without the year"))
+        contact["birthday"] = birthday
+    if "contact_left" in v:
+        left = parse_date(v["contact_left"])
+        if left is None:
+            problems.append(_date_problem("contact left", v["contact_left"]))
+        contact["left"] = left
+    if "contact_notes" in v:
+        contact["notes"] = v["contact_notes"]
+    if contact and "name" not in contact:
+        # A birthday or role with no contact name: a list of people, where the client is the person.
+        contact = {"name": name, **contact}
+    if rec.extra:
+        d["extra"] = dict(rec.extra)
+    return d, (_ordered_contact(contact) if contact else None), defaulted
+
+
+def _ordered_contact(contact: dict[str, Any]) -> dict[str, Any]:
+    order = ("name", "role", "phone", "email", "birthday", "left", "notes")
+    return {k: contact[k] for k in order if k in contact}
+
+
+_MERGE_IGNORED = {"name", "grade", "extra"}
+
+
+def _compatible(planned: dict[str, Any], row: dict[str, Any], grade_given: bool) -> str | None:
+    """Why a repeated name cannot be another contact of the same client (None: it can)."""
+    for key, value in row.items():
+        if key in _MERGE_IGNORED or value in (None, "", []):
+            continue
+        if key not in planned or str(planned[key]) != str(value):
+            return f"its {key} differs"
+    if grade_given and row.get("grade") != planned.get("grade"):
+        return "its grade differs"
+    return None
+
+
+def _front_matter(d: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {k: d[k] for k in C.CLIENT_FIELDS if d.get(k) not in (None, "", [])}
+    if contacts:
+        out["contacts"] = contacts
+    if d.get("extra"):
+        out["extra"] = d["extra"]
+    return out
+
+
+def render_client(front: Mapping[str, Any], source: str, kind: str, numbers: Sequence[int]) -> str:
+    """The text of a new client file."""
+    where = f"{kind}{'s' if len(numbers) > 1 else ''} {', '.join(str(n) for n in numbers)}"
+    return f"---\n{dump_front_matter(front)}---\n\nImported from {source} ({where}).\n"
+
+
+def plan_import(project: Project, data: bytes, source: str, *,
+                overrides: Mapping[str, str] | None = None, default_grade: str = "C") -> Plan:
+    """Decide what importing ``data`` (the bytes of ``source``) would create; write nothing."""
+    kind, encoding, records, info = read_records(data, source, overrides)
+    plan = Plan(source=source, kind=kind, encoding=encoding, info=info, default_grade=default_grade)
+    book = load_book(project)
+    known = _Known()
+    for client in book.clients:
+        known.add(client.path, client.name, _client_phones(client), _client_emails(client))
+    clients_dir = project.clients_dir
+    taken = {p.stem for p in clients_dir.glob("*.md")} if clients_dir.is_dir() else set()
+    existing_slugs = set(taken)
+    rel_dir = Path(project.settings.clients_dir).as_posix()
+    by_name: dict[str, Planned] = {}
+    contacts_of: dict[str, list[dict[str, Any]]] = {}
+    in_file = _Known()
+    label = kind
+
+    for rec in records:
+        d, contact, defaulted = _build(rec, kind, default_grade)
+        if rec.problems:
+            plan.rejected.append(Rejected(rec.number, d.get("name", ""), list(rec.problems)))
+            continue
+        name = d["name"]
+        phones = [p for p in (d.get("phone"), contact and contact.get("phone")) if p]
+        emails = [e for e in (d.get("email"), contact and contact.get("email")) if e]
+        if (clash := known.clash(name, phones, emails)) is not None:
+            plan.rejected.append(Rejected(rec.number, name, [f"likely duplicate: {clash}; not imported"]))
+            continue
+        earlier = by_name.get(name_key(name))
+        if earlier is not None:
+            first = f"{label} {earlier.numbers[0]}"
+            people = contacts_of[earlier.slug]
+            why = _compatible(earlier.data, d, not defaulted)
+            if why is None and contact is None:
+                why = "it names no contact"
+            if why is None and any(name_key(c["name"]) == name_key(contact["name"]) for c in people):
+                why = f"the same contact {contact['name']}"
+            if why is None:
+                # Another contact of the same client, as an export writes one row per contact.
+                why = in_file.clash(None, phones, emails, allow=first)
+            if why is None:
+                people.append(contact)
+                earlier.numbers.append(rec.number)
+                plan.merged.append((rec.number, earlier.slug, contact["name"]))
+                in_file.add(first, None, phones, emails)
+                continue
+            plan.rejected.append(Rejected(rec.number, name, [
+                f"likely duplicate: same name as {first}, and {why}; not imported "
+                "(a repeated name adds a contact only when the other client columns match or are empty)"]))
+            continue
+        if (clash := in_file.clash(None, phones, emails)) is not None:
+            plan.rejected.append(Rejected(rec.number, name, [f"likely duplicate: {clash}; not imported"]))
+            continue
+        slug = free_slug(slugify(name), taken)
+        taken.add(slug)
+        planned = Planned(slug=slug, path=f"{rel_dir}/{slug}.md", name=name, owner=d.get("owner"),
+                          grade=d["grade"], numbers=[rec.number], data=d, grade_defaulted=defaulted)
+        plan.created.append(planned)
+        by_name[name_key(name)] = planned
+        contacts_of[slug] = [contact] if contact else []
+        in_file.add(f"{label} {rec.number}", name, phones, emails)
+
+    _resolve_referrals(plan, book.clients, existing_slugs)
+    _finish(plan, contacts_of, source)
+    defaulted_rows = [p for p in plan.created if p.grade_defaulted]
+    if defaulted_rows:
+        plan.notes.append(f"{len(defaulted_rows)} of {len(plan.created)} client"
+                          f"{'s' if len(plan.created) != 1 else ''} had no grade and got {default_grade} "
+                          "(change it with --grade)")
+    return plan
+
+
+def _resolve_referrals(plan: Plan, existing: Sequence[Client], existing_slugs: set[str]) -> None:
+    """``referred_by`` may be a slug or a client's name, in the book or in the same file."""
+    names = {name_key(c.name): c.slug for c in existing}
+    names.update({name_key(p.name): p.slug for p in plan.created})
+    slugs = existing_slugs | {p.slug for p in plan.created}
+    for planned in list(plan.created):
+        ref = planned.data.get("referred_by")
+        if not ref:
+            continue
+        if ref in slugs:
+            continue
+        if (slug := names.get(name_key(ref))) is not None:
+            planned.data["referred_by"] = slug
+            continue
+        plan.created.remove(planned)
+        plan.rejected.append(Rejected(planned.numbers[0], planned.name, [
+            f"referred_by '{ref}' is not a client (neither an existing one nor one in this file); "
+            "give the referrer's name or slug"]))
+
+
+def _finish(plan: Plan, contacts_of: Mapping[str, list[dict[str, Any]]], source: str) -> None:
+    """Render every planned file and validate it exactly as ``crmgen check`` would."""
+    for planned in list(plan.created):
+        front = _front_matter(planned.data, contacts_of.get(planned.slug, []))
+        planned.text = render_client(front, Path(source).name, plan.kind, planned.numbers)
+        _client, problems = parse_client_text(planned.text, planned.path)
+        errors = [p for p in problems if p.is_error]
+        if errors:
+            plan.created.remove(planned)
+            plan.rejected.append(Rejected(planned.numbers[0], planned.name,
+                                          [f"would not validate: {p.message}" for p in errors]))
+    plan.rejected.sort(key=lambda r: r.number)
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def write_plan(project: Project, plan: Plan) -> list[Planned]:
+    """Create the planned files; a file that appeared meanwhile is left alone and reported.
+
+    Returns the files written. Each is created atomically and never replaces an
+    existing file (:func:`crmgen.fsutil.create_new`).
+    """
+    from ..fsutil import create_new
+
+    written = []
+    project.clients_dir.mkdir(parents=True, exist_ok=True)
+    for planned in list(plan.created):
+        try:
+            create_new(project.root / planned.path, planned.text.encode("utf-8"))
+        except FileExistsError:
+            plan.created.remove(planned)
+            plan.rejected.append(Rejected(planned.numbers[0], planned.name, [
+                f"{planned.path} was created by someone else meanwhile; not overwritten"]))
+            continue
+        written.append(planned)
+    plan.rejected.sort(key=lambda r: r.number)
+    return written

@@ -1,0 +1,328 @@
+"""vCard 3.0 and 4.0: cards to import records, clients to cards, both through vobject.
+
+vobject parses what phones, Google Contacts and Outlook export (line folding,
+escapes, ``item1.`` groups, base64 photos, quoted-printable) so this module only
+decides what each property means for a client file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..model import Client, Contact
+from .csvio import has_han
+
+_CARD = re.compile(r"^BEGIN:VCARD\s*$.*?^END:VCARD\s*$", re.IGNORECASE | re.MULTILINE | re.DOTALL)
+
+
+@dataclass
+class Card:
+    """One card's fields, named as the CSV columns are (see :mod:`crmgen.transfer.columns`)."""
+
+    number: int
+    values: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def split_cards(text: str) -> list[str]:
+    """The ``BEGIN:VCARD``..``END:VCARD`` blocks, so one broken card does not stop the others."""
+    return [m.group(0) for m in _CARD.finditer(text)]
+
+
+def read_cards(text: str) -> list[Card]:
+    """Every card in a .vcf file, numbered from 1; a card vobject cannot parse gets a problem."""
+    import vobject
+
+    cards = []
+    for number, block in enumerate(split_cards(text), start=1):
+        card = Card(number)
+        try:
+            component = vobject.readOne(block, ignoreUnreadable=True)
+        except Exception as exc:  # vobject raises ParseError, ValueError, ... on bad input
+            card.problems.append(f"cannot read the card ({_short(exc)}); fix or remove it in the file")
+            cards.append(card)
+            continue
+        try:
+            _fill(card, component)
+        except Exception as exc:  # a property vobject read but whose value is malformed
+            card.problems.append(f"cannot read the card ({_short(exc)})")
+        cards.append(card)
+    return cards
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:120] if text else type(exc).__name__
+
+
+def _props(component, name: str) -> list:
+    return list(component.contents.get(name.lower(), []))
+
+
+def _types(prop) -> set[str]:
+    out: set[str] = set()
+    for value in prop.params.get("TYPE", []):
+        out.update(v.strip().lower() for v in str(value).split(",") if v.strip())
+    if prop.params.get("PREF"):
+        out.add("pref")
+    # vCard 2.1 writes bare parameters: TEL;CELL;PREF:...
+    for bare in prop.singletonparams if hasattr(prop, "singletonparams") else ():
+        out.add(str(bare).lower())
+    return out
+
+
+def _text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        value = " ".join(str(v) for v in value if v)
+    return str(value).strip() if value is not None else ""
+
+
+def _ordered(props: list, first: tuple[str, ...]) -> list:
+    """Preferred values first (``pref``, then the given types), otherwise in file order."""
+    def rank(item: tuple[int, object]) -> tuple[int, int]:
+        index, prop = item
+        types = _types(prop)
+        if "pref" in types:
+            return (0, index)
+        for n, t in enumerate(first, start=1):
+            if t in types:
+                return (n, index)
+        return (len(first) + 1, index)
+
+    return [p for _, p in sorted(enumerate(props), key=rank)]
+
+
+def _phone(prop) -> str:
+    value = _text(prop.value)
+    if value.lower().startswith("tel:"):
+        value = value[4:]
+    return value
+
+
+def _person_name(component) -> str:
+    fn = _text(component.fn.value) if "fn" in component.contents else ""
+    if fn:
+        return fn
+    if "n" in component.contents:
+        n = component.n.value
+        family, given = _text(getattr(n, "family", "")), _text(getattr(n, "given", ""))
+        if has_han(family + given):
+            return family + given
+        return " ".join(p for p in (given, family) if p)
+    return ""
+
+
+def format_address(adr) -> str:
+    """An ADR value as one line: street first for Latin addresses, country first for Chinese."""
+    parts = {k: _text(getattr(adr, k, "")) for k in ("box", "extended", "street", "city", "region",
+                                                     "code", "country")}
+    if has_han("".join(parts.values())):
+        ordered = [parts["country"], parts["region"], parts["city"], parts["street"], parts["extended"],
+                   parts["box"]]
+        seen: list[str] = []
+        for p in ordered:  # 上海 is both region and city
+            if p and p not in seen:
+                seen.append(p)
+        text = "".join(seen)
+        return f"{text} {parts['code']}".strip() if parts["code"] else text
+    city_line = " ".join(p for p in (parts["city"], parts["region"], parts["code"]) if p)
+    return ", ".join(p for p in (parts["box"], parts["extended"], parts["street"], city_line,
+                                 parts["country"]) if p)
+
+
+def parse_bday(value: str, omit_year: str | None = None) -> str | None:
+    """A vCard BDAY as ``YYYY-MM-DD`` or ``--MM-DD``; None when it is not a date."""
+    value = value.strip()
+    m = re.match(r"^(\d{4})-?(\d{2})-?(\d{2})(?:[T ].*)?$", value)
+    if m:
+        if omit_year and m[1] == omit_year:  # Apple writes 1604 for "year unknown"
+            return f"--{m[2]}-{m[3]}"
+        return f"{m[1]}-{m[2]}-{m[3]}"
+    m = re.match(r"^--(\d{2})-?(\d{2})$", value)
+    if m:
+        return f"--{m[1]}-{m[2]}"
+    return None
+
+
+def _fill(card: Card, component) -> None:
+    v = card.values
+    person = _person_name(component)
+    org = ""
+    department = ""
+    if "org" in component.contents:
+        org_value = component.org.value
+        if isinstance(org_value, (list, tuple)):
+            org = _text(org_value[0]) if org_value else ""
+            department = _text(org_value[1:]) if len(org_value) > 1 else ""
+        else:
+            org = _text(org_value)
+    v["name"] = org or person
+    # A card with an ORG names a person at the client; without one the person is the client.
+    # A card whose FN is the ORG (as `crmgen export` writes for a client without contacts)
+    # names nobody.
+    has_person = bool(person) and person != org
+    if has_person:
+        v["contact"] = person
+    role = ""
+    for prop_name in ("title", "role"):
+        if prop_name in component.contents:
+            role = _text(component.contents[prop_name][0].value)
+            if role:
+                break
+    role = role or department
+    phones = [_phone(p) for p in _ordered(_props(component, "tel"), ("cell", "mobile", "iphone"))]
+    phones = [p for p in phones if p]
+    work_phones = [_phone(p) for p in _props(component, "tel") if "work" in _types(p) and _phone(p)]
+    emails = [_text(p.value) for p in _ordered(_props(component, "email"), ("work", "internet"))]
+    emails = [e for e in emails if e]
+    notes = [_text(p.value) for p in _props(component, "note") if _text(p.value)]
+    leftover: list[str] = []
+    if has_person:
+        if role:
+            v["contact_role"] = role
+        if phones:
+            v["contact_phone"] = phones[0]
+            # The company's own line (a WORK number other than the person's) is the client's phone.
+            main = next((p for p in work_phones if p != phones[0]), None)
+            if main and org:
+                v["phone"] = main
+            leftover += [f"phone {p}" for p in phones[1:] if p != main]
+        if emails:
+            v["contact_email"] = emails[0]
+            leftover += [f"email {e}" for e in emails[1:]]
+        if notes and org:
+            v["contact_notes"] = "\n".join(notes)
+        elif notes:
+            v["notes"] = "\n".join(notes)
+    else:
+        if phones:
+            v["phone"] = phones[0]
+            leftover += [f"phone {p}" for p in phones[1:]]
+        if emails:
+            v["email"] = emails[0]
+            leftover += [f"email {e}" for e in emails[1:]]
+        if notes:
+            v["notes"] = "\n".join(notes)
+    if leftover:
+        # A contact holds one phone and one email; the others stay readable in the notes.
+        key = "contact_notes" if has_person else "notes"
+        extra = "Also: " + ", ".join(leftover)
+        v[key] = f"{v[key]}\n{extra}" if v.get(key) else extra
+    adrs = _ordered(_props(component, "adr"), ("work",))
+    for adr in adrs:
+        text = format_address(adr.value)
+        if text:
+            v["address"] = text
+            break
+    urls = [_text(p.value) for p in _props(component, "url") if _text(p.value)]
+    if urls:
+        v["website"] = urls[0]
+    tags: list[str] = []
+    for prop in _props(component, "categories"):
+        value = prop.value if isinstance(prop.value, (list, tuple)) else str(prop.value).split(",")
+        tags += [_text(t) for t in value if _text(t)]
+    if tags:
+        v["tags"] = "; ".join(tags)
+    if "bday" in component.contents and has_person:
+        prop = component.bday
+        raw = _text(prop.value)
+        omit = prop.params.get("X-APPLE-OMIT-YEAR", [None])[0]
+        bday = parse_bday(raw, omit)
+        if bday is None:
+            card.problems.append(f"BDAY '{raw}' is not a date (YYYY-MM-DD, YYYYMMDD or --MMDD)")
+        else:
+            v["contact_birthday"] = bday
+    if not v["name"]:
+        card.problems.append("the card has no name (no FN, N or ORG)")
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """(family, given) for the N property: 王伟 -> (王, 伟), John Smith -> (Smith, John)."""
+    name = name.strip()
+    if has_han(name) and " " not in name and 2 <= len(name) <= 4:
+        return name[0], name[1:]
+    parts = name.rsplit(" ", 1)
+    if len(parts) == 2:
+        return parts[1], parts[0]
+    return name, ""
+
+
+def _add(card, name: str, value, **params: str) -> None:
+    prop = card.add(name)
+    prop.value = value
+    for key, param in params.items():
+        prop.params[key.upper()] = [param]
+
+
+def _bday(contact: Contact) -> str | None:
+    b = contact.birthday
+    if b is None:
+        return None
+    if b.year is None:
+        return f"--{b.month:02d}{b.day:02d}"
+    return f"{b.year:04d}{b.month:02d}{b.day:02d}"
+
+
+def client_cards(client: Client) -> list:
+    """vCard 4.0 components: one per current contact, or one for the client when it has none.
+
+    Contacts who left the client are not exported: a phone's address book should
+    not file them under a company they no longer work for.
+    """
+    import vobject
+
+    cards = []
+    people = client.current_contacts
+    for contact in people or (None,):
+        card = vobject.vCard()
+        _add(card, "version", "4.0")
+        if contact is None:
+            _add(card, "kind", "org")
+            _add(card, "fn", client.name)
+            _add(card, "n", vobject.vcard.Name())
+        else:
+            _add(card, "fn", contact.name)
+            family, given = _split_name(contact.name)
+            _add(card, "n", vobject.vcard.Name(family=family, given=given))
+        _add(card, "org", [client.name])
+        if contact is not None:
+            if contact.role:
+                _add(card, "title", contact.role)
+            if contact.phone:
+                # VALUE=text keeps the number as written; a tel: URI would need it normalised.
+                _add(card, "tel", contact.phone, type="cell", value="text")
+            if client.phone and client.phone != contact.phone:
+                _add(card, "tel", client.phone, type="work", value="text")
+            if contact.email:
+                _add(card, "email", contact.email, type="work")
+            if (bday := _bday(contact)) is not None:
+                _add(card, "bday", bday)
+            if contact.notes:
+                _add(card, "note", contact.notes)
+        else:
+            if client.phone:
+                _add(card, "tel", client.phone, type="work", value="text")
+            if client.email:
+                _add(card, "email", client.email, type="work")
+            if client.notes:
+                _add(card, "note", client.notes)
+        if client.address:
+            # One line, not split into street/city/...: the file keeps the address as written.
+            _add(card, "adr", vobject.vcard.Address(street=client.address), type="work")
+        if client.website:
+            _add(card, "url", client.website)
+        if client.tags:
+            _add(card, "categories", list(client.tags))
+        cards.append(card)
+    return cards
+
+
+def to_vcf(clients: Iterable[Client]) -> bytes:
+    """A .vcf file (UTF-8, CRLF as RFC 6350 requires) with the cards of every client."""
+    chunks = [card.serialize() for client in clients for card in client_cards(client)]
+    return "".join(chunks).encode("utf-8")
