@@ -80,7 +80,8 @@ def read_history(root: Path, clients_dir: str = "clients") -> History:
     """Read the git history of ``root/clients_dir`` with one ``git log`` process."""
     cmd = [
         "git",
-        "-c", "core.quotePath=false",
+        "-c",
+        "core.quotePath=false",
         "log",
         "--no-merges",  # a merge's diff would repeat its parents' grade changes
         "-M",
@@ -129,7 +130,9 @@ def parse_log(text: str, clients_dir: str = "clients") -> dict[str, FileHistory]
         if len(fields) < 5:
             continue
         sha, date, author, email, subject = fields[0], fields[1], fields[2], fields[3], _US.join(fields[4:])
-        commit = Commit(sha=sha, date=dt.datetime.fromisoformat(date), author=author, email=email, subject=subject)
+        commit = Commit(
+            sha=sha, date=dt.datetime.fromisoformat(date), author=author, email=email, subject=subject
+        )
         for old_path, new_path, removed, added in _file_diffs(rest):
             path = new_path or old_path
             if path is None:
@@ -179,9 +182,9 @@ def _file_diffs(text: str) -> list[tuple[str | None, str | None, list[str], list
         if line.startswith("@@"):
             in_hunk = True
         elif line.startswith("rename from "):
-            current[0] = _unquote(line[len("rename from "):])
+            current[0] = _unquote(line[len("rename from ") :])
         elif line.startswith("rename to "):
-            current[1] = _unquote(line[len("rename to "):])
+            current[1] = _unquote(line[len("rename to ") :])
         elif line.startswith("--- "):
             current[0] = None if line[4:] == "/dev/null" else _strip_prefix(_unquote(line[4:]), "a/")
         elif line.startswith("+++ "):
@@ -192,17 +195,17 @@ def _file_diffs(text: str) -> list[tuple[str | None, str | None, list[str], list
 def _paths_from_diff_line(line: str) -> tuple[str | None, str | None]:
     # "diff --git a/X b/Y": ambiguous when names hold " b/", so the ---/+++ and
     # rename lines that follow override this guess whenever they are present.
-    rest = line[len("diff --git "):]
+    rest = line[len("diff --git ") :]
     if rest.startswith('"'):
         return None, None
     mid = rest.find(" b/")
     if not rest.startswith("a/") or mid < 0:
         return None, None
-    return rest[2:mid], rest[mid + 3:]
+    return rest[2:mid], rest[mid + 3 :]
 
 
 def _strip_prefix(path: str, prefix: str) -> str:
-    return path[len(prefix):] if path.startswith(prefix) else path
+    return path[len(prefix) :] if path.startswith(prefix) else path
 
 
 def _unquote(path: str) -> str:

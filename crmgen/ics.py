@@ -53,7 +53,7 @@ def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> b
         # DTSTAMP is required and must be a UTC date-time. The clock would make
         # every run differ; the reminder's own date is stable for the same input,
         # so the same files give a byte-identical feed (diffable, cacheable).
-        event.add("dtstamp", dt.datetime.combine(r.date, dt.time(0), tzinfo=dt.timezone.utc))
+        event.add("dtstamp", dt.datetime.combine(r.date, dt.time(0), tzinfo=dt.UTC))
         event.add("dtstart", r.date)
         event.add("dtend", r.date + dt.timedelta(days=1))
         event.add("summary", r.title)

@@ -36,7 +36,9 @@ class Repo:
             "GIT_CONFIG_GLOBAL": os.devnull,
             "GIT_CONFIG_NOSYSTEM": "1",
         }
-        done = subprocess.run(["git", *args], cwd=self.root, env=env, capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            ["git", *args], cwd=self.root, env=env, capture_output=True, text=True, check=True
+        )
         return done.stdout
 
     def write(self, rel: str, grade: str, name: str = "Acme", crlf: bool = False) -> None:
@@ -47,7 +49,9 @@ class Repo:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode())
 
-    def commit(self, message: str, who: tuple[str, str] = ALICE, when: str = "2026-01-01T09:00:00+08:00") -> str:
+    def commit(
+        self, message: str, who: tuple[str, str] = ALICE, when: str = "2026-01-01T09:00:00+08:00"
+    ) -> str:
         self.git("add", "-A", who=who, when=when)
         self.git("commit", "-q", "-m", message, who=who, when=when)
         return self.git("rev-parse", "HEAD").strip()
@@ -74,7 +78,12 @@ def test_two_authors_rename_and_grade_history(repo: Repo):
     assert h.available and h.reason is None
     assert sorted(h.files) == ["acme-ltd", "other"]
     acme = h.for_slug("acme-ltd")
-    assert [c.subject for c in acme.commits] == ["Acme: grade A", "Rename acme", "Acme moves up", "Add clients"]
+    assert [c.subject for c in acme.commits] == [
+        "Acme: grade A",
+        "Rename acme",
+        "Acme moves up",
+        "Add clients",
+    ]
     assert [(c.author, c.email) for c in acme.commits[:2]] == [("鲍勃", "bob@example.com"), ALICE]
     assert acme.commits[0].sha == last and acme.commits[-1].sha == first
     assert acme.commits[0].date == dt.datetime(2026, 4, 1, 10, tzinfo=dt.timezone(dt.timedelta(hours=-5)))

@@ -37,8 +37,17 @@ def parse(data: bytes):
 def test_parsed_back_by_vobject():
     rs = [
         reminder(),
-        reminder(client="acme", name="Acme", owner=None, kind="birthday", lead=7, title="Birthday of Bob", amount=None,
-                 key="Bob", date=dt.date(2027, 2, 28)),
+        reminder(
+            client="acme",
+            name="Acme",
+            owner=None,
+            kind="birthday",
+            lead=7,
+            title="Birthday of Bob",
+            amount=None,
+            key="Bob",
+            date=dt.date(2027, 2, 28),
+        ),
     ]
     cal = parse(to_ics(rs, calendar_name="李明的提醒"))
     assert cal.prodid.value == "-//crmgen//crmgen reminders//EN"
@@ -50,7 +59,7 @@ def test_parsed_back_by_vobject():
     assert first.summary.value == LONG  # escaping of , ; \ and newline undone exactly
     assert first.dtstart.value == dt.date(2026, 12, 10)
     assert first.dtend.value == dt.date(2026, 12, 11)
-    assert first.dtstamp.value == dt.datetime(2026, 12, 10, tzinfo=dt.timezone.utc)
+    assert first.dtstamp.value == dt.datetime(2026, 12, 10, tzinfo=dt.UTC)
     assert first.description.value == (
         f"{LONG}\nClient: 华东润滑油 (huadong-runhuayou)\nOwner: 李明\nAmount: 50,000\nKind: collect"
     )

@@ -37,7 +37,9 @@ def visit(date: dt.date, next_date: dt.date | None = None, next_what: str | None
     return Interaction(date=date, type="visit", summary="talked", next_date=next_date, next_what=next_what)
 
 
-def kinds(c: Client | list[Client], today: dt.date = TODAY, within: int = 0, **kw) -> list[tuple[str, dt.date]]:
+def kinds(
+    c: Client | list[Client], today: dt.date = TODAY, within: int = 0, **kw
+) -> list[tuple[str, dt.date]]:
     clients = c if isinstance(c, list) else [c]
     return [(r.kind, r.date) for r in due(clients, today, Settings(), within=within, **kw)]
 
@@ -145,7 +147,9 @@ def test_touch_not_for_lost_clients():
 # --- next ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("today", "days"), [(D(2026, 12, 9), None), (D(2026, 12, 10), 0), (D(2026, 12, 11), -1)])
+@pytest.mark.parametrize(
+    ("today", "days"), [(D(2026, 12, 9), None), (D(2026, 12, 10), 0), (D(2026, 12, 11), -1)]
+)
 def test_next_before_on_after(today, days):
     c = client(grade="F", interactions=(visit(D(2026, 12, 1), D(2026, 12, 10), "send samples"),))
     rs = of_kind("next", c, today=today)  # lead 0, within 0: shown from its day on
@@ -177,7 +181,10 @@ def test_later_interaction_with_next_supersedes():
         ),
     )
     (r,) = of_kind("next", c, within=30)
-    assert (r.date, r.title) == (D(2026, 12, 20), "Next step with Acme: send contract (from the visit on 2026-11-03)")
+    assert (r.date, r.title) == (
+        D(2026, 12, 20),
+        "Next step with Acme: send contract (from the visit on 2026-11-03)",
+    )
 
 
 # --- birthday / anniversary -----------------------------------------------------
@@ -227,9 +234,7 @@ def test_birthday_next_year_across_new_year():
     ],
 )
 def test_birthday_29_february(today, date):
-    c = no_touch(
-        interactions=(visit(today),), contacts=(Contact(name="A", birthday=Birthday(2, 29, 2000)),)
-    )
+    c = no_touch(interactions=(visit(today),), contacts=(Contact(name="A", birthday=Birthday(2, 29, 2000)),))
     assert [r.date for r in of_kind("birthday", c, today=today)] == [date]
 
 
@@ -259,14 +264,23 @@ def promise(by: str, **kw) -> Promise:
 
 @pytest.mark.parametrize(
     ("today", "days"),
-    [(D(2026, 12, 6), None), (D(2026, 12, 7), 3), (D(2026, 12, 10), 0), (D(2026, 12, 11), -1), (D(2027, 3, 1), -81)],
+    [
+        (D(2026, 12, 6), None),
+        (D(2026, 12, 7), 3),
+        (D(2026, 12, 10), 0),
+        (D(2026, 12, 11), -1),
+        (D(2027, 3, 1), -81),
+    ],
 )
 def test_our_promise_lead_3_and_overdue_while_open(today, days):
     c = no_touch(interactions=(visit(today),), promises=(promise("us", amount=5000),))
     rs = of_kind("promise", c, today=today)
     assert [r.days for r in rs] == ([] if days is None else [days])
     for r in rs:
-        assert (r.amount, r.title) == (5000, "Keep our promise to Acme: deliver 20 drums (¥5,000), due 2026-12-10")
+        assert (r.amount, r.title) == (
+            5000,
+            "Keep our promise to Acme: deliver 20 drums (¥5,000), due 2026-12-10",
+        )
 
 
 @pytest.mark.parametrize("closed", [{"kept": D(2026, 12, 9)}, {"broken": D(2026, 12, 12)}])
@@ -308,7 +322,9 @@ def test_remind_steps_from_settings():
     ],
 )
 def test_client_promise_remind_then_collect(today, listed):
-    c = no_touch(interactions=(visit(today),), promises=(promise("client", amount=50_000, what="pay ¥50,000"),))
+    c = no_touch(
+        interactions=(visit(today),), promises=(promise("client", amount=50_000, what="pay ¥50,000"),)
+    )
     got = [(r.kind, r.days) for r in due([c], today, Settings(), within=0) if r.kind != "touch"]
     assert got == listed
 
@@ -317,7 +333,9 @@ def test_collect_and_remind_titles():
     c = no_touch(promises=(promise("client", what="pay the deposit", amount=12_000.5),))
     rs = {r.kind: r.title for r in due([c], D(2026, 12, 5), Settings(), within=10)}
     assert rs["remind"] == "Remind Acme of their promise: pay the deposit (¥12,000.50), due 2026-12-10"
-    assert rs["collect"] == "Collect / confirm with Acme: pay the deposit (¥12,000.50), promised for 2026-12-10"
+    assert (
+        rs["collect"] == "Collect / confirm with Acme: pay the deposit (¥12,000.50), promised for 2026-12-10"
+    )
 
 
 # --- orders ------------------------------------------------------------------------
@@ -345,20 +363,29 @@ def test_payment_lead_edges_and_no_pay_by():
     assert of_kind("payment", no_touch(orders=(dataclasses.replace(o, pay_by=None),)), within=400) == []
 
 
-@pytest.mark.parametrize(("today", "days"), [(D(2026, 12, 7), None), (D(2026, 12, 8), 0), (D(2026, 12, 9), -1)])
+@pytest.mark.parametrize(
+    ("today", "days"), [(D(2026, 12, 7), None), (D(2026, 12, 8), 0), (D(2026, 12, 9), -1)]
+)
 def test_review_after_delivery(today, days):
     o = Order(date=D(2026, 11, 1), amount=100, paid=100, delivered=D(2026, 12, 1), items="纸箱")
     rs = of_kind("review", no_touch(interactions=(visit(today),), orders=(o,)), today=today)
     assert [r.days for r in rs] == ([] if days is None else [days])
     if rs:
-        assert rs[0].title == "After-sale review visit at Acme: the order of 2026-11-01 (纸箱), delivered 2026-12-01"
+        assert (
+            rs[0].title
+            == "After-sale review visit at Acme: the order of 2026-11-01 (纸箱), delivered 2026-12-01"
+        )
     reviewed = dataclasses.replace(o, reviewed=D(2026, 12, 8))
     assert of_kind("review", no_touch(orders=(reviewed,)), today=today) == []
 
 
 def test_review_after_setting():
     o = Order(date=D(2026, 11, 1), amount=100, paid=100, delivered=D(2026, 11, 1))
-    rs = [r for r in due([no_touch(orders=(o,))], TODAY, Settings(review_after=30), within=0) if r.kind == "review"]
+    rs = [
+        r
+        for r in due([no_touch(orders=(o,))], TODAY, Settings(review_after=30), within=0)
+        if r.kind == "review"
+    ]
     assert [r.date for r in rs] == [D(2026, 12, 1)]
 
 
@@ -369,7 +396,9 @@ def test_complaint_two_days_after_opening_names_step():
     comp = Complaint(opened=D(2026, 11, 29), what="桶漏油", step="analyse")
     (r,) = of_kind("complaint", no_touch(complaints=(comp,)))
     assert (r.date, r.days) == (D(2026, 12, 1), 0)
-    assert r.title == "Complaint from Acme: 桶漏油 (opened 2026-11-29; step 2 of 6, analyse: analyse the cause)"
+    assert (
+        r.title == "Complaint from Acme: 桶漏油 (opened 2026-11-29; step 2 of 6, analyse: analyse the cause)"
+    )
     assert of_kind("complaint", no_touch(complaints=(comp,)), today=D(2026, 11, 30)) == []
     assert [r.days for r in of_kind("complaint", no_touch(complaints=(comp,)), today=D(2026, 12, 2))] == [-1]
     closed = dataclasses.replace(comp, closed=D(2026, 12, 2))
@@ -392,7 +421,15 @@ def rebate_client(*amounts_dates: tuple[float, dt.date], tiers=((100_000, 0.02),
 
 @pytest.mark.parametrize(
     ("total", "missing"),
-    [(79_999, None), (80_000, 20_000), (99_999, 1), (100_000, None), (159_999, None), (160_000, 40_000), (200_000, None)],
+    [
+        (79_999, None),
+        (80_000, 20_000),
+        (99_999, 1),
+        (100_000, None),
+        (159_999, None),
+        (160_000, 40_000),
+        (200_000, None),
+    ],
 )
 def test_rebate_near_next_tier(total, missing):
     c = rebate_client((total, D(2026, 6, 1)))
@@ -411,7 +448,10 @@ def test_rebate_counts_only_orders_inside_the_period():
     )
     (r,) = of_kind("rebate", c)
     assert r.amount == 15_000
-    assert r.title == "Acme is ¥15,000 short of the 2% rebate tier (¥85,000 of ¥100,000 bought; the period ends 2026-12-31)"
+    assert (
+        r.title
+        == "Acme is ¥15,000 short of the 2% rebate tier (¥85,000 of ¥100,000 bought; the period ends 2026-12-31)"
+    )
 
 
 def test_rebate_lead_and_end_of_period():
@@ -465,8 +505,13 @@ def test_dormant_customer_after_180_days():
 
 
 def test_sorted_by_date_client_kind_and_deterministic():
-    a = client("b-client", name="B", grade="A", interactions=(visit(D(2026, 11, 24)),),
-               promises=(promise("us", due=TODAY), promise("client", due=TODAY)))
+    a = client(
+        "b-client",
+        name="B",
+        grade="A",
+        interactions=(visit(D(2026, 11, 24)),),
+        promises=(promise("us", due=TODAY), promise("client", due=TODAY)),
+    )
     b = client("a-client", name="A", grade="A", interactions=(visit(D(2026, 11, 24)),))
     rs = due([a, b], TODAY, Settings(), within=0)
     assert [(r.client, r.kind) for r in rs] == [
@@ -485,7 +530,10 @@ def test_group_boundaries():
     groups = group([r(d) for d in (-1, 0, 1, 7, 8)])
     assert list(groups) == ["Overdue", "Today", "This week", "Later"]
     assert {k: [x.days for x in v] for k, v in groups.items()} == {
-        "Overdue": [-1], "Today": [0], "This week": [1, 7], "Later": [8],
+        "Overdue": [-1],
+        "Today": [0],
+        "This week": [1, 7],
+        "Later": [8],
     }
     assert {k: v for k, v in group([]).items()} == {"Overdue": [], "Today": [], "This week": [], "Later": []}
 
@@ -496,8 +544,15 @@ def test_to_json_has_exactly_the_contract_keys():
     (r,) = of_kind("payment", c)
     data = r.to_json()
     assert data == {
-        "client": "acme", "name": "Acme", "owner": "李明", "kind": "payment", "date": "2026-12-02",
-        "days": 1, "lead": 7, "title": r.title, "amount": 60.0,
+        "client": "acme",
+        "name": "Acme",
+        "owner": "李明",
+        "kind": "payment",
+        "date": "2026-12-02",
+        "days": 1,
+        "lead": 7,
+        "title": r.title,
+        "amount": 60.0,
     }
     assert json.loads(json.dumps(data)) == data
 
