@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import ParseCache
 from .config import Project
 from .errors import ERROR, WARNING, Problem
 from .loader import decode, parse_text, read_file
@@ -103,18 +104,30 @@ def client_paths(project: Project) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.suffix == ".md" and not p.name.startswith("."))
 
 
-def load_book(project: Project, paths: list[Path] | None = None) -> Book:
+def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: bool = True) -> Book:
     """Read and validate every client file (or just ``paths``, still checked against the whole book).
 
     With ``paths``, problems are reported only for those files, but cross-file
-    checks (referrals, duplicates) still see every client.
+    checks (referrals, duplicates) still see every client. Unchanged files come
+    from the parse cache (see :mod:`crmgen.cache`) unless ``use_cache`` is false.
     """
     root = project.root
     all_paths = client_paths(project)
+    cache = ParseCache(project.cache_dir if use_cache else None)
     located: dict[str, Located] = {}
+    todo: list[tuple[str, Path, tuple[int, ...] | None]] = []
     for path in all_paths:
         rel = path.relative_to(root).as_posix()
-        located[rel] = _read(path, rel, root)
+        key, hit = cache.get(rel, path)
+        if hit is not None:
+            located[rel] = hit
+        else:
+            todo.append((rel, path, key))
+    for (rel, path, key), loc in zip(todo, _read_many([(p, r) for r, p, _ in todo], root)):
+        located[rel] = loc
+        cache.put(rel, key, loc)
+    cache.save()
+    located = dict(sorted(located.items()))
     problems = [p for loc in located.values() for p in loc.problems]
     problems += cross_file_problems(located)
     if paths is not None:
@@ -129,6 +142,32 @@ def load_book(project: Project, paths: list[Path] | None = None) -> Book:
                      key=lambda c: c.slug)
     files = len(all_paths) if paths is None else len({_rel(p, root) for p in paths})
     return Book(root=root, clients=clients, problems=problems, files=files, broken=broken)
+
+
+PARALLEL_MIN = 400
+
+
+def _read_chunk(args: tuple[list[tuple[Path, str]], Path]) -> list[Located]:
+    items, root = args
+    return [_read(path, rel, root) for path, rel in items]
+
+
+def _read_many(items: list[tuple[Path, str]], root: Path) -> list[Located]:
+    """Read files, on every core when there are many (parsing is independent per file)."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_MIN or workers < 2:
+        return [_read(path, rel, root) for path, rel in items]
+    import concurrent.futures
+    import multiprocessing
+
+    size = -(-len(items) // (workers * 4))
+    chunks = [(items[i:i + size], root) for i in range(0, len(items), size)]
+    try:
+        ctx = multiprocessing.get_context("forkserver")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            return [loc for chunk in pool.map(_read_chunk, chunks) for loc in chunk]
+    except (OSError, concurrent.futures.process.BrokenProcessPool):
+        return [_read(path, rel, root) for path, rel in items]
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -154,6 +154,15 @@ class Project:
         return self.root / self.settings.templates_dir
 
     @property
+    def work_dir(self) -> Path:
+        """crmgen's own git-ignored working directory (build tree, caches)."""
+        return self.root / ".crmgen"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.work_dir / "cache"
+
+    @property
     def config_path(self) -> Path:
         return self.root / CONFIG_FILE
 

@@ -24,8 +24,9 @@ from .app import main, pass_state, report_problems
     show_default=True,
     help="text: GCC-style lines on stderr; json: a list on stdout; github: Actions annotations.",
 )
+@click.option("--no-cache", is_flag=True, help="Re-read every file instead of trusting the parse cache.")
 @pass_state
-def check(state, files: tuple[str, ...], strict: bool, fmt: str) -> None:
+def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool) -> None:
     """Validate the client files and report every problem.
 
     With FILES (e.g. from a pre-commit hook), only those files are reported,
@@ -36,7 +37,7 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str) -> None:
     from pathlib import Path
 
     project = state.project
-    book = load_book(project, [Path(f) for f in files] if files else None)
+    book = load_book(project, [Path(f) for f in files] if files else None, use_cache=not no_cache)
     report_problems(book.problems, book.files, fmt)
     failed = book.has_errors or (strict and bool(book.problems))
     sys.exit(int(ExitCode.PROBLEMS if failed else ExitCode.OK))
