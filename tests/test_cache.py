@@ -110,4 +110,4 @@ def test_parallel_reading_gives_the_same_book(project: Path, monkeypatch: pytest
     monkeypatch.setattr(crmgen.book, "PARALLEL_MIN", 2)
     parallel = load_book(load_project(project), use_cache=False)
     assert parallel.clients == serial.clients and parallel.problems == serial.problems
-    assert len(serial.problems) == 12
+    assert len(serial.problems) == 10  # 081 and 091 are not octal, so YAML keeps them as text
