@@ -1,0 +1,91 @@
+"""``crmgen build``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from ..book import load_book
+from ..errors import ExitCode
+from .app import main, pass_state, report_problems
+
+# Below this many clients a build takes a second or two: no progress display.
+PROGRESS_FROM = 200
+
+
+@main.command()
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
+    help="Build as if today were this day (default: the real today).",
+)
+@click.option(
+    "-d",
+    "--site-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Build the site into DIR (default: site_dir in mkdocs.yml, else site/).",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too: from the client files and from MkDocs.")
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Build the valid clients even when some files have errors; the dashboard lists the broken files.",
+)
+@pass_state
+def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool, keep_going: bool) -> None:
+    """Build the CRM website: dashboard, reminders, a page per client, lists.
+
+    Checks the client files first and stops (exit 1, the errors printed) when
+    any has errors, unless --keep-going. The site is built into a temporary
+    directory and swapped in at the end: a failed build leaves the previous site
+    whole. DIR must be empty, missing or a site crmgen built before.
+    Open site/index.html in a browser, or serve the directory with any web server.
+    """
+    from ..site import build_site
+
+    project = state.project
+    day = today.date() if today is not None else dt.date.today()
+    book = load_book(project)
+    errors = [p for p in book.problems if p.is_error]
+    if book.problems:
+        report_problems(book.problems, book.files)
+    if (errors and not keep_going) or (strict and book.problems and not keep_going):
+        click.echo("crmgen: error: not building: fix the problems above, or use --keep-going", err=True)
+        sys.exit(int(ExitCode.PROBLEMS))
+
+    progress = None
+    if sys.stderr.isatty() and len(book.clients) >= PROGRESS_FROM:
+        total = len(book.clients)
+
+        def progress(done: int) -> None:
+            if done == total or done % 50 == 0:
+                click.echo(f"\rRendering client pages: {done}/{total}", err=True, nl=done == total)
+
+    if progress is not None:
+        click.echo("Building the site with MkDocs...", err=True)
+    result = build_site(
+        project,
+        book.clients,
+        today=day,
+        site_dir=site_dir,
+        broken=book.broken,
+        strict=strict,
+        progress=progress,
+    )
+    for message in result.warnings:
+        click.echo(f"mkdocs: warning: {message}", err=True)
+    try:
+        shown = result.site_dir.relative_to(Path.cwd())
+    except ValueError:
+        shown = result.site_dir
+    left_out = f", {len(book.broken)} broken file{'s' if len(book.broken) != 1 else ''} left out" if book.broken else ""
+    click.echo(
+        f"Built {result.clients} client page{'s' if result.clients != 1 else ''}{left_out} "
+        f"into {shown}/ in {result.seconds:.1f} s",
+        err=True,
+    )

@@ -1,0 +1,245 @@
+"""``crmgen build``: the CRM as a static website.
+
+The build has three steps, each replaceable on its own:
+
+1. :mod:`.pages` renders every page to Markdown with Jinja2 (pure; no MkDocs);
+2. :mod:`.publish` writes them into a plain docs tree, ``.crmgen/docs/``, touching
+   only files whose content changed, and :mod:`.mkdocs_config` writes
+   ``.crmgen/mkdocs.yml`` (inheriting the project's ``mkdocs.yml``);
+3. MkDocs builds that tree in-process into a temporary directory, which is then
+   swapped in for the site directory.
+
+The docs tree is complete before MkDocs starts and nothing writes into it during
+the build (under ``mkdocs serve`` that would rebuild forever, mkdocs#1933), so the
+same tree can be built by ProperDocs or Zensical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import os
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import CONFIG_FILE, Project
+from ..errors import CrmgenError, Problem
+from ..model import Client
+from . import mkdocs_config, pages, publish
+
+CACHE_DIR = ".crmgen"
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+@dataclass
+class BuildResult:
+    """What a build produced, for the command to report."""
+
+    site_dir: Path
+    docs_dir: Path
+    pages: int
+    clients: int
+    written: int
+    deleted: int
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def default_site_dir(project: Project) -> Path:
+    """``site_dir`` from mkdocs.yml, else ``site/``, under the project root."""
+    value = project.config.get("site_dir") or "site"
+    return project.root / str(value)
+
+
+def nav_for(owners: dict[str, str], has_format: bool) -> list[Any]:
+    """The explicit nav: index pages only, never one entry per client."""
+    reminders: list[Any] = [{"All reminders": pages.REMINDERS}]
+    # MkDocs themes print nav titles unescaped: owner names come from client files.
+    reminders += [{html.escape(name): f"reminders/{slug}.md"} for name, slug in owners.items()]
+    nav: list[Any] = [
+        {"Dashboard": pages.HOME},
+        {"Reminders": reminders},
+        {
+            "Clients": [
+                {"All clients": pages.ALL_CLIENTS},
+                *({title: page} for page, title in pages.LISTS.values()),
+            ]
+        },
+    ]
+    if has_format:
+        nav.append({"File format": pages.FORMAT})
+    return nav
+
+
+def asset_files() -> dict[str, bytes]:
+    """Stylesheets shipped with crmgen, copied into the docs tree under assets/crmgen/."""
+    out: dict[str, bytes] = {}
+    if ASSETS.is_dir():
+        for path in sorted(ASSETS.iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                out[f"assets/crmgen/{path.name}"] = path.read_bytes()
+    return out
+
+
+class _Collect(logging.Handler):
+    """Keeps MkDocs' warnings to report them after the build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _quiet_mkdocs(collect: _Collect, epoch: int):
+    """Route MkDocs' log to ``collect`` and pin its build date (sitemap) to ``epoch``."""
+    logger = logging.getLogger("mkdocs")
+    saved = (logger.level, logger.propagate, os.environ.get("SOURCE_DATE_EPOCH"))
+    logger.addHandler(collect)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+    except ImportError:  # pragma: no cover - jieba is a dependency
+        pass
+    try:
+        yield
+    finally:
+        logger.removeHandler(collect)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        if saved[2] is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved[2]
+
+
+def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date) -> list[str]:
+    """Build ``config_file`` into ``out_dir`` in-process; return MkDocs' warnings."""
+    from mkdocs import exceptions
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    collect = _Collect()
+    epoch = int(dt.datetime.combine(today, dt.time(), dt.UTC).timestamp())
+    with _quiet_mkdocs(collect, epoch):
+        try:
+            cfg = load_config(config_file=str(config_file), site_dir=str(out_dir), strict=strict)
+            build(cfg)
+        except exceptions.ConfigurationError as exc:
+            raise CrmgenError(f"{CONFIG_FILE}: MkDocs rejects the configuration: {exc}") from exc
+        except exceptions.MkDocsException as exc:
+            details = "; ".join(collect.messages) or str(exc)
+            raise CrmgenError(f"MkDocs could not build the site: {details}") from exc
+    return collect.messages
+
+
+def build_site(
+    project: Project,
+    clients: list[Client],
+    *,
+    today: dt.date,
+    site_dir: Path | None = None,
+    broken: list[str] | None = None,
+    strict: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> BuildResult:
+    """Render, sync the docs tree and build the site; the old site stays until the new one is whole."""
+    from ..history import read_history
+    from ..reminders import due
+
+    started = time.monotonic()
+    settings = project.settings
+    site = publish.check_site_dir(
+        site_dir if site_dir is not None else default_site_dir(project),
+        project.root,
+        [project.clients_dir, project.templates_dir, project.root / CACHE_DIR, project.root / ".git"],
+    )
+    for client in clients:
+        pages.client_page(client.slug)  # refuse unsafe slugs before writing anything
+
+    history = read_history(project.root, settings.clients_dir)  # git is read once, here
+    first_seen = history.first_seen() if history.available else None
+    reminders = due(clients, today, settings, first_seen=first_seen)
+
+    try:
+        from ..dashboard import dashboard_context
+    except ImportError:  # pragma: no cover - written in parallel
+        dashboard_context = None  # type: ignore[assignment]
+    try:
+        from ..ics import to_ics
+
+        def ics(rs: list[Any], name: str) -> bytes:
+            return to_ics(rs, calendar_name=name)
+    except ImportError:  # pragma: no cover
+        ics = None  # type: ignore[assignment]
+
+    title = str(project.config.get("site_name") or "CRM")
+    views = pages.build_views(clients, reminders)
+    files = pages.render_pages(
+        pages.RenderInput(
+            clients=clients,
+            reminders=reminders,
+            history=history,
+            today=today,
+            settings=settings,
+            title=title,
+            templates_dir=project.templates_dir,
+            broken=list(broken or []),
+            ics=ics,
+            dashboard=dashboard_context,
+            views=views,
+        ),
+        progress=progress,
+    )
+    files.update(asset_files())
+
+    cache = project.root / CACHE_DIR
+    docs = cache / "docs"
+    written, deleted = publish.sync_tree(docs, files)
+    owners = views.owners
+    config = mkdocs_config.make_config(
+        project.config,
+        user_file=project.config_path if project.config_path.is_file() else None,
+        docs_dir=docs,
+        site_dir=site,
+        nav=nav_for(owners, pages.FORMAT in files),
+        extra_css=[p for p in sorted(files) if p.startswith("assets/crmgen/") and p.endswith(".css")],
+        site_name=title,
+    )
+    config_file = cache / "mkdocs.yml"
+    text = mkdocs_config.dump_config(config)
+    if not config_file.is_file() or config_file.read_text(encoding="utf-8") != text:
+        config_file.write_text(text, encoding="utf-8")
+    (cache / ".gitignore").write_text("*\n", encoding="utf-8")
+
+    out = publish.new_build_dir(site)
+    try:
+        warnings = run_mkdocs(config_file, out, strict=strict, today=today)
+        publish.swap_in(out, site)
+    except BaseException:
+        publish.discard(out)
+        raise
+    return BuildResult(
+        site_dir=site,
+        docs_dir=docs,
+        pages=sum(1 for p in files if p.endswith(".md")),
+        clients=len(clients),
+        written=written,
+        deleted=deleted,
+        warnings=warnings,
+        seconds=time.monotonic() - started,
+    )
+
+
+__all__ = ["BuildResult", "Problem", "build_site", "default_site_dir"]

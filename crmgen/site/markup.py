@@ -1,0 +1,117 @@
+"""Escaping for pages that are Markdown with HTML in them.
+
+A generated page goes through two renderers: Jinja2 writes Markdown (with HTML
+blocks), then MkDocs turns the Markdown into HTML. A value from a client file must
+survive both as plain text, so :func:`plain` escapes it for HTML *and* for Markdown
+(``[x](javascript:...)`` in a client name must not become a link). Templates never
+call it: it is the Environment's ``finalize`` hook, so every ``{{ value }}`` gets it.
+
+Notes and interaction bodies are Markdown on purpose: :func:`user_markdown` keeps
+their Markdown but escapes raw HTML, attribute lists and script links, unless the
+team allowed HTML (``extra: crmgen: allow_html: true``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from markupsafe import Markup, escape
+
+# Characters that mean something to Markdown (or to HTML inside attributes).
+# Encoded as numeric character references, which both renderers pass through.
+_PLAIN_TABLE = {
+    ord(ch): f"&#{ord(ch)};"
+    for ch in "&<>\"'\\`*_[]{}|~#!"
+}
+_NEWLINES = re.compile(r"\s*[\r\n]+\s*")
+
+
+def plain(value: str) -> Markup:
+    """``value`` as inert text for a Markdown page: HTML and Markdown syntax neutralised."""
+    text = _NEWLINES.sub(" ", str(value))
+    return Markup(text.translate(_PLAIN_TABLE))
+
+
+def finalize(value: Any) -> Any:
+    """Jinja2 ``finalize`` hook: plain strings become :func:`plain` text; Markup passes."""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, str):
+        return plain(value)
+    if value is None:
+        return ""
+    return value
+
+
+# Code spans and fenced blocks: their content is shown literally by Markdown
+# itself, so escaping there would show "&lt;" to the reader.
+_CODE = re.compile(
+    r"(?P<fence>^[ \t]*(?P<mark>```+|~~~+)[^\n]*\n.*?^[ \t]*(?P=mark)[ \t]*$)"
+    r"|(?P<span>(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`))",
+    re.MULTILINE | re.DOTALL,
+)
+# Link targets a reader may follow; anything else with a scheme (javascript:,
+# data:, vbscript:...) is not made a link at all.
+_SAFE_SCHEMES = ("http", "https", "mailto", "tel")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
+_INLINE_LINK = re.compile(r"\]\(([^)\n]*)")
+_REF_DEF = re.compile(r"^( {0,3})\[([^\]\n]*)\]:[ \t]*(\S*)", re.MULTILINE)
+
+
+def _bad_target(target: str) -> bool:
+    # Browsers ignore tabs, newlines and control characters inside URLs and
+    # decode character references in attributes: judge the URL they would see.
+    seen = html.unescape(target)
+    seen = re.sub(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\ufeff<>]", "", seen).lower()
+    match = _SCHEME.match(seen)
+    return bool(match) and match.group(1) not in _SAFE_SCHEMES
+
+
+def _defuse_links(text: str) -> str:
+    text = _INLINE_LINK.sub(lambda m: "]&#40;" + m.group(1) if _bad_target(m.group(1)) else m.group(0), text)
+    return _REF_DEF.sub(
+        lambda m: f"{m.group(1)}&#91;{m.group(2)}]:{m.group(0)[m.group(0).index(']:') + 2:]}"
+        if _bad_target(m.group(3))
+        else m.group(0),
+        text,
+    )
+
+
+def _escape_prose(text: str) -> str:
+    # Keep character references the author typed (&nbsp;, &#8212;) working.
+    text = re.sub(r"&(?!#?\w+;)", "&amp;", text)
+    text = text.replace("<", "&lt;").replace(">", "&gt;").replace("{", "&#123;")
+    return _defuse_links(text)
+
+
+def user_markdown(text: str | None, *, allow_html: bool = False) -> Markup:
+    """Markdown written in a client file, safe to place at block level in a page.
+
+    Raw HTML is escaped (``<img onerror>`` shows as text), ``{: attr }`` lists are
+    defused and ``javascript:`` links lose their colon. With ``allow_html`` the
+    text is passed as written (the team trusts its own files).
+    """
+    if not text:
+        return Markup("")
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+    if allow_html:
+        return Markup(text)
+    out: list[str] = []
+    last = 0
+    for match in _CODE.finditer(text):
+        out.append(_escape_prose(text[last : match.start()]))
+        out.append(match.group(0))
+        last = match.end()
+    out.append(_escape_prose(text[last:]))
+    return Markup("".join(out))
+
+
+def indent(text: str, prefix: str = "    ") -> Markup:
+    """Indent every non-empty line (to nest user Markdown inside a list or admonition)."""
+    lines = str(text).split("\n")
+    return Markup("\n".join(prefix + line if line.strip() else "" for line in lines))
+
+
+__all__ = ["escape", "finalize", "indent", "plain", "user_markdown"]

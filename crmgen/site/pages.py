@@ -1,0 +1,579 @@
+"""The pages of the site, as Markdown text: Jinja2 templates fed by plain view data.
+
+:func:`render_pages` turns clients, reminders and git history into a mapping of
+docs-relative paths to file contents. It does no I/O besides reading templates, so
+the whole docs tree can be compared with a golden copy.
+
+Templates come from the project's ``templates/`` first, then from the packaged
+``crmgen/templates/``. Autoescaping is on and every ``{{ value }}`` also has its
+Markdown syntax neutralised (:func:`crmgen.site.markup.finalize`); a template
+author never has to remember to escape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from ..config import Settings
+from ..errors import CrmgenError
+from ..model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES, Client
+from . import markup
+
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+FORMAT_DOC = Path(__file__).resolve().parent.parent / "docs" / "format.md"
+
+# Output paths of the fixed pages (docs-relative Markdown sources).
+HOME = "index.md"
+REMINDERS = "reminders/index.md"
+REMINDERS_ICS = "reminders/reminders.ics"
+ALL_CLIENTS = "clients/index.md"
+LISTS = {
+    "grade": ("lists/grade.md", "By grade"),
+    "owner": ("lists/owner.md", "By owner"),
+    "tag": ("lists/tag.md", "By tag"),
+    "stage": ("lists/stage.md", "By stage"),
+}
+FORMAT = "format.md"
+NO_OWNER = "(no owner)"
+
+# A slug becomes a directory name: letters, digits (any script), '-', '_' and '.',
+# never starting with a dot, so "../x" or ".git" cannot leave clients/.
+_SAFE_SLUG = re.compile(r"^[^\W_][\w.-]*\Z")
+
+
+def safe_slug(slug: str) -> bool:
+    """True when ``slug`` can be used as one directory name under ``clients/``."""
+    return bool(_SAFE_SLUG.match(slug)) and ".." not in slug and len(slug) <= 200
+
+
+def client_page(slug: str) -> str:
+    """The docs-relative Markdown source of a client's page."""
+    if not safe_slug(slug):
+        raise CrmgenError(f"clients/{slug}.md: the file name cannot be used in a web address; rename it")
+    return f"clients/{slug}/index.md"
+
+
+def html_path(md_path: str) -> str:
+    """Where MkDocs writes ``md_path`` (``use_directory_urls`` is off: the site works from file://)."""
+    return md_path[: -len(".md")] + ".html" if md_path.endswith(".md") else md_path
+
+
+def relative_url(from_md: str, to_path: str) -> str:
+    """A link from the page built from ``from_md`` to the output ``to_path``."""
+    target = html_path(to_path)
+    start = posixpath.dirname(html_path(from_md)) or "."
+    return posixpath.relpath(target, start)
+
+
+def money(amount: float | int | None, currency: str) -> str:
+    """``12345.5`` -> ``¥12,345.50``; whole amounts without decimals."""
+    if amount is None:
+        return ""
+    cents = round(float(amount) * 100)
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    text = f"{sign}{currency}{whole:,}"
+    return f"{text}.{frac:02d}" if frac else text
+
+
+def when(days: int) -> str:
+    """``-3`` -> ``3 days late``, ``0`` -> ``today``, ``1`` -> ``tomorrow``."""
+    if days < -1:
+        return f"{-days} days late"
+    if days == -1:
+        return "1 day late"
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"in {days} days"
+
+
+def owner_slug(owner: str, taken: set[str]) -> str:
+    """A file name for an owner's reminder page (pinyin for Chinese names)."""
+    try:
+        from ..slugs import free_slug, slugify
+    except ImportError:  # pragma: no cover - slugs is a sibling module
+        base = re.sub(r"[^a-z0-9]+", "-", owner.lower()).strip("-") or "owner"
+        slug = base
+        n = 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+    base = "no-owner" if owner == NO_OWNER else slugify(owner)
+    if base == "index":
+        base = "owner-index"
+    return free_slug(base, taken)
+
+
+# --- view data -----------------------------------------------------------------
+
+
+@dataclass
+class Views:
+    """Everything computed once for all pages (indexes over the clients)."""
+
+    clients: list[Client]
+    by_slug: dict[str, Client]
+    by_name: dict[str, Client]
+    referrals: dict[str, list[Client]]
+    reminders_by_client: dict[str, list[Any]]
+    next_reminder: dict[str, Any]
+    owners: dict[str, str] = field(default_factory=dict)  # owner name -> page slug
+
+
+def build_views(clients: Sequence[Client], reminders: Sequence[Any]) -> Views:
+    """Indexes used by several pages: referrals, reminders per client, owners."""
+    by_slug = {c.slug: c for c in clients}
+    by_name: dict[str, Client] = {}
+    for c in clients:
+        by_name.setdefault(c.name, c)
+    referrals: dict[str, list[Client]] = defaultdict(list)
+    for c in clients:
+        if c.referred_by:
+            ref = by_slug.get(c.referred_by) or by_name.get(c.referred_by)
+            if ref is not None:
+                referrals[ref.slug].append(c)
+    per_client: dict[str, list[Any]] = defaultdict(list)
+    for r in reminders:
+        per_client[r.client].append(r)
+    next_reminder = {slug: rs[0] for slug, rs in per_client.items()}
+    owner_names = sorted({c.owner or NO_OWNER for c in clients} | {r.owner or NO_OWNER for r in reminders})
+    taken: set[str] = set()
+    owners: dict[str, str] = {}
+    for name in owner_names:
+        slug = owner_slug(name, taken)
+        taken.add(slug)
+        owners[name] = slug
+    return Views(
+        clients=list(clients),
+        by_slug=by_slug,
+        by_name=by_name,
+        referrals=dict(referrals),
+        reminders_by_client=dict(per_client),
+        next_reminder=next_reminder,
+        owners=owners,
+    )
+
+
+def promise_ledger(client: Client, today: dt.date) -> dict[str, Any]:
+    """Promises newest due first, with a kept/broken/open/late record per side."""
+    rows = []
+    record = {side: {"kept": 0, "broken": 0, "open": 0, "late": 0} for side in PROMISE_SIDES}
+    for p in sorted(client.promises, key=lambda p: (p.due, p.index), reverse=True):
+        if p.kept is not None:
+            status, css, on = "kept", "kept", p.kept
+        elif p.broken is not None:
+            status, css, on = "broken", "broken", p.broken
+        elif p.due < today:
+            status, css, on = "late", "late", None
+        else:
+            status, css, on = "open", "open", None
+        side = record.setdefault(p.by, {"kept": 0, "broken": 0, "open": 0, "late": 0})
+        side[status] += 1
+        rows.append({"promise": p, "status": status, "css": css, "on": on})
+    for side in record.values():
+        decided = side["kept"] + side["broken"]
+        side["kept_share"] = f"{side['kept'] / decided * 100:.0f}%" if decided else "–"
+    return {"rows": rows, "record": record}
+
+
+def order_years(client: Client) -> list[dict[str, Any]]:
+    """Total ordered per calendar year, oldest first, with growth over the year before."""
+    totals: dict[int, float] = defaultdict(float)
+    counts: dict[int, int] = defaultdict(int)
+    for o in client.orders:
+        totals[o.date.year] += o.amount
+        counts[o.date.year] += 1
+    rows = []
+    previous: float | None = None
+    for year in sorted(totals):
+        total = totals[year]
+        growth = None
+        if previous:
+            growth = f"{(total - previous) / previous * 100:+.0f}%"
+        rows.append({"year": year, "total": total, "count": counts[year], "growth": growth})
+        previous = total
+    return rows
+
+
+def payments_owed(client: Client, today: dt.date) -> list[dict[str, Any]]:
+    """Orders not fully paid, oldest first, with how late they are."""
+    rows = []
+    for o in sorted(client.orders, key=lambda o: (o.date, o.index)):
+        if o.owed <= 0:
+            continue
+        late = (today - o.pay_by).days if o.pay_by else None
+        if late is None:
+            status = "no payment date"
+        elif late > 0:
+            status = f"{late} day{'s' if late != 1 else ''} late"
+        elif late == 0:
+            status = "due today"
+        else:
+            status = f"due in {-late} day{'s' if late != -1 else ''}"
+        rows.append({"order": o, "late": late, "status": status, "overdue": bool(late and late > 0)})
+    return rows
+
+
+def complaint_rows(client: Client) -> list[dict[str, Any]]:
+    """Complaints newest first, each with the six steps marked done / current / to do."""
+    rows = []
+    for c in sorted(client.complaints, key=lambda c: (c.opened, c.index), reverse=True):
+        reached = COMPLAINT_STEPS.index(c.step) if c.step in COMPLAINT_STEPS else 0
+        steps = []
+        for i, name in enumerate(COMPLAINT_STEPS):
+            if c.closed is not None or i < reached:
+                state = "done"
+            elif i == reached:
+                state = "current"
+            else:
+                state = "todo"
+            steps.append({"n": i + 1, "name": name, "state": state})
+        rows.append({"complaint": c, "steps": steps, "reached": reached + 1})
+    return rows
+
+
+def rebate_progress(client: Client, today: dt.date) -> dict[str, Any] | None:
+    """Purchases in the rebate period against its tiers: the tier reached and the next one."""
+    rebate = client.rebate
+    if rebate is None or not rebate.tiers:
+        return None
+    start, end = rebate.start, rebate.end
+    bought = sum(
+        o.amount
+        for o in client.orders
+        if (start is None or o.date >= start) and (end is None or o.date <= end)
+    )
+    tiers = sorted(rebate.tiers, key=lambda t: t.over)
+    reached = None
+    upcoming = None
+    for t in tiers:
+        if bought >= t.over:
+            reached = t
+        elif upcoming is None:
+            upcoming = t
+    top = tiers[-1].over or 1
+    target = upcoming.over if upcoming else top
+    return {
+        "rebate": rebate,
+        "tiers": [{"tier": t, "reached": bought >= t.over} for t in tiers],
+        "bought": bought,
+        "reached": reached,
+        "next": upcoming,
+        "to_go": (upcoming.over - bought) if upcoming else 0,
+        "percent": min(100, round(bought / target * 100)) if target else 100,
+        "days_left": (end - today).days if end else None,
+        "active": (start is None or start <= today) and (end is None or today <= end),
+    }
+
+
+def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, str]]:
+    """(label, value, kind) for every field of the profile card, ``extra`` included."""
+    fields: list[tuple[str, Any, str]] = [
+        ("Grade", client.grade, "grade"),
+        ("Stage", client.stage, "text"),
+        ("Owner", client.owner, "text"),
+        ("Tags", ", ".join(client.tags) if client.tags else None, "text"),
+        ("Industry", client.industry, "text"),
+        ("Phone", client.phone, "phone"),
+        ("Email", client.email, "email"),
+        ("Website", client.website, "url"),
+        ("Address", client.address, "text"),
+        ("Client since", client.since, "date"),
+        ("Contact every", f"{client.cadence} days" if client.cadence else None, "text"),
+        ("Credit limit", money(client.credit_limit, settings.currency) if client.credit_limit is not None else None, "text"),
+        ("Referred by", client.referred_by, "referrer"),
+        ("Last contact", client.last_contact, "date"),
+    ]
+    for key in sorted(client.extra, key=str):
+        fields.append((str(key), _extra_text(client.extra[key]), "text"))
+    return [f for f in fields if f[1] not in (None, "")]
+
+
+def _extra_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_extra_text(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_extra_text(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+def safe_url(url: str | None) -> str | None:
+    """A website field as a link target, only for http(s) (no ``javascript:``)."""
+    if not url:
+        return None
+    url = url.strip()
+    if re.match(r"(?i)^https?://", url):
+        return url
+    if re.match(r"^[\w-]+(\.[\w-]+)+(/|$)", url):
+        return "https://" + url
+    return None
+
+
+_NEXT_LINE = re.compile(
+    r"^[ \t]*(?:[-*][ \t]+)?(?:next|下一步)[ \t]*[:：][ \t]*\d{4}-\d{2}-\d{2}.*$", re.IGNORECASE | re.MULTILINE
+)
+_SECTION = re.compile(r"^##[ \t]", re.MULTILINE)
+
+
+def interaction_rows(client: Client) -> list[dict[str, Any]]:
+    """Interactions newest first; the ``Next:`` line is shown apart, so it leaves the body."""
+    rows = []
+    for i in sorted(client.interactions, key=lambda i: (i.date, i.line), reverse=True):
+        body = _NEXT_LINE.sub("", i.body, count=1).strip("\n") if i.next_date else i.body
+        rows.append({"i": i, "body": body})
+    return rows
+
+
+def intro(client: Client) -> str:
+    """The free text before the first dated ``## `` section of the body."""
+    match = _SECTION.search(client.body)
+    return (client.body[: match.start()] if match else client.body).strip()
+
+
+def grouped_clients(clients: Iterable[Client], key: str) -> list[tuple[str, list[Client]]]:
+    """Clients grouped by grade, stage, owner or tag, in a stable, meaningful order."""
+    groups: dict[str, list[Client]] = defaultdict(list)
+    for c in clients:
+        if key == "tag":
+            for t in c.tags or ("(no tag)",):
+                groups[t].append(c)
+        elif key == "owner":
+            groups[c.owner or NO_OWNER].append(c)
+        else:
+            groups[getattr(c, key)].append(c)
+    if key == "grade":
+        order = [g for g in GRADES if g in groups] + sorted(set(groups) - set(GRADES))
+    elif key == "stage":
+        order = [s for s in STAGES if s in groups] + sorted(set(groups) - set(STAGES))
+    else:
+        order = sorted(groups, key=lambda k: (k.startswith("("), k.casefold()))
+    return [(k, sorted(groups[k], key=lambda c: (c.name.casefold(), c.slug))) for k in order]
+
+
+# --- rendering -------------------------------------------------------------------
+
+
+def make_environment(templates_dir: Path | None) -> jinja2.Environment:
+    """Project templates first, then packaged ones; autoescape, StrictUndefined, finalize."""
+    loaders: list[jinja2.BaseLoader] = []
+    if templates_dir is not None and templates_dir.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(templates_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(PACKAGE_TEMPLATES)))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=markup.finalize,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["plain"] = markup.plain
+    env.filters["indent_md"] = markup.indent
+    env.globals["when"] = when
+    env.globals["COMPLAINT_STEPS"] = COMPLAINT_STEPS
+    return env
+
+
+@dataclass
+class SiteContext:
+    """The ``site`` variable every template gets (links are relative to the current page)."""
+
+    today: dt.date
+    title: str
+    page: str
+    settings: Settings
+    views: Views
+    history_available: bool = True
+    history_reason: str | None = None
+    nav_links: list[tuple[str, str]] = field(default_factory=list)
+
+    def url(self, target: str) -> Markup:
+        """Relative link to another generated page (docs-relative ``.md`` path)."""
+        return Markup(relative_url(self.page, target))
+
+    @property
+    def reminders_url(self) -> Markup:
+        """Relative link to the reminders page."""
+        return self.url(REMINDERS)
+
+    @property
+    def home_url(self) -> Markup:
+        return self.url(HOME)
+
+    def client_url(self, slug: str) -> Markup:
+        """Relative link to a client's page from the current page."""
+        return self.url(client_page(slug))
+
+    def owner_url(self, owner: str | None) -> Markup:
+        """Relative link to an owner's reminder page."""
+        return self.url(f"reminders/{self.views.owners[owner or NO_OWNER]}.md")
+
+    def money(self, amount: float | int | None) -> str:
+        return money(amount, self.settings.currency)
+
+    @staticmethod
+    def percent(rate: float) -> str:
+        """A fraction as a percentage: ``0.025`` -> ``2.5%``, ``0.02`` -> ``2%``."""
+        return f"{rate * 100:.2f}".rstrip("0").rstrip(".") + "%"
+
+    def md(self, text: str | None) -> Markup:
+        """Markdown from a client file (notes, interaction bodies), safe for the page."""
+        return markup.user_markdown(text, allow_html=self.settings.allow_html)
+
+    def client_name(self, slug: str) -> str:
+        c = self.views.by_slug.get(slug)
+        return c.name if c else slug
+
+
+@dataclass
+class RenderInput:
+    """What :func:`render_pages` needs; built by :func:`crmgen.site.build_site`."""
+
+    clients: list[Client]
+    reminders: list[Any]
+    history: Any  # crmgen.history.History
+    today: dt.date
+    settings: Settings
+    title: str
+    templates_dir: Path | None
+    broken: list[str] = field(default_factory=list)
+    ics: Callable[[list[Any], str], bytes] | None = None
+    dashboard: Callable[..., dict[str, Any]] | None = None
+    views: Views | None = None
+
+
+def render_pages(
+    data: RenderInput, progress: Callable[[int], None] | None = None
+) -> dict[str, bytes]:
+    """Every file of the docs tree: docs-relative path -> content (UTF-8 Markdown, .ics)."""
+    from ..reminders import group
+
+    env = make_environment(data.templates_dir)
+    views = data.views or build_views(data.clients, data.reminders)
+    out: dict[str, bytes] = {}
+
+    def site(page: str) -> SiteContext:
+        return SiteContext(
+            today=data.today,
+            title=data.title,
+            page=page,
+            settings=data.settings,
+            views=views,
+            history_available=bool(getattr(data.history, "available", False)),
+            history_reason=getattr(data.history, "reason", None),
+        )
+
+    def render(template: str, page: str, **context: Any) -> None:
+        text = env.get_template(template).render(site=site(page), **context)
+        out[page] = _tidy(text).encode("utf-8")
+
+    # Home page: the dashboard helper's template and numbers.
+    dash: dict[str, Any] = {}
+    if data.dashboard is not None:
+        dash = data.dashboard(data.clients, data.reminders, data.today, data.settings, data.broken)
+    try:
+        env.get_template("dashboard.md.j2")
+    except jinja2.TemplateNotFound:
+        render("placeholder-dashboard.md.j2", HOME, broken=data.broken, clients=data.clients)
+    else:
+        render("dashboard.md.j2", HOME, **dash)
+
+    # Reminders: all, then one page (and calendar) per owner.
+    owners_with: dict[str, list[Any]] = defaultdict(list)
+    for r in data.reminders:
+        owners_with[r.owner or NO_OWNER].append(r)
+    render(
+        "reminders.md.j2",
+        REMINDERS,
+        heading="Reminders",
+        owner=None,
+        groups=group(data.reminders),
+        total=len(data.reminders),
+        owners=[(name, views.owners[name], len(owners_with.get(name, ()))) for name in views.owners],
+        ics=posixpath.basename(REMINDERS_ICS),
+    )
+    if data.ics is not None:
+        out[REMINDERS_ICS] = data.ics(data.reminders, f"{data.title}: reminders")
+    for name, slug in views.owners.items():
+        mine = owners_with.get(name, [])
+        page = f"reminders/{slug}.md"
+        render(
+            "reminders.md.j2",
+            page,
+            heading=f"Reminders for {name}",
+            owner=name,
+            groups=group(mine),
+            total=len(mine),
+            owners=[],
+            ics=f"{slug}.ics" if data.ics is not None else None,
+        )
+        if data.ics is not None:
+            out[f"reminders/{slug}.ics"] = data.ics(mine, f"{data.title}: {name}")
+
+    # Lists.
+    render("clients.md.j2", ALL_CLIENTS, clients=sorted(data.clients, key=lambda c: (c.name.casefold(), c.slug)))
+    for key, (page, title) in LISTS.items():
+        render(
+            "list.md.j2",
+            page,
+            key=key,
+            heading=f"Clients {title[0].lower()}{title[1:]}",
+            groups=grouped_clients(data.clients, key),
+        )
+
+    # One page per client.
+    files = getattr(data.history, "files", None)
+    for i, client in enumerate(data.clients, start=1):
+        page = client_page(client.slug)
+        history = data.history.for_slug(client.slug) if files is not None else None
+        render(
+            "client.md.j2",
+            page,
+            client=client,
+            fields=profile_fields(client, data.settings),
+            website=safe_url(client.website),
+            referrer=views.by_slug.get(client.referred_by or "") or views.by_name.get(client.referred_by or ""),
+            referrals=views.referrals.get(client.slug, []),
+            reminders=views.reminders_by_client.get(client.slug, []),
+            contacts=sorted(client.contacts, key=lambda c: (c.left is not None, c.left or dt.date.min)),
+            interactions=interaction_rows(client),
+            intro=intro(client),
+            promises=promise_ledger(client, data.today),
+            years=order_years(client),
+            orders=sorted(client.orders, key=lambda o: (o.date, o.index), reverse=True),
+            owed=payments_owed(client, data.today),
+            complaints=complaint_rows(client),
+            rebate=rebate_progress(client, data.today),
+            history=history,
+        )
+        if progress is not None:
+            progress(i)
+
+    if FORMAT_DOC.is_file():
+        out[FORMAT] = FORMAT_DOC.read_bytes()
+    return out
+
+
+def _tidy(text: str) -> str:
+    # Templates with many conditionals leave runs of blank lines; Markdown does
+    # not care, but the docs tree is read by people (and diffed by the golden test).
+    text = re.sub(r"\n[ \t]+(?=\n)", "\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return text.strip("\n") + "\n"

@@ -1,0 +1,117 @@
+"""Files on disk: the docs tree kept in sync, the site directory checked and swapped.
+
+MkDocs empties its site directory before building, so a typo in ``-d`` must never
+reach it: :func:`check_site_dir` refuses anything that holds the CRM or is not a
+site crmgen built before (recognised by :data:`MARKER`). The build goes to a fresh
+temporary directory beside the target; :func:`swap_in` renames it into place only
+when it is complete, so a failed build leaves the previous site whole.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import UsageError
+
+MARKER = ".crmgen-site"
+MARKER_TEXT = "This directory is a site built by crmgen; 'crmgen build' replaces it whole.\n"
+
+
+def _is_within(path: Path, parent: Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+def check_site_dir(site_dir: Path, root: Path, protected: list[Path]) -> Path:
+    """The resolved site directory, or UsageError when building there could destroy data."""
+    site = site_dir.expanduser().resolve()
+    root = root.resolve()
+    for keep in [root, *protected]:
+        keep = keep.resolve()
+        if _is_within(keep, site):
+            raise UsageError(
+                f"refusing to build the site into {site_dir}: it holds {keep}, which the build "
+                "would wipe; choose an empty directory or a previous site (the default is site/)"
+            )
+        if keep != root and _is_within(site, keep):
+            raise UsageError(
+                f"refusing to build the site into {site_dir}: it is inside {keep}; "
+                "choose a directory outside it (the default is site/)"
+            )
+    if site.exists():
+        if not site.is_dir():
+            raise UsageError(f"refusing to build the site into {site_dir}: it is a file, not a directory")
+        if any(site.iterdir()) and not (site / MARKER).is_file():
+            raise UsageError(
+                f"refusing to build the site into {site_dir}: it is not empty and was not built by "
+                f"crmgen (no {MARKER} file in it); choose an empty directory or delete it first"
+            )
+    return site
+
+
+def sync_tree(target: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
+    """Make ``target`` hold exactly ``files``: write changed ones, delete stale ones.
+
+    Unchanged files keep their modification time, so MkDocs ``--dirty`` (and its
+    successors) only rebuild the pages that changed. Returns (written, deleted).
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    written = deleted = 0
+    for rel, data in files.items():
+        path = target / rel
+        if not _is_within(path.resolve(), target.resolve()):
+            raise UsageError(f"refusing to write {rel}: it is outside {target}")
+        try:
+            if path.read_bytes() == data:
+                continue
+        except OSError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        written += 1
+    wanted = {Path(rel) for rel in files}
+    for path in sorted(target.rglob("*"), reverse=True):
+        rel = path.relative_to(target)
+        if path.is_file() and rel not in wanted:
+            path.unlink()
+            deleted += 1
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return written, deleted
+
+
+def new_build_dir(site: Path) -> Path:
+    """A fresh, empty directory beside ``site`` to build into."""
+    site.parent.mkdir(parents=True, exist_ok=True)
+    for stale in site.parent.glob(f".{site.name}.crmgen-*"):
+        # Left over by an interrupted build: never served, safe to remove.
+        shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f".{site.name}.crmgen-new-", dir=site.parent))
+
+
+def swap_in(built: Path, site: Path) -> None:
+    """Replace ``site`` by ``built``: rename the old one away, the new one in, delete the old."""
+    (built / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+    old: Path | None = None
+    if site.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{site.name}.crmgen-old-", dir=site.parent))
+        old.rmdir()
+        os.replace(site, old)
+    try:
+        os.replace(built, site)
+    except OSError:
+        if old is not None:
+            os.replace(old, site)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def discard(built: Path) -> None:
+    """Remove an unfinished build directory."""
+    shutil.rmtree(built, ignore_errors=True)
