@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from ..errors import UsageError
 
+# The client's id (its file name): exported so that a re-import keeps slugs and referrals.
+ID_FIELDS = ("slug",)
 # Fields of the client itself, in the order they are written to a file and to a CSV export.
 CLIENT_FIELDS = (
     "name", "grade", "stage", "owner", "tags", "phone", "email", "address", "website",
@@ -28,12 +30,13 @@ CONTACT_FIELDS = (
 )
 # A mobile number goes to the row's contact, or to the client when the row names no contact.
 OTHER_FIELDS = ("mobile",)
-FIELDS = CLIENT_FIELDS + CONTACT_FIELDS + OTHER_FIELDS
+FIELDS = ID_FIELDS + CLIENT_FIELDS + CONTACT_FIELDS + OTHER_FIELDS
 
 # Columns that carry no data worth keeping (Excel row numbers).
 IGNORED = frozenset({"序号", "no", "#", "行号", "序"})
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
+    "slug": ("clientslug", "文件名"),
     "name": ("client", "clientname", "customer", "customername", "company", "companyname",
              "organization", "organisation", "org", "account", "accountname",
              "客户名称", "客户", "客户名", "客户全称", "公司", "公司名称", "名称", "单位", "单位名称",

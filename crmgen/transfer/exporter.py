@@ -46,6 +46,7 @@ def _text(value: Any) -> str:
 
 def _client_cells(client: Client) -> dict[str, str]:
     return {
+        "slug": client.slug,
         "name": client.name,
         "grade": client.grade,
         "stage": client.stage,
@@ -86,7 +87,7 @@ def csv_rows(clients: Sequence[Client]) -> tuple[list[str], list[list[str]]]:
         for key in client.extra:
             if str(key) not in extra_keys:
                 extra_keys.append(str(key))
-    header = [*C.CLIENT_FIELDS, *C.CONTACT_FIELDS, *(f"extra.{k}" for k in extra_keys)]
+    header = [*C.ID_FIELDS, *C.CLIENT_FIELDS, *C.CONTACT_FIELDS, *(f"extra.{k}" for k in extra_keys)]
     rows = []
     for client in clients:
         cells = _client_cells(client)

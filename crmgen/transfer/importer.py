@@ -29,7 +29,7 @@ from ..book import load_book, parse_client_text
 from ..config import Project
 from ..errors import UsageError
 from ..model import GRADES, STAGES, Client
-from ..slugs import free_slug, slugify
+from ..slugs import SLUG_RE, free_slug, slugify
 from . import columns as C
 from .csvio import decode, delimiter_name, read_table
 from .vcard import read_cards
@@ -159,7 +159,7 @@ def _csv_records(text: str, source: str, overrides: Mapping[str, str]) -> tuple[
     info += cmap.notes
     records = []
     width = len(headers)
-    for row, number in zip(table.rows[header_at + 1:], table.numbers[header_at + 1:]):
+    for row, number in zip(table.rows[header_at + 1:], table.numbers[header_at + 1:], strict=True):
         if not any(row):
             continue
         rec = Record(number, {})
@@ -376,6 +376,12 @@ def _build(rec: Record, kind: str, default_grade: str) -> tuple[dict[str, Any], 
         if not any("no name" in p for p in problems):
             problems.append(f"the {what}")
     d["name"] = name
+    if "slug" in v:
+        if SLUG_RE.match(v["slug"]):
+            d["slug"] = v["slug"]
+        else:
+            problems.append(f"slug '{v['slug']}' is not a client slug (lowercase letters, digits and '-'); "
+                            "fix it or leave it empty to make one from the name")
     defaulted = False
     if "grade" in v:
         grade = normalise_grade(v["grade"])
@@ -477,6 +483,7 @@ def _ordered_contact(contact: dict[str, Any]) -> dict[str, Any]:
 _MERGE_IGNORED = {"name", "grade", "extra"}
 
 
+
 def _compatible(planned: dict[str, Any], row: dict[str, Any], grade_given: bool) -> str | None:
     """Why a repeated name cannot be another contact of the same client (None: it can)."""
     for key, value in row.items():
@@ -521,6 +528,7 @@ def plan_import(project: Project, data: bytes, source: str, *,
     contacts_of: dict[str, list[dict[str, Any]]] = {}
     in_file = _Known()
     label = kind
+    renamed: dict[str, str] = {}  # slug given in the file -> slug used
 
     for rec in records:
         d, contact, defaulted = _build(rec, kind, default_grade)
@@ -558,8 +566,13 @@ def plan_import(project: Project, data: bytes, source: str, *,
         if (clash := in_file.clash(None, phones, emails)) is not None:
             plan.rejected.append(Rejected(rec.number, name, [f"likely duplicate: {clash}; not imported"]))
             continue
-        slug = free_slug(slugify(name), taken)
+        wanted = d.get("slug")
+        slug = free_slug(wanted or slugify(name), taken)
         taken.add(slug)
+        if wanted and slug != wanted:
+            plan.notes.append(f"{label} {rec.number}: slug '{wanted}' is taken; using '{slug}'")
+        if wanted:
+            renamed[wanted] = slug
         planned = Planned(slug=slug, path=f"{rel_dir}/{slug}.md", name=name, owner=d.get("owner"),
                           grade=d["grade"], numbers=[rec.number], data=d, grade_defaulted=defaulted)
         plan.created.append(planned)
@@ -567,8 +580,10 @@ def plan_import(project: Project, data: bytes, source: str, *,
         contacts_of[slug] = [contact] if contact else []
         in_file.add(f"{label} {rec.number}", name, phones, emails)
 
-    _resolve_referrals(plan, book.clients, existing_slugs)
+    _resolve_referrals(plan, book.clients, existing_slugs, renamed)
     _finish(plan, contacts_of, source)
+    # A client the validation dropped may have been someone's referrer.
+    _resolve_referrals(plan, book.clients, existing_slugs, renamed)
     defaulted_rows = [p for p in plan.created if p.grade_defaulted]
     if defaulted_rows:
         plan.notes.append(f"{len(defaulted_rows)} of {len(plan.created)} client"
@@ -577,24 +592,40 @@ def plan_import(project: Project, data: bytes, source: str, *,
     return plan
 
 
-def _resolve_referrals(plan: Plan, existing: Sequence[Client], existing_slugs: set[str]) -> None:
+def _resolve_referrals(plan: Plan, existing: Sequence[Client], existing_slugs: set[str],
+                       renamed: Mapping[str, str]) -> None:
     """``referred_by`` may be a slug or a client's name, in the book or in the same file."""
+    planned_slugs = {p.slug for p in plan.created}
     names = {name_key(c.name): c.slug for c in existing}
     names.update({name_key(p.name): p.slug for p in plan.created})
-    slugs = existing_slugs | {p.slug for p in plan.created}
     for planned in list(plan.created):
         ref = planned.data.get("referred_by")
         if not ref:
             continue
-        if ref in slugs:
+        if ref in renamed and renamed[ref] in planned_slugs:
+            planned.data["referred_by"] = renamed[ref]
             continue
-        if (slug := names.get(name_key(ref))) is not None:
+        if ref in existing_slugs or ref in planned_slugs:
+            continue
+        if (slug := names.get(name_key(ref))) is not None and (slug in planned_slugs or slug in existing_slugs):
             planned.data["referred_by"] = slug
             continue
+        _reject_planned(plan, planned, [
+            f"referred_by '{ref}' is not a client (neither an existing one nor one imported from this "
+            "file); give the referrer's name or slug"])
+
+
+def _reject_planned(plan: Plan, planned: Planned, reasons: list[str]) -> None:
+    """Drop a planned client: its first row gets the reasons, the rows it merged point there."""
+    if planned in plan.created:
         plan.created.remove(planned)
-        plan.rejected.append(Rejected(planned.numbers[0], planned.name, [
-            f"referred_by '{ref}' is not a client (neither an existing one nor one in this file); "
-            "give the referrer's name or slug"]))
+    plan.merged = [m for m in plan.merged if m[1] != planned.slug]
+    first = planned.numbers[0]
+    plan.rejected.append(Rejected(first, planned.name, reasons))
+    for number in planned.numbers[1:]:
+        plan.rejected.append(Rejected(number, planned.name, [
+            f"a further contact of {plan.kind} {first}, which cannot be imported"]))
+    plan.rejected.sort(key=lambda r: r.number)
 
 
 def _finish(plan: Plan, contacts_of: Mapping[str, list[dict[str, Any]]], source: str) -> None:
@@ -605,10 +636,7 @@ def _finish(plan: Plan, contacts_of: Mapping[str, list[dict[str, Any]]], source:
         _client, problems = parse_client_text(planned.text, planned.path)
         errors = [p for p in problems if p.is_error]
         if errors:
-            plan.created.remove(planned)
-            plan.rejected.append(Rejected(planned.numbers[0], planned.name,
-                                          [f"would not validate: {p.message}" for p in errors]))
-    plan.rejected.sort(key=lambda r: r.number)
+            _reject_planned(plan, planned, [f"would not validate: {p.message}" for p in errors])
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -628,10 +656,8 @@ def write_plan(project: Project, plan: Plan) -> list[Planned]:
         try:
             create_new(project.root / planned.path, planned.text.encode("utf-8"))
         except FileExistsError:
-            plan.created.remove(planned)
-            plan.rejected.append(Rejected(planned.numbers[0], planned.name, [
-                f"{planned.path} was created by someone else meanwhile; not overwritten"]))
+            _reject_planned(plan, planned, [
+                f"{planned.path} was created by someone else meanwhile; not overwritten"])
             continue
         written.append(planned)
-    plan.rejected.sort(key=lambda r: r.number)
     return written

@@ -17,6 +17,9 @@ from .csvio import has_han
 _CARD = re.compile(r"^BEGIN:VCARD\s*$.*?^END:VCARD\s*$", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 
 
+_SYSTEM_GROUPS = {"mycontacts", "starred"}
+
+
 @dataclass
 class Card:
     """One card's fields, named as the CSV columns are (see :mod:`crmgen.transfer.columns`)."""
@@ -222,7 +225,8 @@ def _fill(card: Card, component) -> None:
     tags: list[str] = []
     for prop in _props(component, "categories"):
         value = prop.value if isinstance(prop.value, (list, tuple)) else str(prop.value).split(",")
-        tags += [_text(t) for t in value if _text(t)]
+        # Google Contacts adds its system group "myContacts" to every card.
+        tags += [_text(t) for t in value if _text(t) and _text(t).casefold() not in _SYSTEM_GROUPS]
     if tags:
         v["tags"] = "; ".join(tags)
     if "bday" in component.contents and has_person:
@@ -252,9 +256,9 @@ def _split_name(name: str) -> tuple[str, str]:
     return name, ""
 
 
-def _add(card, name: str, value, **params: str) -> None:
+def _add(card, name: str, content, **params: str) -> None:
     prop = card.add(name)
-    prop.value = value
+    prop.value = content
     for key, param in params.items():
         prop.params[key.upper()] = [param]
 
