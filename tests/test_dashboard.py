@@ -1,0 +1,490 @@
+"""The dashboard's numbers on handcrafted clients, and the home page template rendered."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html.parser
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import markdown
+import pytest
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from crmgen import dashboard
+from crmgen.config import Settings
+from crmgen.dashboard import bucket_of, dashboard_context, format_money, to_cents
+from crmgen.model import (
+    COMPLAINT_STEPS,
+    GRADES,
+    STAGES,
+    Client,
+    Complaint,
+    Interaction,
+    Order,
+    Promise,
+)
+from crmgen.reminders import Reminder
+
+TODAY = dt.date(2026, 11, 23)
+D = dt.date
+XSS = "<script>alert(1)</script>"
+TEMPLATES = Path(dashboard.__file__).parent / "templates"
+
+
+def days(n: int) -> dt.date:
+    """The date ``n`` days before TODAY."""
+    return TODAY - dt.timedelta(days=n)
+
+
+def client(slug: str, name: str | None = None, grade: str = "B", stage: str = "customer", **kw) -> Client:
+    return Client(slug=slug, path=f"clients/{slug}.md", name=name or slug.title(), grade=grade, stage=stage, **kw)
+
+
+def reminder(days_from_today: int, slug: str = "acme", title: str = "call") -> Reminder:
+    return Reminder(
+        client=slug,
+        name=slug.title(),
+        owner=None,
+        kind="next",
+        date=TODAY + dt.timedelta(days=days_from_today),
+        days=days_from_today,
+        lead=0,
+        title=title,
+    )
+
+
+# --- money ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cents", "currency", "text"),
+    [
+        (0, "¥", "¥0"),
+        (123456789, "¥", "¥1,234,567.89"),
+        (100000000, "¥", "¥1,000,000"),
+        (5, "US$", "US$0.05"),
+        (-150, "€", "-€1.50"),
+    ],
+)
+def test_format_money(cents: int, currency: str, text: str) -> None:
+    assert format_money(cents, currency) == text
+
+
+def test_to_cents_is_exact_for_decimal_amounts() -> None:
+    assert to_cents(0.1) + to_cents(0.2) == to_cents(0.3)
+    assert to_cents(1.005) == 101  # half up on the decimal spelling, not the binary float
+    assert to_cents(12) == 1200
+    assert to_cents(None) == 0
+
+
+# --- receivables and ageing ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("late", "bucket"),
+    [
+        (None, "current"),
+        (-5, "current"),
+        (0, "current"),
+        (1, "1-30"),
+        (30, "1-30"),
+        (31, "31-60"),
+        (60, "31-60"),
+        (61, "61-90"),
+        (90, "61-90"),
+        (91, "90+"),
+        (4000, "90+"),
+    ],
+)
+def test_bucket_edges(late: int | None, bucket: str) -> None:
+    assert bucket_of(late) == bucket
+
+
+def ageing_book() -> list[Client]:
+    # One order per edge; the amount encodes the days late so totals are checkable.
+    orders = tuple(
+        Order(date=days(200), amount=1000 + late, paid=0, pay_by=days(late), index=i)
+        for i, late in enumerate([0, 1, 30, 31, 60, 61, 90, 91])
+    )
+    extra = (
+        Order(date=days(10), amount=500, paid=100),  # no pay_by: not yet due
+        Order(date=days(10), amount=700, paid=0, pay_by=TODAY + dt.timedelta(days=3)),
+        Order(date=days(10), amount=900, paid=900, pay_by=days(100)),  # paid in full
+        Order(date=days(10), amount=0.3, paid=0.1, pay_by=days(2)),  # owes exactly 0.20
+    )
+    return [
+        client("acme", "Acme", orders=orders),
+        client("beta", XSS, orders=extra),
+    ]
+
+
+def test_receivables_ageing_buckets_on_the_edges() -> None:
+    ctx = dashboard_context(ageing_book(), [], TODAY, Settings())
+    recv = ctx["receivables"]
+    buckets = {b["key"]: b for b in recv["buckets"]}
+    assert [b["key"] for b in recv["buckets"]] == ["current", "1-30", "31-60", "61-90", "90+"]
+    assert buckets["current"]["total"] == 1000 + 400 + 700
+    assert buckets["current"]["count"] == 3
+    assert buckets["1-30"]["total"] == pytest.approx(1001 + 1030 + 0.2)
+    assert buckets["1-30"]["total_fmt"] == "¥2,031.20"
+    assert buckets["31-60"]["total"] == 1031 + 1060
+    assert buckets["61-90"]["total"] == 1061 + 1090
+    assert buckets["90+"]["total"] == 1091
+    assert buckets["90+"]["clients"] == ["acme"]
+    assert sorted(buckets["1-30"]["clients"]) == ["acme", "beta"]
+    assert recv["count"] == 11  # the fully paid order is not owed
+    assert recv["late_count"] == 8
+    assert recv["total"] == pytest.approx(sum(b["total"] for b in recv["buckets"]))
+    assert recv["late_total_fmt"] == format_money(to_cents(recv["late_total"]))
+    # Most late first.
+    assert [i["days_late"] for i in recv["late"]] == [91, 90, 61, 60, 31, 30, 2, 1]
+    assert recv["late"][0]["owed_fmt"] == "¥1,091"
+
+
+def test_receivables_use_the_team_currency() -> None:
+    settings = Settings(currency="US$")
+    ctx = dashboard_context(ageing_book(), [], TODAY, settings)
+    assert ctx["receivables"]["buckets"][-1]["total_fmt"] == "US$1,091"
+
+
+def test_nothing_owed() -> None:
+    book = [client("a", orders=(Order(date=days(3), amount=10, paid=10),))]
+    recv = dashboard_context(book, [], TODAY, Settings())["receivables"]
+    assert recv["count"] == 0 and recv["total_fmt"] == "¥0"
+    assert all(b["count"] == 0 for b in recv["buckets"])
+
+
+# --- revenue and 80/20 ---------------------------------------------------------------
+
+
+def test_revenue_window_is_the_last_365_days_including_today() -> None:
+    orders = (
+        Order(date=days(365), amount=1),  # just outside
+        Order(date=days(364), amount=10),  # first day in
+        Order(date=TODAY, amount=100),  # today counts
+        Order(date=TODAY + dt.timedelta(days=1), amount=1000),  # future: not yet revenue
+    )
+    rev = dashboard_context([client("a", orders=orders)], [], TODAY, Settings())["revenue"]
+    assert rev["total"] == 110
+    assert rev["first_day"] == days(364)
+    assert rev["end"] == TODAY
+
+
+def revenue_of(amounts: list[float]) -> dict:
+    book = [
+        client(f"c{i}", f"Client {chr(65 + i)}", orders=(Order(date=days(30), amount=a),) if a else ())
+        for i, a in enumerate(amounts)
+    ]
+    return dashboard_context(book, [], TODAY, Settings())["revenue"]
+
+
+@pytest.mark.parametrize(
+    ("amounts", "top"),
+    [
+        ([80, 20], 1),  # exactly 80% is enough
+        ([79, 21], 2),
+        ([25, 25, 25, 25], 4),  # ties: 75% after three is not enough
+        ([40, 20, 20, 20], 3),  # ties at the cut: 80% after three
+        ([1, 1, 1, 1, 1], 4),
+        ([50, 30, 10, 10], 2),
+        ([100], 1),
+        ([0.1, 0.2, 0.7], 2),  # float amounts: 0.7 + 0.2 = 0.9 reaches 80%
+        ([70, 10, 0, 20], 2),  # a client without orders is not in the count
+    ],
+)
+def test_pareto_cut_is_the_smallest_top_set_reaching_80_percent(amounts: list[float], top: int) -> None:
+    rev = revenue_of(amounts)
+    assert rev["top_count"] == top
+    assert len(rev["top"]) == top
+    assert rev["client_count"] == sum(1 for a in amounts if a)
+    shares = [r["amount"] for r in rev["clients"]]
+    assert shares == sorted(shares, reverse=True)
+    assert [r["top"] for r in rev["clients"]] == [i < top for i in range(len(rev["clients"]))]
+    assert rev["clients"][-1]["cumulative_fmt"] == "100%"
+
+
+def test_pareto_ties_are_ordered_by_name_and_share_is_reported() -> None:
+    rev = revenue_of([20, 40, 20, 20, 0])
+    assert [r["name"] for r in rev["clients"]] == ["Client B", "Client A", "Client C", "Client D"]
+    assert rev["top_count"] == 3
+    assert rev["top_share_fmt"] == "75%"  # 3 of the 4 buying clients
+    assert rev["top_revenue_share_fmt"] == "80%"
+    assert rev["top_revenue_fmt"] == "¥80"
+
+
+def test_no_revenue() -> None:
+    rev = revenue_of([0, 0])
+    assert rev["top_count"] == 0 and rev["client_count"] == 0 and rev["top_share_fmt"] == "0%"
+
+
+# --- promises, complaints, contact ---------------------------------------------------
+
+
+def test_promises_kept_broken_open_by_side() -> None:
+    book = [
+        client(
+            "a",
+            "Alpha",
+            promises=(
+                Promise(by="us", what="deliver", due=days(10), kept=days(10)),
+                Promise(by="us", what="discount", due=days(5)),  # open and late
+                Promise(by="us", what="visit", due=TODAY),  # open, due today: not late
+                Promise(by="client", what="pay", due=days(40), broken=days(39)),
+                Promise(by="client", what="pay", due=days(20), broken=days(19)),
+                Promise(by="client", what="pay", due=days(3), kept=days(3)),
+            ),
+        ),
+        client(
+            "b",
+            "Beta",
+            promises=(
+                Promise(by="client", what="pay", due=days(9), broken=days(8)),
+                Promise(by="us", what="ship", due=days(2), broken=days(1)),
+            ),
+        ),
+    ]
+    p = dashboard_context(book, [], TODAY, Settings())["promises"]
+    assert {k: p["us"][k] for k in ("kept", "broken", "open", "late", "total")} == {
+        "kept": 1,
+        "broken": 1,
+        "open": 2,
+        "late": 1,
+        "total": 4,
+    }
+    assert {k: p["client"][k] for k in ("kept", "broken", "open", "late", "total")} == {
+        "kept": 1,
+        "broken": 3,
+        "open": 0,
+        "late": 0,
+        "total": 4,
+    }
+    assert p["client"]["kept_share_fmt"] == "25%"
+    assert [(b["slug"], b["broken"], b["kept"]) for b in p["breakers"]] == [("a", 2, 1), ("b", 1, 0)]
+
+
+def test_open_complaints_by_step_in_order() -> None:
+    book = [
+        client(
+            "a",
+            complaints=(
+                Complaint(opened=days(9), what="leak", step="solve"),
+                Complaint(opened=days(3), what="late", step="listen"),
+                Complaint(opened=days(30), what="old", step="review", closed=days(2)),
+                Complaint(opened=days(1), what="again", step="solve"),
+            ),
+        ),
+    ]
+    comp = dashboard_context(book, [], TODAY, Settings())["complaints"]
+    assert [s["key"] for s in comp["steps"]] == list(COMPLAINT_STEPS)
+    assert {s["key"]: s["count"] for s in comp["steps"]} == {
+        "listen": 1,
+        "analyse": 0,
+        "solve": 2,
+        "inform": 0,
+        "act": 0,
+        "review": 0,
+    }
+    assert comp["open"] == 3
+    assert [(c["what"], c["days_open"], c["step_number"]) for c in comp["list"]] == [
+        ("leak", 9, 3),
+        ("late", 3, 1),
+        ("again", 1, 3),
+    ]
+
+
+def test_out_of_touch_uses_last_interaction_else_since_and_the_right_cadence() -> None:
+    settings = Settings(cadence={"A": 7, "B": 14, "C": 30, "D": 30, "E": 60, "F": 90})
+    book = [
+        # Grade A (7 days): contacted 7 days ago is on time, 8 days ago is not.
+        client("on-time", grade="A", interactions=(Interaction(date=days(7), type="call", summary="x"),)),
+        client("late-a", grade="A", interactions=(Interaction(date=days(8), type="call", summary="x"),)),
+        # The latest interaction counts, not the first one, and not `since`.
+        client(
+            "recent",
+            grade="A",
+            since=days(900),
+            interactions=(
+                Interaction(date=days(100), type="visit", summary="x"),
+                Interaction(date=days(2), type="call", summary="y"),
+            ),
+        ),
+        # No interaction: `since` is the last contact.
+        client("since-only", grade="B", since=days(20)),
+        # Own cadence beats the team's.
+        client("own", grade="F", cadence=10, interactions=(Interaction(date=days(11), type="call", summary="x"),)),
+        client("lost", grade="A", stage="lost", since=days(500)),
+        client("never-b", grade="B"),
+        client("never-a", grade="A", stage="prospect"),
+        client("dormant", grade="C", stage="dormant", since=days(31)),
+    ]
+    rows = dashboard_context(book, [], TODAY, settings)["out_of_touch"]
+    by_slug = {r["slug"]: r for r in rows}
+    assert set(by_slug) == {"late-a", "since-only", "own", "never-a", "never-b", "dormant"}
+    assert by_slug["late-a"]["days_since"] == 8 and by_slug["late-a"]["cadence"] == 7
+    assert by_slug["since-only"]["days_since"] == 20 and by_slug["since-only"]["since_only"]
+    assert not by_slug["late-a"]["since_only"]
+    assert by_slug["own"]["cadence"] == 10 and by_slug["own"]["over"] == 1
+    assert by_slug["never-a"]["days_since"] is None and by_slug["never-a"]["last_contact"] is None
+    # Most overdue first (since-only is 6 days over; the rest 1 day, better grades first),
+    # never contacted last, A before B.
+    assert [r["slug"] for r in rows] == ["since-only", "late-a", "dormant", "own", "never-a", "never-b"]
+
+
+def test_counts_per_grade_and_stage_include_zeros() -> None:
+    book = [client("a", grade="A"), client("b", grade="A", stage="lost"), client("c", grade="F", stage="prospect")]
+    ctx = dashboard_context(book, [], TODAY, Settings())
+    assert [(g["key"], g["count"]) for g in ctx["grades"]] == list(
+        zip(GRADES, [2, 0, 0, 0, 0, 1], strict=True)
+    )
+    assert [(s["key"], s["count"]) for s in ctx["stages"]] == list(zip(STAGES, [1, 1, 0, 1], strict=True))
+    assert ctx["client_count"] == 3
+
+
+def test_reminder_counts() -> None:
+    rems = [reminder(-30, "old"), reminder(-1), reminder(0), reminder(1), reminder(7), reminder(8)]
+    r = dashboard_context([], rems, TODAY, Settings())["reminders"]
+    assert (r["overdue"], r["today"], r["week"], r["later"], r["total"]) == (2, 1, 2, 1, 6)
+    assert [x.days for x in r["top_overdue"]] == [-30, -1]
+
+
+def test_only_a_few_most_overdue_reminders_are_listed() -> None:
+    rems = [reminder(-d, f"c{d}") for d in range(1, 12)]
+    r = dashboard_context([], rems, TODAY, Settings())["reminders"]
+    assert r["overdue"] == 11
+    assert [x.days for x in r["top_overdue"]] == [-11, -10, -9, -8, -7]
+
+
+def test_broken_files_and_charts_are_passed_on() -> None:
+    ctx = dashboard_context([], [], TODAY, Settings(), broken=["clients/x.md"])
+    assert ctx["broken"] == ["clients/x.md"]
+    assert set(ctx["charts"]) == {"grades", "stages", "complaints", "ageing", "pareto", "promises"}
+    for svg in ctx["charts"].values():
+        ET.fromstring(str(svg))
+
+
+# --- the template ----------------------------------------------------------------------
+
+
+def sample_book() -> list[Client]:
+    return [
+        client(
+            "xss",
+            XSS,
+            grade="A",
+            owner="<b>bold</b>",
+            orders=(
+                Order(date=days(100), amount=80000, paid=0, pay_by=days(45), items="<img src=x onerror=alert(1)>"),
+            ),
+            complaints=(Complaint(opened=days(4), what="<img src=x onerror=alert(2)>", step="inform"),),
+            promises=(Promise(by="client", what="pay", due=days(45), broken=days(44)),),
+        ),
+        client(
+            "huadong",
+            "华东润滑油有限公司华东分公司特约经销商",
+            grade="A",
+            orders=(Order(date=days(50), amount=400000, paid=400000),),
+            interactions=(Interaction(date=days(1), type="visit", summary="拜访"),),
+        ),
+        client("md", "*not emphasis* [link](http://evil) | pipe", grade="C", since=days(400)),
+    ]
+
+
+def render(ctx: dict, **env_options) -> str:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined, **env_options
+    )
+    site = {"today": TODAY, "title": "Test CRM", "client_url": lambda slug: f"clients/{slug}/"}
+    return env.get_template("dashboard.md.j2").render(site=site, **ctx)
+
+
+class TagCollector(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+
+
+def test_template_renders_numbers_and_escaped_names() -> None:
+    rems = [reminder(-3, "xss", title=f"Payment from {XSS}"), reminder(-1), reminder(0), reminder(2)]
+    ctx = dashboard_context(sample_book(), rems, TODAY, Settings(), broken=["clients/<bad>.md"])
+    page = render(ctx)
+    # The three big numbers, in order, linking to the reminders page.
+    assert '<span class="crmgen-kpi__n">2</span><span class="crmgen-kpi__label">Overdue</span>' in page
+    assert '<span class="crmgen-kpi__n">1</span><span class="crmgen-kpi__label">Today</span>' in page
+    assert '<span class="crmgen-kpi__n">1</span><span class="crmgen-kpi__label">This week</span>' in page
+    assert page.count('href="reminders/"') == 3
+    assert page.index("Overdue") < page.index("## Receivables") < page.index("## 80/20")
+    assert page.index("## 80/20") < page.index("## Promises") < page.index("## Open complaints")
+    assert page.index("## Open complaints") < page.index("## Out of touch") < page.index("## Clients by grade")
+    # Broken files in a warning at the top.
+    assert page.index('class="admonition warning') < page.index("crmgen-kpis")
+    assert "<code>clients/&lt;bad&gt;.md</code>" in page
+    # Money and counts.
+    assert "¥80,000" in page and "owed on 1 order<" in page
+    assert "<strong>1 of 2</strong> buying clients (50%)" in page
+    # Names are escaped and linked to their pages.
+    assert '<a href="clients/xss/">&lt;script&gt;alert(1)&lt;/script&gt;</a>' in page
+    assert '<a href="clients/huadong/">华东润滑油有限公司华东分公司特约经销商</a>' in page
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "<td>&lt;b&gt;bold&lt;/b&gt;</td>" in page
+    collector = TagCollector()
+    collector.feed(page)
+    assert "script" not in collector.tags and "img" not in collector.tags and "b" not in collector.tags
+    assert not any(name.startswith("on") for name, _ in collector.attrs)
+
+
+def test_template_through_markdown_keeps_html_whole_and_names_literal() -> None:
+    ctx = dashboard_context(sample_book(), [reminder(-1)], TODAY, Settings())
+    md = markdown.Markdown(extensions=["attr_list", "md_in_html", "tables", "admonition", "toc"])
+    out = md.convert(render(ctx))
+    collector = TagCollector()
+    collector.feed(out)
+    assert collector.tags.count("svg") == 6
+    assert "script" not in collector.tags and "img" not in collector.tags
+    assert "<em>not emphasis</em>" not in out and 'href="http://evil"' not in out
+    assert "*not emphasis* [link](http://evil) | pipe" in out
+    assert collector.tags.count("h1") == 1
+    assert collector.tags.count("h2") == 6
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
+
+
+@pytest.mark.parametrize("options", [{}, {"trim_blocks": True, "lstrip_blocks": True}])
+def test_template_html_blocks_have_no_blank_lines(options: dict) -> None:
+    # A blank line inside a raw HTML block would let Markdown reinterpret what follows.
+    ctx = dashboard_context(sample_book(), [reminder(-1)], TODAY, Settings(), broken=["a.md"])
+    page = render(ctx, **options)
+    for block in page.split("\n\n"):
+        block = block.strip()
+        if block.startswith("<"):
+            opened = block.split(">", 1)[0].split()[0].lstrip("<")
+            assert block.endswith(f"</{opened}>") or block.startswith("<p"), block[:200]
+
+
+def test_template_with_an_empty_book() -> None:
+    page = render(dashboard_context([], [], TODAY, Settings()))
+    assert "admonition" not in page
+    assert "Nothing is owed" in page
+    assert "No orders from 2025-11-24 to 2026-11-23" in page
+    assert "No open complaints" in page
+    assert "Every client has been contacted" in page
+
+
+def test_long_tables_fold_the_rest_into_details() -> None:
+    book = [
+        client(f"c{i:02d}", f"Client {i:02d}", orders=(Order(date=days(40), amount=100 + i, pay_by=days(35)),))
+        for i in range(20)
+    ]
+    page = render(dashboard_context(book, [], TODAY, Settings()))
+    assert "<summary>8 more late payments</summary>" in page
+    assert page.count('href="clients/c') >= 20 + 20  # every late payment and every out-of-touch row
+
+
+def test_dashboard_is_deterministic() -> None:
+    ctx1 = dashboard_context(sample_book(), [reminder(-1)], TODAY, Settings())
+    ctx2 = dashboard_context(list(reversed(sample_book())), [reminder(-1)], TODAY, Settings())
+    assert render(ctx1) == render(ctx2)
