@@ -7,6 +7,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmgen.config import Settings
 from crmgen.model import (
@@ -571,3 +573,85 @@ def test_every_kind_can_be_produced():
     )
     got = {r.kind for r in due([c], TODAY, Settings(), within=30)}
     assert got == set(KINDS)
+
+
+# --- invariants over arbitrary books ---------------------------------------------------------
+
+
+dates = st.dates(min_value=D(2020, 1, 1), max_value=D(2030, 12, 31))
+money = st.one_of(st.none(), st.floats(min_value=0, max_value=1e7, allow_nan=False))
+
+
+@st.composite
+def clients(draw) -> Client:
+    return client(
+        slug=draw(st.sampled_from(["a", "b", "c"])),
+        grade=draw(st.sampled_from("ABCDEF")),
+        stage=draw(st.sampled_from(["prospect", "customer", "dormant", "lost"])),
+        since=draw(st.one_of(st.none(), dates)),
+        cadence=draw(st.one_of(st.none(), st.integers(1, 400))),
+        contacts=tuple(
+            Contact(
+                name=f"c{i}",
+                birthday=draw(
+                    st.one_of(
+                        st.none(),
+                        st.builds(
+                            Birthday,
+                            st.integers(1, 12),
+                            st.integers(1, 28),
+                            st.one_of(st.none(), st.integers(1950, 2000)),
+                        ),
+                    )
+                ),
+                left=draw(st.one_of(st.none(), dates)),
+            )
+            for i in range(draw(st.integers(0, 2)))
+        ),
+        dates=tuple(Anniversary(what="x", date=d) for d in draw(st.lists(dates, max_size=2))),
+        promises=tuple(
+            Promise(
+                by=draw(st.sampled_from(["us", "client"])),
+                what=f"p{i}",
+                due=draw(dates),
+                amount=draw(money),
+                kept=draw(st.one_of(st.none(), dates)),
+            )
+            for i in range(draw(st.integers(0, 3)))
+        ),
+        orders=tuple(
+            Order(
+                date=draw(dates),
+                amount=1000.0,
+                paid=draw(st.sampled_from([0.0, 500.0, 1000.0])),
+                pay_by=draw(st.one_of(st.none(), dates)),
+                delivered=draw(st.one_of(st.none(), dates)),
+                index=i,
+            )
+            for i in range(draw(st.integers(0, 3)))
+        ),
+        complaints=tuple(Complaint(opened=d, what="x") for d in draw(st.lists(dates, max_size=2))),
+        rebate=Rebate(
+            start=D(2026, 1, 1), end=draw(dates), tiers=(RebateTier(2000, 0.01), RebateTier(3000, 0.02))
+        ),
+        interactions=tuple(
+            visit(d, draw(st.one_of(st.none(), dates)), "x") for d in draw(st.lists(dates, max_size=3))
+        ),
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(clients(), max_size=3), dates, st.integers(0, 60))
+def test_invariants(book, today, within):
+    rs = due(book, today, Settings(), within=within)
+    assert rs == sorted(rs, key=lambda r: (r.date, r.client, r.kind, r.title, r.key))
+    assert due(list(reversed(book)), today, Settings(), within=within) == rs or len(
+        {c.slug for c in book}
+    ) < len(book)
+    for r in rs:
+        assert r.kind in KINDS
+        assert r.days == (r.date - today).days
+        assert r.days <= max(r.lead, within)
+        assert not (r.kind in {"birthday", "anniversary", "remind", "rebate"} and r.days < 0)
+        assert r.title and "\n" not in r.title
+        assert r.amount is None or r.amount >= 0
