@@ -75,6 +75,25 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "mobile": ("cell", "cellphone", "mobilephone", "mobilenumber", "手机", "手机号", "手机号码",
                "移动电话"),
 }
+# Traditional Chinese headers (Excel in Taiwan and Hong Kong).
+_TRADITIONAL = {
+    "name": ("客戶名稱", "客戶", "公司名稱", "單位名稱"),
+    "contact": ("聯絡人", "聯繫人"),
+    "phone": ("電話", "聯絡電話", "公司電話"),
+    "mobile": ("手機", "手機號碼", "行動電話"),
+    "email": ("郵箱", "電子郵件", "電郵"),
+    "address": ("地址", "公司地址"),
+    "industry": ("行業",),
+    "grade": ("等級", "客戶等級", "級別"),
+    "owner": ("負責人", "業務員", "業務"),
+    "notes": ("備註", "備注"),
+    "tags": ("標籤",),
+    "website": ("網站", "網址"),
+    "contact_role": ("職務", "職位", "職稱"),
+    "stage": ("階段", "狀態"),
+}
+for _field, _names in _TRADITIONAL.items():
+    SYNONYMS[_field] = SYNONYMS[_field] + _names
 # A person's name is the client when the sheet has no company column (an insurance
 # agent's list of people), and the contact when it has one.
 PERSON_NAME = ("姓名", "fullname", "personname", "名字")

@@ -27,6 +27,7 @@ _BOMS = (
     (b"\xfe\xff", "utf-16", "UTF-16"),
 )
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
 
 
 def decode(data: bytes, source: str) -> tuple[str, str]:
@@ -48,6 +49,10 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         text = None
+    if text is not None and _PRIVATE_USE.search(text):
+        # Big5 (Excel in Taiwan/Hong Kong) often "decodes" as GB18030 into private-use
+        # code points, which no real spreadsheet holds: let charset-normalizer decide.
+        text = None
     if text is not None:
         try:
             data.decode("gbk")
@@ -56,10 +61,16 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
             return text, "GB18030"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    results = from_bytes(data)
+    best = results.best()
     if best is None or best.encoding is None:
         raise UsageError(f"{source}: cannot tell the file's encoding; save it again as "
                          "'CSV UTF-8 (comma delimited)' and import that")
+    # Short Western text fits several Latin code pages equally well; Excel outside
+    # Asia writes Windows-1252, so prefer it when it reads the bytes about as cleanly.
+    western = next((m for m in results if m.encoding == "cp1252"), None)
+    if western is not None and western.percent_chaos <= best.percent_chaos + 5:
+        best = western
     return str(best), f"{best.encoding.upper().replace('_', '-')} (guessed by charset-normalizer)"
 
 
