@@ -124,6 +124,7 @@ def bar_chart(
     text_units_max: int = 16,
     css_class: str = "crmgen-bars",
     empty: str = "Nothing to show",
+    width: int = WIDTH,
 ) -> Markup:
     """A horizontal bar chart: one row per bar, label on the left, value text on the right.
 
@@ -136,7 +137,7 @@ def bar_chart(
     texts = [b.text if b.text is not None else _n(b.value) for b in bars]
     label_w = min(max(text_units(s) for s in labels), label_units) * UNIT_PX + 12
     text_w = min(max(text_units(t) for t in texts), text_units_max) * UNIT_PX + 12
-    plot_w = max(WIDTH - label_w - text_w, 60)
+    plot_w = max(width - label_w - text_w, 60)
     top = max((b.value for b in bars), default=0) or 1
     row, bar_h = 26, 18
     height = len(bars) * row + 8
@@ -158,7 +159,7 @@ def bar_chart(
         f'<line x1="{_n(label_w)}" y1="2" x2="{_n(label_w)}" y2="{_n(height - 2)}" '
         'stroke="currentColor" stroke-opacity="0.4"/>'
     )
-    return _svg(WIDTH, height, f"{title}: {summary}", body, css_class)
+    return _svg(label_w + plot_w + text_w, height, f"{title}: {summary}", body, css_class)
 
 
 def stacked_bars(

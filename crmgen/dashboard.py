@@ -29,6 +29,7 @@ AGEING_BUCKETS: tuple[tuple[str, str, int | None, int | None], ...] = (
 REVENUE_DAYS = 365
 PARETO_SHARE = (4, 5)  # 80%, as a fraction of integers so the cut is exact
 TOP_OVERDUE = 5
+SMALL_CHART = 320  # grades and stages sit side by side (crmgen-chart--small in crmgen.css)
 
 
 def to_cents(amount: float | int | None) -> int:
@@ -361,10 +362,10 @@ def dashboard_context(
     comp = complaints(clients, today)
     charts_ = {
         "grades": charts.bar_chart(
-            [charts.Bar(f"Grade {g['key']}", g["count"]) for g in grades], "Clients per grade"
+            [charts.Bar(f"Grade {g['key']}", g["count"]) for g in grades], "Clients per grade", width=SMALL_CHART
         ),
         "stages": charts.bar_chart(
-            [charts.Bar(s["key"].capitalize(), s["count"]) for s in stages], "Clients per stage"
+            [charts.Bar(s["key"].capitalize(), s["count"]) for s in stages], "Clients per stage", width=SMALL_CHART
         ),
         "complaints": charts.bar_chart(
             [
