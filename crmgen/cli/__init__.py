@@ -7,7 +7,7 @@ import importlib
 from .app import main
 
 # Each module registers its commands on ``main`` when imported.
-for _name in ("check", "due", "build", "edit", "serve", "transfer", "scaffold"):
+for _name in ("check", "due", "build", "edit", "serve", "transfer", "scaffold", "teams"):
     try:
         importlib.import_module(f"{__name__}.{_name}")
     except ModuleNotFoundError as exc:  # a command module not written yet

@@ -36,6 +36,9 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     """
     from pathlib import Path
 
+    if files and state.directory is None:
+        # pre-commit runs from the repository root, which may hold the project in a subdirectory
+        state.directory = str(Path(files[0]).parent)
     project = state.project
     book = load_book(project, [Path(f) for f in files] if files else None, use_cache=not no_cache)
     report_problems(book.problems, book.files, fmt)
