@@ -281,10 +281,7 @@ def rebate_progress(client: Client, today: dt.date) -> dict[str, Any] | None:
 def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, str]]:
     """(label, value, kind) for every field of the profile card, ``extra`` included."""
     fields: list[tuple[str, Any, str]] = [
-        ("Grade", client.grade, "grade"),
-        ("Stage", client.stage, "text"),
-        ("Owner", client.owner, "text"),
-        ("Tags", ", ".join(client.tags) if client.tags else None, "text"),
+        # Grade, stage, owner and tags are the badges above the fields.
         ("Industry", client.industry, "text"),
         ("Phone", client.phone, "phone"),
         ("Email", client.email, "email"),
