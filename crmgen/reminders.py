@@ -153,7 +153,7 @@ def _client_reminders(
         )
 
     cur = settings.currency
-    name = client.name
+    name = _line(client.name)
     days = dt.timedelta
 
     # touch: keep in touch at the client's cadence.
@@ -181,7 +181,7 @@ def _client_reminders(
     step = _latest_next(client.interactions)
     if step is not None and step.next_date is not None:
         if not any(i.date >= step.next_date for i in client.interactions):
-            what = step.next_what or "follow up"
+            what = _line(step.next_what or "") or "follow up"
             yield make(
                 "next",
                 step.next_date,
@@ -196,25 +196,25 @@ def _client_reminders(
             continue
         when = _next_yearly(b.month, b.day, today)
         age = f", turns {when.year - b.year}" if b.year is not None and when.year > b.year else ""
-        yield make("birthday", when, f"Birthday of {contact.name} at {name}{age}", key=contact.name)
+        yield make("birthday", when, f"Birthday of {_line(contact.name)} at {name}{age}", key=contact.name)
 
     # anniversary: each `dates` entry, from its first occurrence on.
     for ann in client.dates:
         when = max(_next_yearly(ann.date.month, ann.date.day, today), ann.date)
         years = when.year - ann.date.year
         count = f"{_plural(years, 'year')} since {ann.date}" if years else f"on {ann.date}"
-        yield make("anniversary", when, f"{ann.what} at {name} ({count})", key=ann.what)
+        yield make("anniversary", when, f"{_line(ann.what)} at {name} ({count})", key=ann.what)
 
     for p in client.promises:
         if not p.is_open:
             continue
         money = f" ({_money(p.amount, cur)})" if p.amount is not None else ""
-        key = f"{p.by}:{p.what}"
+        key = f"{p.by}:{_line(p.what)}"
         if p.by == "us":
             yield make(
                 "promise",
                 p.due,
-                f"Keep our promise to {name}: {p.what}{money}, due {p.due}",
+                f"Keep our promise to {name}: {_line(p.what)}{money}, due {p.due}",
                 p.amount,
                 key,
             )
@@ -223,20 +223,20 @@ def _client_reminders(
             yield make(
                 "remind",
                 p.due - days(ahead),
-                f"Remind {name} of their promise: {p.what}{money}, due {p.due}",
+                f"Remind {name} of their promise: {_line(p.what)}{money}, due {p.due}",
                 p.amount,
                 key,
             )
             yield make(
                 "collect",
                 p.due,
-                f"Collect / confirm with {name}: {p.what}{money}, promised for {p.due}",
+                f"Collect / confirm with {name}: {_line(p.what)}{money}, promised for {p.due}",
                 p.amount,
                 key,
             )
 
     for o in client.orders:
-        order = f"the order of {o.date}" + (f" ({o.items})" if o.items else "")
+        order = f"the order of {o.date}" + (f" ({_line(o.items)})" if o.items else "")
         okey = f"{o.date}:{o.items or ''}:{o.index}"
         if o.pay_by is not None and o.paid < o.amount:
             owed = o.amount - o.paid
@@ -264,8 +264,8 @@ def _client_reminders(
         yield make(
             "complaint",
             c.opened + days(settings.complaint_after),
-            f"Complaint from {name}: {c.what} (opened {c.opened}; step {n} of 6, {c.step}: {task})",
-            key=f"{c.opened}:{c.what}",
+            f"Complaint from {name}: {_line(c.what)} (opened {c.opened}; step {n} of 6, {c.step}: {task})",
+            key=f"{c.opened}:{_line(c.what)}",
         )
 
     reb = _rebate_reminder(client, settings)
@@ -287,17 +287,17 @@ def _client_reminders(
         left = contact.left
         if any(i.date > left for i in client.interactions):
             continue
-        role = f" ({contact.role})" if contact.role else ""
+        role = f" ({_line(contact.role)})" if contact.role else ""
         yield make(
             "successor",
             left + days(settings.successor_after),
-            f"{contact.name}{role} left {name} on {left}: meet whoever replaced them",
+            f"{_line(contact.name)}{role} left {name} on {left}: meet whoever replaced them",
             key=contact.name,
         )
 
     if client.stage == "customer" and client.orders:
         latest = max(client.orders, key=lambda o: (o.date, o.index))
-        what = f" ({latest.items})" if latest.items else ""
+        what = f" ({_line(latest.items)})" if latest.items else ""
         yield make(
             "dormant",
             latest.date + days(settings.dormant_after),
@@ -307,7 +307,7 @@ def _client_reminders(
 
 def _main_contact(client: Client) -> str:
     current = client.current_contacts
-    return f" ({current[0].name})" if current else ""
+    return f" ({_line(current[0].name)})" if current else ""
 
 
 def _latest_next(interactions: Iterable[Interaction]) -> Interaction | None:
@@ -377,3 +377,8 @@ def _percent(rate: float) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _line(text: str) -> str:
+    """User text on one line: a YAML block scalar must not break a list row or a calendar summary."""
+    return " ".join(text.split())

@@ -331,6 +331,13 @@ def test_client_promise_remind_then_collect(today, listed):
     assert got == listed
 
 
+def test_titles_are_one_line():
+    c = no_touch(promises=(promise("us", what="deliver\n20 drums\r\n  by truck\n"),))
+    assert [r.title for r in of_kind("promise", c, within=30)] == [
+        "Keep our promise to Acme: deliver 20 drums by truck, due 2026-12-10"
+    ]
+
+
 def test_collect_and_remind_titles():
     c = no_touch(promises=(promise("client", what="pay the deposit", amount=12_000.5),))
     rs = {r.kind: r.title for r in due([c], D(2026, 12, 5), Settings(), within=10)}

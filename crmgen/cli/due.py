@@ -94,9 +94,7 @@ def due_command(
         click.echo(json.dumps([r.to_json() for r in reminders], ensure_ascii=False, indent=2))
     elif fmt == "ics":
         name = f"crmgen: {owner}" if owner else f"crmgen: {project.config.get('site_name') or 'reminders'}"
-        out = click.get_binary_stream("stdout")
-        out.write(to_ics(reminders, calendar_name=name))
-        out.flush()
+        click.echo(to_ics(reminders, calendar_name=name), nl=False)  # bytes: written untouched
     else:
         window = settings.within if within is None else within
         colour = sys.stdout.isatty()
