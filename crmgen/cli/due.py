@@ -12,7 +12,6 @@ import click
 from ..book import load_book
 from ..errors import ExitCode
 from ..history import read_history
-from ..ics import to_ics
 from ..model import Client
 from ..reminders import KINDS, Reminder, due, group
 from .app import main, pass_state, report_problems
@@ -93,6 +92,8 @@ def due_command(
     if fmt == "json":
         click.echo(json.dumps([r.to_json() for r in reminders], ensure_ascii=False, indent=2))
     elif fmt == "ics":
+        from ..ics import to_ics  # icalendar takes ~60 ms to import: only when asked for
+
         name = f"crmgen: {owner}" if owner else f"crmgen: {project.config.get('site_name') or 'reminders'}"
         click.echo(to_ics(reminders, calendar_name=name), nl=False)  # bytes: written untouched
     else:
