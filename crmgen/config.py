@@ -91,6 +91,13 @@ class Settings:
                         )
                     merged[str(k)] = v
                 setattr(settings, key, merged)
+            elif key == "private":
+                from .privacy import check_private_fields
+
+                if not isinstance(value, list):
+                    raise UsageError(f"{CONFIG_FILE}: extra.crmgen.private must be a list of field names")
+                check_private_fields(value)
+                settings.private = list(value)
             elif key in cls.__dataclass_fields__:
                 default = getattr(settings, key)
                 if isinstance(default, bool) and not isinstance(value, bool):

@@ -1,0 +1,88 @@
+"""What a public build or export leaves out.
+
+A team lists private fields under ``extra: crmgen: private:`` in ``mkdocs.yml``
+(``phone``, ``credit_limit``, ``contacts.phone``, ``extra.微信``, whole lists such as
+``orders``), and marks private passages of a body with
+``<!-- private -->`` … ``<!-- /private -->``. :func:`redact` returns the client
+without them; everything public is computed from the redacted client, so no
+private value can reach a page, the search index, a reminder or an export.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from typing import Any
+
+from . import schema as S
+from .errors import UsageError
+from .loader import RawFile
+from .model import Client
+from .validation import parse_body
+
+# name and grade drive every page and chart: they cannot be hidden, only the client file
+UNHIDEABLE = {"name", "grade"}
+_BLOCK = re.compile(r"<!--\s*private\s*-->.*?(?:<!--\s*/private\s*-->|\Z)", re.DOTALL | re.IGNORECASE)
+
+_LIST_FIELDS = {"contacts", "dates", "promises", "orders", "complaints"}
+
+
+def check_private_fields(names: list[str]) -> None:
+    """Refuse names that hide nothing (a typo would leak what it meant to hide)."""
+    known = [k for k in S.CLIENT if k not in UNHIDEABLE]
+    known += [f"{k}.{sub}" for k in _LIST_FIELDS for sub in S.CLIENT[k].fields]
+    for name in names:
+        if not isinstance(name, str):
+            raise UsageError(f"mkdocs.yml: extra.crmgen.private: {name!r} is not a field name")
+        if name in UNHIDEABLE:
+            raise UsageError(f"mkdocs.yml: extra.crmgen.private: '{name}' cannot be private "
+                             "(every page needs it); leave the client out of the public site instead")
+        if name in known or name.startswith("extra."):
+            continue
+        hint = difflib.get_close_matches(name, known, n=1)
+        did = f" (did you mean '{hint[0]}'?)" if hint else ""
+        raise UsageError(f"mkdocs.yml: extra.crmgen.private: unknown field '{name}'{did}")
+
+
+def strip_private_blocks(text: str) -> str:
+    """Remove ``<!-- private -->…<!-- /private -->`` passages (an unclosed one runs to the end)."""
+    return _BLOCK.sub("", text)
+
+
+def redact(client: Client, private: list[str]) -> Client:
+    """The client without its private fields and private body passages."""
+    changes: dict[str, Any] = {}
+    nested: dict[str, set[str]] = {}
+    for name in private:
+        top, _, sub = name.partition(".")
+        if top == "extra" and sub:
+            changes["extra"] = {k: v for k, v in changes.get("extra", client.extra).items() if k != sub}
+        elif sub:
+            nested.setdefault(top, set()).add(sub)
+        else:
+            default = client.__dataclass_fields__[top].default
+            if default is dataclasses.MISSING:
+                factory = client.__dataclass_fields__[top].default_factory
+                default = factory() if factory is not dataclasses.MISSING else None  # type: ignore[misc]
+            changes[top] = default
+    for top, subs in nested.items():
+        if top in changes:
+            continue
+        changes[top] = tuple(
+            dataclasses.replace(item, **{s: None for s in subs if hasattr(item, s) and s not in ("name",)})
+            for item in getattr(client, top)
+        )
+    body = strip_private_blocks(client.body)
+    if body != client.body:
+        raw = RawFile(client.path, body, None, 1, body, client.body_line, False, "\n")
+        changes["body"] = body
+        changes["interactions"] = parse_body(raw, [])
+    if "notes" not in changes and client.notes:
+        changes["notes"] = strip_private_blocks(client.notes)
+    return dataclasses.replace(client, **changes) if changes else client
+
+
+def redact_all(clients: list[Client], private: list[str]) -> list[Client]:
+    check_private_fields(private)
+    return [redact(c, private) for c in clients]
