@@ -488,3 +488,33 @@ def test_dashboard_is_deterministic() -> None:
     ctx1 = dashboard_context(sample_book(), [reminder(-1)], TODAY, Settings())
     ctx2 = dashboard_context(list(reversed(sample_book())), [reminder(-1)], TODAY, Settings())
     assert render(ctx1) == render(ctx2)
+
+
+def test_template_in_the_site_environment() -> None:
+    # The site helper's Environment: trim_blocks, StrictUndefined and a finalize hook
+    # that also neutralises Markdown syntax in every plain string.
+    pages = pytest.importorskip("crmgen.site.pages")
+    env = pages.make_environment(None)
+
+    class Site:
+        today = TODAY
+        title = "Test CRM"
+        reminders_url = "reminders/index.html"
+
+        @staticmethod
+        def client_url(slug: str) -> str:
+            return f"clients/{slug}/index.html"
+
+    ctx = dashboard_context(sample_book(), [reminder(-2, "xss")], TODAY, Settings(), broken=["clients/b.md"])
+    page = env.get_template("dashboard.md.j2").render(site=Site(), **ctx)
+    assert page.count('href="reminders/index.html"') >= 3
+    assert '<a href="clients/huadong/index.html">' in page
+    md = markdown.Markdown(extensions=["attr_list", "md_in_html", "tables", "admonition", "toc"])
+    out = md.convert(page)
+    collector = TagCollector()
+    collector.feed(out)
+    assert collector.tags.count("svg") == 6
+    assert "script" not in collector.tags and "img" not in collector.tags and "em" not in collector.tags
+    assert 'href="http://evil"' not in out
+    text = html.unescape(out)
+    assert XSS in text and "*not emphasis* [link](http://evil) | pipe" in text
