@@ -107,9 +107,7 @@ def _svg(width: float, height: float, title: str, body: list[str], css_class: st
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start", extra: str = "") -> str:
-    return (
-        f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}"{extra}>{_x(text)}</text>'
-    )
+    return f'<text x="{_n(x)}" y="{_n(y)}" text-anchor="{anchor}"{extra}>{_x(text)}</text>'
 
 
 def _empty(title: str, message: str, css_class: str) -> Markup:
@@ -186,7 +184,7 @@ def stacked_bars(
     legend_y = len(rows) * row + 20
     height = legend_y + 12
     parts = []
-    for (label, segs), total in zip(rows, totals, strict=True):
+    for label, segs in rows:
         parts.append(f"{label}: " + ", ".join(f"{_n(s.value)} {s.name}" for s in segs))
     body: list[str] = []
     for i, ((label, segs), short, total) in enumerate(zip(rows, labels, totals, strict=True)):
@@ -293,8 +291,7 @@ def pareto_chart(
         pct = f"{bar.value / total * 100:.1f}%"
         body.append(f"<g><title>{_x(bar.label)}: {_x(bar.text or _n(bar.value))} ({pct})</title>")
         body.append(
-            f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar_w)}" height="{_n(base - y)}" '
-            f'fill="{_x(colour)}"/>'
+            f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar_w)}" height="{_n(base - y)}" fill="{_x(colour)}"/>'
         )
         body.append("</g>")
         cx = left + i * slot + slot / 2
@@ -319,12 +316,10 @@ def pareto_chart(
             f'<line x1="{_n(cut)}" y1="{top_pad}" x2="{_n(cut)}" y2="{_n(base)}" '
             'stroke="currentColor" stroke-opacity="0.6" stroke-dasharray="3 3"/>'
         )
-    body.append(
-        f'<polyline points="{" ".join(points)}" fill="none" stroke="{LINE}" stroke-width="2"/>'
-    )
+    body.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{LINE}" stroke-width="2"/>')
     if n <= 40:
         for pt in points:
-            cx, cy = pt.split(",")
-            body.append(f'<circle cx="{cx}" cy="{cy}" r="2.5" fill="{LINE}"/>')
+            px, py = pt.split(",")
+            body.append(f'<circle cx="{px}" cy="{py}" r="2.5" fill="{LINE}"/>')
     summary = ", ".join(f"{b.label} {b.text or _n(b.value)}" for b in shown)
     return _svg(PARETO_WIDTH, height, f"{title}: {summary}", body, css_class)

@@ -17,6 +17,7 @@ from typing import Any
 from . import charts
 from .config import Settings
 from .model import COMPLAINT_STEPS, GRADES, STAGES, Client
+from .reminders import Reminder, group
 
 #: Ageing buckets: key, label, lowest and highest number of days late (None: open-ended).
 AGEING_BUCKETS: tuple[tuple[str, str, int | None, int | None], ...] = (
@@ -54,23 +55,9 @@ def percent(part: float, whole: float) -> str:
     return f"{part / whole * 100:.0f}%"
 
 
-def _group_reminders(reminders: Iterable[Any]) -> dict[str, list[Any]]:
-    try:
-        from .reminders import group
-    except ImportError:  # the reminders module is written in parallel; same rule as its group()
-        group = None
-    if group is not None:
-        return group(reminders)
-    groups: dict[str, list[Any]] = {"Overdue": [], "Today": [], "This week": [], "Later": []}
-    for r in reminders:
-        key = "Overdue" if r.days < 0 else "Today" if r.days == 0 else "This week" if r.days <= 7 else "Later"
-        groups[key].append(r)
-    return groups
-
-
-def reminder_counts(reminders: Sequence[Any]) -> dict[str, Any]:
+def reminder_counts(reminders: Sequence[Reminder]) -> dict[str, Any]:
     """Counts of overdue / today / this week / later reminders, and the most overdue few."""
-    groups = _group_reminders(reminders)
+    groups = group(reminders)
     overdue = sorted(groups.get("Overdue", []), key=lambda r: (r.days, r.client, r.kind, r.title))
     return {
         "overdue": len(groups.get("Overdue", [])),
@@ -222,10 +209,10 @@ def promises(clients: Iterable[Client], today: dt.date) -> dict[str, Any]:
     ``late`` counts open promises whose date has passed; ``breakers`` lists the
     clients that broke promises to us (a credit risk), most broken first.
     """
-    sides: dict[str, dict[str, int]] = {
+    sides: dict[str, dict[str, Any]] = {
         side: {"kept": 0, "broken": 0, "open": 0, "late": 0, "total": 0} for side in ("us", "client")
     }
-    breakers = []
+    breakers: list[dict[str, Any]] = []
     for client in clients:
         kept = broken = 0
         for p in client.promises:
@@ -286,7 +273,7 @@ def out_of_touch(clients: Iterable[Client], today: dt.date, settings: Settings) 
     else the team's for its grade. Clients with neither date come last, as never contacted
     (``days_since`` None), best grades first.
     """
-    out = []
+    out: list[dict[str, Any]] = []
     for client in clients:
         if client.stage == "lost":
             continue
@@ -325,7 +312,7 @@ def _counts(values: Iterable[str], order: Sequence[str]) -> list[dict[str, Any]]
 
 def dashboard_context(
     clients: list[Client],
-    reminders: list[Any],
+    reminders: list[Reminder],
     today: dt.date,
     settings: Settings,
     broken: Sequence[str] = (),
@@ -362,10 +349,14 @@ def dashboard_context(
     comp = complaints(clients, today)
     charts_ = {
         "grades": charts.bar_chart(
-            [charts.Bar(f"Grade {g['key']}", g["count"]) for g in grades], "Clients per grade", width=SMALL_CHART
+            [charts.Bar(f"Grade {g['key']}", g["count"]) for g in grades],
+            "Clients per grade",
+            width=SMALL_CHART,
         ),
         "stages": charts.bar_chart(
-            [charts.Bar(s["key"].capitalize(), s["count"]) for s in stages], "Clients per stage", width=SMALL_CHART
+            [charts.Bar(s["key"].capitalize(), s["count"]) for s in stages],
+            "Clients per stage",
+            width=SMALL_CHART,
         ),
         "complaints": charts.bar_chart(
             [

@@ -38,7 +38,9 @@ def days(n: int) -> dt.date:
 
 
 def client(slug: str, name: str | None = None, grade: str = "B", stage: str = "customer", **kw) -> Client:
-    return Client(slug=slug, path=f"clients/{slug}.md", name=name or slug.title(), grade=grade, stage=stage, **kw)
+    return Client(
+        slug=slug, path=f"clients/{slug}.md", name=name or slug.title(), grade=grade, stage=stage, **kw
+    )
 
 
 def reminder(days_from_today: int, slug: str = "acme", title: str = "call") -> Reminder:
@@ -312,7 +314,9 @@ def test_out_of_touch_uses_last_interaction_else_since_and_the_right_cadence() -
         # No interaction: `since` is the last contact.
         client("since-only", grade="B", since=days(20)),
         # Own cadence beats the team's.
-        client("own", grade="F", cadence=10, interactions=(Interaction(date=days(11), type="call", summary="x"),)),
+        client(
+            "own", grade="F", cadence=10, interactions=(Interaction(date=days(11), type="call", summary="x"),)
+        ),
         client("lost", grade="A", stage="lost", since=days(500)),
         client("never-b", grade="B"),
         client("never-a", grade="A", stage="prospect"),
@@ -332,7 +336,11 @@ def test_out_of_touch_uses_last_interaction_else_since_and_the_right_cadence() -
 
 
 def test_counts_per_grade_and_stage_include_zeros() -> None:
-    book = [client("a", grade="A"), client("b", grade="A", stage="lost"), client("c", grade="F", stage="prospect")]
+    book = [
+        client("a", grade="A"),
+        client("b", grade="A", stage="lost"),
+        client("c", grade="F", stage="prospect"),
+    ]
     ctx = dashboard_context(book, [], TODAY, Settings())
     assert [(g["key"], g["count"]) for g in ctx["grades"]] == list(
         zip(GRADES, [2, 0, 0, 0, 0, 1], strict=True)
@@ -374,7 +382,13 @@ def sample_book() -> list[Client]:
             grade="A",
             owner="<b>bold</b>",
             orders=(
-                Order(date=days(100), amount=80000, paid=0, pay_by=days(45), items="<img src=x onerror=alert(1)>"),
+                Order(
+                    date=days(100),
+                    amount=80000,
+                    paid=0,
+                    pay_by=days(45),
+                    items="<img src=x onerror=alert(1)>",
+                ),
             ),
             complaints=(Complaint(opened=days(4), what="<img src=x onerror=alert(2)>", step="inform"),),
             promises=(Promise(by="client", what="pay", due=days(45), broken=days(44)),),
@@ -420,7 +434,9 @@ def test_template_renders_numbers_and_escaped_names() -> None:
     assert page.count('href="reminders/"') == 3
     assert page.index("Overdue") < page.index("## Receivables") < page.index("## 80/20")
     assert page.index("## 80/20") < page.index("## Promises") < page.index("## Open complaints")
-    assert page.index("## Open complaints") < page.index("## Out of touch") < page.index("## Clients by grade")
+    assert (
+        page.index("## Open complaints") < page.index("## Out of touch") < page.index("## Clients by grade")
+    )
     # Broken files in a warning at the top.
     assert page.index('class="admonition warning') < page.index("crmgen-kpis")
     assert "<code>clients/&lt;bad&gt;.md</code>" in page
@@ -476,7 +492,9 @@ def test_template_with_an_empty_book() -> None:
 
 def test_long_tables_fold_the_rest_into_details() -> None:
     book = [
-        client(f"c{i:02d}", f"Client {i:02d}", orders=(Order(date=days(40), amount=100 + i, pay_by=days(35)),))
+        client(
+            f"c{i:02d}", f"Client {i:02d}", orders=(Order(date=days(40), amount=100 + i, pay_by=days(35)),)
+        )
         for i in range(20)
     ]
     page = render(dashboard_context(book, [], TODAY, Settings()))
