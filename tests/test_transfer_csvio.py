@@ -70,7 +70,7 @@ def test_sniff_delimiter(text: str, delimiter: str) -> None:
 
 def test_read_table_numbers_rows_as_excel_does_and_strips_cells() -> None:
     table = read_table('name,notes\r\n" Acme ","two\r\nlines"\r\n\r\nBeta,\u3000x\u3000\r\n')
-    assert table.rows == [["name", "notes"], ["Acme", "two\r\nlines"], [], ["Beta", "x"]]
+    assert table.rows == [["name", "notes"], ["Acme", "two\nlines"], [], ["Beta", "x"]]
     assert table.numbers == [1, 2, 3, 4]
 
 

@@ -129,8 +129,9 @@ def read_table(text: str) -> Table:
 
 
 def clean_cell(cell: str) -> str:
-    # Excel pads with spaces; Chinese input methods add full-width spaces (U+3000).
-    return cell.strip(" \t\r\n\u3000\ufeff")
+    # Excel pads with spaces; Chinese input methods add full-width spaces (U+3000);
+    # line breaks inside a cell become plain newlines, as in the client files.
+    return cell.strip(" \t\r\n\u3000\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[str]], encoding: str) -> bytes:

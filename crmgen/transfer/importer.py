@@ -313,9 +313,13 @@ def name_key(name: str) -> str:
 
 
 def phone_key(phone: str) -> str:
-    """Phones compared for duplicates: the last 11 digits (drops +86/0086 and formatting)."""
+    """Phones compared for duplicates: the last 10 digits.
+
+    That drops formatting, country codes and trunk zeros alike: 021-61234567 and
+    +86 21 6123 4567 are the same line, and so are 07700 900123 and +44 7700 900123.
+    """
     digits = re.sub(r"\D", "", phone)
-    return digits[-11:] if len(digits) >= 7 else ""
+    return digits[-10:] if len(digits) >= 7 else ""
 
 
 def email_key(email: str) -> str:
@@ -404,7 +408,10 @@ def _build(rec: Record, kind: str, default_grade: str) -> tuple[dict[str, Any], 
     contact: dict[str, Any] = {}
     if "contact" in v:
         contact["name"] = v["contact"]
-    mobile = v.get("mobile")
+    elif any(f in v for f in C.CONTACT_FIELDS):
+        # A birthday or role with no contact name: a list of people, where the client is the person.
+        contact["name"] = name
+    mobile = None
     for fld, column in (("phone", "phone"), ("contact_phone", "contact phone"), ("mobile", "mobile")):
         if fld in v:
             phone, problem = check_phone(v[fld], column)
@@ -417,13 +424,14 @@ def _build(rec: Record, kind: str, default_grade: str) -> tuple[dict[str, Any], 
             elif fld == "mobile":
                 mobile = phone
     if mobile:
-        # A mobile belongs to the row's contact; without one it is the client's own number.
+        # A mobile belongs to the row's contact; without one it is the client's own number,
+        # unless the client has one already: then it is kept under extra, not lost.
         if "name" in contact and "phone" not in contact:
             contact["phone"] = Quoted(mobile)
         elif "phone" not in d:
             d["phone"] = Quoted(mobile)
-        elif "phone" not in contact:
-            contact["phone"] = Quoted(mobile)
+        else:
+            rec.extra.setdefault("mobile", Quoted(mobile))
     for fld, target, where in (("email", "email", d), ("contact_email", "email", contact)):
         if fld in v:
             if "@" not in v[fld] or " " in v[fld].strip():
@@ -467,9 +475,6 @@ def _build(rec: Record, kind: str, default_grade: str) -> tuple[dict[str, Any], 
         contact["left"] = left
     if "contact_notes" in v:
         contact["notes"] = v["contact_notes"]
-    if contact and "name" not in contact:
-        # A birthday or role with no contact name: a list of people, where the client is the person.
-        contact = {"name": name, **contact}
     if rec.extra:
         d["extra"] = dict(rec.extra)
     return d, (_ordered_contact(contact) if contact else None), defaulted
