@@ -478,7 +478,17 @@ def render_pages(
         )
 
     def render(template: str, page: str, **context: Any) -> None:
-        text = env.get_template(template).render(site=site(page), **context)
+        try:
+            text = env.get_template(template).render(site=site(page), **context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise CrmgenError(
+                f"{_template_origin(env, exc.name or template)}:{exc.lineno}: error: template syntax: {exc.message}"
+            ) from exc
+        except (jinja2.UndefinedError, jinja2.TemplateError) as exc:
+            raise CrmgenError(
+                f"{_template_origin(env, template)}: error: rendering {page} failed: {exc}; "
+                "the variables each template gets are listed in templates/README.md"
+            ) from exc
         out[page] = _tidy(text).encode("utf-8")
 
     # Home page: the dashboard helper's template and numbers.
@@ -566,6 +576,15 @@ def render_pages(
     if FORMAT_DOC.is_file():
         out[FORMAT] = FORMAT_DOC.read_bytes()
     return out
+
+
+def _template_origin(env: jinja2.Environment, name: str) -> str:
+    """Which file a template came from: the project's copy or the packaged default."""
+    try:
+        source = env.loader.get_source(env, name)  # type: ignore[union-attr]
+    except jinja2.TemplateNotFound:
+        return name
+    return source[1] or name
 
 
 def _tidy(text: str) -> str:

@@ -1,0 +1,431 @@
+"""crmgen.site without MkDocs: escaping, page rendering, the config, the docs tree, the site dir."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from crmgen.book import load_book
+from crmgen.config import Settings, load_project
+from crmgen.dashboard import dashboard_context
+from crmgen.errors import CrmgenError, UsageError
+from crmgen.history import Commit, FileHistory, GradeChange, History
+from crmgen.model import Client, Complaint, Order, Promise, Rebate, RebateTier
+from crmgen.reminders import due
+from crmgen.site import mkdocs_config, nav_for, pages, publish
+from crmgen.site.markup import finalize, plain, user_markdown
+
+FIXTURE = Path(__file__).parent / "projects" / "small"
+TODAY = dt.date(2026, 6, 15)
+
+
+# --- escaping -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, absent",
+    [
+        ("<script>alert(1)</script>", "<script"),
+        ("[x](javascript:alert(1))", "[x]"),
+        ("a | b", "|"),
+        ("# heading", "# "),
+        ('"quoted" & \'single\'', '"'),
+    ],
+)
+def test_plain_neutralises_html_and_markdown(value, absent):
+    out = str(plain(value))
+    assert absent not in out
+    import html
+
+    assert html.unescape(out) == value
+
+
+def test_plain_keeps_text_on_one_line():
+    assert str(plain("Line one\r\nline two")) == "Line one line two"
+
+
+def test_finalize_leaves_markup_and_numbers_alone():
+    from markupsafe import Markup
+
+    assert finalize(Markup("<b>ok</b>")) == Markup("<b>ok</b>")
+    assert finalize(3) == 3
+    assert finalize(None) == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[click](javascript:alert(1))",
+        "[click](JavaScript:alert(1))",
+        "[click](java\tscript:alert(1))",
+        "[click](java&#115;cript:alert(1))",
+        "[click](<javascript:alert(1)>)",
+        "[click](data:text/html;base64,PHNjcmlwdD4=)",
+        "[c][x]\n\n[x]: javascript:alert(1)",
+    ],
+)
+def test_user_markdown_makes_no_script_links(text):
+    import markdown
+
+    html = markdown.markdown(str(user_markdown(text)))
+    assert "href" not in html or "javascript" not in html.lower().replace("&#115;", "s")
+    assert 'href="data' not in html
+
+
+def test_user_markdown_escapes_raw_html_but_renders_markdown():
+    import markdown
+
+    html = markdown.markdown(str(user_markdown("**bold** <img src=x onerror=alert(1)> [site](https://a.example)")))
+    assert "<strong>bold</strong>" in html
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert '<a href="https://a.example">site</a>' in html
+
+
+def test_user_markdown_leaves_code_alone_and_defuses_attribute_lists():
+    out = str(user_markdown("use `<b>` here\n\n```\n<tag>\n```\n\ntext {: onclick=x }"))
+    assert "`<b>`" in out
+    assert "```\n<tag>\n```" in out
+    assert "{:" not in out
+
+
+def test_user_markdown_passes_html_when_allowed():
+    assert str(user_markdown("<b>hi</b>", allow_html=True)) == "<b>hi</b>"
+
+
+# --- slugs and links ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", ["acme", "huadong-runhuayou", "华东", "a.b_c-2"])
+def test_safe_slugs(slug):
+    assert pages.safe_slug(slug)
+    assert pages.client_page(slug) == f"clients/{slug}/index.md"
+
+
+@pytest.mark.parametrize("slug", ["../etc", "..", ".git", "a/b", "a\\b", "", "-x", "a..b", "x\x00"])
+def test_unsafe_slugs_are_refused(slug):
+    assert not pages.safe_slug(slug)
+    with pytest.raises(CrmgenError):
+        pages.client_page(slug)
+
+
+def test_relative_urls_point_at_html_files():
+    assert pages.relative_url("index.md", "clients/acme/index.md") == "clients/acme/index.html"
+    assert pages.relative_url("clients/a/index.md", "clients/b/index.md") == "../b/index.html"
+    assert pages.relative_url("lists/grade.md", "reminders/index.md") == "../reminders/index.html"
+    assert pages.relative_url("reminders/alice.md", "reminders/reminders.ics") == "reminders.ics"
+
+
+def test_money_and_when():
+    assert pages.money(1234567.5, "¥") == "¥1,234,567.50"
+    assert pages.money(100, "$") == "$100"
+    assert [pages.when(d) for d in (-3, -1, 0, 1, 5)] == [
+        "3 days late", "1 day late", "today", "tomorrow", "in 5 days"
+    ]
+
+
+# --- view data --------------------------------------------------------------------------
+
+
+def _client(**kw) -> Client:
+    base = {"slug": "acme", "path": "clients/acme.md", "name": "Acme", "grade": "B"}
+    base.update(kw)
+    return Client(**base)
+
+
+def test_promise_ledger_counts_each_side():
+    c = _client(promises=(
+        Promise(by="us", what="a", due=dt.date(2026, 1, 1), kept=dt.date(2026, 1, 1)),
+        Promise(by="us", what="b", due=dt.date(2026, 2, 1), broken=dt.date(2026, 2, 2)),
+        Promise(by="client", what="c", due=dt.date(2026, 3, 1)),
+        Promise(by="client", what="d", due=dt.date(2026, 9, 1)),
+    ))
+    ledger = pages.promise_ledger(c, TODAY)
+    assert ledger["record"]["us"]["kept"] == 1 and ledger["record"]["us"]["broken"] == 1
+    assert ledger["record"]["us"]["kept_share"] == "50%"
+    assert ledger["record"]["client"]["late"] == 1 and ledger["record"]["client"]["open"] == 1
+    assert [r["promise"].what for r in ledger["rows"]] == ["d", "c", "b", "a"]
+
+
+def test_order_years_growth_and_payments_owed():
+    c = _client(orders=(
+        Order(date=dt.date(2024, 5, 1), amount=100, paid=100),
+        Order(date=dt.date(2025, 5, 1), amount=150, paid=50, pay_by=dt.date(2026, 6, 5)),
+        Order(date=dt.date(2025, 7, 1), amount=50, paid=50),
+    ))
+    years = pages.order_years(c)
+    assert [(y["year"], y["total"], y["growth"]) for y in years] == [(2024, 100, None), (2025, 200, "+100%")]
+    owed = pages.payments_owed(c, TODAY)
+    assert len(owed) == 1 and owed[0]["status"] == "10 days late" and owed[0]["overdue"]
+
+
+def test_complaint_steps_and_rebate_progress():
+    c = _client(
+        complaints=(Complaint(opened=dt.date(2026, 5, 1), what="dent", step="solve"),),
+        orders=(Order(date=dt.date(2026, 3, 1), amount=150_000),),
+        rebate=Rebate(start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31),
+                      tiers=(RebateTier(300_000, 0.02), RebateTier(100_000, 0.01))),
+    )
+    steps = pages.complaint_rows(c)[0]["steps"]
+    assert [s["state"] for s in steps] == ["done", "done", "current", "todo", "todo", "todo"]
+    progress = pages.rebate_progress(c, TODAY)
+    assert progress["reached"].rate == 0.01 and progress["next"].over == 300_000
+    assert progress["to_go"] == 150_000 and progress["percent"] == 50
+
+
+# --- rendering the pages --------------------------------------------------------------------
+
+
+def _history(available=True) -> History:
+    if not available:
+        return History(available=False, reason="not a git repository")
+    tz = dt.timezone(dt.timedelta(hours=8))
+    c1 = Commit("a" * 40, dt.datetime(2026, 1, 5, 9, 0, tzinfo=tz), "Alice Wang", "alice@example.com", "Add Acme")
+    c2 = Commit("b" * 40, dt.datetime(2026, 3, 7, 9, 0, tzinfo=tz), "Bob Li", "bob@example.com", "Acme up to A")
+    fh = FileHistory(commits=[c2, c1], grades=[GradeChange(c1, None, "B"), GradeChange(c2, "B", "A")],
+                     added=c1.date.date())
+    return History(available=True, files={"acme-trading": fh})
+
+
+def _render(tmp_path: Path | None = None, history=None, settings: Settings | None = None, clients=None):
+    project = load_project(FIXTURE)
+    book = load_book(project)
+    settings = settings or project.settings
+    clients = clients if clients is not None else book.clients
+    reminders = due(clients, TODAY, settings)
+    from crmgen.ics import to_ics
+
+    return pages.render_pages(pages.RenderInput(
+        clients=clients,
+        reminders=reminders,
+        history=history if history is not None else _history(),
+        today=TODAY,
+        settings=settings,
+        title="Test CRM",
+        templates_dir=tmp_path,
+        ics=lambda rs, name: to_ics(rs, calendar_name=name),
+        dashboard=dashboard_context,
+    ))
+
+
+@pytest.fixture(scope="module")
+def rendered():
+    return {k: v.decode("utf-8") for k, v in _render().items() if not k.endswith(".ics")}
+
+
+def test_every_page_is_there(rendered):
+    for page in ("index.md", "reminders/index.md", "clients/index.md", "lists/grade.md", "lists/owner.md",
+                 "lists/tag.md", "lists/stage.md", "clients/acme-trading/index.md",
+                 "clients/shanghai-runhuayou/index.md", "clients/xss-test/index.md",
+                 "reminders/alice-wang.md"):
+        assert page in rendered, page
+
+
+def test_reminders_calendar_is_written():
+    files = _render()
+    assert files["reminders/reminders.ics"].startswith(b"BEGIN:VCALENDAR")
+    assert b"BEGIN:VCALENDAR" in files["reminders/alice-wang.ics"]
+
+
+def test_client_page_sections(rendered):
+    page = rendered["clients/acme-trading/index.md"]
+    for heading in ("# Acme Trading Co.", "## Notes", "## Upcoming reminders", "## Contacts", "## Interactions",
+                    "## Promises", "## Orders", "## Payments owed", "## Complaints", "## Rebate",
+                    "## Referrals", "## History"):
+        assert f"\n{heading}\n" in f"\n{page}", heading
+    # Every field of the card, extra included.
+    for text in ("021-5555 0101", "buyer@acme.example.com", "https://acme.example.com", "1 Bund Road, Shanghai",
+                 "Wholesale", "2023-03-01", "¥500,000", "invoice&#95;title", "45 days"):
+        assert text in page, text
+    assert "<del>Old Zhang</del>" in page and "left 2025-12-31" in page
+    # Newest interaction first, its next step shown once.
+    assert page.index("2026-06-01 · visit") < page.index("2026-05-18 · email")
+    assert page.count("send a grease quote") == 2  # the reminder and the next step
+    assert "Ours:</strong> 1 kept · 0 broken · 0 late · 1 open" in page
+    assert "Theirs:</strong> 0 kept · 1 broken" in page
+    assert "| 2026 | 1 | ¥150,000 | +50% |" in page
+    assert "45 days late" in page
+    assert 'crmgen-step--current"><span class="crmgen-step__n">4</span> inform' in page
+    assert "¥150,000 more reaches 2%" in page
+    assert 'href="../shanghai-runhuayou/index.html"' in page  # referral made
+
+
+def test_audit_trail_from_git_history(rendered):
+    page = rendered["clients/acme-trading/index.md"]
+    assert "Last changed by <strong>Bob Li</strong> on 2026-03-07: Acme up to A" in page
+    assert page.index("first graded") < page.index("Acme up to A</span>")
+    assert "| 2026-01-05 | Alice Wang | Add Acme | <code>aaaaaaa</code> |" in page
+    other = rendered["clients/shanghai-runhuayou/index.md"]
+    assert "has not been committed to git yet" in other
+
+
+def test_outside_git_the_page_says_so():
+    files = _render(history=_history(available=False))
+    assert "No change history: not a git repository" in files["clients/acme-trading/index.md"].decode()
+
+
+def test_referred_by_links_the_referrer(rendered):
+    page = rendered["clients/shanghai-runhuayou/index.md"]
+    assert 'Referred by <a href="../acme-trading/index.html">Acme Trading Co.</a>' in page
+
+
+def test_lists_group_and_link(rendered):
+    grade = rendered["lists/grade.md"]
+    assert grade.index("## Grade A (1)") < grade.index("## Grade B (1)") < grade.index("## Grade C (1)")
+    assert '<a href="../clients/acme-trading/index.html">Acme Trading Co.</a>' in grade
+    assert "## 贸易 (1)" in rendered["lists/tag.md"]
+    assert "## customer (2)" in rendered["lists/stage.md"]
+    assert rendered["clients/index.md"].count('/index.html">') >= 3
+
+
+def test_reminders_grouped_in_contract_order(rendered):
+    page = rendered["reminders/index.md"]
+    positions = [page.index(f"## {name} (") for name in ("Overdue", "Today", "This week", "Later")]
+    assert positions == sorted(positions)
+    assert '<a href="reminders.ics" download>' in page
+    assert '<a href="../clients/acme-trading/index.html">Acme Trading Co.</a>' in page
+
+
+def test_xss_values_are_inert_on_every_page(rendered):
+    for path, text in rendered.items():
+        for bad in ("<script", "<img", "<svg onload", "<b>Mallory", "<i>tag", "](javascript"):
+            assert bad not in text, (path, bad)
+
+
+def test_allow_html_lets_notes_through():
+    settings = replace(load_project(FIXTURE).settings, allow_html=True)
+    page = _render(settings=settings)["clients/xss-test/index.md"].decode()
+    assert "<img src=x onerror=alert(1)> and" in page  # the note, as the team allowed
+    assert "# &#60;script&#62;" in page  # the name is still text
+
+
+def test_project_template_overrides_the_packaged_one(tmp_path):
+    (tmp_path / "list.md.j2").write_text("# Custom {{ heading }}\n", encoding="utf-8")
+    files = _render(tmp_path)
+    assert files["lists/grade.md"].decode() == "# Custom Clients by grade\n"
+    assert files["clients/index.md"].decode().startswith("# Clients")  # others fall back
+
+
+def test_broken_template_is_a_clear_error(tmp_path):
+    (tmp_path / "list.md.j2").write_text("# {{ no_such_variable }}\n", encoding="utf-8")
+    with pytest.raises(CrmgenError, match=r"list\.md\.j2.*no_such_variable"):
+        _render(tmp_path)
+    (tmp_path / "list.md.j2").write_text("# {% if %}\n", encoding="utf-8")
+    with pytest.raises(CrmgenError, match=r"list\.md\.j2:1: error: template syntax"):
+        _render(tmp_path)
+
+
+def test_rendering_is_deterministic():
+    assert _render() == _render()
+
+
+def test_no_clients_still_renders():
+    files = _render(clients=[])
+    assert "No clients yet" in files["clients/index.md"].decode()
+
+
+# --- the generated MkDocs config ---------------------------------------------------------------
+
+
+def test_generated_config_is_offline_segmented_and_index_only(tmp_path):
+    user = {
+        "site_name": "CRM",
+        "theme": {"name": "material", "palette": {"primary": "teal"}, "font": {"text": "Roboto"}},
+        "plugins": ["search", "privacy", {"tags": {}}],
+        "extra": {"crmgen": {"within": 7}},
+    }
+    nav = nav_for({"Alice": "alice"}, has_format=True)
+    cfg = mkdocs_config.make_config(
+        user, user_file=tmp_path / "mkdocs.yml", docs_dir=tmp_path / "docs", site_dir=tmp_path / "site",
+        nav=nav, extra_css=["assets/crmgen/pages.css"], site_name="CRM",
+    )
+    assert cfg["INHERIT"] == str(tmp_path / "mkdocs.yml")
+    assert cfg["theme"]["font"] is False and cfg["theme"]["palette"] == {"primary": "teal"}
+    search = cfg["plugins"][0]["search"]
+    assert "\\u200b" in search["separator"] and search["lang"] == ["en"]
+    assert "offline" in cfg["plugins"] and {"tags": {}} in cfg["plugins"]
+    assert "privacy" not in cfg["plugins"]
+    assert cfg["use_directory_urls"] is False
+    flat = yaml.safe_dump(cfg["nav"])
+    assert "clients/index.md" in flat and "clients/acme" not in flat
+    assert cfg["extra_css"][0] == "assets/crmgen/pages.css"
+    yaml.safe_load(mkdocs_config.dump_config(cfg))  # valid YAML
+
+
+def test_owner_names_are_escaped_in_the_nav():
+    nav = nav_for({"<b>Mallory</b>": "mallory"}, has_format=False)
+    assert {"&lt;b&gt;Mallory&lt;/b&gt;": "reminders/mallory.md"} in nav[1]["Reminders"]
+
+
+# --- the docs tree and the site directory ----------------------------------------------------------
+
+
+def test_sync_tree_writes_only_changes_and_removes_stale(tmp_path):
+    docs = tmp_path / "docs"
+    publish.sync_tree(docs, {"a.md": b"A", "sub/b.md": b"B", "old/c.md": b"C"})
+    past = 1_000_000_000
+    os.utime(docs / "a.md", (past, past))
+    written, deleted = publish.sync_tree(docs, {"a.md": b"A", "sub/b.md": b"B2"})
+    assert (written, deleted) == (1, 1)
+    assert (docs / "a.md").stat().st_mtime == past  # unchanged: not rewritten
+    assert (docs / "sub/b.md").read_bytes() == b"B2"
+    assert not (docs / "old").exists()
+
+
+def test_sync_tree_refuses_paths_outside(tmp_path):
+    with pytest.raises(UsageError):
+        publish.sync_tree(tmp_path / "docs", {"../evil.md": b"x"})
+
+
+@pytest.fixture
+def project_dirs(tmp_path):
+    root = tmp_path / "crm"
+    for d in ("clients", "templates"):
+        (root / d).mkdir(parents=True)
+    return root, [root / "clients", root / "templates", root / ".crmgen", root / ".git"]
+
+
+@pytest.mark.parametrize("where", [".", "clients", "templates", "..", "clients/sub", ".crmgen/docs"])
+def test_site_dir_that_holds_the_crm_is_refused(project_dirs, where):
+    root, protected = project_dirs
+    with pytest.raises(UsageError, match="refusing to build the site"):
+        publish.check_site_dir(root / where, root, protected)
+
+
+def test_non_empty_foreign_dir_is_refused_but_a_previous_site_is_not(project_dirs, tmp_path):
+    root, protected = project_dirs
+    foreign = tmp_path / "docs-of-something"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    with pytest.raises(UsageError, match="not empty and was not built by crmgen"):
+        publish.check_site_dir(foreign, root, protected)
+    site = root / "site"
+    site.mkdir()
+    (site / publish.MARKER).write_text(publish.MARKER_TEXT)
+    (site / "index.html").write_text("old")
+    assert publish.check_site_dir(site, root, protected) == site.resolve()
+    assert publish.check_site_dir(tmp_path / "new", root, protected) == (tmp_path / "new").resolve()
+
+
+def test_swap_in_replaces_the_old_site_whole(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "old.html").write_text("old")
+    built = publish.new_build_dir(site)
+    (built / "index.html").write_text("new")
+    publish.swap_in(built, site)
+    assert sorted(p.name for p in site.iterdir()) == [publish.MARKER, "index.html"]
+    assert [p.name for p in tmp_path.iterdir()] == ["site"]  # nothing left beside it
+
+
+def test_copying_the_fixture_project_works(tmp_path):
+    # Guard for the other tests: the fixture project is valid as it stands.
+    shutil.copytree(FIXTURE, tmp_path / "p")
+    book = load_book(load_project(tmp_path / "p"))
+    assert not book.problems and len(book.clients) == 3
