@@ -23,7 +23,6 @@ from crmgen.transfer.importer import (
     split_tags,
     write_plan,
 )
-
 from tests.conftest import write_client
 
 DATA = Path(__file__).parent / "data" / "import"
