@@ -19,13 +19,13 @@ from .config import Settings
 from .model import COMPLAINT_STEPS, GRADES, STAGES, Client
 from .reminders import Reminder, group
 
-#: Ageing buckets: key, label, lowest and highest number of days late (None: open-ended).
-AGEING_BUCKETS: tuple[tuple[str, str, int | None, int | None], ...] = (
-    ("current", "Not yet due", None, 0),
-    ("1-30", "1–30 days late", 1, 30),
-    ("31-60", "31–60 days late", 31, 60),
-    ("61-90", "61–90 days late", 61, 90),
-    ("90+", "Over 90 days late", 91, None),
+#: Ageing buckets by days late (see :func:`bucket_of`): key and label.
+AGEING_BUCKETS: tuple[tuple[str, str], ...] = (
+    ("current", "Not yet due"),
+    ("1-30", "1–30 days late"),
+    ("31-60", "31–60 days late"),
+    ("61-90", "61–90 days late"),
+    ("90+", "Over 90 days late"),
 )
 REVENUE_DAYS = 365
 PARETO_SHARE = (4, 5)  # 80%, as a fraction of integers so the cut is exact
@@ -37,6 +37,12 @@ def to_cents(amount: float | int | None) -> int:
     """An amount of money in whole cents, rounded half up from its decimal spelling."""
     if amount is None:
         return 0
+    if isinstance(amount, int):
+        return amount * 100
+    scaled = amount * 100
+    cents = round(scaled)
+    if abs(scaled - cents) < 0.49:  # clearly not a half cent: the float is close enough
+        return int(cents)
     return int((Decimal(str(amount)) * 100).to_integral_value(ROUND_HALF_UP))
 
 
@@ -72,11 +78,14 @@ def reminder_counts(reminders: Sequence[Reminder]) -> dict[str, Any]:
 def bucket_of(days_late: int | None) -> str:
     """The ageing bucket key for a payment ``days_late`` (None or <= 0: not yet due)."""
     if days_late is None or days_late <= 0:
-        return AGEING_BUCKETS[0][0]
-    for key, _label, low, high in AGEING_BUCKETS[1:]:
-        if (low is None or days_late >= low) and (high is None or days_late <= high):
-            return key
-    raise AssertionError(days_late)  # the buckets cover every positive number
+        return "current"
+    if days_late <= 30:
+        return "1-30"
+    if days_late <= 60:
+        return "31-60"
+    if days_late <= 90:
+        return "61-90"
+    return "90+"
 
 
 def receivables(clients: Iterable[Client], today: dt.date, currency: str) -> dict[str, Any]:
@@ -84,7 +93,8 @@ def receivables(clients: Iterable[Client], today: dt.date, currency: str) -> dic
     items: list[dict[str, Any]] = []
     for client in clients:
         for order in client.orders:
-            owed = to_cents(order.amount) - to_cents(order.paid)
+            amount, paid = to_cents(order.amount), to_cents(order.paid)
+            owed = amount - paid
             if owed <= 0:
                 continue
             days_late = (today - order.pay_by).days if order.pay_by is not None else None
@@ -95,9 +105,9 @@ def receivables(clients: Iterable[Client], today: dt.date, currency: str) -> dic
                     "owner": client.owner,
                     "date": order.date,
                     "order_items": order.items,
-                    "amount": to_cents(order.amount) / 100,
-                    "amount_fmt": format_money(to_cents(order.amount), currency),
-                    "paid_fmt": format_money(to_cents(order.paid), currency),
+                    "amount": amount / 100,
+                    "amount_fmt": format_money(amount, currency),
+                    "paid_fmt": format_money(paid, currency),
                     "owed": owed / 100,
                     "owed_fmt": format_money(owed, currency),
                     "_owed": owed,
@@ -110,8 +120,11 @@ def receivables(clients: Iterable[Client], today: dt.date, currency: str) -> dic
     # Most late first; then the larger sum; then stable by client and order date.
     items.sort(key=lambda i: (-(i["days_late"] or 0), -i["_owed"], i["slug"], i["date"]))
     buckets = []
-    for key, label, _low, _high in AGEING_BUCKETS:
-        mine = [i for i in items if i["bucket"] == key]
+    by_bucket: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in AGEING_BUCKETS}
+    for i in items:
+        by_bucket[i["bucket"]].append(i)
+    for key, label in AGEING_BUCKETS:
+        mine = by_bucket[key]
         cents = sum(i["_owed"] for i in mine)
         buckets.append(
             {

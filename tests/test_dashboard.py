@@ -536,3 +536,14 @@ def test_template_in_the_site_environment() -> None:
     assert 'href="http://evil"' not in out
     text = html.unescape(out)
     assert XSS in text and "*not emphasis* [link](http://evil) | pipe" in text
+
+
+def test_huge_tables_are_cut_so_the_home_page_stays_small() -> None:
+    book = [
+        client(f"c{i:03d}", f"Client {i:03d}", orders=(Order(date=days(40), amount=100, pay_by=days(35)),))
+        for i in range(300)
+    ]
+    page = render(dashboard_context(book, [], TODAY, Settings()))
+    assert "<summary>288 more late payments</summary>" in page
+    assert "<p>… and 88 more.</p>" in page  # 300 - 12 shown - 200 folded
+    assert page.count('<a href="clients/c') < 3 * (12 + 200) + 10
