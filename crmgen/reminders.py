@@ -104,15 +104,15 @@ def due(
     the day its file was added to git (the last resort for the ``touch`` rule).
     """
     window = settings.within if within is None else within
-    seen = first_seen or {}
+    leads = {kind: settings.leads.get(kind, DEFAULT_LEADS[kind]) for kind in KINDS}
+    # The last date each kind can have and still be listed today; the earliest
+    # is today for the kinds that end, none for the rest.
+    horizon = {kind: today + dt.timedelta(days=max(lead, window)) for kind, lead in leads.items()}
+    earliest = {kind: (today if kind in ENDING_KINDS else dt.date.min) for kind in KINDS}
+    window_ = _Window(today, leads, horizon, earliest)
     found: list[Reminder] = []
     for client in clients:
-        for r in _client_reminders(client, today, settings, seen):
-            if r.date > today + dt.timedelta(days=max(r.lead, window)):
-                continue
-            if r.kind in ENDING_KINDS and r.date < today:
-                continue
-            found.append(r)
+        found.extend(_client_reminders(client, window_, settings, first_seen or {}))
     found.sort(key=lambda r: (r.date, r.client, r.kind, r.title, r.key))
     return found
 
@@ -135,9 +135,29 @@ def group(reminders: Iterable[Reminder]) -> dict[str, list[Reminder]]:
 # --- the rules ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Window:
+    today: dt.date
+    leads: dict[str, int]
+    horizon: dict[str, dt.date]
+    earliest: dict[str, dt.date]
+
+    def shows(self, kind: str, date: dt.date) -> bool:
+        return self.earliest[kind] <= date <= self.horizon[kind]
+
+
 def _client_reminders(
-    client: Client, today: dt.date, settings: Settings, first_seen: Mapping[str, dt.date]
+    client: Client, window: _Window, settings: Settings, first_seen: Mapping[str, dt.date]
 ) -> Iterator[Reminder]:
+    """The listed reminders of one client.
+
+    Each rule finds its date first and asks ``window.shows`` before building the
+    title: most reminders of a large book are far away, and formatting them all
+    would cost more than the rules themselves.
+    """
+    today = window.today
+    shows = window.shows
+
     def make(kind: str, date: dt.date, title: str, amount: float | None = None, key: str = "") -> Reminder:
         return Reminder(
             client=client.slug,
@@ -146,7 +166,7 @@ def _client_reminders(
             kind=kind,
             date=date,
             days=(date - today).days,
-            lead=settings.leads.get(kind, DEFAULT_LEADS[kind]),
+            lead=window.leads[kind],
             title=title,
             amount=amount,
             key=key,
@@ -157,7 +177,8 @@ def _client_reminders(
     days = dt.timedelta
 
     # touch: keep in touch at the client's cadence.
-    if client.stage != "lost":
+    cadence = client.cadence if client.cadence is not None else settings.cadence.get(client.grade)
+    if client.stage != "lost" and cadence is not None:
         last = client.last_contact
         if last is not None:
             since = f"last contact {last}"
@@ -168,18 +189,16 @@ def _client_reminders(
             since = f"added {last}, no contact logged"
         else:
             last, since = today, "no contact logged"
-        cadence = client.cadence if client.cadence is not None else settings.cadence.get(client.grade)
-        if cadence is not None:
+        date = last + days(cadence)
+        if shows("touch", date):
             who = _main_contact(client)
             yield make(
-                "touch",
-                last + days(cadence),
-                f"Get in touch with {name}{who} ({since}; every {_plural(cadence, 'day')})",
+                "touch", date, f"Get in touch with {name}{who} ({since}; every {_plural(cadence, 'day')})"
             )
 
     # next: the next step written after the latest interaction that has one.
     step = _latest_next(client.interactions)
-    if step is not None and step.next_date is not None:
+    if step is not None and step.next_date is not None and shows("next", step.next_date):
         if not any(i.date >= step.next_date for i in client.interactions):
             what = _line(step.next_what or "") or "follow up"
             yield make(
@@ -189,21 +208,35 @@ def _client_reminders(
                 key=f"{step.date}:{step.next_date}:{what}",
             )
 
-    # birthday: current contacts only.
-    for contact in client.current_contacts:
+    for contact in client.contacts:
+        # birthday: current contacts only.
         b = contact.birthday
-        if b is None:
-            continue
-        when = _next_yearly(b.month, b.day, today)
-        age = f", turns {when.year - b.year}" if b.year is not None and when.year > b.year else ""
-        yield make("birthday", when, f"Birthday of {_line(contact.name)} at {name}{age}", key=contact.name)
+        if b is not None and contact.left is None:
+            date = _next_yearly(b.month, b.day, today)
+            if shows("birthday", date):
+                age = f", turns {date.year - b.year}" if b.year is not None and date.year > b.year else ""
+                yield make(
+                    "birthday", date, f"Birthday of {_line(contact.name)} at {name}{age}", key=contact.name
+                )
+        # successor: someone left; meet whoever replaced them.
+        left = contact.left
+        if left is not None and shows("successor", date := left + days(settings.successor_after)):
+            if not any(i.date > left for i in client.interactions):
+                role = f" ({_line(contact.role)})" if contact.role else ""
+                yield make(
+                    "successor",
+                    date,
+                    f"{_line(contact.name)}{role} left {name} on {left}: meet whoever replaced them",
+                    key=contact.name,
+                )
 
     # anniversary: each `dates` entry, from its first occurrence on.
     for ann in client.dates:
-        when = max(_next_yearly(ann.date.month, ann.date.day, today), ann.date)
-        years = when.year - ann.date.year
-        count = f"{_plural(years, 'year')} since {ann.date}" if years else f"on {ann.date}"
-        yield make("anniversary", when, f"{_line(ann.what)} at {name} ({count})", key=ann.what)
+        date = max(_next_yearly(ann.date.month, ann.date.day, today), ann.date)
+        if shows("anniversary", date):
+            years = date.year - ann.date.year
+            count = f"{_plural(years, 'year')} since {ann.date}" if years else f"on {ann.date}"
+            yield make("anniversary", date, f"{_line(ann.what)} at {name} ({count})", key=ann.what)
 
     for p in client.promises:
         if not p.is_open:
@@ -211,22 +244,25 @@ def _client_reminders(
         money = f" ({_money(p.amount, cur)})" if p.amount is not None else ""
         key = f"{p.by}:{_line(p.what)}"
         if p.by == "us":
-            yield make(
-                "promise",
-                p.due,
-                f"Keep our promise to {name}: {_line(p.what)}{money}, due {p.due}",
-                p.amount,
-                key,
-            )
-        else:
-            ahead = _remind_days(p.amount, settings)
+            if shows("promise", p.due):
+                yield make(
+                    "promise",
+                    p.due,
+                    f"Keep our promise to {name}: {_line(p.what)}{money}, due {p.due}",
+                    p.amount,
+                    key,
+                )
+            continue
+        date = p.due - days(_remind_days(p.amount, settings))
+        if shows("remind", date):
             yield make(
                 "remind",
-                p.due - days(ahead),
+                date,
                 f"Remind {name} of their promise: {_line(p.what)}{money}, due {p.due}",
                 p.amount,
                 key,
             )
+        if shows("collect", p.due):
             yield make(
                 "collect",
                 p.due,
@@ -236,73 +272,71 @@ def _client_reminders(
             )
 
     for o in client.orders:
+        pay_by = o.pay_by if o.pay_by is not None and o.paid < o.amount else None
+        if pay_by is not None and not shows("payment", pay_by):
+            pay_by = None
+        review_on = o.delivered + days(settings.review_after) if o.delivered and o.reviewed is None else None
+        if review_on is not None and not shows("review", review_on):
+            review_on = None
+        if pay_by is None and review_on is None:
+            continue
         order = f"the order of {o.date}" + (f" ({_line(o.items)})" if o.items else "")
         okey = f"{o.date}:{o.items or ''}:{o.index}"
-        if o.pay_by is not None and o.paid < o.amount:
+        if pay_by is not None:
             owed = o.amount - o.paid
             part = f", {_money(o.paid, cur)} of {_money(o.amount, cur)} paid" if o.paid > 0 else ""
             yield make(
                 "payment",
-                o.pay_by,
-                f"Payment from {name}: {_money(owed, cur)} owed on {order}{part}, due {o.pay_by}",
+                pay_by,
+                f"Payment from {name}: {_money(owed, cur)} owed on {order}{part}, due {pay_by}",
                 owed,
                 okey,
             )
-        if o.delivered is not None and o.reviewed is None:
+        if review_on is not None:
             yield make(
                 "review",
-                o.delivered + days(settings.review_after),
+                review_on,
                 f"After-sale review visit at {name}: {order}, delivered {o.delivered}",
                 key=okey,
             )
 
     for c in client.complaints:
-        if c.closed is not None:
+        date = c.opened + days(settings.complaint_after)
+        if c.closed is not None or not shows("complaint", date):
             continue
         n = COMPLAINT_STEPS.index(c.step) + 1 if c.step in COMPLAINT_STEPS else 0
         task = STEP_TASKS.get(c.step, c.step)
         yield make(
             "complaint",
-            c.opened + days(settings.complaint_after),
+            date,
             f"Complaint from {name}: {_line(c.what)} (opened {c.opened}; step {n} of 6, {c.step}: {task})",
             key=f"{c.opened}:{_line(c.what)}",
         )
 
-    reb = _rebate_reminder(client, settings)
-    if reb is not None:
-        end, missing, tier = reb
-        total = tier.over - missing
-        yield make(
-            "rebate",
-            end,
-            f"{name} is {_money(missing, cur)} short of the {_percent(tier.rate)} rebate tier "
-            f"({_money(total, cur)} of {_money(tier.over, cur)} bought; the period ends {end})",
-            missing,
-            key=f"{end}:{tier.over}",
-        )
+    reb = client.rebate
+    if reb is not None and reb.end is not None and shows("rebate", reb.end):
+        near = _rebate_gap(client, settings)
+        if near is not None:
+            missing, tier = near
+            total = tier.over - missing
+            yield make(
+                "rebate",
+                reb.end,
+                f"{name} is {_money(missing, cur)} short of the {_percent(tier.rate)} rebate tier "
+                f"({_money(total, cur)} of {_money(tier.over, cur)} bought; the period ends {reb.end})",
+                missing,
+                key=f"{reb.end}:{tier.over}",
+            )
 
-    for contact in client.contacts:
-        if contact.left is None:
-            continue
-        left = contact.left
-        if any(i.date > left for i in client.interactions):
-            continue
-        role = f" ({_line(contact.role)})" if contact.role else ""
-        yield make(
-            "successor",
-            left + days(settings.successor_after),
-            f"{_line(contact.name)}{role} left {name} on {left}: meet whoever replaced them",
-            key=contact.name,
-        )
-
+    # dormant: a customer that has stopped ordering.
     if client.stage == "customer" and client.orders:
         latest = max(client.orders, key=lambda o: (o.date, o.index))
-        what = f" ({_line(latest.items)})" if latest.items else ""
-        yield make(
-            "dormant",
-            latest.date + days(settings.dormant_after),
-            f"{name} has not ordered since {latest.date}{what}: time to win them back",
-        )
+        date = latest.date + days(settings.dormant_after)
+        if shows("dormant", date):
+            what = f" ({_line(latest.items)})" if latest.items else ""
+            yield make(
+                "dormant", date, f"{name} has not ordered since {latest.date}{what}: time to win them back"
+            )
 
 
 def _main_contact(client: Client) -> str:
@@ -350,8 +384,8 @@ def _remind_days(amount: float | None, settings: Settings) -> int:
     return settings.remind_steps[-1][1] if settings.remind_steps else 0
 
 
-def _rebate_reminder(client: Client, settings: Settings) -> tuple[dt.date, float, RebateTier] | None:
-    """(period end, amount missing, next tier) when the client is near its next tier."""
+def _rebate_gap(client: Client, settings: Settings) -> tuple[float, RebateTier] | None:
+    """(amount still missing, next tier) when the client's purchases are near its next tier."""
     reb = client.rebate
     if reb is None or reb.end is None or not reb.tiers:
         return None
@@ -362,7 +396,7 @@ def _rebate_reminder(client: Client, settings: Settings) -> tuple[dt.date, float
     nxt = next((t for t in tiers if total < t.over), None)
     if nxt is None or total < settings.rebate_near * nxt.over:
         return None
-    return reb.end, nxt.over - total, nxt
+    return nxt.over - total, nxt
 
 
 def _money(amount: float, currency: str) -> str:

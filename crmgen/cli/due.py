@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sys
 import unicodedata
@@ -117,8 +118,11 @@ def _first_seen(root, clients_dir: str, clients: list[Client]) -> dict[str, dt.d
 # --- text output -----------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def width(text: str) -> int:
     """Columns ``text`` takes in a terminal: East Asian wide characters count 2."""
+    if text.isascii():
+        return len(text)
     cols = 0
     for ch in text:
         if unicodedata.combining(ch):
@@ -129,14 +133,17 @@ def width(text: str) -> int:
 
 def fit(text: str, columns: int) -> str:
     """``text`` cut (with an ellipsis) and padded to exactly ``columns`` display columns."""
-    if width(text) > columns:
-        out = ""
+    used = width(text)
+    if used > columns:
+        out, used = [], 0
         for ch in text:
-            if width(out + ch) > columns - 1:
+            w = width(ch)
+            if used + w > columns - 1:
                 break
-            out += ch
-        text = out + "…"
-    return text + " " * (columns - width(text))
+            out.append(ch)
+            used += w
+        text, used = "".join(out) + "…", used + 1
+    return text + " " * (columns - used)
 
 
 def when(days: int) -> str:
