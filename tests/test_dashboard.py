@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import html.parser
 import xml.etree.ElementTree as ET
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import markdown
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from crmgen import dashboard
@@ -78,6 +81,14 @@ def test_to_cents_is_exact_for_decimal_amounts() -> None:
     assert to_cents(1.005) == 101  # half up on the decimal spelling, not the binary float
     assert to_cents(12) == 1200
     assert to_cents(None) == 0
+
+
+@given(st.decimals(min_value=0, max_value=10**9, places=3, allow_nan=False, allow_infinity=False))
+def test_to_cents_rounds_like_the_decimal_spelling(value: Decimal) -> None:
+    # The fast float path must agree with exact decimal rounding (half up).
+    amount = float(value)
+    expected = int((Decimal(repr(amount)) * 100).to_integral_value(ROUND_HALF_UP))
+    assert to_cents(amount) == expected
 
 
 # --- receivables and ageing ----------------------------------------------------------
