@@ -149,9 +149,7 @@ def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: s
             raise UsageError(f"{output}: cannot write: {exc.strerror}") from exc
         click.echo(f"wrote {len(clients)} client{'s' if len(clients) != 1 else ''} to {output}", err=True)
     else:
-        stdout = click.get_binary_stream("stdout")
-        stdout.write(data)
-        stdout.flush()
+        click.echo(data, nl=False)  # bytes go to the binary stdout untouched (BOM, CRLF)
     if owner is not None and not clients:
         owners = sorted({c.owner for c in book.clients if c.owner})
         click.echo(f"crmgen: no clients with owner '{owner}' (owners: {', '.join(owners) or 'none'})",

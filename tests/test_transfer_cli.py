@@ -1,0 +1,181 @@
+"""``crmgen import`` and ``crmgen export`` as people and scripts run them."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from crmgen.cli import main
+from tests.conftest import write_client
+
+DATA = Path(__file__).parent / "data" / "import"
+
+
+def run(root: Path, *args: str):
+    return CliRunner().invoke(main, ["-C", str(root), *args])
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((root / "clients").iterdir())}
+
+
+def gbk_sheet(tmp_path: Path) -> Path:
+    path = tmp_path / "客户.csv"
+    text = ("客户名称,联系人,手机,等级,负责人\r\n"
+            "华东润滑油,王伟,013812345678,A级,李娜\r\n"
+            "北方包装,,1.38123E+10,,王强\r\n"
+            "Acme Trading,Ann,+44 7700 900123,,\r\n")
+    path.write_bytes(text.encode("gbk"))
+    return path
+
+
+def test_import_dry_run_table_and_problems(project: Path, tmp_path: Path) -> None:
+    sheet = gbk_sheet(tmp_path)
+    result = run(project, "import", str(sheet))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        f"{sheet}: encoding GBK; delimiter comma; header on row 1",
+        "  columns: 客户名称 -> name; 联系人 -> contact; 手机 -> mobile; 等级 -> grade; 负责人 -> owner",
+        "",
+        "Would create 2 clients:",
+        "  ROW  SLUG               NAME          OWNER  GRADE  PATH",
+        "  2    huadong-runhuayou  华东润滑油    李娜   A      clients/huadong-runhuayou.md",
+        "  4    acme-trading       Acme Trading  -      C*     clients/acme-trading.md",
+        "",
+        "Cannot import 1 row:",
+        "  ROW  NAME      PROBLEM",
+        "  3    北方包装  mobile '1.38123E+10' is in scientific notation: Excel stored the phone number as a "
+        "number and lost digits; format the column as Text in Excel, retype or re-export, and import again",
+        "",
+        "Note: 1 of 2 clients had no grade and got C (change it with --grade) (marked *).",
+        "",
+        "Dry run: nothing written. Run again with --write to create these files.",
+    ]
+    assert result.stderr == "crmgen: 1 row not imported\n"
+    assert snapshot(project) == {}
+
+
+def test_import_write_then_again_reports_duplicates_and_changes_nothing(project: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "ok.csv"
+    sheet.write_text("客户名称,联系人,手机\n华东润滑油,王伟,013812345678\n", encoding="utf-8-sig")
+    first = run(project, "import", str(sheet), "--write", "--grade", "b")
+    assert first.exit_code == 0, first.output
+    assert "Created 1 client:" in first.stdout
+    assert "Dry run" not in first.stdout
+    assert first.stderr == ""
+    written = snapshot(project)
+    assert written["huadong-runhuayou.md"].decode("utf-8") == (
+        "---\nname: 华东润滑油\ngrade: B\ncontacts:\n- name: 王伟\n  phone: \"013812345678\"\n---\n\n"
+        "Imported from ok.csv (row 2).\n")
+    assert run(project, "check").exit_code == 0
+
+    again = run(project, "import", str(sheet), "--write")
+    assert again.exit_code == 1
+    assert again.stdout.splitlines()[3:7] == [
+        "Created no clients.",
+        "",
+        "Cannot import 1 row:",
+        "  ROW  NAME        PROBLEM",
+    ]
+    assert again.stdout.splitlines()[7] == ("  2    华东润滑油  likely duplicate: same name as "
+                                            "clients/huadong-runhuayou.md; not imported")
+    assert snapshot(project) == written
+
+
+def test_import_map_option_and_usage_errors(project: Path, tmp_path: Path) -> None:
+    sheet = tmp_path / "odd.csv"
+    sheet.write_text("Firma;Telefon\nMüller GmbH;089 1234\n", encoding="utf-8")
+    assert run(project, "import", str(sheet)).exit_code == 2
+    result = run(project, "import", str(sheet), "--map", "name=Firma", "--map", "phone=Telefon")
+    assert result.exit_code == 0, result.output
+    assert "  columns: Firma -> name; Telefon -> phone" in result.stdout
+    bad = run(project, "import", str(sheet), "--map", "nmae=Firma")
+    assert bad.exit_code == 2
+    assert bad.stderr == ("crmgen: error: --map 'nmae=Firma': unknown field 'nmae' (did you mean 'name'?); "
+                          "fields: slug, name, grade, stage, owner, tags, phone, email, address, website, "
+                          "industry, since, cadence, referred_by, credit_limit, notes, contact, contact_role, "
+                          "contact_phone, contact_email, contact_birthday, contact_left, contact_notes, "
+                          "mobile\n")
+    missing = run(project, "import", str(tmp_path / "nope.csv"))
+    assert missing.exit_code == 2
+    assert "does not exist" in missing.stderr
+
+
+def test_import_vcards_v3_and_v4(project: Path) -> None:
+    v3 = run(project, "import", str(DATA / "iphone-v3.vcf"), "--write")
+    assert v3.exit_code == 0, v3.output
+    v4 = run(project, "import", str(DATA / "contacts-v4.vcf"), "--write")
+    assert v4.exit_code == 0, v4.output
+    assert "  CARD  SLUG" in v4.stdout
+    assert sorted(snapshot(project)) == ["huadong-runhuayou-youxiangongsi.md", "jixiang-youle-shebei.md",
+                                         "li-lei.md", "xiaoming.md"]
+    check = run(project, "check", "--strict")
+    assert check.exit_code == 0, check.stderr
+
+
+def test_export_formats_and_owner(project: Path, tmp_path: Path) -> None:
+    write_client(project, "a", "---\nname: 甲\ngrade: A\nowner: 李娜\ncontacts:\n  - name: 王伟\n"
+                               "    phone: \"0138\"\n---\n")
+    write_client(project, "b", "---\nname: B Co\ngrade: B\nowner: Wang\n---\n")
+    csv_out = run(project, "export", "--format", "csv")
+    assert csv_out.exit_code == 0
+    assert csv_out.stdout_bytes.startswith(b"\xef\xbb\xbfslug,name,grade,")
+    lines = csv_out.stdout_bytes.decode("utf-8-sig").splitlines()
+    assert [line.split(",")[0] for line in lines] == ["slug", "a", "b"]
+    gb = run(project, "export", "--format", "csv", "--encoding", "gb18030", "--owner", "李娜")
+    assert gb.stdout_bytes.decode("gb18030").splitlines()[1].startswith("a,甲,A,prospect,李娜,")
+    data = json.loads(run(project, "export", "--format", "json", "--owner", "wang").stdout)
+    assert [c["slug"] for c in data] == ["b"]
+    vcf = run(project, "export", "--format", "vcf").stdout
+    assert vcf.count("BEGIN:VCARD") == 2 and "FN:王伟" in vcf and "KIND:org" in vcf
+    none = run(project, "export", "--format", "json", "--owner", "Nobody")
+    assert none.exit_code == 0
+    assert none.stdout == "[]\n"
+    assert none.stderr == "crmgen: no clients with owner 'Nobody' (owners: Wang, 李娜)\n"
+
+
+def test_export_to_file_and_usage_errors(project: Path, tmp_path: Path) -> None:
+    write_client(project, "a", "---\nname: A\ngrade: A\n---\n")
+    out = tmp_path / "clients.vcf"
+    result = run(project, "export", "--format", "vcf", "-o", str(out))
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr == f"wrote 1 client to {out}\n"
+    assert out.read_bytes().startswith(b"BEGIN:VCARD\r\nVERSION:4.0\r\n")
+    bad = run(project, "export", "--format", "json", "--encoding", "gb18030")
+    assert bad.exit_code == 2
+    assert bad.stderr == "crmgen: error: --encoding applies to --format csv only (json is always UTF-8)\n"
+    assert run(project, "export").exit_code == 2
+
+
+def test_export_leaves_out_broken_files_and_exits_1(project: Path) -> None:
+    write_client(project, "a", "---\nname: A\ngrade: A\n---\n")
+    write_client(project, "b", "---\nname: B\ngrade: Z\n---\n")
+    result = run(project, "export", "--format", "json")
+    assert result.exit_code == 1
+    assert [c["slug"] for c in json.loads(result.stdout)] == ["a"]
+    assert result.stderr == ("crmgen: error: left out 1 file with errors: clients/b.md; "
+                             "run 'crmgen check' to see why\n")
+
+
+def test_real_process_import_gbk_then_export(project: Path, tmp_path: Path) -> None:
+    sheet = gbk_sheet(tmp_path)
+    exe = shutil.which("crmgen")
+    command = [exe] if exe else [sys.executable, "-m", "crmgen"]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run([*command, "import", str(sheet), "--write"], cwd=project, capture_output=True,
+                          env=env)
+    assert proc.returncode == 1  # row 3 has a phone in scientific notation
+    assert proc.stderr.decode("utf-8") == "crmgen: 1 row not imported\n"
+    assert "Created 2 clients:" in proc.stdout.decode("utf-8")
+    out = subprocess.run([*command, "export", "--format", "csv"], cwd=project, capture_output=True, env=env)
+    assert out.returncode == 0
+    rows = out.stdout.decode("utf-8-sig").splitlines()
+    assert rows[1].startswith("acme-trading,Acme Trading,C,prospect,,,")
+    assert ",王伟,,013812345678," in rows[2]
