@@ -71,7 +71,8 @@ def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> b
 
 
 def _description(r: Reminder) -> str:
-    lines = [r.title, f"Client: {r.name} ({r.client})"]
+    # The title is the SUMMARY already; repeating it would only make the feed longer.
+    lines = [f"Client: {r.name} ({r.client})"]
     if r.owner:
         lines.append(f"Owner: {r.owner}")
     if r.amount is not None:

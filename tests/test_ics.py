@@ -61,14 +61,15 @@ def test_parsed_back_by_vobject():
     assert first.dtend.value == dt.date(2026, 12, 11)
     assert first.dtstamp.value == dt.datetime(2026, 12, 10, tzinfo=dt.UTC)
     assert first.description.value == (
-        f"{LONG}\nClient: 华东润滑油 (huadong-runhuayou)\nOwner: 李明\nAmount: 50,000\nKind: collect"
+        "Client: 华东润滑油 (huadong-runhuayou)\nOwner: 李明\nAmount: 50,000\nKind: collect"
     )
     assert first.uid.value == reminder_uid(rs[0])
     assert first.valarm.action.value == "DISPLAY"
     assert first.valarm.trigger.value == dt.timedelta(0)
     assert second.valarm.trigger.value == dt.timedelta(days=-7)
     assert second.dtend.value == dt.date(2027, 3, 1)
-    assert second.description.value == "Birthday of Bob\nClient: Acme (acme)\nKind: birthday"
+    assert second.description.value == "Client: Acme (acme)\nKind: birthday"
+    assert first.valarm.description.value == LONG
 
 
 def test_raw_bytes_crlf_and_folding():
