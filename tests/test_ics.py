@@ -110,3 +110,25 @@ def test_duplicate_uids_are_numbered():
 def test_empty_calendar_is_valid():
     cal = parse(to_ics([]))
     assert cal.contents.get("vevent", []) == []
+
+
+def test_same_bytes_as_serialising_the_whole_calendar_at_once():
+    import icalendar
+
+    from crmgen.ics import PRODID, event, to_ics
+
+    rs = [reminder(), reminder(kind="promise", lead=3, key="us:x", title="短")]
+    cal = icalendar.Calendar()
+    for name, value in [
+        ("prodid", PRODID),
+        ("version", "2.0"),
+        ("calscale", "GREGORIAN"),
+        ("method", "PUBLISH"),
+        ("x-wr-calname", "n"),
+        ("name", "n"),
+    ]:
+        cal.add(name, value)
+    for r in rs:
+        cal.add_component(event(r, reminder_uid(r)))
+    assert to_ics(rs, calendar_name="n") == cal.to_ical()
+    assert to_ics(rs, calendar_name="n") == to_ics(rs, calendar_name="n")  # from the cache, unchanged
