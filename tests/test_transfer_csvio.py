@@ -89,3 +89,17 @@ def test_decode_undecodable_bytes_is_a_usage_error(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(charset_normalizer, "from_bytes", lambda data: Nothing())
     with pytest.raises(UsageError, match="cannot tell the file's encoding"):
         decode(b"\xff\xff\x81", "x.csv")
+
+
+def test_excel_sep_line_names_the_delimiter() -> None:
+    table = read_table("sep=;\nname;phone\nAcme, Inc.;010\n")
+    assert table.delimiter == ";"
+    assert table.rows == [["name", "phone"], ["Acme, Inc.", "010"]]
+    assert table.numbers == [2, 3]
+
+
+def test_an_excel_workbook_is_refused_with_how_to_save_csv() -> None:
+    with pytest.raises(UsageError) as exc:
+        decode(b"PK\x03\x04\x14\x00\x06\x00", "clients.xlsx")
+    assert str(exc.value) == ("clients.xlsx: this is an Excel workbook (.xlsx/.xls), not a CSV file; in Excel "
+                              "choose File > Save As > 'CSV UTF-8 (comma delimited)' and import that file")

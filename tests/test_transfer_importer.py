@@ -162,6 +162,16 @@ def test_duplicates_of_existing_clients_are_reported_not_created(project: Path) 
     ]
 
 
+def test_duplicates_of_a_client_file_with_errors_are_still_caught(project: Path) -> None:
+    write_client(project, "broken", "---\nname: 坏文件客户\ngrade: Z\nphone: \"0571-1234567\"\n---\n")
+    plan = plan_of(project, "客户名称,电话\n坏文件客户,\n别的名字,0571 1234567\n")
+    assert plan.created == []
+    assert reasons(plan) == [
+        (2, "likely duplicate: same name as clients/broken.md; not imported"),
+        (3, "likely duplicate: same phone 0571 1234567 as clients/broken.md; not imported"),
+    ]
+
+
 def test_repeated_name_with_another_contact_adds_the_contact(project: Path) -> None:
     csv = ("name,grade,phone,contact,contact_phone\n"
            "Acme,B,010-1,Ann,0139\n"

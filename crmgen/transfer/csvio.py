@@ -35,6 +35,9 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
 
     Raises UsageError when no encoding fits, naming the file and how to re-save it.
     """
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise UsageError(f"{source}: this is an Excel workbook (.xlsx/.xls), not a CSV file; in Excel "
+                         "choose File > Save As > 'CSV UTF-8 (comma delimited)' and import that file")
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
             try:
@@ -115,11 +118,18 @@ class Table:
 
 def read_table(text: str) -> Table:
     """Split CSV text into rows of stripped cells, numbering rows as a spreadsheet does."""
-    delimiter = sniff_delimiter(text)
+    first_line, _, rest = text.partition("\n")
+    hint = re.match(r"^\ufeff?sep=(.)\s*$", first_line, re.IGNORECASE)
+    start = 1
+    if hint:
+        # Excel's "sep=;" line names the delimiter; it is not a row of data.
+        delimiter, text, start = hint[1], rest, 2
+    else:
+        delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, numbers = [], []
     try:
-        for number, row in enumerate(reader, start=1):
+        for number, row in enumerate(reader, start=start):
             rows.append([clean_cell(cell) for cell in row])
             numbers.append(number)
     except csv.Error as exc:

@@ -358,6 +358,27 @@ class _Known:
         return None
 
 
+def _read_identity(path: Path) -> tuple[str | None, list[str], list[str]]:
+    """Best effort ``(name, phones, emails)`` of a client file that does not validate."""
+    try:
+        if path.stat().st_size > 1024 * 1024:  # check refuses those too
+            return None, [], []
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        parts = re.split(r"^---[ \t]*\r?$", text, maxsplit=2, flags=re.MULTILINE)
+        data = yaml.safe_load(parts[1]) if len(parts) == 3 else None
+    except (OSError, yaml.YAMLError, RecursionError):
+        return None, [], []
+    if not isinstance(data, dict):
+        return None, [], []
+    people = [c for c in data.get("contacts") or [] if isinstance(c, dict)] if isinstance(
+        data.get("contacts"), list) else []
+    records = [data, *people]
+    phones = [str(r["phone"]) for r in records if isinstance(r.get("phone"), (str, int))]
+    emails = [r["email"] for r in records if isinstance(r.get("email"), str)]
+    name = data.get("name") if isinstance(data.get("name"), str) else None
+    return name, phones, emails
+
+
 def _client_phones(client: Client) -> list[str]:
     return [p for p in (client.phone, *(c.phone for c in client.contacts)) if p]
 
@@ -525,6 +546,10 @@ def plan_import(project: Project, data: bytes, source: str, *,
     known = _Known()
     for client in book.clients:
         known.add(client.path, client.name, _client_phones(client), _client_emails(client))
+    for rel in book.broken:
+        # A file with errors is still an existing client: match what can be read of it.
+        name, phones, emails = _read_identity(project.root / rel)
+        known.add(rel, name, phones, emails)
     clients_dir = project.clients_dir
     taken = {p.stem for p in clients_dir.glob("*.md")} if clients_dir.is_dir() else set()
     existing_slugs = set(taken)
