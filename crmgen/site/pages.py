@@ -380,6 +380,7 @@ def make_environment(templates_dir: Path | None) -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.do"],
     )
     env.filters["plain"] = markup.plain
     env.filters["indent_md"] = markup.indent
