@@ -7,8 +7,8 @@ A reminder is listed when ``date <= today + max(lead, within)``. Once its date
 has passed it stays listed (overdue, ``days < 0``) until the files show it was
 resolved: a promise kept, an order paid, an interaction logged... The kinds in
 :data:`ENDING_KINDS` instead simply end when their date has passed: a birthday
-moves on to next year, the reminder to remind a client of a promise hands over
-to ``collect`` on the due date, a rebate period is over.
+moves on to next year, a rebate period is over, and ``remind`` (a few days
+before a client's due date) is followed by ``collect`` on the due date itself.
 """
 
 from __future__ import annotations
@@ -103,16 +103,16 @@ def due(
     from ``max(lead, within)`` days before its date. ``first_seen`` maps a slug to
     the day its file was added to git (the last resort for the ``touch`` rule).
     """
-    window = settings.within if within is None else within
+    ahead = settings.within if within is None else within
     leads = {kind: settings.leads.get(kind, DEFAULT_LEADS[kind]) for kind in KINDS}
     # The last date each kind can have and still be listed today; the earliest
     # is today for the kinds that end, none for the rest.
-    horizon = {kind: today + dt.timedelta(days=max(lead, window)) for kind, lead in leads.items()}
+    horizon = {kind: today + dt.timedelta(days=max(lead, ahead)) for kind, lead in leads.items()}
     earliest = {kind: (today if kind in ENDING_KINDS else dt.date.min) for kind in KINDS}
-    window_ = _Window(today, leads, horizon, earliest)
+    window = _Window(today, leads, horizon, earliest)
     found: list[Reminder] = []
     for client in clients:
-        found.extend(_client_reminders(client, window_, settings, first_seen or {}))
+        found.extend(_client_reminders(client, window, settings, first_seen or {}))
     found.sort(key=lambda r: (r.date, r.client, r.kind, r.title, r.key))
     return found
 
@@ -137,6 +137,8 @@ def group(reminders: Iterable[Reminder]) -> dict[str, list[Reminder]]:
 
 @dataclass(frozen=True)
 class _Window:
+    """Which dates are listed today, per kind."""
+
     today: dt.date
     leads: dict[str, int]
     horizon: dict[str, dt.date]
