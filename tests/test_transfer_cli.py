@@ -53,7 +53,7 @@ def test_import_dry_run_table_and_problems(project: Path, tmp_path: Path) -> Non
         "  3    北方包装  mobile '1.38123E+10' is in scientific notation: Excel stored the phone number as a "
         "number and lost digits; format the column as Text in Excel, retype or re-export, and import again",
         "",
-        "Note: 1 of 2 clients had no grade and got C (change it with --grade) (marked *).",
+        "Note: 1 of 2 clients had no grade and got C (marked *; change it with --grade).",
         "",
         "Dry run: nothing written. Run again with --write to create these files.",
     ]

@@ -115,7 +115,8 @@ def test_utf8_bom_semicolons_english_headers_and_default_grade(project: Path) ->
     assert plan.info[0] == "encoding UTF-8 with BOM; delimiter semicolon; header on row 1"
     assert [(p.name, p.grade, p.grade_defaulted) for p in plan.created] == [
         ("Acme Trading Co.", "A", False), ("Blue Sky Parks", "D", True)]
-    assert plan.notes == ["1 of 2 clients had no grade and got D (change it with --grade)"]
+    assert plan.defaulted == [plan.created[1]]
+    assert plan.notes == []
     acme = front(plan.created[0].text)
     assert acme["stage"] == "customer"
     assert acme["contacts"] == [{"name": "John Smith", "phone": "+44 7700 900123"}]
@@ -125,8 +126,9 @@ def test_problem_rows_and_duplicates_within_the_file(project: Path) -> None:
     plan = fixture_plan(project, "clients-utf8.csv")
     assert [p.name for p in plan.created] == ["Delta Lubricants"]
     assert reasons(plan) == [
-        (3, "likely duplicate: same name as row 2, and its email differs; not imported (a repeated name "
-            "adds a contact only when the other client columns match or are empty)"),
+        (3, "likely duplicate: same name as row 2, and its email differs (if that column is the contact's, "
+            "import with --map contact_email=COLUMN); not imported (a repeated name adds a contact only "
+            "when the other client columns match or are empty)"),
         (4, "phone '1.38123E+10' is in scientific notation: Excel stored the phone number as a number and "
             "lost digits; format the column as Text in Excel, retype or re-export, and import again"),
         (5, "likely duplicate: same phone 0571-1111 2222 as row 2; not imported"),
@@ -282,8 +284,7 @@ def test_slug_column_is_used_and_a_taken_slug_gets_a_free_one(project: Path) -> 
     write_client(project, "acme", "---\nname: Acme Old\ngrade: A\n---\n")
     plan = plan_of(project, "slug,name,referred_by\nacme,Acme New,\nbeta,Beta,acme\nNot A Slug,Gamma,\n")
     assert [(p.slug, p.data.get("referred_by")) for p in plan.created] == [("acme-2", None), ("beta", "acme-2")]
-    assert plan.notes == ["row 2: slug 'acme' is taken; using 'acme-2'",
-                          "2 of 2 clients had no grade and got C (change it with --grade)"]
+    assert plan.notes == ["row 2: slug 'acme' is taken; using 'acme-2'"]
     assert reasons(plan)[0][0] == 4
 
 

@@ -61,11 +61,14 @@ def _report(plan: Plan, written: bool) -> None:
         rows = [[str(r.number), r.name or "-", "; ".join(r.reasons)] for r in plan.rejected]
         for line in _table([kind.upper(), "NAME", "PROBLEM"], rows):
             click.echo(line)
-    if plan.notes:
+    notes = list(plan.notes)
+    if plan.defaulted:
+        notes.append(f"{len(plan.defaulted)} of {n} client{'s' if n != 1 else ''} had no grade and got "
+                     f"{plan.default_grade} (marked *; change it with --grade)")
+    if notes:
         click.echo("")
-        for note in plan.notes:
-            # The '*' in the GRADE column marks the defaulted grades this note is about.
-            click.echo(f"Note: {note}{' (marked *)' if 'had no grade' in note else ''}.")
+        for note in notes:
+            click.echo(f"Note: {note}.")
 
 
 @main.command("import")

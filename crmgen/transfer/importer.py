@@ -110,6 +110,11 @@ class Plan:
     def ok(self) -> bool:
         return not self.rejected
 
+    @property
+    def defaulted(self) -> list[Planned]:
+        """The clients that got :attr:`default_grade` because their row had none."""
+        return [p for p in self.created if p.grade_defaulted]
+
 
 # -- reading records --------------------------------------------------------------------
 
@@ -510,12 +515,15 @@ _MERGE_IGNORED = {"name", "grade", "extra"}
 
 
 
-def _compatible(planned: dict[str, Any], row: dict[str, Any], grade_given: bool) -> str | None:
+def _compatible(planned: dict[str, Any], row: dict[str, Any], grade_given: bool, kind: str) -> str | None:
     """Why a repeated name cannot be another contact of the same client (None: it can)."""
     for key, value in row.items():
         if key in _MERGE_IGNORED or value in (None, "", []):
             continue
         if key not in planned or str(planned[key]) != str(value):
+            if kind == "row" and key in ("phone", "email"):
+                return (f"its {key} differs (if that column is the contact's, import with "
+                        f"--map contact_{key}=COLUMN)")
             return f"its {key} differs"
     if grade_given and row.get("grade") != planned.get("grade"):
         return "its grade differs"
@@ -575,7 +583,7 @@ def plan_import(project: Project, data: bytes, source: str, *,
         if earlier is not None:
             first = f"{label} {earlier.numbers[0]}"
             people = contacts_of[earlier.slug]
-            why = _compatible(earlier.data, d, not defaulted)
+            why = _compatible(earlier.data, d, not defaulted, kind)
             if why is None and contact is None:
                 why = "it names no contact"
             if why is None and any(name_key(c["name"]) == name_key(contact["name"]) for c in people):
@@ -614,11 +622,6 @@ def plan_import(project: Project, data: bytes, source: str, *,
     _finish(plan, contacts_of, source)
     # A client the validation dropped may have been someone's referrer.
     _resolve_referrals(plan, book.clients, existing_slugs, renamed)
-    defaulted_rows = [p for p in plan.created if p.grade_defaulted]
-    if defaulted_rows:
-        plan.notes.append(f"{len(defaulted_rows)} of {len(plan.created)} client"
-                          f"{'s' if len(plan.created) != 1 else ''} had no grade and got {default_grade} "
-                          "(change it with --grade)")
     return plan
 
 
