@@ -1,0 +1,765 @@
+"""The crmgen benchmark: one command, a results table.
+
+    python benchmarks/run.py                      # N = 100 and 1,000, 3 runs each
+    python benchmarks/run.py --full               # adds N = 10,000
+    python benchmarks/run.py --sizes 20 --repeat 1 --output /tmp/RESULTS.md   # smoke
+    python benchmarks/run.py --profile            # pyinstrument profiles at N = 1,000
+
+For each N it generates a synthetic book (benchmarks/generate.py, fixed seed) in
+benchmarks/work/ and measures, each as its own process, wall time (median of
+--repeat runs) and peak memory of:
+
+- floor: one Python process reading every file and parsing its front matter with
+  libyaml's CSafeLoader, nothing else (benchmarks/floor.py);
+- ``crmgen check --no-cache`` (cold) and ``crmgen check`` with a warm cache;
+- ``crmgen due``;
+- ``crmgen build`` from scratch (``.crmgen/`` and the site deleted), then after
+  appending an interaction to one client;
+- plain ``mkdocs build`` of one page per client (front matter as a list, then the
+  body), out of the nav, with an index page, with the theme and plugins of the
+  config ``crmgen build`` generated: what MkDocs itself costs;
+- ``crmgen serve``: from saving one client to its new page being served.
+
+Peak memory is reported twice: ``ru_maxrss`` of the command's process (from
+``os.wait4``: the largest single process among it and the children it waited
+for), and the peak of the summed RSS of its whole process tree, sampled every
+0.1 s (worker pools count; shared pages are counted once per process, so this is
+an upper bound). Results go to benchmarks/RESULTS.md (raw numbers to
+benchmarks/work/results.json). A measure whose command does not exist yet is
+reported as "n/a" with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib.metadata
+import itertools
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import generate  # noqa: E402
+
+WORK = HERE / "work"
+PY = sys.executable
+TODAY = generate.ANCHOR.isoformat()
+COMMAND_TIMEOUT = 3600
+SERVE_START_TIMEOUT = 900
+SERVE_EDIT_TIMEOUT = 300
+
+MEASURES = [
+    ("floor", "floor (read + CSafeLoader)"),
+    ("check_cold", "`crmgen check --no-cache` (cold)"),
+    ("check_warm", "`crmgen check` (warm cache)"),
+    ("due", "`crmgen due`"),
+    ("build_full", "`crmgen build` (fresh)"),
+    ("build_edit", "`crmgen build` after one edit"),
+    ("mkdocs", "plain `mkdocs build`, same pages"),
+    ("serve_start", "`crmgen serve` start to first page"),
+    ("serve_edit", "`crmgen serve`: save to page served"),
+]
+# (label, numerator, denominator or None for an absolute target, limit, unit, size it applies to)
+TARGETS = [
+    ("`check` cold / floor", "check_cold", "floor", 2.0, "ratio", None),
+    ("`check` warm / floor", "check_warm", "floor", 0.5, "ratio", None),
+    ("`due` / `check` warm", "due", "check_warm", 1.2, "ratio", None),
+    ("`build` full / plain MkDocs", "build_full", "mkdocs", 1.3, "ratio", None),
+    ("`build` after one edit / full", "build_edit", "build_full", 0.1, "ratio", None),
+    ("`serve`: save to page served", "serve_edit", None, 1.0, "s", 1000),
+    ("peak memory, `build` at 10,000", "build_full", None, 1024.0, "MB", 10000),
+]
+
+
+# -- measuring one process -------------------------------------------------------
+
+def _children_map() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
+        kids.setdefault(ppid, []).append(int(entry.name))
+    return kids
+
+
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def tree_rss(pid: int) -> int:
+    """Summed RSS in bytes of ``pid`` and all its descendants (0 if gone)."""
+    if not os.path.isdir("/proc"):
+        return 0
+    kids = _children_map()
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/statm", "rb") as fh:
+                total += int(fh.read().split()[1]) * PAGE
+        except (OSError, IndexError, ValueError):
+            pass
+        todo.extend(kids.get(p, ()))
+    return total
+
+
+class TreeSampler(threading.Thread):
+    """Samples the process tree's RSS until stopped; keeps the peak."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> int:
+        self._stop_event.set()
+        self.join()
+        return self.peak
+
+
+@dataclass
+class Sample:
+    seconds: float
+    cpu: float
+    maxrss_mb: float
+    tree_mb: float
+
+
+class MeasureError(RuntimeError):
+    pass
+
+
+def measure(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -> Sample:
+    """Run ``cmd`` as a child; wall time, its ru_maxrss (os.wait4) and the tree's peak RSS."""
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
+    with tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
+        sampler = TreeSampler(proc.pid)
+        sampler.start()
+        timer = threading.Timer(COMMAND_TIMEOUT, proc.kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.perf_counter() - started
+        peak = sampler.stop()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in ok:
+            err.seek(0)
+            tail = err.read().decode("utf-8", "replace")[-2000:]
+            raise MeasureError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
+    maxrss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)  # Linux: KiB
+    cpu = usage.ru_utime + usage.ru_stime  # the child and the descendants it waited for
+    return Sample(seconds, cpu, maxrss / 2**20, max(peak, maxrss) / 2**20)
+
+
+@dataclass
+class Result:
+    seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    maxrss_mb: float = 0.0
+    tree_mb: float = 0.0
+    na: str | None = None
+
+    def add(self, s: Sample) -> None:
+        self.seconds.append(s.seconds)
+        self.cpu.append(s.cpu)
+        self.maxrss_mb = max(self.maxrss_mb, s.maxrss_mb)
+        self.tree_mb = max(self.tree_mb, s.tree_mb)
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.seconds) if self.seconds and not self.na else None
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu) if self.cpu and not self.na else None
+
+
+def log(message: str) -> None:
+    print(f"[{dt.datetime.now(dt.UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+# -- the book and its baselines ----------------------------------------------------
+
+def crmgen(project: Path) -> list[str]:
+    return [PY, "-m", "crmgen", "-C", str(project)]
+
+
+def has_command(project: Path, name: str) -> bool:
+    proc = subprocess.run([*crmgen(project), name, "--help"], capture_output=True, text=True, cwd=project)
+    return proc.returncode == 0
+
+
+def plain_mkdocs_project(project: Path, out: Path) -> Path:
+    """A docs dir with one page per client (front matter as a list + body) and its config.
+
+    The theme and plugins are those of the config ``crmgen build`` generated
+    (``.crmgen/mkdocs.yml``), without crmgen's hooks, template overrides and CSS;
+    without it, Material with search and offline as crmgen configures them.
+    """
+    if out.exists():
+        shutil.rmtree(out)
+    docs = out / "docs"
+    (docs / "clients").mkdir(parents=True)
+    links = []
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for path in sorted((project / "clients").glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        end = text.find("\n---", 3)
+        meta = yaml.load(text[3:end], Loader=loader) or {}
+        body = text[text.index("\n", end + 1) + 1:]
+        lines = [f"# {meta.get('name', path.stem)}", ""]
+        for key, value in meta.items():
+            if isinstance(value, list):
+                lines.append(f"- **{key}**:")
+                for item in value:
+                    shown = "; ".join(f"{k}: {v}" for k, v in item.items()) if isinstance(item, dict) else item
+                    lines.append(f"    - {shown}")
+            elif isinstance(value, dict):
+                lines.append(f"- **{key}**: " + "; ".join(f"{k}: {v}" for k, v in value.items()))
+            else:
+                lines.append(f"- **{key}**: {value}")
+        page = docs / "clients" / path.stem / "index.md"
+        page.parent.mkdir()
+        page.write_text("\n".join(lines) + "\n\n" + body, encoding="utf-8")
+        links.append(f"- [{meta.get('name', path.stem)}](clients/{path.stem}/index.md)")
+    (docs / "index.md").write_text("# Clients\n\n" + "\n".join(links) + "\n", encoding="utf-8")
+
+    generated = project / ".crmgen" / "mkdocs.yml"
+    if generated.is_file():
+        config = yaml.safe_load(generated.read_text(encoding="utf-8"))
+        config.pop("hooks", None)
+        config.pop("extra_css", None)
+        if isinstance(config.get("theme"), dict):
+            config["theme"].pop("custom_dir", None)
+    else:
+        config = {
+            "INHERIT": str(project / "mkdocs.yml"),
+            "use_directory_urls": False,
+            "theme": {"name": "material", "font": False},
+            "plugins": ["search", "offline"],
+        }
+    config.update({
+        "site_name": "Plain MkDocs baseline",
+        "docs_dir": str(docs),
+        "site_dir": str(out / "site"),
+        "nav": [{"Clients": "index.md"}],
+        "not_in_nav": "/clients/*/\n",
+    })
+    cfg = out / "mkdocs.yml"
+    cfg.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return cfg
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def serve_command(project: Path, port: int) -> list[str]:
+    help_text = subprocess.run([*crmgen(project), "serve", "--help"], capture_output=True, text=True,
+                               cwd=project).stdout
+    cmd = [*crmgen(project), "serve"]
+    if "--port" in help_text:
+        cmd += ["--port", str(port)]
+        if "--host" in help_text:
+            cmd += ["--host", "127.0.0.1"]
+    elif "--dev-addr" in help_text or "-a," in help_text:
+        cmd += ["--dev-addr", f"127.0.0.1:{port}"]
+    if "--today" in help_text:
+        cmd += ["--today", TODAY]
+    return cmd
+
+
+def measure_serve(project: Path, slugs: list[str], repeat: int, results: dict[str, Result]) -> None:
+    """Start serve, wait for the first page, then time save -> new page served ``repeat`` times."""
+    port = free_port()
+    cmd = serve_command(project, port)
+    base = f"http://127.0.0.1:{port}/"
+    log_file = tempfile.TemporaryFile()
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+                            start_new_session=True, env={**os.environ, "NO_COLOR": "1"}, cwd=project)
+    sampler = TreeSampler(proc.pid, 0.2)
+    sampler.start()
+    start_r, edit_r = results["serve_start"], results["serve_edit"]
+    try:
+        while fetch(base) is None:
+            if proc.poll() is not None or time.perf_counter() - started > SERVE_START_TIMEOUT:
+                log_file.seek(0)
+                tail = log_file.read().decode("utf-8", "replace")[-1500:]
+                why = "exited" if proc.poll() is not None else "did not serve in time"
+                raise MeasureError(f"{' '.join(cmd)} {why}:\n{tail}")
+            time.sleep(0.05)
+        start_r.seconds.append(time.perf_counter() - started)
+        for k in range(repeat):
+            slug = slugs[(len(slugs) * (k + 1)) // (repeat + 2)]
+            url = f"{base}clients/{slug}/index.html"
+            marker = f"serve-{os.getpid()}-{k}-{time.time_ns()}"
+            time.sleep(1.0)  # let the server settle after the last rebuild
+            t0 = time.perf_counter()
+            generate.append_interaction(project / "clients" / f"{slug}.md", marker)
+            while True:
+                page = fetch(url)
+                if page is not None and marker in page:
+                    break
+                if proc.poll() is not None or time.perf_counter() - t0 > SERVE_EDIT_TIMEOUT:
+                    raise MeasureError(f"serve: the edit to {slug} was not served within "
+                                       f"{SERVE_EDIT_TIMEOUT} s ({url})")
+                time.sleep(0.02)
+            edit_r.seconds.append(time.perf_counter() - t0)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGINT)
+            proc.wait(timeout=15)
+        except (subprocess.TimeoutExpired, ProcessLookupError):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
+        peak = sampler.stop() / 2**20
+        for r in (start_r, edit_r):
+            r.tree_mb = peak
+        log_file.close()
+
+
+# -- one size --------------------------------------------------------------------
+
+def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True) -> dict[str, Result]:
+    """Every measure at one size."""
+    project = WORK / f"book-{n}"
+    if project.exists():
+        shutil.rmtree(project)
+    log(f"N={n}: generating the book in {project}")
+    slugs = generate.generate(n, project, seed, git=True)
+    results = {key: Result() for key, _ in MEASURES}
+    crm = crmgen(project)
+
+    def run(key: str, cmd: list[str], before=None, ok=(0,)) -> None:
+        r = results[key]
+        try:
+            for k in range(repeat):
+                if before is not None:
+                    before(k)
+                r.add(measure(cmd, cwd=project, ok=ok))
+            log(f"N={n}: {key}: median {r.median:.3f} s, peak {r.maxrss_mb:.0f} MB (tree {r.tree_mb:.0f} MB)")
+        except MeasureError as exc:
+            r.na = f"failed: {str(exc).strip().splitlines()[-1][:160]}"
+            log(f"N={n}: {key}: {exc}")
+
+    def missing(keys: list[str], why: str) -> None:
+        for key in keys:
+            results[key].na = why
+        log(f"N={n}: {', '.join(keys)}: {why}")
+
+    run("floor", [PY, str(HERE / "floor.py"), str(project)])
+    if has_command(project, "check"):
+        run("check_cold", [*crm, "check", "--no-cache"])
+        subprocess.run([*crm, "check"], capture_output=True, cwd=project)  # fill the cache
+        run("check_warm", [*crm, "check"])
+    else:
+        missing(["check_cold", "check_warm"], "n/a (no `crmgen check` yet)")
+    if has_command(project, "due"):
+        run("due", [*crm, "due", "--today", TODAY])
+    else:
+        missing(["due"], "n/a (no `crmgen due` yet)")
+
+    if has_command(project, "build"):
+        def fresh(_k: int) -> None:
+            for d in (project / ".crmgen", project / "site"):
+                shutil.rmtree(d, ignore_errors=True)
+
+        def edit(k: int) -> None:
+            slug = slugs[(len(slugs) * (k + 1)) // (repeat + 1)]
+            generate.append_interaction(project / "clients" / f"{slug}.md", f"build-edit-{k}")
+
+        build = [*crm, "build", "--today", TODAY]
+        run("build_full", build, before=fresh)
+        if results["build_full"].na is None:
+            run("build_edit", build, before=edit)
+        else:
+            missing(["build_edit"], "n/a (the full build failed)")
+    else:
+        missing(["build_full", "build_edit"], "n/a (no `crmgen build` yet)")
+
+    cfg = plain_mkdocs_project(project, WORK / f"plain-{n}")
+
+    def clean_plain(_k: int) -> None:
+        shutil.rmtree(cfg.parent / "site", ignore_errors=True)
+
+    run("mkdocs", [PY, "-m", "mkdocs", "build", "-q", "-f", str(cfg)], before=clean_plain)
+
+    if not serve:
+        missing(["serve_start", "serve_edit"], "not run (--no-serve)")
+    elif not has_command(project, "serve"):
+        missing(["serve_start", "serve_edit"], "n/a (no `crmgen serve` yet)")
+    else:
+        try:
+            measure_serve(project, slugs, repeat, results)
+            log(f"N={n}: serve: start {results['serve_start'].median:.2f} s, "
+                f"save to served median {results['serve_edit'].median:.3f} s")
+        except MeasureError as exc:
+            results["serve_start"].na = results["serve_edit"].na = (
+                f"failed: {str(exc).strip().splitlines()[-1][:160]}")
+            log(f"N={n}: serve: {exc}")
+    return results
+
+
+# -- the report ------------------------------------------------------------------
+
+def version(dist: str) -> str:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def machine() -> dict[str, str]:
+    mem = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 2**20:.1f} GiB"
+    except OSError:
+        pass
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    return {
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "cpu": _cpu_model(),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "crmgen": version("crmgen") + " @ " + (
+            f"{os.environ['CRMGEN_BENCH_SNAPSHOT']} (committed snapshot)" if os.environ.get("CRMGEN_BENCH_SNAPSHOT")
+            else f"{_git('rev-parse', '--short', 'HEAD')} + working tree"),
+        "mkdocs": version("mkdocs"),
+        "mkdocs-material": version("mkdocs-material"),
+        "pyyaml": version("pyyaml"),
+        "libyaml": "yes" if getattr(yaml, "__with_libyaml__", False) else "no",
+        "jieba": version("jieba"),
+        "load average at start": load,
+    }
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repeat: int, seed: int,
+           started: dt.datetime, seconds: float) -> str:
+    sizes = sorted(all_results)
+    out = ["# Benchmark results", "",
+           "Written by `python benchmarks/run.py` (see benchmarks/README.md); do not edit by hand.", "",
+           f"Date: {started:%Y-%m-%d %H:%M} UTC; sizes {', '.join(f'{n:,}' for n in sizes)}; "
+           f"median of {repeat} run{'s' if repeat != 1 else ''}; seed {seed}; whole run {seconds / 60:.1f} min.",
+           "", "| machine | |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in info.items()]
+    out += ["", "The machine is shared: absolute times drift, ratios are what count. Ratios are of "
+            "median wall times; in brackets the same ratio of median CPU times (user + system of the "
+            "process and the children it waited for), which drifts less when the machine is busy. "
+            "Peak MB: `ru_maxrss` of the command's process (largest single process); "
+            "tree MB: peak of the summed RSS of the process and its children (worker pools), "
+            "sampled every 0.1 s, an upper bound.", ""]
+
+    out += ["## Targets", "", "| target | limit | " + " | ".join(f"N={n:,}" for n in sizes) + " | verdict |",
+            "|---|---|" + "---|" * len(sizes) + "---|"]
+    for label, num, den, limit, unit, at in TARGETS:
+        cells, verdicts = [], []
+        for n in sizes:
+            r = all_results[n]
+            value: float | None = None
+            cpu_ratio = ""
+            if unit == "ratio":
+                a, b = r[num].median, r[den].median
+                value = a / b if a is not None and b else None
+                ca, cb = r[num].cpu_median, r[den].cpu_median
+                if ca is not None and cb and not num.startswith("serve"):
+                    cpu_ratio = f" (CPU {ca / cb:.2f})"
+            elif unit == "s":
+                value = r[num].median
+            elif unit == "MB":
+                value = r[num].tree_mb if r[num].na is None and r[num].seconds else None
+            if value is None:
+                why = r[num].na or (r[den].na if den else None) or "not measured"
+                cells.append("n/a")
+                if at is None or at == n:
+                    verdicts.append(f"n/a ({why})")
+                continue
+            shown = f"{value:.2f}" if unit != "MB" else f"{value:.0f} MB"
+            if unit == "s":
+                shown += " s"
+            ok = value <= limit
+            applies = at is None or at == n
+            cells.append((f"{shown} {'PASS' if ok else 'FAIL'}" if applies else shown) + cpu_ratio)
+            if applies:
+                verdicts.append("PASS" if ok else f"FAIL at N={n:,}")
+        if at is not None and at not in sizes:
+            verdicts.append(f"not run (needs N={at:,}{', --full' if at == 10000 else ''})")
+        verdict = "PASS" if verdicts and all(v == "PASS" for v in verdicts) else "; ".join(
+            dict.fromkeys(v for v in verdicts if v != "PASS")) or "n/a"
+        lim = f"≤ {limit:g}" + ("" if unit == "ratio" else f" {unit if unit != 'MB' else 'MB (1 GiB)'}")
+        out.append(f"| {label} | {lim} | " + " | ".join(cells) + f" | {verdict} |")
+    out += ["| git history: one pass, not one process per file | structural | "
+            + " | ".join("—" for _ in sizes) + " | see `crmgen/history.py` (one `git log`) |", ""]
+
+    for n in sizes:
+        r = all_results[n]
+        out += [f"## N = {n:,}", "",
+                "| measure | median s | runs (s) | ms per client | CPU s | peak MB | tree MB |",
+                "|---|---:|---|---:|---:|---:|---:|"]
+        for key, label in MEASURES:
+            res = r[key]
+            if res.na or not res.seconds:
+                out.append(f"| {label} | {res.na or 'n/a'} | | | | | |")
+                continue
+            per = "" if key.startswith("serve") else f"{1000 * res.median / n:.2f}"
+            runs = ", ".join(f"{s:.2f}" for s in res.seconds)
+            peak = f"{res.maxrss_mb:.0f}" if res.maxrss_mb else "—"
+            cpu = "—" if res.cpu_median is None else f"{res.cpu_median:.2f}"
+            out.append(f"| {label} | {res.median:.3f} | {runs} | {per} | {cpu} | {peak} | {res.tree_mb:.0f} |")
+        out.append("")
+
+    if len(sizes) > 1:
+        out += ["## Linearity", "",
+                "Marginal cost per client between successive sizes, (t(N2) - t(N1)) / (N2 - N1), in ms. "
+                "Cost grows linearly when the marginal cost stays flat as N grows (the per-client "
+                "column above also carries each command's fixed start-up cost, large at small N).", "",
+                "| measure | " + " | ".join(f"{a:,} → {b:,}" for a, b in itertools.pairwise(sizes)) + " |",
+                "|---|" + "---:|" * (len(sizes) - 1)]
+        for key, label in MEASURES:
+            if key.startswith("serve"):
+                continue
+            cells = []
+            for a, b in itertools.pairwise(sizes):
+                ta, tb = all_results[a][key].median, all_results[b][key].median
+                cells.append("—" if ta is None or tb is None else f"{1000 * (tb - ta) / (b - a):.2f}")
+            out.append(f"| {label} | " + " | ".join(cells) + " |")
+        out.append("")
+    profile = HERE / "PROFILE.md"
+    if profile.is_file():
+        out += ["## Where the time goes", "",
+                "See [PROFILE.md](PROFILE.md) (`python benchmarks/run.py --profile`): pyinstrument "
+                "profiles of `check --no-cache`, `due` and `build` at N = 1,000.", ""]
+    return "\n".join(out)
+
+
+# -- profiles --------------------------------------------------------------------
+
+PROFILE_LINES = 70
+
+
+def profile(n: int, seed: int, output: Path) -> None:
+    """pyinstrument on check --no-cache (as is, and serial), due and build; tops into PROFILE.md."""
+    try:
+        import pyinstrument  # noqa: F401
+    except ImportError:
+        sys.exit("pyinstrument is not installed: pip install -e '.[bench]'")
+    project = WORK / f"book-{n}"
+    if project.exists():
+        shutil.rmtree(project)
+    log(f"profile: generating N={n}")
+    generate.generate(n, project, seed, git=True)
+    serial = ("import sys, crmgen.book as b; b.PARALLEL_MIN = 10**12; "
+              "from crmgen.cli import main; sys.argv[0] = 'crmgen'; main()")
+    runs = [
+        ("`crmgen check --no-cache`", ["-m", "crmgen", "-C", str(project), "check", "--no-cache"], None),
+        ("`crmgen check --no-cache`, parsing forced serial (to see inside the workers)",
+         ["-c", serial, "-C", str(project), "check", "--no-cache"], None),
+        ("`crmgen due` (warm cache)", ["-m", "crmgen", "-C", str(project), "due", "--today", TODAY], None),
+        ("`crmgen build` (fresh)", ["-m", "crmgen", "-C", str(project), "build", "--today", TODAY], "fresh"),
+    ]
+    parts = ["# Where the time goes", "",
+             f"pyinstrument {version('pyinstrument')} at N = {n:,} "
+             f"({dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores). "
+             "Written by `python benchmarks/run.py --profile`. Each section: the busiest functions "
+             "by own time, then the top of the call tree (frames under 2% hidden). pyinstrument "
+             "sees the main process only: time spent in worker processes shows as waiting.", ""]
+    subprocess.run([PY, "-m", "crmgen", "-C", str(project), "check"], capture_output=True, cwd=project)
+    for title, args, prep in runs:
+        if prep == "fresh":
+            for d in (project / ".crmgen", project / "site"):
+                shutil.rmtree(d, ignore_errors=True)
+        log(f"profile: {title}")
+        with tempfile.TemporaryDirectory() as tmp:
+            session = Path(tmp) / "p.pyisession"
+            proc = subprocess.run([PY, "-m", "pyinstrument", "-r", "pyisession", "-o", str(session), *args],
+                                  capture_output=True, text=True, cwd=project)
+            if not session.is_file():
+                parts += [f"## {title}", "", f"n/a (profiling failed: {proc.stderr.strip()[-300:]})", ""]
+                continue
+            text = subprocess.run(
+                [PY, "-m", "pyinstrument", "--load", str(session), "-r", "text", "--no-color", "--unicode",
+                 "-p", "processor_options.filter_threshold=0.02", "--show", "*/crmgen/*"],
+                capture_output=True, text=True).stdout
+            flat = _flat_top(session)
+        tree = "\n".join(text.splitlines()[:PROFILE_LINES])
+        parts += [f"## {title}", "", "Own time, top 15:", "", flat, "", "Call tree:", "", "```text", tree, "```", ""]
+    output.write_text("\n".join(parts), encoding="utf-8")
+    log(f"profile: wrote {output}")
+
+
+def _flat_top(session: Path, top: int = 15) -> str:
+    """The functions with the most own (self) time in a pyinstrument session."""
+    from pyinstrument.session import Session
+
+    s = Session.load(str(session))
+    root = s.root_frame()
+    own: dict[str, float] = {}
+    total = root.time if root is not None else 0.0
+
+    def walk(frame) -> None:
+        key = f"{frame.function} ({_short(frame.file_path)}:{frame.line_no})"
+        if frame.function and not frame.function.startswith("["):
+            own[key] = own.get(key, 0.0) + frame.total_self_time
+        else:
+            own["[other: waiting, native code]"] = own.get("[other: waiting, native code]", 0.0) + frame.total_self_time
+        for child in frame.children:
+            walk(child)
+
+    if root is not None:
+        walk(root)
+    rows = ["| function | own s | % |", "|---|---:|---:|"]
+    for key, t in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        rows.append(f"| `{key}` | {t:.2f} | {100 * t / total if total else 0:.1f} |")
+    rows.append(f"| total | {total:.2f} | 100 |")
+    return "\n".join(rows)
+
+
+def _short(path: str | None) -> str:
+    if not path:
+        return "?"
+    for marker in ("site-packages/", "/crmgen/", "lib/python3"):
+        i = path.find(marker)
+        if i >= 0:
+            return path[i + len(marker) if marker != "/crmgen/" else i + 1:]
+    return Path(path).name
+
+
+def use_snapshot(dest: Path) -> None:
+    """Export crmgen at git HEAD to ``dest`` and put it first on the children's PYTHONPATH.
+
+    Others may be editing the working tree while a long run goes on; a snapshot
+    keeps every measure on the same code.
+    """
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(HERE.parent), "archive", "HEAD", "crmgen"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(dest), os.environ.get("PYTHONPATH")]))
+    os.environ["CRMGEN_BENCH_SNAPSHOT"] = _git("rev-parse", "--short", "HEAD")
+    log(f"measuring crmgen at {os.environ['CRMGEN_BENCH_SNAPSHOT']} from {dest}")
+
+
+def _git(*args: str) -> str:
+    proc = subprocess.run(["git", "-C", str(HERE.parent), *args], capture_output=True, text=True)
+    return proc.stdout.strip() if proc.returncode == 0 else "?"
+
+
+# -- main ------------------------------------------------------------------------
+
+def main(argv: list[str] | None = None) -> int:
+    global WORK
+    parser = argparse.ArgumentParser(description="Measure crmgen against its floor and plain MkDocs.")
+    parser.add_argument("--sizes", default="100,1000", help="comma-separated book sizes (default 100,1000)")
+    parser.add_argument("--full", action="store_true", help="also N = 10,000")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measure; the median counts (default 3)")
+    parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument("--no-serve", action="store_true", help="skip the serve measure")
+    parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="results file")
+    parser.add_argument("--work", type=Path, default=None, help="where books are generated (default benchmarks/work)")
+    parser.add_argument("--snapshot", action="store_true",
+                        help="measure the committed crmgen (git HEAD, exported to the work dir) "
+                             "instead of the working tree")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of timing, profile check/due/build with pyinstrument into PROFILE.md")
+    parser.add_argument("--profile-size", type=int, default=1000, help="book size for --profile")
+    args = parser.parse_args(argv)
+    WORK = (args.work or WORK).resolve()
+    WORK.mkdir(parents=True, exist_ok=True)
+    if args.snapshot:
+        use_snapshot(WORK / "src")
+    if args.profile:
+        profile(args.profile_size, args.seed, HERE / "PROFILE.md")
+        return 0
+    try:
+        sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    except ValueError:
+        parser.error("--sizes: write numbers separated by commas, e.g. 100,1000")
+    if args.full:
+        sizes = sorted({*sizes, 10000})
+    if not sizes or min(sizes) < 1 or args.repeat < 1:
+        parser.error("sizes and --repeat must be at least 1")
+    started = dt.datetime.now(dt.UTC)
+    info = machine()
+    t0 = time.perf_counter()
+    results: dict[int, dict[str, Result]] = {}
+    for n in sizes:
+        results[n] = bench_size(n, args.repeat, args.seed, serve=not args.no_serve)
+        if hasattr(os, "getloadavg"):
+            info["load average at end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        # Write after every size: a long --full run leaves something behind if stopped.
+        text = report(results, info, args.repeat, args.seed, started, time.perf_counter() - t0)
+        args.output.write_text(text, encoding="utf-8")
+        (WORK / "results.json").write_text(json.dumps(
+            {"machine": info, "started": started.isoformat(), "repeat": args.repeat,
+             "results": {n: {k: asdict(v) for k, v in r.items()} for n, r in results.items()}},
+            indent=2, ensure_ascii=False), encoding="utf-8")
+    log(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
