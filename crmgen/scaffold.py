@@ -205,7 +205,9 @@ def new_client(project: Project, name: str, today: dt.date, *, slug: str | None 
 
 
 def _shell_quote(text: str) -> str:
+    """``text`` as typed in a shell: bare when safe (Chinese names too), else quoted."""
+    import re
     import shlex
 
-    return shlex.quote(text)
+    return text if re.fullmatch(r"[\w.,:@%+=/-]+", text) else shlex.quote(text)
 

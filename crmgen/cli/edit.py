@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ def log_command(
     if not summary:
         raise click.UsageError("give a summary of the interaction")
     if body == "-":
-        body = click.get_text_stream("stdin").read()
+        body = sys.stdin.read()
     when = when or dt.date.today()
     project = state.project
     path, rel, slug = client_file(project, slug)
