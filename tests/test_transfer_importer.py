@@ -151,7 +151,7 @@ def test_duplicates_of_existing_clients_are_reported_not_created(project: Path) 
         ---
         """)
     csv = ("客户名称,电话,邮箱\n"
-           "华东 润滑油,,\n"  # the same name, give or take a space
+           "华东润滑油有限公司,,\n"  # the same name, give or take the legal form
            "上海华东,+86 21 6123 4567,\n"  # the same phone, written differently
            "新客户,,WANG@HD.EXAMPLE\n"  # a contact's email, in other case
            "真的新客户,0571-1,\n")
@@ -172,6 +172,20 @@ def test_duplicates_of_a_client_file_with_errors_are_still_caught(project: Path)
         (2, "likely duplicate: same name as clients/broken.md; not imported"),
         (3, "likely duplicate: same phone 0571 1234567 as clients/broken.md; not imported"),
     ]
+
+
+@pytest.mark.parametrize(("a", "b"), [("华东润滑油有限公司", "华东 润滑油"), ("Acme Trading Co., Ltd.", "ACME trading"),
+                                      ("Müller GmbH", "Müller"), ("ＡＢＣ集团", "abc")])
+def test_name_key_ignores_legal_form_width_and_punctuation(a: str, b: str) -> None:
+    assert importer.name_key(a) == importer.name_key(b)
+
+
+def test_name_key_keeps_different_names_apart() -> None:
+    assert importer.name_key("华东润滑油") != importer.name_key("华东")
+    assert importer.name_key("Acme (Shanghai)") != importer.name_key("Acme (Beijing)")
+    assert importer.name_key("Costco") != importer.name_key("Cost")
+    assert importer.name_key("Visa") == "visa"
+    assert importer.name_key("Co") == "co"  # never empty
 
 
 def test_repeated_name_with_another_contact_adds_the_contact(project: Path) -> None:

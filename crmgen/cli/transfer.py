@@ -76,7 +76,7 @@ def _report(plan: Plan, written: bool) -> None:
 @click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
               help=f"Read FIELD from the column named COLUMN (repeatable). Fields: {', '.join(FIELDS)}.")
 @click.option("--grade", "default_grade", type=click.Choice(GRADES, case_sensitive=False), default="C",
-              show_default=True, help="Grade for rows that have none.")
+              metavar="[A-F]", show_default=True, help="Grade for rows that have none.")
 @click.option("--write", is_flag=True, help="Write the client files (without it: a dry run).")
 @pass_state
 def import_(state, file: Path, maps: tuple[str, ...], default_grade: str, write: bool) -> None:

@@ -312,9 +312,22 @@ def split_tags(value: str) -> list[str]:
 # -- identity ---------------------------------------------------------------------------
 
 
+# Legal forms at the end of a name; Latin ones only as separate words ("Costco" keeps its "co").
+_LEGAL_SUFFIX = re.compile(
+    r"(?:股份有限公司|有限责任公司|有限公司|公司|集团"
+    r"|(?:^|[\s,.&])(?:co|company|corp|corporation|inc|incorporated|ltd|limited|llc|gmbh|plc|s\.?a|ag))"
+    r"[\s,.]*$")
+
+
 def name_key(name: str) -> str:
-    """Names compared for duplicates: width, case and spaces ignored."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name).casefold())
+    """Names compared for duplicates: width, case, spaces, punctuation and legal forms ignored.
+
+    华东润滑油有限公司 and 华东润滑油, or "Acme Trading Co., Ltd." and "ACME Trading", are one client.
+    """
+    key = unicodedata.normalize("NFKC", name).casefold().strip()
+    while (shorter := _LEGAL_SUFFIX.sub("", key).strip()) != key and shorter:
+        key = shorter
+    return re.sub(r"[\s.,·&'\"()\-]+", "", key) or name.strip().casefold()
 
 
 def phone_key(phone: str) -> str:
