@@ -174,9 +174,18 @@ def _line_end(text: str, index: int) -> int:
     return len(text) if nl < 0 else nl + 1
 
 
-def _after(doc: _Doc, node: yaml.Node) -> int:
-    """Where a new line can go right after ``node`` (after any comment on its last line)."""
-    return min(_line_end(doc.text, doc.at(_last_leaf(node).end_mark)), doc.fm_end)
+def _after(doc: _Doc, node: yaml.Node, indent: int | None = None) -> int:
+    """Where a new line can go right after ``node`` (after any comment on its last line).
+
+    With ``indent``, comment lines indented at least that much that follow the
+    node are taken as part of it, so they stay with it rather than with the new line.
+    """
+    at = min(_line_end(doc.text, doc.at(_last_leaf(node).end_mark)), doc.fm_end)
+    if indent is not None:
+        pattern = re.compile(r"[ ]{%d,}#[^\n]*\n" % indent)
+        while at < doc.fm_end and (m := pattern.match(doc.text, at)) and m.end() <= doc.fm_end:
+            at = m.end()
+    return at
 
 
 def _splice(text: str, edits: list[tuple[int, int, str]]) -> str:
@@ -267,7 +276,7 @@ def append_to_list(text: str, key: str, record: dict[str, Any]) -> str:
         else:
             last = value.value[-1]
             dash_col = value.start_mark.column
-            at = _after(doc, value)
+            at = _after(doc, value, dash_col + 1)
             if isinstance(last, yaml.MappingNode) and last.flow_style:
                 new = " " * dash_col + "- " + _flow_map(flow) + nl
             else:
@@ -340,7 +349,7 @@ def close_promise(text: str, number: int, outcome: str, when: dt.date) -> str:
             at = doc.at(node.end_mark) - 1
             edits = [(at, at, f"{outcome}: {when.isoformat()}")]
     else:
-        at = _after(doc, node)
+        at = _after(doc, node, node.start_mark.column)
         edits = [(at, at, " " * node.start_mark.column + f"{outcome}: {when.isoformat()}{doc.newline}")]
     new_text = _splice(text, edits)
     expected = copy.deepcopy(doc.data())

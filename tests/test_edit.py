@@ -561,3 +561,12 @@ def test_property_log_only_appends(file, kind: str, summary: str, with_next: boo
     last = after.interactions[-1]
     assert (last.date, last.type, last.summary) == (D(2026, 12, 24), kind, summary.strip())
     assert last.next_date == (D(2027, 1, 1) if with_next else None)
+
+
+def test_comments_under_an_item_stay_with_it() -> None:
+    text = ("---\nname: A\ngrade: C\npromises:\n  - by: us\n    what: x\n    due: 2026-01-01\n"
+            "    # about x\n# top\nstage: customer\n---\n")
+    after = add_promise(text, "us", "y", D(2026, 2, 1))
+    assert "    # about x\n  - by: us\n    what: y\n    due: 2026-02-01\n# top\n" in after
+    after = close_promise(text, 1, "kept", D(2026, 2, 1))
+    assert "    # about x\n    kept: 2026-02-01\n# top\n" in after
