@@ -82,7 +82,7 @@ def yaml_scalar(value: Any, *, flow: bool = False) -> str:
 
 def _reads_back(plain: str, value: str, flow: bool) -> bool:
     """Whether ``plain`` unquoted reads back as ``value`` where it will be written."""
-    docs = [(f"k: {plain}\n", {"k": value})]
+    docs: list[tuple[str, Any]] = [(f"k: {plain}\n", {"k": value})]
     if flow:
         docs = [(f"k: [{plain}]\n", {"k": [value]}), (f"k: {{a: {plain}}}\n", {"k": {"a": value}})]
     loaders = [_Loader] + ([yaml.CSafeLoader] if yaml.__with_libyaml__ else [])
@@ -182,7 +182,7 @@ def _after(doc: _Doc, node: yaml.Node, indent: int | None = None) -> int:
     """
     at = min(_line_end(doc.text, doc.at(_last_leaf(node).end_mark)), doc.fm_end)
     if indent is not None:
-        pattern = re.compile(r"[ ]{%d,}#[^\n]*\n" % indent)
+        pattern = re.compile(r"[ ]{" + str(indent) + r",}#[^\n]*\n")
         while at < doc.fm_end and (m := pattern.match(doc.text, at)) and m.end() <= doc.fm_end:
             at = m.end()
     return at

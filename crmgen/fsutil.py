@@ -40,7 +40,7 @@ class Snapshot:
     sha256: str
 
     @classmethod
-    def of(cls, data: bytes, st: os.stat_result) -> "Snapshot":
+    def of(cls, data: bytes, st: os.stat_result) -> Snapshot:
         return cls(st.st_mtime_ns, st.st_size, hashlib.sha256(data).hexdigest())
 
 
@@ -99,7 +99,7 @@ def _pid_alive(pid: int) -> bool:
 
 def sweep_stale_temps(path: Path) -> list[Path]:
     """Remove temporary files for ``path`` left behind by writers that died."""
-    removed = []
+    removed: list[Path] = []
     prefix = f".{path.name}."
     try:
         entries = list(os.scandir(path.parent))
