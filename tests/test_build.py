@@ -244,3 +244,17 @@ def test_today_is_a_date():
 def test_sitemap_has_no_build_clock(built):
     sitemap = (built / "site" / "sitemap.xml").read_text(encoding="utf-8")
     assert dt.date.today().isoformat() not in sitemap or dt.date.today().isoformat() == TODAY
+
+
+def test_sample_project_builds_strictly(tmp_path):
+    """The sample clients in the repository build with --strict (MkDocs warnings fail)."""
+    repo = Path(__file__).parent.parent
+    root = tmp_path / "samples"
+    shutil.copytree(repo / "clients", root / "clients")
+    shutil.copy(repo / "mkdocs.yml", root / "mkdocs.yml")
+    code, _, err = run("-C", str(root), "build", "--today", "2026-11-23", "--strict")
+    assert code == 0, err
+    slugs = sorted(p.stem for p in (root / "clients").glob("*.md"))
+    built = sorted(p.parent.name for p in (root / "site" / "clients").glob("*/index.html"))
+    assert built == slugs
+    assert "mkdocs: warning" not in err

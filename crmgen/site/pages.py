@@ -359,8 +359,25 @@ def grouped_clients(clients: Iterable[Client], key: str) -> list[tuple[str, list
     elif key == "stage":
         order = [s for s in STAGES if s in groups] + sorted(set(groups) - set(STAGES))
     else:
-        order = sorted(groups, key=lambda k: (k.startswith("("), k.casefold()))
-    return [(k, sorted(groups[k], key=lambda c: (c.name.casefold(), c.slug))) for k in order]
+        order = sorted(groups, key=lambda k: (k.startswith("("), _pinyin_key(k)))
+    return [(k, sorted(groups[k], key=name_order)) for k in order]
+
+
+def _pinyin_key(text: str) -> str:
+    try:
+        from ..slugs import slugify
+    except ImportError:  # pragma: no cover
+        return text.casefold()
+    return slugify(text)
+
+
+def name_order(client: Client) -> tuple[str, str]:
+    """Sort key: Chinese names by their pinyin, among the Latin ones (华东 files under H)."""
+    try:
+        from ..slugs import slugify
+    except ImportError:  # pragma: no cover
+        return (client.name.casefold(), client.slug)
+    return (slugify(client.name), client.slug)
 
 
 # --- rendering -------------------------------------------------------------------
@@ -536,7 +553,7 @@ def render_pages(
             out[f"reminders/{slug}.ics"] = data.ics(mine, f"{data.title}: {name}")
 
     # Lists.
-    render("clients.md.j2", ALL_CLIENTS, clients=sorted(data.clients, key=lambda c: (c.name.casefold(), c.slug)))
+    render("clients.md.j2", ALL_CLIENTS, clients=sorted(data.clients, key=name_order))
     for key, (page, title) in LISTS.items():
         render(
             "list.md.j2",
