@@ -27,7 +27,7 @@ import yaml
 
 from .errors import CrmgenError
 from .fsutil import FileChanged, atomic_write, read_with_snapshot
-from .loader import decode, split
+from .loader import check_path, decode, split
 from .model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
 
 # The pure-Python loader: its marks are character offsets into the text we splice.
@@ -475,6 +475,7 @@ def edit_client_file(
     transform: Callable[[str], tuple[str, T]],
     *,
     verify: Callable[[Client, Client], None] | None = None,
+    root: Path | None = None,
 ) -> tuple[bool, T]:
     """Apply ``transform`` (text -> (new text, info)) to a client file, safely.
 
@@ -483,7 +484,11 @@ def edit_client_file(
     and happens only if the file on disk is still the one that was read; if
     another writer saved it meanwhile, the whole edit is redone once on the new
     content, then it gives up with a clear message. Returns (written, info).
+    With ``root`` (the project), a symlink leading outside it or an oversized
+    file is refused, as ``crmgen check`` refuses them.
     """
+    if root is not None and (problems := check_path(path, rel_path, root)):
+        raise EditError(problems[0].format())
     for attempt in (1, 2):
         try:
             data, snapshot = read_with_snapshot(path)

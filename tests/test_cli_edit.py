@@ -240,3 +240,13 @@ def test_real_process(project: Path, acme: Path) -> None:
                           capture_output=True, text=True, encoding="utf-8", env=env, timeout=120)
     assert proc.returncode == 1
     assert proc.stderr.startswith("crmgen: error: there is no promise #7") and "Traceback" not in proc.stderr
+
+
+def test_a_symlink_out_of_the_project_is_not_edited(project: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere") / "secret.md"
+    outside.write_text(ACME)
+    (project / "clients" / "acme.md").symlink_to(outside)
+    result = run(project, "grade", "acme", "A")
+    assert result.exit_code == 1
+    assert "symlink points outside the project" in result.stderr
+    assert outside.read_text() == ACME

@@ -138,6 +138,7 @@ def log_command(
         rel,
         lambda text: (append_interaction(text, when, kind, summary, body=body, next_step=next_step), None),
         verify=verify,
+        root=project.root,
     )
     _finish(state, path, rel, written, f"logged {kind} {when.isoformat()}",
             f"log: {kind} {slug} {when.isoformat()}", commit)
@@ -165,7 +166,8 @@ def promise_command(
     path, rel, slug = client_file(project, slug)
     _check_commit(state, commit)
     text_what = " ".join(what)
-    written, _ = edit_client_file(path, rel, lambda text: (add_promise(text, by, text_what, due, amount), None))
+    written, _ = edit_client_file(path, rel, lambda text: (add_promise(text, by, text_what, due, amount), None),
+                                  root=project.root)
     _finish(state, path, rel, written, f"added a promise by {by} due {due.isoformat()}",
             f"promise: {by} {slug} {due.isoformat()}", commit)
 
@@ -175,7 +177,8 @@ def _close(state: Any, slug: str, number: int, when: dt.date | None, outcome: st
     project = state.project
     path, rel, slug = client_file(project, slug)
     _check_commit(state, commit)
-    written, _ = edit_client_file(path, rel, lambda text: (close_promise(text, number, outcome, when), None))
+    written, _ = edit_client_file(path, rel, lambda text: (close_promise(text, number, outcome, when), None),
+                                  root=project.root)
     _finish(state, path, rel, written, f"marked promise #{number} {outcome} on {when.isoformat()}",
             f"{outcome}: {slug} #{number}", commit)
 
@@ -223,7 +226,7 @@ def grade_command(state: Any, slug: str, grade: str, commit: bool) -> None:
     project = state.project
     path, rel, slug = client_file(project, slug)
     _check_commit(state, commit)
-    written, old = edit_client_file(path, rel, lambda text: set_grade(text, grade))
+    written, old = edit_client_file(path, rel, lambda text: set_grade(text, grade), root=project.root)
     if not written:
         click.echo(f"{rel}: grade is already {grade}; nothing changed")
         return
