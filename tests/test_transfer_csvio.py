@@ -103,3 +103,8 @@ def test_an_excel_workbook_is_refused_with_how_to_save_csv() -> None:
         decode(b"PK\x03\x04\x14\x00\x06\x00", "clients.xlsx")
     assert str(exc.value) == ("clients.xlsx: this is an Excel workbook (.xlsx/.xls), not a CSV file; in Excel "
                               "choose File > Save As > 'CSV UTF-8 (comma delimited)' and import that file")
+
+
+def test_excel_text_formula_cells_are_unwrapped() -> None:
+    table = read_table('name,phone\nAcme,"=""013812345678"""\n')
+    assert table.rows[1] == ["Acme", "013812345678"]

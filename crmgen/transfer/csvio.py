@@ -141,7 +141,11 @@ def read_table(text: str) -> Table:
 def clean_cell(cell: str) -> str:
     # Excel pads with spaces; Chinese input methods add full-width spaces (U+3000);
     # line breaks inside a cell become plain newlines, as in the client files.
-    return cell.strip(" \t\r\n\u3000\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    cell = cell.strip(" \t\r\n\u3000\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    # ="0571..." is the formula trick many systems export so Excel keeps leading zeros.
+    if len(cell) >= 3 and cell.startswith('="') and cell.endswith('"'):
+        cell = cell[2:-1].replace('""', '"')
+    return cell
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[str]], encoding: str) -> bytes:
