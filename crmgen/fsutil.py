@@ -19,8 +19,14 @@ import hashlib
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from .errors import CrmgenError
 
@@ -150,14 +156,39 @@ def atomic_write(path: Path, data: bytes, *, expect: Snapshot | None = None) -> 
         mode = 0o666 & ~_umask()
     tmp = _write_temp(target, data, mode)
     try:
-        if expect is not None and current_snapshot(target) != expect:
-            raise FileChanged(f"{path} changed on disk since it was read")
-        os.replace(tmp, target)
+        with _locked(target if expect is not None else None):
+            if expect is not None and current_snapshot(target) != expect:
+                raise FileChanged(f"{path} changed on disk since it was read")
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     _fsync_dir(target.parent)
+
+
+@contextlib.contextmanager
+def _locked(target: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on ``target``'s current inode while checking and replacing it.
+
+    Two crmgen writers thus cannot both pass the "unchanged since read" check
+    and then replace each other's work: the second one to get the lock sees the
+    first one's file. (Editors do not take the lock; against them the window is
+    the few microseconds between the check and the rename.)
+    """
+    if target is None or fcntl is None:
+        yield
+        return
+    try:
+        fd = os.open(target, os.O_RDONLY)
+    except FileNotFoundError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def create_new(path: Path, data: bytes) -> None:

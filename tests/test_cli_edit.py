@@ -250,3 +250,32 @@ def test_a_symlink_out_of_the_project_is_not_edited(project: Path, tmp_path_fact
     assert result.exit_code == 1
     assert "symlink points outside the project" in result.stderr
     assert outside.read_text() == ACME
+
+
+@pytest.mark.slow
+def test_writers_in_parallel_never_lose_an_update(project: Path, acme: Path) -> None:
+    """Several crmgen processes log to one file at once: each entry is either written or refused."""
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "crmgen", "-C", str(project), "log", "acme", "call", f"writer {n}",
+             "--date", "2026-11-02"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env,
+        )
+        for n in range(6)
+    ]
+    outcomes = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    final = acme.read_text()
+    for n, (code, err) in enumerate(outcomes):
+        heading = f"## 2026-11-02 call: writer {n}\n"
+        if code == 0:
+            assert heading in final, f"writer {n} succeeded but its entry was lost"
+        else:
+            assert code == 1 and "changed by someone else" in err, err
+            assert heading not in final
+    assert final.startswith(ACME)
+    assert client(acme)  # still valid
+    assert [p.name for p in acme.parent.iterdir()] == ["acme.md"]
