@@ -570,3 +570,33 @@ def test_comments_under_an_item_stay_with_it() -> None:
     assert "    # about x\n  - by: us\n    what: y\n    due: 2026-02-01\n# top\n" in after
     after = close_promise(text, 1, "kept", D(2026, 2, 1))
     assert "    # about x\n    kept: 2026-02-01\n# top\n" in after
+
+
+SAMPLES = sorted((Path(__file__).resolve().parent.parent / "clients").glob("*.md"))
+
+
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.stem)
+def test_every_edit_on_every_sample_client(path: Path) -> None:
+    data = path.read_bytes()
+    rel = f"clients/{path.name}"
+    text = data.decode("utf-8-sig")
+    before, _ = parse_client_text(text, rel)
+    assert before is not None
+
+    new, old = edit_bytes(data, rel, lambda t: set_grade(t, "F" if before.grade != "F" else "A"))
+    assert new is not None and len(new) == len(data) and old == before.grade
+    assert sum(a != b for a, b in zip(data, new, strict=True)) == 1
+
+    new, _ = edit_bytes(data, rel, lambda t: (add_promise(t, "client", "付款: 第四季度", D(2027, 1, 1), 1000), None))
+    inserted(data.decode("latin-1"), new.decode("latin-1"))
+    assert parse_client_text(new.decode("utf-8-sig"), rel)[0].promises[-1].what == "付款: 第四季度"
+
+    open_ones = [i + 1 for i, p in enumerate(before.promises) if p.is_open]
+    if open_ones:
+        new, _ = edit_bytes(data, rel, lambda t: (close_promise(t, open_ones[0], "kept", D(2027, 1, 2)), None))
+        inserted(data.decode("latin-1"), new.decode("latin-1"))
+        assert parse_client_text(new.decode("utf-8-sig"), rel)[0].promises[open_ones[0] - 1].kept == D(2027, 1, 2)
+
+    new, _ = edit_bytes(data, rel, lambda t: (append_interaction(t, D(2027, 1, 3), "visit", "回访"), None))
+    assert new.startswith(data.rstrip(b"\r\n"))
+    assert parse_client_text(new.decode("utf-8-sig"), rel)[0].interactions[-1].summary == "回访"
