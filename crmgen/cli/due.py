@@ -40,7 +40,8 @@ NAME_WIDTH = 24  # display columns; longer client names are cut with an ellipsis
     "kinds",
     multiple=True,
     type=click.Choice(KINDS),
-    help="Only reminders of this kind; repeat for several.",
+    metavar="KIND",
+    help=f"Only reminders of this kind ({', '.join(KINDS)}); repeat for several.",
 )
 @click.option(
     "--format",
