@@ -78,6 +78,7 @@ class History:
 
 def read_history(root: Path, clients_dir: str = "clients") -> History:
     """Read the git history of ``root/clients_dir`` with one ``git log`` process."""
+    clients_dir = PurePosixPath(clients_dir).as_posix()
     cmd = [
         "git",
         "-c",

@@ -144,6 +144,7 @@ def test_custom_clients_dir(repo: Repo):
     repo.write("kunden/a.md", "B")
     repo.commit("add", when="2026-05-01T08:00:00+00:00")
     assert sorted(read_history(repo.root, "kunden").files) == ["a"]
+    assert sorted(read_history(repo.root, "kunden/").files) == ["a"]
     assert read_history(repo.root).files == {}
 
 
