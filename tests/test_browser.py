@@ -223,11 +223,18 @@ def test_site_works_from_file_urls(site_dir, browser):
     w = Watch(browser)
     try:
         w.open((site_dir / "index.html").as_uri())
-        w.page.locator("nav.md-nav a", has_text="All clients").first.click()
+        w.shot("file-dashboard")
+        w.open((site_dir / "clients" / "index.html").as_uri())
         w.page.locator("article a", has_text="Acme Trading Co.").first.click()
         w.page.wait_for_load_state()
         assert w.page.url.endswith("/clients/acme-trading/index.html")
         assert w.page.locator("article h1").first.inner_text().strip() == "Acme Trading Co."
+        # Search too, through crmgen's local iframe-worker shim.
+        _search(w, "润滑油")
+        links = [a.get_attribute("href") or "" for a in w.page.locator(".md-search-result__link").all()]
+        assert any("clients/shanghai-runhuayou/index.html" in href for href in links), links
+        w.shot("file-search")
         assert w.hosts <= {"file"}, f"requests to other hosts: {w.hosts}"
+        assert w.errors == []
     finally:
         w.close()
