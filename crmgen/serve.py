@@ -724,12 +724,14 @@ class LiveServer:
         valid = {c.slug for c in book.clients}
         clients = list(book.clients)
         left_out: list[str] = []
+        kept: list[str] = []
         for rel in book.broken:
             slug = Path(rel).stem
             if slug in valid:
                 continue
             if slug in self._last_good:
                 clients.append(self._last_good[slug])
+                kept.append(rel)
             else:
                 left_out.append(rel)  # never valid while serving: the dashboard lists it
         clients.sort(key=lambda c: c.slug)
@@ -745,8 +747,14 @@ class LiveServer:
             or clients != self._built.clients
             or left_out != self._built.left_out
         )
+        notes = []
+        if kept:
+            notes.append(f"last good version kept for {_files(kept)}")
+        if left_out:
+            notes.append(f"{_files(left_out)} left out")
+        note = f" ({'; '.join(notes)})" if notes else ""
         if not needed:
-            self._say("the site is unchanged" + (" (errors above: last good pages kept)" if errors else ""))
+            self._say(f"the site is unchanged{note}")
             before = self.state.snapshot().errors
             self.state.update(bump=banner != before, errors=banner, message="")
             return
@@ -756,16 +764,17 @@ class LiveServer:
         self.state.update(bump=False, building=True)
         if first:
             self._say(f"building the site ({len(clients)} client{'s' if len(clients) != 1 else ''})…")
+        # `changed` is what an incremental build_site will take (the client files,
+        # templates and mkdocs.yml changed since the last build); today it rebuilds all.
         result = build_site(project, clients, today=today, site_dir=self.site, broken=left_out)
         self._built = _Built(clients=clients, left_out=left_out, today=today, ok=True)
         seconds = time.monotonic() - started
         for message in result.warnings:
             self._say(f"mkdocs: warning: {message}")
         self.state.update(bump=True, building=False, errors=banner, message="", seconds=round(seconds, 3))
-        kept = f"; {len(errors)} error{'s' if len(errors) != 1 else ''}: last good pages kept" if errors else ""
         self._say(
             f"built {result.clients} client page{'s' if result.clients != 1 else ''} in {result.seconds:.1f} s"
-            f"{kept}"
+            f"{note}"
             + (f"; {seconds:.2f} s from save to served" if changed else "")
         )
 
@@ -779,7 +788,11 @@ class LiveServer:
         if problems and (shown or first):
             self.out(summary_line(problems, files))
         elif had and not any(p.is_error for p in problems):
-            self._say("no more errors")
+            self._say("no more errors in the client files")
+
+
+def _files(rels: list[str]) -> str:
+    return ", ".join(rels) if len(rels) <= 3 else f"{len(rels)} files with errors"
 
 
 class _EventHandler:
