@@ -195,10 +195,11 @@ def map_columns(headers: Sequence[str], overrides: Mapping[str, str] | None = No
         if key in _PERSON:
             person_columns.append(i)
             continue
-        fld = field_of(header)
-        if fld is None or fld in overrides:
+        found = field_of(header)
+        if found is None or found in overrides:
             cmap.extra[i] = _extra_key(header)
             continue
+        fld = found
         if fld in cmap.fields:
             first = headers[cmap.fields[fld]]
             cmap.extra[i] = _extra_key(header)

@@ -599,12 +599,13 @@ def plan_import(project: Project, data: bytes, source: str, *,
             why = _compatible(earlier.data, d, not defaulted, kind)
             if why is None and contact is None:
                 why = "it names no contact"
-            if why is None and any(name_key(c["name"]) == name_key(contact["name"]) for c in people):
+            elif why is None and contact is not None and any(
+                    name_key(c["name"]) == name_key(contact["name"]) for c in people):
                 why = f"the same contact {contact['name']}"
             if why is None:
                 # Another contact of the same client, as an export writes one row per contact.
                 why = in_file.clash(None, phones, emails, allow=first)
-            if why is None:
+            if why is None and contact is not None:
                 people.append(contact)
                 earlier.numbers.append(rec.number)
                 plan.merged.append((rec.number, earlier.slug, contact["name"]))
