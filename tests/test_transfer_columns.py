@@ -18,7 +18,8 @@ from crmgen.transfer.columns import field_of, map_columns, normalise_header, par
         ("阶段", "stage"), ("标签", "tags"), ("网站", "website"), ("职务", "contact_role"),
         ("contact_phone", "contact_phone"), ("客户名称（必填）", "name"), (" 电 话 ", "phone"),
         ("ＥＭＡＩＬ", "email"), ("介绍人", "referred_by"), ("slug", "slug"),
-        ("客戶名稱", "name"), ("聯絡人", "contact"), ("電話", "phone"), ("備註", "notes"),
+        ("Business Phone", "phone"), ("E-mail Address", "email"), ("Job Title", "contact_role"),
+        ("Organization 1 - Name", "name"), ("客戶名稱", "name"), ("聯絡人", "contact"), ("電話", "phone"), ("備註", "notes"),
     ],
 )
 def test_synonyms(header: str, field: str) -> None:
