@@ -36,6 +36,8 @@ import queue
 import secrets
 import signal
 import socket
+import socketserver
+import sys
 import threading
 import time
 import traceback
@@ -66,7 +68,7 @@ PREFIX = "/__crmgen__/"
 # "4913", backups "name~", emacs locks ".#name" and autosaves "#name#", JetBrains'
 # safe-write temporaries, Kate swap files, gedit's output streams, any ".tmp".
 _IGNORED_SUFFIXES = (".swp", ".swo", ".swx", ".swpx", "~", ".tmp", ".temp", ".bak", ".orig",
-                     ".kate-swp", "___jb_tmp___", "___jb_old___", ".crdownload", ".part")
+                     ".kate-swp", ".crmgen-tmp", "___jb_tmp___", "___jb_old___", ".crdownload", ".part")
 _IGNORED_PREFIXES = (".#", ".goutputstream-", ".~lock.")
 _IGNORED_NAMES = {"4913", ".DS_Store", "Thumbs.db"}
 _IGNORED_DIRS = {".crmgen", ".git", "site", "__pycache__", "node_modules"}
@@ -398,6 +400,8 @@ class LiveHTTPServer(http.server.ThreadingHTTPServer):
     """A threading HTTP server that knows the site directory and the live state."""
 
     daemon_threads = True
+    # On Windows SO_REUSEADDR would let two servers share a port silently.
+    allow_reuse_address = sys.platform != "win32"
 
     def __init__(self, address: tuple[str, int], site: Path, state: LiveState) -> None:
         self.site = site
@@ -406,6 +410,14 @@ class LiveHTTPServer(http.server.ThreadingHTTPServer):
             self.address_family = socket.AF_INET6
         super().__init__(address, Handler)
 
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks the host up with getfqdn(), which can hang for
+        # seconds on a machine with slow DNS; the name is only used in CGI variables.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = port
+
     def banner_note(self, status: Status) -> str:
         n = sum(1 for line in status.errors if ": error: " in line)
         what = f"{n} error{'s' if n != 1 else ''}" if n else "a problem"
@@ -413,8 +425,6 @@ class LiveHTTPServer(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A browser that reloads drops its pending long-poll: not worth a traceback.
-        import sys
-
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)):
             return
@@ -515,7 +525,6 @@ class LiveServer:
         self._http_thread: threading.Thread | None = None
         self._last_good: dict[str, Client] = {}
         self._built = _Built()
-        self._config_error: str | None = None
         self.building = False  # read by the signal handler
         self.stopping = False
 
