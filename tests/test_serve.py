@@ -196,6 +196,121 @@ def test_a_broken_mkdocs_yml_is_reported_and_retried(tmp_path):
     assert not any("Traceback" in s for s in said)
 
 
+def _wait_until(predicate, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_watcher_records_real_saves_and_ignores_droppings(tmp_path):
+    """The real watchdog observer, no build: what lands in ``changed``."""
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    live = LiveServer(root, port=0, out=lambda s: None)
+    live.start()
+    try:
+        clients = live.watched.clients
+        acme = clients / "acme-trading.md"
+
+        def changed() -> set[Path]:
+            with live._changed_lock:
+                return set(live.changed)
+
+        def take() -> set[Path]:
+            with live._changed_lock:
+                got, live.changed = live.changed, set()
+                return got
+
+        acme.write_text(acme.read_text(encoding="utf-8") + "\nmore\n", encoding="utf-8")
+        _wait_until(lambda: acme in changed(), "an in-place write")
+        time.sleep(0.2)
+        assert take() == {acme}
+
+        replace_like_vim(acme, acme.read_text(encoding="utf-8") + "\nagain\n")
+        (clients / "notes.txt").write_text("not a client", encoding="utf-8")
+        _wait_until(lambda: acme in changed(), "a save through a temporary file")
+        time.sleep(0.3)
+        assert take() == {acme}  # no .swp, 4913, .tmp or .txt
+
+        (root / "mkdocs.yml").write_text("site_name: Renamed\n", encoding="utf-8")
+        _wait_until(lambda: live.watched.config in changed(), "mkdocs.yml")
+        take()
+
+        # templates/ appears later (as `git checkout` or mkdir would make it)
+        (root / "templates").mkdir()
+        _wait_until(lambda: live.watched.templates in changed(), "the templates directory appearing")
+        live._sync_watches()
+        template = live.watched.templates / "client.md.j2"
+        template.write_text("{{ client.name }}\n", encoding="utf-8")
+        _wait_until(lambda: template in changed(), "a new template")
+
+        # clients/ replaced by another directory: the new one is watched
+        os.rename(clients, root / "clients-old")
+        shutil.copytree(root / "clients-old", clients)
+        _wait_until(lambda: clients in changed(), "clients/ replaced")
+        live._sync_watches()
+        take()
+        fresh = clients / "new-client.md"
+        fresh.write_text("---\nname: New\n---\n", encoding="utf-8")
+        _wait_until(lambda: fresh in changed(), "a file in the new clients/")
+    finally:
+        live.close()
+
+
+def test_http_injects_into_html_only_and_serves_events(tmp_path):
+    """The real HTTP server over a hand-made site (no MkDocs): injection, banner, events."""
+    root = tmp_path / "p"
+    shutil.copytree(FIXTURE, root)
+    live = LiveServer(root, port=0, out=lambda s: None)
+    live.start()
+    try:
+        base = live.url
+
+        def get(path: str) -> tuple[int, bytes, str]:
+            try:
+                with urllib.request.urlopen(base + path, timeout=10) as r:
+                    return r.status, r.read(), r.headers.get("Content-Type", "")
+            except urllib.error.HTTPError as e:
+                return e.code, e.read(), e.headers.get("Content-Type", "")
+
+        code, body, _ = get("")
+        assert code == 503 and b"Building the site" in body and b"live reload" in body  # no site yet
+
+        site = live.site
+        (site / "clients" / "acme").mkdir(parents=True)
+        page = b"<html><body><h1>Acme</h1></body></html>"
+        (site / "clients" / "acme" / "index.html").write_bytes(page)
+        (site / "style.css").write_bytes(b"body{}</body>")
+        (site / "index.html").write_bytes(b"<html><body>home</body></html>")
+
+        code, body, kind = get("clients/acme/")
+        assert code == 200 and kind.startswith("text/html")
+        assert body.startswith(b"<html><body><h1>Acme</h1><script>") and body.endswith(b"</body></html>")
+        assert (site / "clients" / "acme" / "index.html").read_bytes() == page  # never on disk
+        assert get("style.css")[1] == b"body{}</body>"  # other files untouched
+        assert get("../mkdocs.yml")[0] == 404 and get("nope.html")[0] == 404
+
+        status = json.loads(get(EVENTS_PATH.lstrip("/"))[1])
+        assert status["build"] == 0 and status["errors"] == []
+        token = status["token"]
+        later = threading.Timer(0.3, lambda: live.state.update(
+            bump=True, errors=['clients/acme.md:2:1: error: <img src=x onerror=alert(1)> [yaml-syntax]']))
+        later.start()
+        started = time.monotonic()
+        answer = json.loads(get(f"{EVENTS_PATH.lstrip('/')}?token={token}")[1])  # long poll
+        later.join()
+        assert answer["build"] == 1 and answer["token"] != token and time.monotonic() - started < 5
+        body = get("index.html")[1].decode()
+        assert 'id="crmgen-problems"' in body and "&lt;img src=x onerror=alert(1)&gt;" in body
+        assert "<img src=x" not in body
+        assert json.dumps(answer["token"]) in body  # the page polls with the new token
+    finally:
+        live.close()
+
+
 # ---------------------------------------------------------------------------
 # The real thing
 
