@@ -113,6 +113,10 @@ def init_project(directory: Path, today: dt.date, *, git: bool = True) -> InitRe
 def _git_init(root: Path) -> str | None:
     if shutil.which("git") is None:
         return "git is not installed"
+    inside = subprocess.run(["git", "-C", str(root), "rev-parse", "--show-toplevel"],
+                            capture_output=True, text=True, check=False)
+    if inside.returncode == 0:  # a nested repository is rarely wanted
+        return f"already inside the git repository {inside.stdout.strip()}"
     result = subprocess.run(["git", "init", "--quiet", str(root)], capture_output=True, text=True, check=False)
     if result.returncode != 0:
         return f"git init failed: {result.stderr.strip()}"

@@ -217,3 +217,12 @@ def test_new_commit(fresh: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = subprocess.run(["git", "-C", str(fresh), "log", "--format=%s", "--name-only"],
                          capture_output=True, text=True, check=True).stdout.split()
     assert log == ["new:", "huadong-runhuayou", "clients/huadong-runhuayou.md"]
+
+
+@needs_git
+def test_init_inside_a_repository_makes_no_nested_one(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = run("init", str(tmp_path / "crm"))
+    assert result.exit_code == 0
+    assert f"(no git repository: already inside the git repository {tmp_path.resolve()})" in result.stdout
+    assert not (tmp_path / "crm" / ".git").exists()
