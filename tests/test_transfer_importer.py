@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crmgen.book import load_book, parse_client_text
 from crmgen.config import load_project
@@ -412,3 +414,25 @@ def test_parse_number_cadence_and_tags() -> None:
     assert parse_cadence("3个月") == "3m"
     assert parse_cadence("0") is None
     assert split_tags("华东、分销；重点, 华东|VIP") == ["华东", "分销", "重点", "VIP"]
+
+
+# -- property: whatever text a cell holds, the new file gives it back -------------------
+
+# YAML normalises line breaks (\r, NEL, LS, PS) and cannot hold most control characters.
+CELL_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x85\u2028\u2029\ufeff")
+    | st.sampled_from("\n\t"),
+    min_size=1, max_size=40,
+).map(str.strip).filter(bool)
+
+
+@settings(max_examples=50, deadline=None)
+@given(owner=CELL_TEXT, notes=CELL_TEXT, phone=st.from_regex(r"\A\+?0?[0-9 ()-]{1,15}\Z"),
+       tags=st.lists(CELL_TEXT, max_size=3, unique=True))
+def test_any_cell_text_survives_the_new_file(owner: str, notes: str, phone: str, tags: list[str]) -> None:
+    front_matter = {"name": "X", "grade": "A", "owner": owner, "notes": notes,
+                    "phone": importer.Quoted(phone), "tags": tags}
+    text = importer.render_client(front_matter, "in.csv", "row", [2])
+    client, problems = parse_client_text(text, "clients/x.md")
+    assert [p for p in problems if p.is_error] == [], text
+    assert (client.owner, client.notes, client.phone, client.tags) == (owner, notes, phone, tuple(tags))
