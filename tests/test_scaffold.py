@@ -50,7 +50,9 @@ def test_init_makes_the_project(fresh: Path) -> None:
     config = yaml.safe_load((fresh / "mkdocs.yml").read_text())
     assert config["theme"] == {"name": "material", "font": False, "language": "en"}
     assert "crmgen" in config["extra"]
-    assert "# crmgen's own settings" in (fresh / "mkdocs.yml").read_text()
+    assert "# Team settings for crmgen." in (fresh / "mkdocs.yml").read_text()
+    readme = (fresh / "templates" / "README.md").read_text()
+    assert "### `new-client.md.j2`" in readme and "{{ name | yaml }}" in readme
     load_project(fresh)  # the settings block is valid
 
 
