@@ -21,7 +21,7 @@ from crmgen.book import load_book
 from crmgen.config import load_project
 from crmgen.site import build_site
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = os.environ.get("CRMGEN_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"

@@ -246,6 +246,7 @@ def test_sitemap_has_no_build_clock(built):
     assert dt.date.today().isoformat() not in sitemap or dt.date.today().isoformat() == TODAY
 
 
+@pytest.mark.slow
 def test_sample_project_builds_strictly(tmp_path):
     """The sample clients in the repository build with --strict (MkDocs warnings fail)."""
     repo = Path(__file__).parent.parent

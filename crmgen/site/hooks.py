@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 LOCAL_SHIM = "assets/crmgen/iframe-worker.js"
 
 

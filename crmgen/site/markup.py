@@ -66,7 +66,7 @@ def _bad_target(target: str) -> bool:
     seen = html.unescape(target)
     seen = re.sub(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\ufeff<>]", "", seen).lower()
     match = _SCHEME.match(seen)
-    return bool(match) and match.group(1) not in _SAFE_SCHEMES
+    return match is not None and match.group(1) not in _SAFE_SCHEMES
 
 
 def _defuse_links(text: str) -> str:

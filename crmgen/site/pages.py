@@ -169,7 +169,9 @@ def build_views(clients: Sequence[Client], reminders: Sequence[Any]) -> Views:
 def promise_ledger(client: Client, today: dt.date) -> dict[str, Any]:
     """Promises newest due first, with a kept/broken/open/late record per side."""
     rows = []
-    record = {side: {"kept": 0, "broken": 0, "open": 0, "late": 0} for side in PROMISE_SIDES}
+    record: dict[str, dict[str, Any]] = {
+        side: {"kept": 0, "broken": 0, "open": 0, "late": 0} for side in PROMISE_SIDES
+    }
     for p in sorted(client.promises, key=lambda p: (p.due, p.index), reverse=True):
         if p.kept is not None:
             status, css, on = "kept", "kept", p.kept

@@ -76,8 +76,7 @@ def sync_tree(target: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
         written += 1
     wanted = {Path(rel) for rel in files}
     for path in sorted(target.rglob("*"), reverse=True):
-        rel = path.relative_to(target)
-        if path.is_file() and rel not in wanted:
+        if path.is_file() and path.relative_to(target) not in wanted:
             path.unlink()
             deleted += 1
         elif path.is_dir() and not any(path.iterdir()):
