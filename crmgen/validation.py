@@ -307,10 +307,19 @@ class _Walker:
     def plain(self, node: yaml.Node, path: str) -> Any:
         """Free-form values under ``extra``: read as YAML says, dates as ISO text."""
         if isinstance(node, yaml.MappingNode):
-            return {str(self.plain(k, path)): self.plain(v, path) for k, v in node.value}
+            return {str(self.plain(k, path)): self.plain(v, f"{path}.{getattr(k, 'value', '?')}")
+                    for k, v in node.value}
         if isinstance(node, yaml.SequenceNode):
-            return [self.plain(v, path) for v in node.value]
+            return [self.plain(v, f"{path}[{i}]") for i, v in enumerate(node.value)]
         value = self._construct(node)  # type: ignore[arg-type]
+        raw = node.value
+        lossy = (node.tag == T_INT and (raw.startswith("0") and raw != "0" or ":" in raw)) or (
+            node.tag == T_BOOL and raw.lower() not in ("true", "false"))
+        if lossy:
+            # never validated, but a zip code that silently becomes another number is data lost
+            key = path.rsplit(".", 1)[-1]
+            self.error(node, f"{path}: YAML reads {raw} as {str(value).lower()}; if it is text, quote it: "
+                       f"{key}: \"{raw}\"", "yaml-trap", WARNING)
         if value is None and node.tag == T_TIMESTAMP:
             return node.value
         return value

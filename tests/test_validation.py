@@ -308,3 +308,17 @@ def test_front_matter_must_be_a_mapping() -> None:
 
 def test_empty_front_matter() -> None:
     assert codes(parse("---\n---\nbody\n")[1]) == ["missing-key"]
+
+
+@pytest.mark.parametrize("value,shown", [("030001", "12289"), ("12:30", "750"), ("yes", "true")])
+def test_lossy_values_under_extra_are_a_warning(value: str, shown: str) -> None:
+    client, problems = parse(f"---\nname: x\ngrade: A\nextra:\n  zip: {value}\n---\n")
+    p = only(problems)
+    assert (p.severity, p.code, p.line, p.col) == ("warning", "yaml-trap", 5, 8)
+    assert f"as {shown}" in p.message and f'zip: "{value}"' in p.message
+    assert client is not None
+
+
+def test_plain_extra_values_are_fine() -> None:
+    client, problems = parse("---\nname: x\ngrade: A\nextra:\n  n: 12\n  ok: true\n  d: 2026-01-01\n---\n")
+    assert problems == [] and client.extra["n"] == 12
