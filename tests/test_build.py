@@ -259,3 +259,14 @@ def test_sample_project_builds_strictly(tmp_path):
     built = sorted(p.parent.name for p in (root / "site" / "clients").glob("*/index.html"))
     assert built == slugs
     assert "mkdocs: warning" not in err
+
+
+def test_strict_fails_on_mkdocs_warnings(tmp_path):
+    root = copy_fixture(tmp_path / "crm")
+    (root / "templates").mkdir()
+    (root / "templates" / "clients.md.j2").write_text("# Clients\n\nSee [the list](missing.md).\n", encoding="utf-8")
+    code, _, err = run("-C", str(root), "build", "--today", TODAY, "--strict")
+    assert code == 1
+    assert "MkDocs could not build the site" in err and "missing.md" in err
+    assert not (root / "site").exists()
+    assert not list(root.glob(".site.crmgen-*"))
