@@ -171,6 +171,8 @@ def new_client(project: Project, name: str, today: dt.date, *, slug: str | None 
     name = name.strip()
     if not name:
         raise CrmgenError("the client's name is empty")
+    if any(ch in name for ch in "\r\n\x00"):
+        raise CrmgenError("the client's name must be one line")
     grade = (grade or DEFAULT_GRADE).upper()
     if grade not in GRADES:
         raise CrmgenError(f"--grade must be one of {' '.join(GRADES)}, not '{grade}'")

@@ -466,7 +466,9 @@ def client_files(draw) -> tuple[bytes, str, int]:
         "\n```\n## 2026-99-99 not a heading in code\n```\n\n",
     ]))
     nl = draw(st.sampled_from(["\n", "\r\n"]))
-    text = ("---\n" + front + "---" + ("\n" if body == "" and draw(st.booleans()) else "") + body)
+    opening = draw(st.sampled_from(["---", "---  "]))
+    closing = draw(st.sampled_from(["---", "...", "--- "]))
+    text = (opening + "\n" + front + closing + ("\n" if body == "" and draw(st.booleans()) else "") + body)
     text = text.replace("\n", nl)
     bom = b"\xef\xbb\xbf" if draw(st.booleans()) else b""
     return bom + text.encode("utf-8"), nl, count

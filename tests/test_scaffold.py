@@ -168,6 +168,11 @@ def test_new_refuses_to_overwrite_and_suggests_a_slug(fresh: Path) -> None:
     assert run("-C", str(fresh), "new", "蓝海贸易", "--slug", "lanhai-maoyi-3").exit_code == 0
 
 
+def test_new_rejects_a_multi_line_or_empty_name(fresh: Path) -> None:
+    assert "must be one line" in run("-C", str(fresh), "new", "A\nB").stderr
+    assert "name is empty" in run("-C", str(fresh), "new", "  ").stderr
+
+
 def test_new_rejects_a_bad_slug(fresh: Path) -> None:
     result = run("-C", str(fresh), "new", "X", "--slug", "Bad Slug")
     assert result.exit_code == 1
