@@ -150,7 +150,7 @@ def log_command(
 @click.option("--by", "by", type=click.Choice(PROMISE_SIDES), required=True,
               help="Who promised: us, or the client.")
 @click.option("--due", type=DATE, required=True, help="The day it is due.")
-@click.option("--amount", type=click.FloatRange(min=0), help="The sum involved, if any.")
+@click.option("--amount", type=click.FloatRange(min=0), metavar="N", help="The sum involved, if any.")
 @commit_option
 @pass_state
 def promise_command(
