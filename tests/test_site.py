@@ -241,7 +241,7 @@ def test_client_page_sections(rendered):
         assert f"\n{heading}\n" in f"\n{page}", heading
     # Every field of the card, extra included.
     for text in ("021-5555 0101", "buyer@acme.example.com", "https://acme.example.com", "1 Bund Road, Shanghai",
-                 "Wholesale", "2023-03-01", "¥500,000", "invoice&#95;title", "45 days"):
+                 "Wholesale", "2023-03-01", "¥500,000", "Invoice title", "45 days"):
         assert text in page, text
     assert "<del>Old Zhang</del>" in page and "left 2025-12-31" in page
     # Newest interaction first, its next step shown once.

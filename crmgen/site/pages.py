@@ -295,8 +295,11 @@ def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, s
         ("Referred by", client.referred_by, "referrer"),
         ("Last contact", client.last_contact, "date"),
     ]
+    for a in sorted(client.dates, key=lambda a: (a.date.month, a.date.day, a.what)):
+        fields.append((a.what, a.date, "date"))
     for key in sorted(client.extra, key=str):
-        fields.append((str(key), _extra_text(client.extra[key]), "text"))
+        label = str(key).replace("_", " ")
+        fields.append((label[:1].upper() + label[1:], _extra_text(client.extra[key]), "text"))
     return [f for f in fields if f[1] not in (None, "")]
 
 
