@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -299,8 +300,8 @@ def add_promise(text: str, by: str, what: str, due: dt.date, amount: float | Non
     what = _one_line(what, "the promise")
     record: dict[str, Any] = {"by": by, "what": what, "due": due}
     if amount is not None:
-        if amount < 0:
-            raise EditError("the amount must not be negative")
+        if not math.isfinite(amount) or amount < 0:
+            raise EditError(f"the amount must be a positive number, not {amount}")
         record["amount"] = amount
     return append_to_list(text, "promises", record)
 

@@ -205,8 +205,9 @@ def test_add_promise_refuses_bad_input() -> None:
         add_promise(BASE, "us", "two\nlines", D(2026, 2, 1))
     with pytest.raises(EditError, match="--by"):
         add_promise(BASE, "them", "x", D(2026, 2, 1))
-    with pytest.raises(EditError, match="negative"):
-        add_promise(BASE, "us", "x", D(2026, 2, 1), -5)
+    for amount in (-5, float("inf"), float("nan")):
+        with pytest.raises(EditError, match="must be a positive number"):
+            add_promise(BASE, "us", "x", D(2026, 2, 1), amount)
     with pytest.raises(EditError, match="not a list"):
         add_promise("---\nname: A\ngrade: C\npromises: soon\n---\n", "us", "x", D(2026, 2, 1))
 
