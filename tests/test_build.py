@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from crmgen.cli import main
+from crmgen.errors import CrmgenError
 from crmgen.site import publish
 
 FIXTURE = Path(__file__).parent / "projects" / "small"
@@ -270,3 +271,23 @@ def test_strict_fails_on_mkdocs_warnings(tmp_path):
     assert "MkDocs could not build the site" in err and "missing.md" in err
     assert not (root / "site").exists()
     assert not list(root.glob(".site.crmgen-*"))
+
+
+def test_progress_is_shown_on_a_terminal(tmp_path, monkeypatch):
+    from crmgen.cli import build as build_cli
+
+    root = copy_fixture(tmp_path / "crm")
+    monkeypatch.setattr(build_cli, "PROGRESS_FROM", 1)
+    monkeypatch.setattr(build_cli, "_stderr_is_tty", lambda: True)
+    calls = []
+
+    def fake_build_site(project, clients, *, progress=None, **kwargs):
+        for i in range(1, len(clients) + 1):
+            progress(i)
+        calls.append(len(clients))
+        raise CrmgenError("stop here")
+
+    monkeypatch.setattr("crmgen.site.build_site", fake_build_site)
+    code, _, err = run("-C", str(root), "build", "--today", TODAY)
+    assert calls == [3] and code == 1
+    assert "Rendering client pages: 3/3" in err and "Building the site with MkDocs" in err

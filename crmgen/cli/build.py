@@ -16,6 +16,10 @@ from .app import main, pass_state, report_problems
 PROGRESS_FROM = 200
 
 
+def _stderr_is_tty() -> bool:
+    return sys.stderr.isatty()
+
+
 @main.command()
 @click.option(
     "--today",
@@ -59,15 +63,14 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         sys.exit(int(ExitCode.PROBLEMS))
 
     progress = None
-    if sys.stderr.isatty() and len(book.clients) >= PROGRESS_FROM:
+    if _stderr_is_tty() and len(book.clients) >= PROGRESS_FROM:
         total = len(book.clients)
 
         def progress(done: int) -> None:
             if done == total or done % 50 == 0:
                 click.echo(f"\rRendering client pages: {done}/{total}", err=True, nl=done == total)
-
-    if progress is not None:
-        click.echo("Building the site with MkDocs...", err=True)
+            if done == total:
+                click.echo(f"Building the site with MkDocs ({total} pages take a while)...", err=True)
     result = build_site(
         project,
         book.clients,
