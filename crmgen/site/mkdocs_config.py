@@ -61,14 +61,17 @@ def _plugins(user: Any) -> list[Any]:
     return [{"search": search}, "offline", *out]
 
 
-def _theme(user: Any) -> dict[str, Any]:
+def _theme(user: Any, base: Path) -> dict[str, Any]:
     theme: dict[str, Any] = {"name": "material"}
     if isinstance(user, dict):
         theme.update(copy.deepcopy(user))
-    elif isinstance(user, str):
-        theme["name"] = user
+    # crmgen's pages, styles and search settings are made for Material.
+    theme["name"] = "material"
     theme["font"] = False
-    if not theme.get("custom_dir"):
+    if theme.get("custom_dir"):
+        # The generated config lives in .crmgen/: paths must not be relative to it.
+        theme["custom_dir"] = str(base / str(theme["custom_dir"]))
+    else:
         theme["custom_dir"] = str(THEME_OVERRIDES)
     theme.setdefault("language", "en")
     features = list(theme.get("features") or [])
@@ -102,9 +105,9 @@ def make_config(
     config["docs_dir"] = str(docs_dir)
     config["site_dir"] = str(site_dir)
     config["use_directory_urls"] = False
-    config["theme"] = _theme(user.get("theme"))
-    config["plugins"] = _plugins(user.get("plugins"))
     base = user_file.parent if user_file is not None else Path.cwd()
+    config["theme"] = _theme(user.get("theme"), base)
+    config["plugins"] = _plugins(user.get("plugins"))
     hooks = [str(base / h) for h in (user.get("hooks") or []) if isinstance(h, str)]
     config["hooks"] = [*hooks, str(HOOKS_FILE)]
     config["nav"] = nav
