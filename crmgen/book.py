@@ -104,16 +104,20 @@ def client_paths(project: Project) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.suffix == ".md" and not p.name.startswith("."))
 
 
-def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: bool = True) -> Book:
+def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: bool = True,
+              cache: ParseCache | None = None) -> Book:
     """Read and validate every client file (or just ``paths``, still checked against the whole book).
 
     With ``paths``, problems are reported only for those files, but cross-file
     checks (referrals, duplicates) still see every client. Unchanged files come
-    from the parse cache (see :mod:`crmgen.cache`) unless ``use_cache`` is false.
+    from the parse cache (see :mod:`crmgen.cache`) unless ``use_cache`` is false;
+    a long-running process passes its own ``cache`` to keep it in memory.
     """
     root = project.root
     all_paths = client_paths(project)
-    cache = ParseCache(project.cache_dir if use_cache else None)
+    if cache is None:
+        cache = ParseCache(project.cache_dir if use_cache else None)
+    cache.begin()
     located: dict[str, Located] = {}
     todo: list[tuple[str, Path, tuple[int, ...] | None]] = []
     for path in all_paths:

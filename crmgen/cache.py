@@ -45,8 +45,19 @@ class ParseCache:
         self.entries: dict[str, tuple[tuple[int, ...], Any]] = {}
         self.fresh: dict[str, tuple[tuple[int, ...], Any]] = {}
         self.hits = 0
+        self.started_ns = 0
         if self.path is not None:
             self._load()
+
+    def begin(self) -> None:
+        """Start a pass over the book. A cache kept in memory (``crmgen serve``) carries the
+        previous pass's entries over, trusted as of the moment that pass started."""
+        if self.started_ns:
+            self.entries = self.fresh
+            self.saved_ns = self.started_ns
+        self.started_ns = time.time_ns()
+        self.fresh = {}
+        self.hits = 0
 
     def _load(self) -> None:
         assert self.path is not None
@@ -87,7 +98,9 @@ class ParseCache:
         if self.path is None or (self.fresh.keys() == self.entries.keys() and self.hits == len(self.fresh)
                                  and self.saved_ns):
             return
-        data = {"version": _format_version(), "saved_ns": time.time_ns(), "entries": self.fresh}
+        # entries are trusted as of the start of the pass that read them
+        data = {"version": _format_version(), "saved_ns": self.started_ns or time.time_ns(),
+                "entries": self.fresh}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")

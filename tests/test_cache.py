@@ -111,3 +111,18 @@ def test_parallel_reading_gives_the_same_book(project: Path, monkeypatch: pytest
     parallel = load_book(load_project(project), use_cache=False)
     assert parallel.clients == serial.clients and parallel.problems == serial.problems
     assert len(serial.problems) == 10  # 081 and 091 are not octal, so YAML keeps them as text
+
+
+def test_a_cache_kept_in_memory_serves_later_passes(book_dir: Path) -> None:
+    project = load_project(book_dir)
+    cache = ParseCache(None)  # nothing on disk: a serve process
+    load_book(project, cache=cache)
+    assert cache.hits == 0
+    load_book(project, cache=cache)
+    assert cache.hits == 3
+    path = book_dir / "clients" / "b.md"
+    path.write_text("---\nname: b\ngrade: D\n---\n", encoding="utf-8")
+    book = load_book(project, cache=cache)
+    assert cache.hits == 2 and [c.grade for c in book.clients] == ["A", "D", "C"]
+    age(path)
+    assert [c.grade for c in load_book(project, cache=cache).clients] == ["A", "D", "C"]
