@@ -252,7 +252,10 @@ def append_to_list(text: str, key: str, record: dict[str, Any]) -> str:
     if found is None:
         dash, keyoff = _list_layout(doc)
         new = " " * base + f"{key}:{nl}" + _block_item(block, base + dash, base + dash + keyoff, nl)
-        edits.append((doc.fm_end, doc.fm_end, new))
+        # Right after the last key (and comments indented under it), so that
+        # comment lines closing the front matter stay last.
+        at = _after(doc, doc.root, base + 1) if doc.root.value else doc.fm_end
+        edits.append((at, at, new))
     else:
         key_node, value = found
         if _is_null(value):
@@ -412,8 +415,7 @@ def append_interaction(
     out = []
     if text and not text.endswith("\n"):
         out.append(nl)
-    tail = text[doc.body_start :]
-    if tail.strip() and not re.search(r"\n[ \t]*\r?\n\Z", "\n" + tail + ("" if tail.endswith("\n") else "\n")):
+    if not re.search(r"\n[ \t]*\r?\n\Z", text if text.endswith("\n") else text + "\n"):
         out.append(nl)  # a blank line before the heading, unless there is one already
     out.append(f"## {when.isoformat()} {kind}: {summary}{nl}")
     if body is not None and body.strip():

@@ -146,7 +146,8 @@ def test_add_promise_creates_the_key_following_the_files_other_lists() -> None:
     text = "---\nname: A\ngrade: C\ncontacts:\n- name: Li\n  role: boss\n# end\n---\nbody\n"
     after = add_promise(text, "client", "pay", D(2026, 2, 1), 12.5)
     assert_inserted(text, after, "promises:\n- by: client\n  what: pay\n  due: 2026-02-01\n  amount: 12.5\n")
-    assert after.endswith("# end\npromises:\n- by: client\n  what: pay\n  due: 2026-02-01\n  amount: 12.5\n---\nbody\n")
+    assert after.endswith("  role: boss\npromises:\n- by: client\n  what: pay\n  due: 2026-02-01\n  amount: 12.5\n"
+                          "# end\n---\nbody\n")
 
 
 def test_add_promise_creates_the_key_with_default_indentation() -> None:
@@ -287,9 +288,11 @@ def test_append_interaction_full() -> None:
 
 def test_append_interaction_blank_line_handling() -> None:
     assert append_interaction("---\nname: A\ngrade: C\n---\n", D(2026, 1, 2), "note", "x") == (
-        "---\nname: A\ngrade: C\n---\n## 2026-01-02 note: x\n")
+        "---\nname: A\ngrade: C\n---\n\n## 2026-01-02 note: x\n")
     assert append_interaction("---\nname: A\ngrade: C\n---", D(2026, 1, 2), "call", "x") == (
-        "---\nname: A\ngrade: C\n---\n## 2026-01-02 call: x\n")
+        "---\nname: A\ngrade: C\n---\n\n## 2026-01-02 call: x\n")
+    assert append_interaction("---\nname: A\ngrade: C\n---\n  \n", D(2026, 1, 2), "call", "x") == (
+        "---\nname: A\ngrade: C\n---\n  \n## 2026-01-02 call: x\n")
     assert append_interaction("---\nname: A\ngrade: C\n---\ntext", D(2026, 1, 2), "call", "x").endswith(
         "---\ntext\n\n## 2026-01-02 call: x\n")
     assert append_interaction("---\nname: A\ngrade: C\n---\ntext\n\n", D(2026, 1, 2), "call", "x").endswith(
