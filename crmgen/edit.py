@@ -501,7 +501,7 @@ def edit_client_file(
         if payload is None:
             return False, info
         try:
-            atomic_write(path, payload, expect=snapshot)
+            atomic_write(path, payload, expect=snapshot, sweep=True)
         except FileChanged:
             if attempt == 2:
                 raise EditError(

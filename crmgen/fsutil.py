@@ -140,16 +140,19 @@ def _write_temp(target: Path, data: bytes, mode: int) -> Path:
     return tmp
 
 
-def atomic_write(path: Path, data: bytes, *, expect: Snapshot | None = None) -> None:
+def atomic_write(path: Path, data: bytes, *, expect: Snapshot | None = None, sweep: bool = False) -> None:
     """Replace ``path`` with ``data`` atomically, keeping its permission bits.
 
     With ``expect``, the file is re-read just before the rename and
     :class:`FileChanged` is raised (nothing written) if it no longer matches:
     someone else saved it since it was read. A symlink is followed, so the file
-    it points to is replaced and the link stays a link.
+    it points to is replaced and the link stays a link. With ``sweep``, temp
+    files of earlier writers of this file that died are removed first (it lists
+    the directory, so bulk writers leave it off).
     """
     target = Path(os.path.realpath(path))
-    sweep_stale_temps(target)
+    if sweep:
+        sweep_stale_temps(target)
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
@@ -199,7 +202,6 @@ def create_new(path: Path, data: bytes) -> None:
     name cannot clobber each other, and no reader ever sees a half-written file.
     """
     target = Path(path)
-    sweep_stale_temps(target)
     tmp = _write_temp(target, data, 0o666 & ~_umask())
     try:
         try:

@@ -279,3 +279,10 @@ def test_writers_in_parallel_never_lose_an_update(project: Path, acme: Path) -> 
     assert final.startswith(ACME)
     assert client(acme)  # still valid
     assert [p.name for p in acme.parent.iterdir()] == ["acme.md"]
+
+
+def test_an_edit_sweeps_temp_files_of_a_killed_writer(project: Path, acme: Path) -> None:
+    dead = project / "clients" / ".acme.md.999999999.dead.crmgen-tmp"  # no such pid
+    dead.write_bytes(b"half a file")
+    assert run(project, "grade", "acme", "A").exit_code == 0
+    assert sorted(p.name for p in (project / "clients").iterdir()) == ["acme.md"]
