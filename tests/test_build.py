@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -260,6 +261,14 @@ def test_sample_project_builds_strictly(tmp_path):
     built = sorted(p.parent.name for p in (root / "site" / "clients").glob("*/index.html"))
     assert built == slugs
     assert "mkdocs: warning" not in err
+    from crmgen.book import load_book
+    from crmgen.config import load_project
+
+    for client in load_book(load_project(root)).clients:
+        page = article((root / "site" / "clients" / client.slug / "index.html").read_text(encoding="utf-8"))
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.DOTALL).group(1)
+        assert html_unescape(heading.strip()) == client.name
+        assert "## " not in page  # every Markdown heading was rendered
 
 
 def test_strict_fails_on_mkdocs_warnings(tmp_path):
