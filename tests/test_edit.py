@@ -606,3 +606,27 @@ def test_every_edit_on_every_sample_client(path: Path) -> None:
     new, _ = edit_bytes(data, rel, lambda t: (append_interaction(t, D(2027, 1, 3), "visit", "回访"), None))
     assert new.startswith(data.rstrip(b"\r\n"))
     assert parse_client_text(new.decode("utf-8-sig"), rel)[0].interactions[-1].summary == "回访"
+
+
+def _marks(node: yaml.Node) -> list[tuple[int, int]]:
+    out = [(node.start_mark.index, node.end_mark.index)]
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            out += _marks(k) + _marks(v)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            out += _marks(v)
+    return out
+
+
+@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML without libyaml")
+@given(client_files())
+@PROPS
+def test_property_libyaml_marks_are_the_pure_python_ones(file) -> None:
+    """The edits splice at libyaml's node offsets; they must be PyYAML's character offsets too."""
+    data, _nl, _count = file
+    doc = _parse(data.decode("utf-8-sig"))
+    front = doc.text[doc.fm_start : doc.fm_end]
+    fast = yaml.compose(front, Loader=yaml.CSafeLoader)
+    pure = yaml.compose(front, Loader=yaml.SafeLoader)
+    assert _marks(fast) == _marks(pure)
