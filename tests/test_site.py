@@ -68,6 +68,8 @@ def test_finalize_leaves_markup_and_numbers_alone():
         "[click](<javascript:alert(1)>)",
         "[click](data:text/html;base64,PHNjcmlwdD4=)",
         "[c][x]\n\n[x]: javascript:alert(1)",
+        "[click](\n  javascript:alert(1))",
+        "[c][x]\n\n[x]:\n  javascript:alert(1)",
     ],
 )
 def test_user_markdown_makes_no_script_links(text):
@@ -429,3 +431,24 @@ def test_copying_the_fixture_project_works(tmp_path):
     shutil.copytree(FIXTURE, tmp_path / "p")
     book = load_book(load_project(tmp_path / "p"))
     assert not book.problems and len(book.clients) == 3
+
+
+def test_hook_removes_script_links_from_pages_even_with_allow_html():
+    from crmgen.site.hooks import on_page_content
+
+    html = on_page_content(
+        '<a href="javascript:alert(1)">a</a> <img src=\'data:text/html,x\'> <a href="java&#115;cript:x">b</a>'
+        ' <a href="https://ok.example/">c</a> <a href="../acme/index.html">d</a>',
+        page=None, config=None, files=None,
+    )
+    assert html.count('"#"') == 3
+    assert 'href="https://ok.example/"' in html and 'href="../acme/index.html"' in html
+
+
+def test_hook_replaces_the_remote_polyfill_by_the_local_shim():
+    from types import SimpleNamespace
+
+    from crmgen.site.hooks import LOCAL_SHIM, on_config
+
+    config = SimpleNamespace(extra={"polyfills": ["https://unpkg.com/iframe-worker/shim", "//cdn.example/x.js"]})
+    assert on_config(config).extra["polyfills"] == [LOCAL_SHIM]

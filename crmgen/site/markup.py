@@ -56,11 +56,13 @@ _CODE = re.compile(
 # data:, vbscript:...) is not made a link at all.
 _SAFE_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*):")
-_INLINE_LINK = re.compile(r"\]\(([^)\n]*)")
-_REF_DEF = re.compile(r"^( {0,3})\[([^\]\n]*)\]:[ \t]*(\S*)", re.MULTILINE)
+# Markdown allows a line break between "](" or "]:" and the target.
+_INLINE_LINK = re.compile(r"\]\(([^)]*)")
+_REF_DEF = re.compile(r"^( {0,3})\[([^\]\n]*)\]:[ \t]*\n?[ \t]*(\S*)", re.MULTILINE)
 
 
-def _bad_target(target: str) -> bool:
+def bad_target(target: str) -> bool:
+    """True for a link target that would run code (``javascript:``, ``data:``...)."""
     # Browsers ignore tabs, newlines and control characters inside URLs and
     # decode character references in attributes: judge the URL they would see.
     seen = html.unescape(target)
@@ -70,10 +72,10 @@ def _bad_target(target: str) -> bool:
 
 
 def _defuse_links(text: str) -> str:
-    text = _INLINE_LINK.sub(lambda m: "]&#40;" + m.group(1) if _bad_target(m.group(1)) else m.group(0), text)
+    text = _INLINE_LINK.sub(lambda m: "]&#40;" + m.group(1) if bad_target(m.group(1)) else m.group(0), text)
     return _REF_DEF.sub(
         lambda m: f"{m.group(1)}&#91;{m.group(2)}]:{m.group(0)[m.group(0).index(']:') + 2:]}"
-        if _bad_target(m.group(3))
+        if bad_target(m.group(3))
         else m.group(0),
         text,
     )
@@ -114,4 +116,4 @@ def indent(text: str, prefix: str = "    ") -> Markup:
     return Markup("\n".join(prefix + line if line.strip() else "" for line in lines))
 
 
-__all__ = ["escape", "finalize", "indent", "plain", "user_markdown"]
+__all__ = ["bad_target", "escape", "finalize", "indent", "plain", "user_markdown"]
