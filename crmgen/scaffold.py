@@ -28,7 +28,7 @@ from .slugs import free_slug, is_slug, slugify
 
 NEW_CLIENT_TEMPLATE = "new-client.md.j2"
 DEFAULT_GRADE = "C"
-_RENAMES = {"gitignore": ".gitignore"}
+_RENAMES = {"gitignore": ".gitignore", "gitattributes": ".gitattributes"}
 
 
 def _scaffold_root() -> Traversable:

@@ -22,7 +22,7 @@ from crmgen.scaffold import init_project, new_client
 from tests.conftest import REPO, write_client
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-FILES = [".gitignore", "clients/lanhai-maoyi.md", "mkdocs.yml", "templates/README.md",
+FILES = [".gitattributes", ".gitignore", "clients/lanhai-maoyi.md", "mkdocs.yml", "templates/README.md",
          "templates/new-client.md.j2"]
 
 
@@ -60,7 +60,7 @@ def test_init_output(tmp_path: Path) -> None:
     result = run("init", str(tmp_path / "crm"))
     lines = result.stdout.splitlines()
     assert lines[0] == f"created a crmgen project in {tmp_path / 'crm'}:"
-    assert [line.strip() for line in lines[1:6]] == FILES
+    assert [line.strip() for line in lines[1:1 + len(FILES)]] == FILES
     assert lines[-1] == f"next: cd {tmp_path / 'crm'} && crmgen check && crmgen due && crmgen build"
 
 

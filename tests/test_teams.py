@@ -132,3 +132,12 @@ def test_two_branches_logging_visits_merge_cleanly(project: Path, union: bool) -
     assert check.returncode == 0, check.stderr
     due = crmgen(project, "due", "--today", "2026-11-21", "--format", "json")
     assert '"kind": "next"' in due.stdout  # the Next: of wang's visit survived the merge
+
+
+@pytest.mark.parametrize("platform,path", [("github", ".github/workflows/crm.yml"), ("gitlab", ".gitlab-ci.yml")])
+def test_init_with_ci(tmp_path: Path, platform: str, path: str) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "crm"), "--ci", platform])
+    assert result.exit_code == 0, result.output
+    assert f"  {path}\n" in result.stdout and "  .gitattributes\n" in result.stdout
+    assert (tmp_path / "crm" / path).read_text(encoding="utf-8") == ci_file(platform)[1]
+    assert "clients/*.md merge=union" in (tmp_path / "crm" / ".gitattributes").read_text(encoding="utf-8")

@@ -16,16 +16,27 @@ from .app import main, pass_state
 
 @main.command("init")
 @click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
-def init_command(directory: Path) -> None:
+@click.option("--ci", "ci_platform", type=click.Choice(["github", "gitlab"]),
+              help="Also write the CI gate: check, build and publish the site (see 'crmgen ci --help').")
+def init_command(directory: Path, ci_platform: str | None) -> None:
     """Create a new crmgen project in DIR (new or empty).
 
-    DIR gets clients/ with one example client, templates/, mkdocs.yml and a
-    .gitignore, and becomes a git repository when git is installed. check, due
-    and build work in it at once.
+    DIR gets clients/ with one example client, templates/, mkdocs.yml, a
+    .gitignore and a .gitattributes (visits logged on two branches merge
+    cleanly), and becomes a git repository when git is installed. check, due
+    and build work in it at once. With --ci, the CI configuration too.
     """
+    from ..teams import write_ci
+
     result = init_project(directory, dt.date.today())
+    files = list(result.files)
+    if ci_platform:
+        for path in write_ci(result.root, ci_platform):
+            rel = path.relative_to(result.root).as_posix()
+            if rel not in files:
+                files.append(rel)
     click.echo(f"created a crmgen project in {result.root}:")
-    for rel in result.files:
+    for rel in sorted(files):
         click.echo(f"  {rel}")
     if result.git is None:
         click.echo("  (and a git repository)")
