@@ -538,6 +538,7 @@ def render_pages(
         total=len(data.reminders),
         owners=[(name, views.owners[name], len(owners_with.get(name, ()))) for name in views.owners],
         ics=posixpath.basename(REMINDERS_ICS),
+        clients=[],
     )
     if data.ics is not None:
         out[REMINDERS_ICS] = data.ics(data.reminders, f"{data.title}: reminders")
@@ -553,6 +554,7 @@ def render_pages(
             total=len(mine),
             owners=[],
             ics=f"{slug}.ics" if data.ics is not None else None,
+            clients=sorted((c for c in data.clients if (c.owner or NO_OWNER) == name), key=name_order),
         )
         if data.ics is not None:
             out[f"reminders/{slug}.ics"] = data.ics(mine, f"{data.title}: {name}")
