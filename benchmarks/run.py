@@ -90,58 +90,76 @@ TARGETS = [
 
 # -- measuring one process -------------------------------------------------------
 
-def _children_map() -> dict[int, list[int]]:
-    kids: dict[int, list[int]] = {}
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_table() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, own user + system CPU seconds) for every process."""
+    table: dict[int, tuple[int, float]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat", "rb") as fh:
                 stat = fh.read()
-        except OSError:
+            fields = stat[stat.rindex(b")") + 2:].split()
+            table[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK)
+        except (OSError, ValueError, IndexError):
             continue
-        ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(entry.name))
-    return kids
+    return table
 
 
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-def tree_rss(pid: int) -> int:
-    """Summed RSS in bytes of ``pid`` and all its descendants (0 if gone)."""
+def tree_usage(pid: int) -> tuple[int, dict[int, float]]:
+    """(summed RSS in bytes, {pid: own CPU seconds}) of ``pid`` and all its descendants."""
     if not os.path.isdir("/proc"):
-        return 0
-    kids = _children_map()
-    total, todo = 0, [pid]
+        return 0, {}
+    table = _proc_table()
+    kids: dict[int, list[int]] = {}
+    for child, (parent, _) in table.items():
+        kids.setdefault(parent, []).append(child)
+    total, cpu, todo = 0, {}, [pid]
     while todo:
         p = todo.pop()
+        if p in table:
+            cpu[p] = table[p][1]
         try:
             with open(f"/proc/{p}/statm", "rb") as fh:
                 total += int(fh.read().split()[1]) * PAGE
         except (OSError, IndexError, ValueError):
             pass
         todo.extend(kids.get(p, ()))
-    return total
+    return total, cpu
 
 
 class TreeSampler(threading.Thread):
-    """Samples the process tree's RSS until stopped; keeps the peak."""
+    """Samples the process tree until stopped: peak summed RSS, last CPU time of every process.
+
+    Worker pools (multiprocessing's forkserver) are not reaped by the measured
+    process, so ``os.wait4`` never sees their memory or CPU: sampling does.
+    """
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak = pid, interval, 0
+        self.cpu: dict[int, float] = {}
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            rss, cpu = tree_usage(self.pid)
+            self.peak = max(self.peak, rss)
+            self.cpu.update(cpu)
             self._stop_event.wait(self.interval)
 
     def stop(self) -> int:
         self._stop_event.set()
         self.join()
         return self.peak
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
 
 
 @dataclass
@@ -179,7 +197,9 @@ def measure(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0
             tail = err.read().decode("utf-8", "replace")[-2000:]
             raise MeasureError(f"{' '.join(cmd)} exited {proc.returncode}:\n{tail}")
     maxrss = usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)  # Linux: KiB
-    cpu = usage.ru_utime + usage.ru_stime  # the child and the descendants it waited for
+    # wait4 counts the child and the descendants it reaped; sampling also sees the
+    # unreaped ones (worker pools) but misses each process's last < 0.1 s.
+    cpu = max(usage.ru_utime + usage.ru_stime, sampler.cpu_seconds)
     return Sample(seconds, cpu, maxrss / 2**20, max(peak, maxrss) / 2**20)
 
 
@@ -507,7 +527,7 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
     out += [f"| {k} | {v} |" for k, v in info.items()]
     out += ["", "The machine is shared: absolute times drift, ratios are what count. Ratios are of "
             "median wall times; in brackets the same ratio of median CPU times (user + system of the "
-            "process and the children it waited for), which drifts less when the machine is busy. "
+            "whole process tree, worker pools included), which drifts less when the machine is busy. "
             "Peak MB: `ru_maxrss` of the command's process (largest single process); "
             "tree MB: peak of the summed RSS of the process and its children (worker pools), "
             "sampled every 0.1 s, an upper bound.", ""]
@@ -534,7 +554,7 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
                 why = r[num].na or (r[den].na if den else None) or "not measured"
                 cells.append("n/a")
                 if at is None or at == n:
-                    verdicts.append(f"n/a ({why})")
+                    verdicts.append(why if why.startswith("n/a") else f"n/a ({why})")
                 continue
             shown = f"{value:.2f}" if unit != "MB" else f"{value:.0f} MB"
             if unit == "s":
@@ -596,7 +616,7 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
 
 # -- profiles --------------------------------------------------------------------
 
-PROFILE_LINES = 70
+PROFILE_LINES = 110
 
 
 def profile(n: int, seed: int, output: Path) -> None:
@@ -640,40 +660,101 @@ def profile(n: int, seed: int, output: Path) -> None:
                 continue
             text = subprocess.run(
                 [PY, "-m", "pyinstrument", "--load", str(session), "-r", "text", "--no-color", "--unicode",
-                 "-p", "processor_options.filter_threshold=0.02", "--show", "*/crmgen/*"],
+                 "-p", "processor_options.filter_threshold=0.02",
+                 "--show-regex", ".*/(crmgen|mkdocs|material|markdown|jieba|icalendar|pypinyin)/.*"],
                 capture_output=True, text=True).stdout
             flat = _flat_top(session)
         tree = "\n".join(text.splitlines()[:PROFILE_LINES])
         parts += [f"## {title}", "", "Own time, top 15:", "", flat, "", "Call tree:", "", "```text", tree, "```", ""]
+    parts += _import_times(project)
     output.write_text("\n".join(parts), encoding="utf-8")
     log(f"profile: wrote {output}")
 
 
+def _import_times(project: Path, top: int = 15) -> list[str]:
+    """Start-up cost: the slowest imports of ``crmgen check`` (python -X importtime)."""
+    proc = subprocess.run([PY, "-X", "importtime", "-m", "crmgen", "-C", str(project), "check"],
+                          capture_output=True, text=True, cwd=project)
+    rows = []
+    for line in proc.stderr.splitlines():
+        fields = line.removeprefix("import time:").split("|")
+        if not line.startswith("import time:") or len(fields) != 3:
+            continue
+        try:
+            own_us, cum_us = int(fields[0]), int(fields[1])
+        except ValueError:  # the header line
+            continue
+        depth = (len(fields[2]) - len(fields[2].lstrip()) - 1) // 2
+        rows.append((cum_us, own_us, depth, fields[2].strip()))
+    total = sum(c for c, _, d, _ in rows if d == 0)
+    out = ["## Start-up: imports of `crmgen check`", "",
+           f"`python -X importtime`: {total / 1e6:.2f} s of imports in all (top-level modules summed). "
+           "Slowest imports by cumulative time (depth 0 = imported by the interpreter or "
+           "`-m`, 1 = by those, ...; a module's time includes its children's):", "",
+           "| module | depth | cumulative s | own s |", "|---|---:|---:|---:|"]
+    for cum, own, depth, name in sorted((r for r in rows if r[3] != "site"), reverse=True)[:top]:
+        out.append(f"| `{name}` | {depth} | {cum / 1e6:.3f} | {own / 1e6:.3f} |")
+    out += ["", "Most own time (the module's own code, children excluded):", "",
+            "| module | own s |", "|---|---:|"]
+    for own, name in sorted(((r[1], r[3]) for r in rows), reverse=True)[:10]:
+        out.append(f"| `{name}` | {own / 1e6:.3f} |")
+    return [*out, ""]
+
+
 def _flat_top(session: Path, top: int = 15) -> str:
-    """The functions with the most own (self) time in a pyinstrument session."""
+    """Own (self) time by package and by function in a pyinstrument session.
+
+    Built-in functions (C code such as regex matching or waiting on a lock) are
+    counted under the package of the Python code that called them.
+    """
     from pyinstrument.session import Session
 
-    s = Session.load(str(session))
-    root = s.root_frame()
-    own: dict[str, float] = {}
-    total = root.time if root is not None else 0.0
+    root = Session.load(str(session)).root_frame()
+    if root is None:
+        return "(empty profile)"
+    total = root.time
+    by_function: dict[str, float] = {}
+    by_package: dict[str, float] = {}
 
-    def walk(frame) -> None:
-        key = f"{frame.function} ({_short(frame.file_path)}:{frame.line_no})"
-        if frame.function and not frame.function.startswith("["):
-            own[key] = own.get(key, 0.0) + frame.total_self_time
-        else:
-            own["[other: waiting, native code]"] = own.get("[other: waiting, native code]", 0.0) + frame.total_self_time
+    def walk(frame, package: str) -> None:
+        if frame.is_synthetic:
+            return
+        path = frame.file_path or ""
+        if path and not path.startswith("<"):
+            package = _package(path)
+        own = frame.total_self_time
+        key = f"{frame.function} ({_short(path) if path else '?'}{':' + str(frame.line_no) if frame.line_no else ''})"
+        by_function[key] = by_function.get(key, 0.0) + own
+        by_package[package] = by_package.get(package, 0.0) + own
         for child in frame.children:
-            walk(child)
+            walk(child, package)
 
-    if root is not None:
-        walk(root)
-    rows = ["| function | own s | % |", "|---|---:|---:|"]
-    for key, t in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+    walk(root, "?")
+    rows = ["| package (own time, C calls counted with their caller) | s | % |", "|---|---:|---:|"]
+    for key, t in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
+        rows.append(f"| {key} | {t:.2f} | {100 * t / total if total else 0:.1f} |")
+    rows += ["", "| function (own time) | s | % |", "|---|---:|---:|"]
+    for key, t in sorted(by_function.items(), key=lambda kv: -kv[1])[:top]:
         rows.append(f"| `{key}` | {t:.2f} | {100 * t / total if total else 0:.1f} |")
-    rows.append(f"| total | {total:.2f} | 100 |")
+    rows.append(f"| total (wall) | {total:.2f} | 100 |")
     return "\n".join(rows)
+
+
+def _package(path: str) -> str:
+    """The top-level package (or stdlib module) a source file belongs to."""
+    parts = Path(path).parts
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts:
+            i = parts.index(marker)
+            return parts[i + 1].removesuffix(".py") if i + 1 < len(parts) else path
+    if "crmgen" in parts:
+        i = len(parts) - 1 - parts[::-1].index("crmgen")
+        return "crmgen." + parts[i + 1].removesuffix(".py") if i + 1 < len(parts) - 1 or \
+            (i + 1 < len(parts) and parts[i + 1] != "__init__.py") else "crmgen"
+    for i, part in enumerate(parts):
+        if part.startswith("python3") and i + 1 < len(parts):
+            return "stdlib " + parts[i + 1].removesuffix(".py")
+    return Path(path).name
 
 
 def _short(path: str | None) -> str:
