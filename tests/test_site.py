@@ -452,3 +452,12 @@ def test_hook_replaces_the_remote_polyfill_by_the_local_shim():
 
     config = SimpleNamespace(extra={"polyfills": ["https://unpkg.com/iframe-worker/shim", "//cdn.example/x.js"]})
     assert on_config(config).extra["polyfills"] == [LOCAL_SHIM]
+
+
+def test_owner_page_names_never_clash_with_fixed_files():
+    taken: set[str] = set()
+    names = []
+    for owner in ("Index", "Reminders", "Alice", "alice", pages.NO_OWNER):
+        names.append(pages.owner_slug(owner, taken))
+        taken.add(names[-1])
+    assert names == ["owner-index", "owner-reminders", "alice", "alice-2", "no-owner"]

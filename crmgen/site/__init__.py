@@ -155,7 +155,9 @@ def build_site(
     progress: Callable[[int], None] | None = None,
 ) -> BuildResult:
     """Render, sync the docs tree and build the site; the old site stays until the new one is whole."""
+    from ..dashboard import dashboard_context
     from ..history import read_history
+    from ..ics import to_ics
     from ..reminders import due
 
     started = time.monotonic()
@@ -172,17 +174,8 @@ def build_site(
     first_seen = history.first_seen() if history.available else None
     reminders = due(clients, today, settings, first_seen=first_seen)
 
-    try:
-        from ..dashboard import dashboard_context
-    except ImportError:  # pragma: no cover - written in parallel
-        dashboard_context = None  # type: ignore[assignment]
-    try:
-        from ..ics import to_ics
-
-        def ics(rs: list[Any], name: str) -> bytes:
-            return to_ics(rs, calendar_name=name)
-    except ImportError:  # pragma: no cover
-        ics = None  # type: ignore[assignment]
+    def ics(rs: list[Any], name: str) -> bytes:
+        return to_ics(rs, calendar_name=name)
 
     title = str(project.config.get("site_name") or "CRM")
     views = pages.build_views(clients, reminders)

@@ -27,6 +27,7 @@ from markupsafe import Markup
 from ..config import Settings
 from ..errors import CrmgenError
 from ..model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES, Client
+from ..slugs import free_slug, slugify
 from . import markup
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -101,18 +102,9 @@ def when(days: int) -> str:
 
 def owner_slug(owner: str, taken: set[str]) -> str:
     """A file name for an owner's reminder page (pinyin for Chinese names)."""
-    try:
-        from ..slugs import free_slug, slugify
-    except ImportError:  # pragma: no cover - slugs is a sibling module
-        base = re.sub(r"[^a-z0-9]+", "-", owner.lower()).strip("-") or "owner"
-        slug = base
-        n = 2
-        while slug in taken:
-            slug, n = f"{base}-{n}", n + 1
-        return slug
     base = "no-owner" if owner == NO_OWNER else slugify(owner)
-    if base == "index":
-        base = "owner-index"
+    if base in ("index", "reminders"):  # reminders/index.md and reminders/reminders.ics are taken
+        base = f"owner-{base}"
     return free_slug(base, taken)
 
 
@@ -369,19 +361,11 @@ def grouped_clients(clients: Iterable[Client], key: str) -> list[tuple[str, list
 
 
 def _pinyin_key(text: str) -> str:
-    try:
-        from ..slugs import slugify
-    except ImportError:  # pragma: no cover
-        return text.casefold()
     return slugify(text)
 
 
 def name_order(client: Client) -> tuple[str, str]:
     """Sort key: Chinese names by their pinyin, among the Latin ones (华东 files under H)."""
-    try:
-        from ..slugs import slugify
-    except ImportError:  # pragma: no cover
-        return (client.name.casefold(), client.slug)
     return (slugify(client.name), client.slug)
 
 
