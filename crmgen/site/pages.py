@@ -419,6 +419,7 @@ class SiteContext:
 
     @property
     def home_url(self) -> Markup:
+        """Relative link to the dashboard."""
         return self.url(HOME)
 
     def client_url(self, slug: str) -> Markup:
@@ -430,6 +431,7 @@ class SiteContext:
         return self.url(f"reminders/{self.views.owners[owner or NO_OWNER]}.md")
 
     def money(self, amount: float | int | None) -> str:
+        """An amount in the team's currency (empty for none)."""
         return money(amount, self.settings.currency)
 
     @staticmethod
@@ -442,6 +444,7 @@ class SiteContext:
         return markup.user_markdown(text, allow_html=self.settings.allow_html)
 
     def client_name(self, slug: str) -> str:
+        """The name of the client with this slug (the slug itself if unknown)."""
         c = self.views.by_slug.get(slug)
         return c.name if c else slug
 
