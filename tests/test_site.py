@@ -461,3 +461,12 @@ def test_owner_page_names_never_clash_with_fixed_files():
         names.append(pages.owner_slug(owner, taken))
         taken.add(names[-1])
     assert names == ["owner-index", "owner-reminders", "alice", "alice-2", "no-owner"]
+
+
+def test_search_language_zh_is_replaced_because_it_breaks_in_the_browser(tmp_path):
+    for lang, expected in ((["zh"], ["en"]), ("zh", ["en"]), (["en", "zh", "ja"], ["en", "ja"])):
+        cfg = mkdocs_config.make_config(
+            {"plugins": [{"search": {"lang": lang}}]}, user_file=None, docs_dir=tmp_path, site_dir=tmp_path,
+            nav=[], extra_css=[], site_name="CRM",
+        )
+        assert cfg["plugins"][0]["search"]["lang"] == expected

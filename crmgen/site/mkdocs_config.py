@@ -56,7 +56,11 @@ def _plugins(user: Any) -> list[Any]:
             # offline is added below.
             continue
         out.append(entry)
-    search.setdefault("lang", ["en"])
+    # lunr's "zh" needs jieba in the browser and breaks search there (mkdocs#2509);
+    # Chinese is segmented at build time instead (see the module docstring).
+    lang = search.get("lang") or ["en"]
+    lang = [lang] if isinstance(lang, str) else list(lang)
+    search["lang"] = [code for code in lang if code != "zh"] or ["en"]
     search["separator"] = SEARCH_SEPARATOR
     return [{"search": search}, "offline", *out]
 
