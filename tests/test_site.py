@@ -351,6 +351,7 @@ def test_generated_config_is_offline_segmented_and_index_only(tmp_path):
     assert cfg["theme"]["font"] is False and cfg["theme"]["palette"] == {"primary": "teal"}
     search = cfg["plugins"][0]["search"]
     assert "\\u200b" in search["separator"] and search["lang"] == ["en"]
+    assert search["pipeline"] == ["stopWordFilter"]  # not Material's zh "stemmer": English would stop matching
     assert "offline" in cfg["plugins"] and {"tags": {}} in cfg["plugins"]
     assert "privacy" not in cfg["plugins"]
     assert cfg["use_directory_urls"] is False

@@ -62,6 +62,9 @@ def _plugins(user: Any) -> list[Any]:
     lang = [lang] if isinstance(lang, str) else list(lang)
     search["lang"] = [code for code in lang if code != "zh"] or ["en"]
     search["separator"] = SEARCH_SEPARATOR
+    # Material takes the pipeline from the UI language; with `language: zh` that is
+    # "stemmer", and English words then stop matching (measured in Chromium).
+    search.setdefault("pipeline", ["stopWordFilter"])
     return [{"search": search}, "offline", *out]
 
 
