@@ -238,3 +238,29 @@ def test_site_works_from_file_urls(site_dir, browser):
         assert w.errors == []
     finally:
         w.close()
+
+
+def test_search_with_a_chinese_interface_finds_chinese_and_english(browser, tmp_path):
+    root = tmp_path / "project"
+    shutil.copytree(FIXTURE, root)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("  name: material\n", "  name: material\n  language: zh\n"),
+                      encoding="utf-8")
+    project = load_project(root)
+    site = build_site(project, load_book(project).clients, today=dt.date(2026, 6, 15)).site_dir
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    w = Watch(browser)
+    try:
+        w.open(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        for query, page in (("润滑油", "shanghai-runhuayou"), ("warehouse", "acme-trading")):
+            w.page.locator("input.md-search__input").fill("")
+            _search(w, query)
+            links = [a.get_attribute("href") or "" for a in w.page.locator(".md-search-result__link").all()]
+            assert any(f"clients/{page}/index.html" in href for href in links), (query, links)
+            w.page.keyboard.press("Escape")
+        assert w.errors == []
+    finally:
+        w.close()
+        server.shutdown()
+        server.server_close()
