@@ -471,3 +471,18 @@ def test_search_language_zh_is_replaced_because_it_breaks_in_the_browser(tmp_pat
             nav=[], extra_css=[], site_name="CRM",
         )
         assert cfg["plugins"][0]["search"]["lang"] == expected
+
+
+def test_user_stylesheets_are_copied_from_the_project(tmp_path):
+    from crmgen.site import user_assets
+
+    root = tmp_path / "crm"
+    shutil.copytree(FIXTURE, root)
+    (root / "style").mkdir()
+    (root / "style" / "team.css").write_text("h1 {}", encoding="utf-8")
+    (root / "mkdocs.yml").write_text(
+        "site_name: X\nextra_css: [style/team.css, missing.css, https://cdn.example/x.css, ../outside.css]\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "outside.css").write_text("secret", encoding="utf-8")
+    assert user_assets(load_project(root)) == {"style/team.css": b"h1 {}"}

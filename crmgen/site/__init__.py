@@ -86,6 +86,25 @@ def asset_files() -> dict[str, bytes]:
     return out
 
 
+def user_assets(project: Project) -> dict[str, bytes]:
+    """The project's own ``extra_css``/``extra_javascript`` files, copied into the docs tree.
+
+    MkDocs looks for them in ``docs_dir``, which crmgen generates; a team keeps
+    them in the project (``theme.css`` beside ``mkdocs.yml``, or under any folder).
+    """
+    out: dict[str, bytes] = {}
+    root = project.root.resolve()
+    for key in ("extra_css", "extra_javascript"):
+        for entry in project.config.get(key) or []:
+            path = entry.get("path") if isinstance(entry, dict) else entry
+            if not isinstance(path, str) or "://" in path or path.startswith(("/", "assets/crmgen/")):
+                continue
+            source = (root / path).resolve()
+            if source.is_file() and root in source.parents:
+                out[path] = source.read_bytes()
+    return out
+
+
 class _Collect(logging.Handler):
     """Keeps MkDocs' warnings to report them after the build."""
 
@@ -195,6 +214,7 @@ def build_site(
         ),
         progress=progress,
     )
+    files.update(user_assets(project))
     files.update(asset_files())
 
     cache = project.root / CACHE_DIR
