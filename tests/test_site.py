@@ -486,3 +486,15 @@ def test_user_stylesheets_are_copied_from_the_project(tmp_path):
     )
     (tmp_path / "outside.css").write_text("secret", encoding="utf-8")
     assert user_assets(load_project(root)) == {"style/team.css": b"h1 {}"}
+
+
+def test_only_old_leftover_build_dirs_are_swept(tmp_path):
+    site = tmp_path / "site"
+    young = tmp_path / ".site.crmgen-new-running"
+    old = tmp_path / ".site.crmgen-new-crashed"
+    young.mkdir()
+    old.mkdir()
+    past = os.stat(old).st_mtime - publish.STALE_AFTER - 10
+    os.utime(old, (past, past))
+    built = publish.new_build_dir(site)
+    assert young.exists() and not old.exists() and built.exists()

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import UsageError
 
 MARKER = ".crmgen-site"
+STALE_AFTER = 3600  # seconds; no build takes that long
 MARKER_TEXT = "This directory is a site built by crmgen; 'crmgen build' replaces it whole.\n"
 
 
@@ -87,9 +89,16 @@ def sync_tree(target: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
 def new_build_dir(site: Path) -> Path:
     """A fresh, empty directory beside ``site`` to build into."""
     site.parent.mkdir(parents=True, exist_ok=True)
+    now = time.time()
     for stale in site.parent.glob(f".{site.name}.crmgen-*"):
-        # Left over by an interrupted build: never served, safe to remove.
-        shutil.rmtree(stale, ignore_errors=True)
+        # Left over by an interrupted build: never served, safe to remove. A young
+        # one may belong to a build running right now (crmgen serve), so wait.
+        try:
+            age = now - stale.stat().st_mtime
+        except OSError:
+            continue
+        if age > STALE_AFTER:
+            shutil.rmtree(stale, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f".{site.name}.crmgen-new-", dir=site.parent))
 
 
