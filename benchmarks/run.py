@@ -565,7 +565,12 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
             if applies:
                 verdicts.append("PASS" if ok else f"FAIL at N={n:,}")
         if at is not None and at not in sizes:
-            verdicts.append(f"not run (needs N={at:,}{', --full' if at == 10000 else ''})")
+            note = f"not run (needs N={at:,}{', --full' if at == 10000 else ''})"
+            guess = _extrapolate(all_results, num, unit, at)
+            if guess is not None:
+                note += f"; straight line through the two largest sizes gives ~{guess:.0f} {unit}"
+                note += f" ({'under' if guess <= limit else 'OVER'} the limit)"
+            verdicts.append(note)
         verdict = "PASS" if verdicts and all(v == "PASS" for v in verdicts) else "; ".join(
             dict.fromkeys(v for v in verdicts if v != "PASS")) or "n/a"
         lim = f"≤ {limit:g}" + ("" if unit == "ratio" else f" {unit if unit != 'MB' else 'MB (1 GiB)'}")
@@ -612,6 +617,20 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
                 "See [PROFILE.md](PROFILE.md) (`python benchmarks/run.py --profile`): pyinstrument "
                 "profiles of `check --no-cache`, `due` and `build` at N = 1,000.", ""]
     return "\n".join(out)
+
+
+def _extrapolate(all_results: dict[int, dict[str, Result]], key: str, unit: str, at: int) -> float | None:
+    """The value at ``at`` on the straight line through the two largest measured sizes."""
+    points = []
+    for n in sorted(all_results):
+        r = all_results[n][key]
+        value = r.tree_mb if unit == "MB" else r.median
+        if r.na is None and r.seconds and value:
+            points.append((n, value))
+    if len(points) < 2:
+        return None
+    (n1, v1), (n2, v2) = points[-2:]
+    return v2 + (v2 - v1) / (n2 - n1) * (at - n2)
 
 
 # -- profiles --------------------------------------------------------------------
