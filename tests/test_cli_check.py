@@ -118,3 +118,20 @@ def test_committed_schema_file_is_up_to_date() -> None:
 
     committed = Path(__file__).resolve().parent.parent / "crmgen" / "docs" / "client.schema.json"
     assert json.loads(committed.read_text(encoding="utf-8")) == json_schema()
+
+
+def test_every_command_is_registered_lazily_and_has_help() -> None:
+    import importlib
+    import pkgutil
+
+    import crmgen.cli
+    from crmgen.cli.app import LAZY_COMMANDS
+
+    for info in pkgutil.iter_modules(crmgen.cli.__path__):
+        importlib.import_module(f"crmgen.cli.{info.name}")
+    assert set(main.commands) == set(LAZY_COMMANDS)  # a new command must be listed there
+    for name, command in main.commands.items():
+        assert LAZY_COMMANDS[name] == command.callback.__module__.rsplit(".", 1)[-1]
+        assert command.help, f"crmgen {name} has no --help text"
+    listing = CliRunner().invoke(main, ["--help"]).stdout
+    assert all(f"  {name} " in listing for name in LAZY_COMMANDS)

@@ -7,6 +7,7 @@ parse options, call the core, print, and let :class:`CrmgenGroup` turn a
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from dataclasses import dataclass
@@ -19,8 +20,26 @@ from ..config import Project, load_project
 from ..errors import CrmgenError, ExitCode, Problem, sort_problems, summary_line
 
 
+# Command name -> the module of crmgen.cli that defines it. A module is imported only
+# when its command runs, so `crmgen check` does not pay for MkDocs, Jinja2 or jieba.
+LAZY_COMMANDS = {
+    "check": "check", "schema": "check", "due": "due", "build": "build", "serve": "serve",
+    "init": "scaffold", "new": "scaffold", "log": "edit", "promise": "edit", "kept": "edit",
+    "broken": "edit", "grade": "edit", "import": "transfer", "export": "transfer", "ci": "teams",
+}
+
+
 class CrmgenGroup(click.Group):
-    """A group that reports CrmgenError as ``crmgen: error: ...`` (traceback only with --debug)."""
+    """A group that loads its commands lazily and reports CrmgenError as ``crmgen: error: ...``
+    (traceback only with --debug)."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            importlib.import_module(f"{__package__}.{LAZY_COMMANDS[cmd_name]}")
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(LAZY_COMMANDS))
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
