@@ -40,14 +40,19 @@ def _stderr_is_tty() -> bool:
     is_flag=True,
     help="Build the valid clients even when some files have errors; the dashboard lists the broken files.",
 )
+@click.option("--full", is_flag=True,
+              help="Render and rebuild every page, not only what changed since the last build.")
 @pass_state
-def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool, keep_going: bool) -> None:
+def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool, keep_going: bool,
+          full: bool) -> None:
     """Build the CRM website: dashboard, reminders, a page per client, lists.
 
     Checks the client files first and stops (exit 1, the errors printed) when
     any has errors, unless --keep-going. The site is built into a temporary
     directory and swapped in at the end: a failed build leaves the previous site
-    whole. DIR must be empty, missing or a site crmgen built before.
+    whole. DIR must be empty, missing or a site crmgen built before. After the
+    first build only the pages whose inputs changed are rendered and rebuilt
+    (the result is the same as a full build); --full rebuilds everything.
     Open site/index.html in a browser, or serve the directory with any web server.
     """
     from ..site import build_site
@@ -79,6 +84,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         broken=book.broken,
         strict=strict,
         progress=progress,
+        full=full,
     )
     for message in result.warnings:
         click.echo(f"mkdocs: warning: {message}", err=True)
@@ -87,8 +93,9 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
     except ValueError:
         shown = result.site_dir
     left_out = f", {len(book.broken)} broken file{'s' if len(book.broken) != 1 else ''} left out" if book.broken else ""
+    changed = f" ({result.rendered} changed)" if result.incremental else ""
     click.echo(
-        f"Built {result.clients} client page{'s' if result.clients != 1 else ''}{left_out} "
+        f"Built {result.clients} client page{'s' if result.clients != 1 else ''}{changed}{left_out} "
         f"into {shown}/ in {result.seconds:.1f} s",
         err=True,
     )

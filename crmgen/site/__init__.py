@@ -30,10 +30,11 @@ from typing import Any
 from ..config import CONFIG_FILE, Project
 from ..errors import CrmgenError, Problem
 from ..model import Client
-from . import mkdocs_config, pages, publish
+from . import incremental, mkdocs_config, pages, publish
 
 CACHE_DIR = ".crmgen"
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 @dataclass
@@ -48,6 +49,8 @@ class BuildResult:
     deleted: int
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    incremental: bool = False  # only changed pages were rendered and rebuilt
+    rendered: int = 0  # client pages rendered (the others were unchanged)
 
 
 def default_site_dir(project: Project) -> Path:
@@ -105,6 +108,18 @@ def user_assets(project: Project) -> dict[str, bytes]:
     return out
 
 
+def templates_fingerprint(project: Project) -> str:
+    """The project's templates and the packaged defaults, by content."""
+    parts = []
+    for base in (project.templates_dir, PACKAGED_TEMPLATES):
+        if base.is_dir():
+            for path in sorted(base.rglob("*")):
+                if path.is_file():
+                    parts.append((str(base == PACKAGED_TEMPLATES), path.relative_to(base).as_posix(),
+                                  path.read_bytes()))
+    return incremental.fingerprint(parts)
+
+
 class _Collect(logging.Handler):
     """Keeps MkDocs' warnings to report them after the build."""
 
@@ -143,7 +158,14 @@ def _quiet_mkdocs(collect: _Collect, epoch: int):
             os.environ["SOURCE_DATE_EPOCH"] = saved[2]
 
 
-def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date) -> list[str]:
+class _NoDirtyNotice(logging.Filter):
+    """MkDocs warns about every ``dirty`` build; crmgen's are made safe (and ``--strict`` counts warnings)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("A 'dirty' build is being performed")
+
+
+def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date, dirty: bool = False) -> list[str]:
     """Build ``config_file`` into ``out_dir`` in-process; return MkDocs' warnings."""
     from mkdocs import exceptions
     from mkdocs.commands.build import build
@@ -154,7 +176,12 @@ def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date
     with _quiet_mkdocs(collect, epoch):
         try:
             cfg = load_config(config_file=str(config_file), site_dir=str(out_dir), strict=strict)
-            build(cfg)
+            notice = _NoDirtyNotice()
+            logging.getLogger("mkdocs.commands.build").addFilter(notice)
+            try:
+                build(cfg, dirty=dirty)
+            finally:
+                logging.getLogger("mkdocs.commands.build").removeFilter(notice)
         except exceptions.ConfigurationError as exc:
             raise CrmgenError(f"{CONFIG_FILE}: MkDocs rejects the configuration: {exc}") from exc
         except exceptions.MkDocsException as exc:
@@ -172,8 +199,13 @@ def build_site(
     broken: list[str] | None = None,
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
+    full: bool = False,
 ) -> BuildResult:
-    """Render, sync the docs tree and build the site; the old site stays until the new one is whole."""
+    """Render, sync the docs tree and build the site; the old site stays until the new one is whole.
+
+    Only what changed since the last build is rendered and rebuilt (see
+    :mod:`.incremental`); ``full`` forces everything.
+    """
     from ..dashboard import dashboard_context
     from ..history import read_history
     from ..ics import to_ics
@@ -198,6 +230,16 @@ def build_site(
 
     title = str(project.config.get("site_name") or "CRM")
     views = pages.build_views(clients, reminders)
+    work = project.root / CACHE_DIR
+    state = incremental.State() if full else incremental.State.load(work)
+    page_cache = pages.PageCache(
+        key=incremental.fingerprint(
+            today, title, settings, templates_fingerprint(project), history.available, history.reason,
+            views.owners, broken, incremental.versions(),
+        ),
+        old=state.pages,
+        docs=work / "docs",
+    )
     files = pages.render_pages(
         pages.RenderInput(
             clients=clients,
@@ -211,6 +253,7 @@ def build_site(
             ics=ics,
             dashboard=dashboard_context,
             views=views,
+            page_cache=page_cache,
         ),
         progress=progress,
     )
@@ -219,7 +262,8 @@ def build_site(
 
     cache = project.root / CACHE_DIR
     docs = cache / "docs"
-    written, deleted = publish.sync_tree(docs, files)
+    incremental.State.forget(work)  # from here on, an interruption means a full build next time
+    written, deleted = publish.sync_tree_changes(docs, files)
     owners = views.owners
     config = mkdocs_config.make_config(
         project.config,
@@ -236,20 +280,36 @@ def build_site(
         config_file.write_text(text, encoding="utf-8")
     (cache / ".gitignore").write_text("*\n", encoding="utf-8")
 
+    # Pages and calendars are rebuilt one by one; a changed stylesheet or script means a full build.
+    assets = {rel: data for rel, data in files.items() if not rel.endswith((".md", ".ics"))}
+    key = incremental.global_key(text, assets)
+    build_dir = work / incremental.BUILD_DIR
+    dirty = state.key == key and build_dir.is_dir()
+    if dirty:
+        incremental.remove_outputs(build_dir, [pages.html_path(p) for p in written + deleted])
+    incremental.CURRENT = incremental.SearchMerge(work=work, dirty=dirty)
+    try:
+        with incremental.unlink_before_write():
+            warnings = run_mkdocs(config_file, build_dir, strict=strict, today=today, dirty=dirty)
+    finally:
+        incremental.CURRENT = None
     out = publish.new_build_dir(site)
     try:
-        warnings = run_mkdocs(config_file, out, strict=strict, today=today)
+        incremental.publish_links(build_dir, out)
         publish.swap_in(out, site)
     except BaseException:
         publish.discard(out)
         raise
+    incremental.State(key=key, pages=page_cache.new).save(work)
     return BuildResult(
         site_dir=site,
         docs_dir=docs,
         pages=sum(1 for p in files if p.endswith(".md")),
         clients=len(clients),
-        written=written,
-        deleted=deleted,
+        written=len(written),
+        deleted=len(deleted),
+        incremental=dirty,
+        rendered=sum(1 for p in page_cache.new if files.get(p) is not incremental.KEEP),
         warnings=warnings,
         seconds=time.monotonic() - started,
     )

@@ -29,6 +29,7 @@ from ..errors import CrmgenError
 from ..model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES, Client
 from ..slugs import free_slug, slugify
 from . import markup
+from .incremental import KEEP, fingerprint
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FORMAT_DOC = Path(__file__).resolve().parent.parent / "docs" / "format.md"
@@ -464,6 +465,18 @@ class RenderInput:
     ics: Callable[[list[Any], str], bytes] | None = None
     dashboard: Callable[..., dict[str, Any]] | None = None
     views: Views | None = None
+    page_cache: PageCache | None = None
+
+
+@dataclass
+class PageCache:
+    """Fingerprints of client pages (see :mod:`crmgen.site.incremental`): a page whose
+    inputs are unchanged and whose Markdown is still in ``docs`` is not rendered again."""
+
+    key: str  # the inputs every page shares: today, settings, templates, versions
+    old: dict[str, str]
+    docs: Path
+    new: dict[str, str] = field(default_factory=dict)
 
 
 def render_pages(
@@ -559,9 +572,21 @@ def render_pages(
 
     # One page per client.
     files = getattr(data.history, "files", None)
+    cache = data.page_cache
     for i, client in enumerate(data.clients, start=1):
         page = client_page(client.slug)
         history = data.history.for_slug(client.slug) if files is not None else None
+        if cache is not None:
+            referrer = views.by_slug.get(client.referred_by or "") or views.by_name.get(client.referred_by or "")
+            cache.new[page] = fingerprint(
+                cache.key, client, referrer, views.referrals.get(client.slug, []),
+                views.reminders_by_client.get(client.slug, []), history,
+            )
+            if cache.old.get(page) == cache.new[page] and (cache.docs / page).is_file():
+                out[page] = KEEP  # type: ignore[assignment]
+                if progress is not None:
+                    progress(i)
+                continue
         render(
             "client.md.j2",
             page,

@@ -15,8 +15,10 @@ import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
+from .incremental import KEEP
 
 MARKER = ".crmgen-site"
 STALE_AFTER = 3600  # seconds; no build takes that long
@@ -55,16 +57,28 @@ def check_site_dir(site_dir: Path, root: Path, protected: list[Path]) -> Path:
 
 
 def sync_tree(target: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
+    """Make ``target`` hold exactly ``files``; returns how many were (written, deleted)."""
+    written, deleted = sync_tree_changes(target, files)
+    return len(written), len(deleted)
+
+
+def sync_tree_changes(target: Path, files: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """Make ``target`` hold exactly ``files``: write changed ones, delete stale ones.
 
     Unchanged files keep their modification time, so MkDocs ``--dirty`` (and its
-    successors) only rebuild the pages that changed. Returns (written, deleted).
+    successors) only rebuild the pages that changed. A value that is
+    :data:`~crmgen.site.incremental.KEEP` leaves that file as it is. Returns the
+    relative paths (written, deleted).
     """
     target.mkdir(parents=True, exist_ok=True)
-    written = deleted = 0
+    written: list[str] = []
+    deleted: list[str] = []
+    root = target.resolve()
     for rel, data in files.items():
+        if data is KEEP:
+            continue
         path = target / rel
-        if not _is_within(path.resolve(), target.resolve()):
+        if not _is_within(path.resolve(), root):
             raise UsageError(f"refusing to write {rel}: it is outside {target}")
         try:
             if path.read_bytes() == data:
@@ -75,12 +89,12 @@ def sync_tree(target: Path, files: Mapping[str, bytes]) -> tuple[int, int]:
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
-        written += 1
+        written.append(rel)
     wanted = {Path(rel) for rel in files}
     for path in sorted(target.rglob("*"), reverse=True):
         if path.is_file() and path.relative_to(target) not in wanted:
             path.unlink()
-            deleted += 1
+            deleted.append(path.relative_to(target).as_posix())
         elif path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     return written, deleted

@@ -1,0 +1,141 @@
+"""An incremental build gives the same site as a full one, byte for byte (search index included)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from crmgen.book import load_book
+from crmgen.config import load_project
+from crmgen.site import build_site
+from tests.conftest import write_client
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def client_text(name: str, grade: str = "B", *, referred_by: str | None = None, extra: str = "") -> str:
+    ref = f"referred_by: {referred_by}\n" if referred_by else ""
+    return (f"---\nname: {name}\ngrade: {grade}\nstage: customer\nowner: 王磊\n{ref}"
+            "orders:\n  - {date: 2026-09-01, amount: 5000, paid: 1000, pay_by: 2026-10-01}\n"
+            f"---\n## 2026-11-01 visit: 拜访 {name}\nNext: 2026-11-25 send quote\n{extra}")
+
+
+def build(root: Path, site: Path, *, full: bool = False):
+    project = load_project(root)
+    book = load_book(project)
+    assert not book.has_errors, [p.format() for p in book.problems]
+    return build_site(project, book.clients, today=TODAY, site_dir=site, full=full)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def book(project: Path) -> Path:
+    write_client(project, "alpha", client_text("Alpha Trading"))
+    write_client(project, "beta", client_text("华东润滑油", "A", referred_by="alpha"))
+    write_client(project, "gamma", client_text("Gamma Foods", "C", referred_by="beta"))
+    write_client(project, "delta", client_text("Delta Parks", "D"))
+    return project
+
+
+def test_incremental_builds_equal_a_full_build(book: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    first = build(book, site)
+    assert not first.incremental and first.rendered == 4
+
+    # an appended interaction: that client's page and beta's, which lists gamma as its referral
+    path = book / "clients" / "gamma.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n## 2026-11-20 call: 回访 payment\n", encoding="utf-8")
+    second = build(book, site)
+    assert second.incremental and second.rendered == 2
+
+    # a new client and a deleted one
+    write_client(book, "epsilon", client_text("Epsilon 保险", "E", referred_by="alpha"))
+    (book / "clients" / "delta.md").unlink()
+    third = build(book, site)
+    assert third.incremental and third.rendered == 2  # epsilon, and alpha who now has a referral
+
+    # a renamed referrer: the pages that show its name change with it
+    path = book / "clients" / "alpha.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Alpha Trading", "Alpha 贸易"), encoding="utf-8")
+    fourth = build(book, site)
+    assert fourth.incremental and fourth.rendered == 3  # alpha, and beta and epsilon it referred
+    assert not (site / "clients" / "delta").exists()
+
+    incremental_site = tree(site)
+    full_site = tmp_path / "full"
+    assert not build(book, full_site, full=True).incremental
+    full = tree(full_site)
+    assert sorted(incremental_site) == sorted(full)
+    for rel in full:
+        assert incremental_site[rel] == full[rel], f"{rel} differs after incremental builds"
+    import json
+
+    docs = json.loads(incremental_site["search/search_index.json"])["docs"]
+    index = " ".join(d["title"] + " " + d["text"] for d in docs).replace("\u200b", "")
+    for word in ("Alpha 贸易", "Gamma Foods", "Epsilon", "回访"):
+        assert word in index
+    assert "Delta Parks" not in index
+
+
+def test_nothing_changed_renders_nothing(book: Path, tmp_path: Path) -> None:
+    build(book, tmp_path / "site")
+    again = build(book, tmp_path / "site")
+    assert again.incremental and again.rendered == 0 and again.written == 0
+
+
+def test_a_new_day_rebuilds_everything_it_touches(book: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build(book, site)
+    project = load_project(book)
+    result = build_site(project, load_book(project).clients, today=TODAY + dt.timedelta(days=1), site_dir=site)
+    assert result.rendered == 4  # every client page shows days relative to today
+
+
+def test_published_files_are_never_written_in_place(book: Path, tmp_path: Path) -> None:
+    """The site being served keeps its old files whole while the next build runs."""
+    site = tmp_path / "site"
+    build(book, site)
+    served = site / "clients" / "gamma" / "index.html"
+    old_inode, old_bytes = served.stat().st_ino, served.read_bytes()
+    handle = open(served, "rb")  # a web server in the middle of sending the page
+    path = book / "clients" / "gamma.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n## 2026-11-21 call: new text here\n", encoding="utf-8")
+    build(book, site)
+    assert handle.read() == old_bytes
+    handle.close()
+    assert b"new text here" in served.read_bytes() and served.stat().st_ino != old_inode
+
+
+def test_interrupted_build_makes_the_next_one_full(book: Path, tmp_path: Path, monkeypatch) -> None:
+    import crmgen.site as site_mod
+
+    site = tmp_path / "site"
+    build(book, site)
+
+    def explode(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(site_mod, "run_mkdocs", explode)
+    with pytest.raises(KeyboardInterrupt):
+        build(book, site)
+    monkeypatch.undo()
+    assert not build(book, site).incremental
+
+
+def test_changed_template_rebuilds_every_page(book: Path, tmp_path: Path) -> None:
+    from importlib import resources
+
+    site = tmp_path / "site"
+    build(book, site)
+    (book / "templates").mkdir(exist_ok=True)
+    source = resources.files("crmgen").joinpath("templates", "client.md.j2").read_text(encoding="utf-8")
+    (book / "templates" / "client.md.j2").write_text(source + "\nCustom footer\n", encoding="utf-8")
+    result = build(book, site)
+    assert result.rendered == 4
+    assert b"Custom footer" in (site / "clients" / "alpha" / "index.html").read_bytes()
