@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cache import ParseCache
 from .config import CONFIG_FILE, Project, load_project
 from .errors import CrmgenError, Problem, UsageError, sort_problems, summary_line
 from .model import Client
@@ -524,6 +525,7 @@ class LiveServer:
         self._watches: dict[Path, tuple[Any, int]] = {}
         self._http_thread: threading.Thread | None = None
         self._last_good: dict[str, Client] = {}
+        self._parse_cache: ParseCache | None = None
         self._built = _Built()
         self.building = False  # read by the signal handler
         self.stopping = False
@@ -722,7 +724,13 @@ class LiveServer:
         project = self.project
         assert project is not None
 
-        book = load_book(project)
+        if self._parse_cache is None:
+            # kept in memory: re-reading an unchanged book costs a stat per file
+            self._parse_cache = ParseCache(project.cache_dir)
+        book = load_book(project, cache=self._parse_cache)
+        # After the first pass the cache lives in memory only: writing it back on every save
+        # would cost more than it saves (a later `crmgen check` re-reads what changed).
+        self._parse_cache.path = None
         self._report(book.problems, book.files, changed, first=first)
         errors = sort_problems([p for p in book.problems if p.is_error])
 
