@@ -310,7 +310,7 @@ def test_allow_html_lets_notes_through():
 def test_project_template_overrides_the_packaged_one(tmp_path):
     (tmp_path / "list.md.j2").write_text("# Custom {{ heading }}\n", encoding="utf-8")
     files = _render(tmp_path)
-    assert files["lists/grade.md"].decode() == "# Custom Clients by grade\n"
+    assert files["lists/grade.md"].decode() == "---\nsearch:\n  exclude: true\n---\n\n# Custom Clients by grade\n"
     assert "\n# Clients\n" in files["clients/index.md"].decode()  # others fall back
 
 
@@ -498,3 +498,13 @@ def test_only_old_leftover_build_dirs_are_swept(tmp_path):
     os.utime(old, (past, past))
     built = publish.new_build_dir(site)
     assert young.exists() and not old.exists() and built.exists()
+
+
+def test_only_client_pages_are_searchable():
+    """A name typed into search leads to the client's page, not to every list naming it."""
+    files = _render()
+    for page, data in files.items():
+        if not page.endswith(".md") or page == pages.FORMAT:  # the format reference stays searchable
+            continue
+        excluded = data.decode().startswith("---\nsearch:\n  exclude: true\n---\n")
+        assert excluded == (pages.CLIENT_PAGE.match(page) is None), page

@@ -309,7 +309,7 @@ def build_site(
         written=len(written),
         deleted=len(deleted),
         incremental=dirty,
-        rendered=sum(1 for p in page_cache.new if files.get(p) is not incremental.KEEP),
+        rendered=sum(1 for p in page_cache.new if pages.CLIENT_PAGE.match(p) and files.get(p) is not incremental.KEEP),
         warnings=warnings,
         seconds=time.monotonic() - started,
     )

@@ -13,6 +13,7 @@ author never has to remember to escape.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 import re
 from collections import defaultdict
@@ -63,6 +64,9 @@ def client_page(slug: str) -> str:
     if not safe_slug(slug):
         raise CrmgenError(f"clients/{slug}.md: the file name cannot be used in a web address; rename it")
     return f"clients/{slug}/index.md"
+
+
+CLIENT_PAGE = re.compile(r"^clients/[^/]+/index\.md$")
 
 
 def html_path(md_path: str) -> str:
@@ -367,7 +371,13 @@ def _pinyin_key(text: str) -> str:
 
 def name_order(client: Client) -> tuple[str, str]:
     """Sort key: Chinese names by their pinyin, among the Latin ones (华东 files under H)."""
-    return (slugify(client.name), client.slug)
+    return (_pinyin_key(client.name), client.slug)
+
+
+@functools.lru_cache(maxsize=65536)
+def _pinyin_key(name: str) -> str:
+    # every list page sorts every client: segmenting each name once per build, not once per list
+    return slugify(name)
 
 
 # --- rendering -------------------------------------------------------------------
@@ -512,7 +522,21 @@ def render_pages(
                 f"{_template_origin(env, template)}: error: rendering {page} failed: {exc}; "
                 "the variables each template gets are listed in templates/README.md"
             ) from exc
-        out[page] = _tidy(text).encode("utf-8")
+        text = _tidy(text)
+        if not CLIENT_PAGE.match(page):
+            # Searching a name should land on the client's page, not on every list that
+            # names it; and indexing the big lists would dominate incremental builds.
+            text = "---\nsearch:\n  exclude: true\n---\n\n" + text
+        out[page] = text.encode("utf-8")
+
+    def calendar(path: str, reminders: list[Any], name: str) -> None:
+        assert data.ics is not None
+        if cache is not None:
+            cache.new[path] = fingerprint(cache.key, reminders, name)
+            if cache.old.get(path) == cache.new[path] and (cache.docs / path).is_file():
+                out[path] = KEEP  # type: ignore[assignment]
+                return
+        out[path] = data.ics(reminders, name)
 
     # Home page: the dashboard helper's template and numbers.
     dash: dict[str, Any] = {}
@@ -540,8 +564,9 @@ def render_pages(
         ics=posixpath.basename(REMINDERS_ICS),
         clients=[],
     )
+    cache = data.page_cache
     if data.ics is not None:
-        out[REMINDERS_ICS] = data.ics(data.reminders, f"{data.title}: reminders")
+        calendar(REMINDERS_ICS, data.reminders, f"{data.title}: reminders")
     for name, slug in views.owners.items():
         mine = owners_with.get(name, [])
         page = f"reminders/{slug}.md"
@@ -557,7 +582,7 @@ def render_pages(
             clients=sorted((c for c in data.clients if (c.owner or NO_OWNER) == name), key=name_order),
         )
         if data.ics is not None:
-            out[f"reminders/{slug}.ics"] = data.ics(mine, f"{data.title}: {name}")
+            calendar(f"reminders/{slug}.ics", mine, f"{data.title}: {name}")
 
     # Lists.
     render("clients.md.j2", ALL_CLIENTS, clients=sorted(data.clients, key=name_order))
@@ -572,7 +597,6 @@ def render_pages(
 
     # One page per client.
     files = getattr(data.history, "files", None)
-    cache = data.page_cache
     for i, client in enumerate(data.clients, start=1):
         page = client_page(client.slug)
         history = data.history.for_slug(client.slug) if files is not None else None
