@@ -9,7 +9,6 @@ folding (75 octets, never inside a UTF-8 character) are left to ``icalendar``.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 from collections.abc import Iterable
 
@@ -57,9 +56,34 @@ def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> b
     return b"".join(parts)
 
 
-@functools.lru_cache(maxsize=65536)
+# Serialised events by (reminder, uid). A site build keeps this across builds
+# (:func:`events_cache`), so after one edit only the changed reminders are serialised.
+_EVENTS: dict[tuple[Reminder, str], bytes] = {}
+_USED: set[tuple[Reminder, str]] = set()
+
+
 def _event_bytes(r: Reminder, uid: str) -> bytes:
-    return event(r, uid).to_ical()
+    key = (r, uid)
+    _USED.add(key)
+    data = _EVENTS.get(key)
+    if data is None:
+        data = _EVENTS[key] = event(r, uid).to_ical()
+    return data
+
+
+def events_cache(previous: dict[tuple[Reminder, str], bytes] | None = None) -> dict[tuple[Reminder, str], bytes]:
+    """Seed the event cache with ``previous`` and return the entries used since the last call.
+
+    Called before and after a build: what the build used is what the next one may reuse.
+    """
+    used = {key: _EVENTS[key] for key in _USED if key in _EVENTS}
+    _USED.clear()
+    if previous:
+        _EVENTS.update(previous)
+    if len(_EVENTS) > 200_000:  # a long `crmgen serve` session: keep what is current
+        _EVENTS.clear()
+        _EVENTS.update(used)
+    return used
 
 
 def event(r: Reminder, uid: str) -> icalendar.Event:

@@ -139,3 +139,26 @@ def test_changed_template_rebuilds_every_page(book: Path, tmp_path: Path) -> Non
     result = build(book, site)
     assert result.rendered == 4
     assert b"Custom footer" in (site / "clients" / "alpha" / "index.html").read_bytes()
+
+
+def test_calendar_events_are_reused_across_builds(book: Path, tmp_path: Path) -> None:
+    import crmgen.ics as ics
+
+    site = tmp_path / "site"
+    build(book, site)
+    calendar = (site / "reminders" / "reminders.ics").read_bytes()
+    ics._EVENTS.clear()  # a new process: only the cache file remembers
+    serialised = []
+    original = ics.event
+    try:
+        ics.event = lambda r, uid: serialised.append(r) or original(r, uid)
+        path = book / "clients" / "delta.md"
+        path.write_text(path.read_text(encoding="utf-8").replace("paid: 1000", "paid: 2000"), encoding="utf-8")
+        build(book, site)
+    finally:
+        ics.event = original
+    assert serialised and all(r.client == "delta" for r in serialised)
+    assert (site / "reminders" / "reminders.ics").read_bytes() != calendar
+    full = tmp_path / "full"
+    build(book, full, full=True)
+    assert (site / "reminders" / "reminders.ics").read_bytes() == (full / "reminders" / "reminders.ics").read_bytes()

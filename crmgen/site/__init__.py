@@ -208,7 +208,7 @@ def build_site(
     """
     from ..dashboard import dashboard_context
     from ..history import read_history
-    from ..ics import to_ics
+    from ..ics import events_cache, to_ics
     from ..reminders import due
 
     started = time.monotonic()
@@ -227,6 +227,9 @@ def build_site(
 
     def ics(rs: list[Any], name: str) -> bytes:
         return to_ics(rs, calendar_name=name)
+
+    events_file = project.root / CACHE_DIR / incremental.EVENTS_FILE
+    events_cache(None if full else incremental.load_pickle(events_file))
 
     title = str(project.config.get("site_name") or "CRM")
     views = pages.build_views(clients, reminders)
@@ -301,6 +304,7 @@ def build_site(
         publish.discard(out)
         raise
     incremental.State(key=key, pages=page_cache.new).save(work)
+    incremental.save_pickle(events_file, events_cache())
     return BuildResult(
         site_dir=site,
         docs_dir=docs,

@@ -44,6 +44,7 @@ from typing import Any
 KEEP = object()  # in a rendered tree: "this page is unchanged, leave the file as it is"
 STATE_FILE = "incremental.pickle"
 SEARCH_FILE = "search-pages.pickle"
+EVENTS_FILE = "ics-events.pickle"
 BUILD_DIR = "site-build"
 FORMAT_VERSION = 1
 
@@ -102,6 +103,20 @@ def _atomic_pickle(path: Path, data: Any) -> None:
     with open(tmp, "wb") as fh:
         pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
+
+
+def load_pickle(path: Path) -> Any:
+    """A cache file's content, or None when it is missing or unreadable."""
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+        return None
+
+
+def save_pickle(path: Path, data: Any) -> None:
+    with contextlib.suppress(OSError):
+        _atomic_pickle(path, data)
 
 
 def global_key(config_text: str, assets: dict[str, bytes]) -> str:
