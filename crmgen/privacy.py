@@ -86,3 +86,35 @@ def redact(client: Client, private: list[str]) -> Client:
 def redact_all(clients: list[Client], private: list[str]) -> list[Client]:
     check_private_fields(private)
     return [redact(c, private) for c in clients]
+
+
+PRIVATE_HOSTS = ("localhost", "127.", "10.", "192.168.", "[::1]")
+
+
+def is_public_url(url: str | None) -> bool:
+    """Whether ``site_url`` points at a host anyone on the internet can reach.
+
+    Loopback, private ranges and ``.local``/``.internal``/``.lan`` names count as private;
+    everything else (github.io, a company domain) as public.
+    """
+    if not url:
+        return False
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url if "://" in url else f"//{url}").hostname or "").lower()
+    if not host:
+        return False
+    if host.startswith(PRIVATE_HOSTS) or host in ("localhost", "::1"):
+        return False
+    if host.startswith("172."):
+        second = host.split(".")[1] if host.count(".") >= 1 else ""
+        if second.isdigit() and 16 <= int(second) <= 31:
+            return False
+    return not host.endswith((".local", ".internal", ".lan", ".intranet", ".corp", ".home.arpa"))
+
+
+def select_clients(clients: list[Client], *, owner: str | None = None, public: bool = False,
+                   private: list[str] | None = None) -> list[Client]:
+    """The clients a view shows: one owner's (``--owner``), redacted (``--public``)."""
+    chosen = [c for c in clients if owner is None or c.owner == owner]
+    return redact_all(chosen, list(private or [])) if public else chosen

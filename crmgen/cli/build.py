@@ -40,11 +40,14 @@ def _stderr_is_tty() -> bool:
     is_flag=True,
     help="Build the valid clients even when some files have errors; the dashboard lists the broken files.",
 )
+@click.option("--owner", metavar="NAME", help="Build a site of this owner's clients only (a phone, a territory).")
+@click.option("--public", is_flag=True,
+              help="Leave out the fields listed under extra: crmgen: private: and <!-- private --> passages.")
 @click.option("--full", is_flag=True,
               help="Render and rebuild every page, not only what changed since the last build.")
 @pass_state
 def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool, keep_going: bool,
-          full: bool) -> None:
+          owner: str | None, public: bool, full: bool) -> None:
     """Build the CRM website: dashboard, reminders, a page per client, lists.
 
     Checks the client files first and stops (exit 1, the errors printed) when
@@ -67,9 +70,23 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         click.echo("crmgen: error: not building: fix the problems above, or use --keep-going", err=True)
         sys.exit(int(ExitCode.PROBLEMS))
 
+    from ..privacy import is_public_url, select_clients
+
+    site_url = project.config.get("site_url")
+    if is_public_url(str(site_url) if site_url else None) and not public:
+        click.echo(
+            f"crmgen: warning: site_url {site_url} looks like a public host, and this site holds customer "
+            "data; publish it behind access control (see the README, Publishing) or build with --public",
+            err=True,
+        )
+    clients = select_clients(book.clients, owner=owner, public=public, private=project.settings.private)
+    if owner is not None and not clients:
+        owners = ", ".join(sorted({c.owner for c in book.clients if c.owner})) or "none"
+        click.echo(f"crmgen: error: no clients with owner '{owner}' (owners: {owners})", err=True)
+        sys.exit(int(ExitCode.USAGE))
     progress = None
-    if _stderr_is_tty() and len(book.clients) >= PROGRESS_FROM:
-        total = len(book.clients)
+    if _stderr_is_tty() and len(clients) >= PROGRESS_FROM:
+        total = len(clients)
 
         def progress(done: int) -> None:
             if done == total or done % 50 == 0:
@@ -78,7 +95,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
                 click.echo(f"Building the site with MkDocs ({total} pages take a while)...", err=True)
     result = build_site(
         project,
-        book.clients,
+        clients,
         today=day,
         site_dir=site_dir,
         broken=book.broken,

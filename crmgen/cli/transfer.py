@@ -123,8 +123,10 @@ def import_(state, file: Path, maps: tuple[str, ...], default_grade: str, write:
               help="Write to this file (atomically) instead of stdout.")
 @click.option("--encoding", type=click.Choice(CSV_ENCODINGS, case_sensitive=False), default="utf-8-sig",
               show_default=True, help="CSV only: utf-8-sig (UTF-8 with BOM, for Excel), utf-8 or gb18030.")
+@click.option("--public", is_flag=True,
+              help="Leave out the fields listed under extra: crmgen: private: and <!-- private --> passages.")
 @pass_state
-def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: str) -> None:
+def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: str, public: bool) -> None:
     """Export the clients and their contacts as CSV, vCard 4.0 or JSON.
 
     CSV: one row per contact with the client's columns repeated (one row for a
@@ -142,6 +144,10 @@ def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: s
     project = state.project
     book = load_book(project)
     clients = select(book.clients, owner)
+    if public:
+        from ..privacy import redact_all
+
+        clients = redact_all(clients, project.settings.private)
     data = export(clients, fmt, encoding)
     if output is not None:
         from ..fsutil import atomic_write
