@@ -127,7 +127,7 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
             located[rel] = hit
         else:
             todo.append((rel, path, key))
-    for (rel, path, key), loc in zip(todo, _read_many([(p, r) for r, p, _ in todo], root)):
+    for (rel, _path, key), loc in zip(todo, _read_many([(p, r) for r, p, _ in todo], root), strict=True):
         located[rel] = loc
         cache.put(rel, key, loc)
     cache.save()

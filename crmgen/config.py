@@ -70,7 +70,7 @@ class Settings:
     templates_dir: str = "templates"
 
     @classmethod
-    def from_mapping(cls, raw: dict[str, Any] | None) -> "Settings":
+    def from_mapping(cls, raw: dict[str, Any] | None) -> Settings:
         """Settings from the ``extra.crmgen`` mapping; unknown keys are a usage error."""
         settings = cls()
         if not raw:

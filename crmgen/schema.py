@@ -35,7 +35,7 @@ class Field:
     doc: str
     required: bool = False
     choices: tuple[str, ...] = ()
-    fields: dict[str, "Field"] = field(default_factory=dict)
+    fields: dict[str, Field] = field(default_factory=dict)
     default: Any = None
     example: Any = None
 

@@ -101,7 +101,7 @@ class Watched:
     ignored: tuple[Path, ...] = ()
 
     @classmethod
-    def of(cls, project: Project, site: Path) -> "Watched":
+    def of(cls, project: Project, site: Path) -> Watched:
         root = project.root.resolve()
         return cls(
             root=root,
@@ -296,9 +296,9 @@ class LiveState:
 class Handler(http.server.SimpleHTTPRequestHandler):
     """Serves the site directory as it is now, with the live-reload script in HTML."""
 
-    server: "LiveHTTPServer"
+    server: LiveHTTPServer
 
-    def __init__(self, request: Any, client_address: Any, server: "LiveHTTPServer") -> None:
+    def __init__(self, request: Any, client_address: Any, server: LiveHTTPServer) -> None:
         super().__init__(request, client_address, server, directory=str(server.site))
 
     def server_site(self) -> Path:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -18,7 +20,6 @@ import click
 from .. import __version__
 from ..config import Project, load_project
 from ..errors import CrmgenError, ExitCode, Problem, sort_problems, summary_line
-
 
 # Command name -> the module of crmgen.cli that defines it. A module is imported only
 # when its command runs, so `crmgen check` does not pay for MkDocs, Jinja2 or jieba.
@@ -86,6 +87,18 @@ def main(ctx: click.Context, directory: str | None, debug: bool) -> None:
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+def today_option(what: str) -> Callable[[Any], Any]:
+    """``--today YYYY-MM-DD``, shared by the commands that work as of a day."""
+    return click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+                        help=f"{what} as if today were this day (default: the real today).")
+
+
+site_dir_option = click.option(
+    "-d", "--site-dir", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+    help="Build the site into DIR (default: site_dir in mkdocs.yml, else site/).",
+)
 
 
 def fail(message: str, code: ExitCode = ExitCode.PROBLEMS) -> NoReturn:

@@ -10,7 +10,7 @@ import click
 
 from ..book import load_book
 from ..errors import ExitCode
-from .app import main, pass_state, report_problems
+from .app import main, pass_state, report_problems, site_dir_option, today_option
 
 # Below this many clients a build takes a second or two: no progress display.
 PROGRESS_FROM = 200
@@ -21,19 +21,8 @@ def _stderr_is_tty() -> bool:
 
 
 @main.command()
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="Build as if today were this day (default: the real today).",
-)
-@click.option(
-    "-d",
-    "--site-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Build the site into DIR (default: site_dir in mkdocs.yml, else site/).",
-)
+@today_option("Build")
+@site_dir_option
 @click.option("--strict", is_flag=True, help="Fail on warnings too: from the client files and from MkDocs.")
 @click.option(
     "--keep-going",

@@ -15,19 +15,14 @@ from ..errors import ExitCode
 from ..history import read_history
 from ..model import Client
 from ..reminders import KINDS, Reminder, due, group
-from .app import main, pass_state, report_problems
+from .app import main, pass_state, report_problems, today_option
 
 GROUP_COLOURS = {"Overdue": "red", "Today": "yellow", "This week": "green", "Later": "blue"}
 NAME_WIDTH = 24  # display columns; longer client names are cut with an ellipsis
 
 
 @main.command("due")
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="Compute as if today were this day (default: the real today).",
-)
+@today_option("Compute")
 @click.option(
     "--within",
     type=click.IntRange(min=0),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .app import main, pass_state
+from .app import main, pass_state, site_dir_option, today_option
 
 
 @main.command()
@@ -15,19 +15,8 @@ from .app import main, pass_state
               help="Port to listen on (0: any free port).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; 0.0.0.0 lets other machines on the network see the CRM.")
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    metavar="YYYY-MM-DD",
-    help="Build as if today were this day (default: the real today, followed past midnight).",
-)
-@click.option(
-    "-d",
-    "--site-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    metavar="DIR",
-    help="Build the site into DIR (default: site_dir in mkdocs.yml, else site/).",
-)
+@today_option("Build")
+@site_dir_option
 @pass_state
 def serve(state, port: int, host: str, today: dt.datetime | None, site_dir: Path | None) -> None:
     """Build the site, serve it, and rebuild it whenever a file changes.
