@@ -508,3 +508,12 @@ def test_only_client_pages_are_searchable():
             continue
         excluded = data.decode().startswith("---\nsearch:\n  exclude: true\n---\n")
         assert excluded == (pages.CLIENT_PAGE.match(page) is None), page
+
+
+def test_promises_show_the_number_kept_and_broken_take():
+    files = _render()
+    page = next(data.decode() for path, data in files.items()
+                if pages.CLIENT_PAGE.match(path) and "## Promises" in data.decode())
+    table = page.split("## Promises", 1)[1]
+    assert "| # | Due | By | Promise | Amount | Status |" in table
+    assert "\n| 1 | " in table
