@@ -235,9 +235,3 @@ def cross_file_problems(located: dict[str, Located]) -> list[Problem]:
                     f"possible duplicate: same {what} as {others}; merge the files if they are one client",
                     "possible-duplicate"))
     return problems
-
-
-def decode_text(data: bytes, rel_path: str) -> tuple[str | None, list[Problem]]:
-    """Decode client file bytes (for writers that already hold the bytes)."""
-    text, _bom, problems = decode(data, rel_path)
-    return text, problems
