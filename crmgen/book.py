@@ -12,7 +12,7 @@ from pathlib import Path
 from .cache import ParseCache
 from .config import Project
 from .errors import ERROR, WARNING, Problem
-from .loader import decode, parse_text, read_file
+from .loader import parse_text, read_file
 from .model import Client
 from .validation import SLUG_RE, Located, validate
 
