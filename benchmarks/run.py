@@ -531,7 +531,8 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
     out = ["# Benchmark results", "",
            "Written by `python benchmarks/run.py` (see benchmarks/README.md); do not edit by hand.", "",
            f"Date: {started:%Y-%m-%d %H:%M} UTC; sizes {', '.join(f'{n:,}' for n in sizes)}; "
-           f"median of {repeat} run{'s' if repeat != 1 else ''}; seed {seed}; whole run {seconds / 60:.1f} min.",
+           f"median of {repeat} run{'s' if repeat != 1 else ''}; seed {seed}"
+           + (f"; whole run {seconds / 60:.1f} min." if seconds else "."),
            "", "| machine | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in info.items()]
     out += ["", "The machine is shared: absolute times drift, ratios are what count. Ratios are of "
@@ -623,9 +624,27 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
     profile = HERE / "PROFILE.md"
     if profile.is_file():
         out += ["## Where the time goes", "",
-                "See [PROFILE.md](PROFILE.md) (`python benchmarks/run.py --profile`): pyinstrument "
-                "profiles of `check --no-cache`, `due` and `build` (fresh and after one edit) at N = 1,000.", ""]
+                "From [PROFILE.md](PROFILE.md) (`python benchmarks/run.py --profile`, pyinstrument, its "
+                "own date and code version; call trees there): own time by package, the top rows.", ""]
+        out += _profile_summary(profile.read_text(encoding="utf-8"))
     return "\n".join(out)
+
+
+def _profile_summary(text: str, rows: int = 6) -> list[str]:
+    """Each profile's title, wall time and the first rows of its by-package table."""
+    out: list[str] = []
+    for section in text.split("\n## ")[1:]:
+        lines = section.splitlines()
+        table = next((i for i, line in enumerate(lines) if line.startswith("| package")), None)
+        if table is None:
+            continue
+        total = next((line for line in lines if line.startswith("| total (wall)")), "")
+        wall = total.split("|")[2].strip() if total.count("|") >= 3 else "?"
+        body = [line for line in lines[table + 2:] if line.startswith("|")]
+        body = body[:next((i for i, line in enumerate(body) if not line.strip()), len(body))]
+        out += [f"**{lines[0]}** ({wall} s under the profiler):", "", lines[table], lines[table + 1],
+                *body[:rows], ""]
+    return out
 
 
 def _extrapolate(all_results: dict[int, dict[str, Result]], key: str, unit: str, at: int) -> float | None:
@@ -838,6 +857,9 @@ def main(argv: list[str] | None = None) -> int:
                              "instead of the working tree")
     parser.add_argument("--profile", action="store_true",
                         help="instead of timing, profile check/due/build with pyinstrument into PROFILE.md")
+    parser.add_argument("--rerender", action="store_true",
+                        help="only rewrite the results file from the last run's work/results.json "
+                             "(e.g. to pick up a new PROFILE.md)")
     parser.add_argument("--profile-size", type=int, default=1000, help="book size for --profile")
     args = parser.parse_args(argv)
     WORK = (args.work or WORK).resolve()
@@ -846,6 +868,14 @@ def main(argv: list[str] | None = None) -> int:
         use_snapshot(WORK / "src")
     if args.profile:
         profile(args.profile_size, args.seed, HERE / "PROFILE.md")
+        return 0
+    if args.rerender:
+        data = json.loads((WORK / "results.json").read_text(encoding="utf-8"))
+        results = {int(n): {k: Result(**v) for k, v in r.items()} for n, r in data["results"].items()}
+        args.output.write_text(report(results, data["machine"], data["repeat"], data.get("seed", args.seed),
+                                      dt.datetime.fromisoformat(data["started"]), data.get("seconds", 0.0)),
+                               encoding="utf-8")
+        log(f"wrote {args.output} from {WORK / 'results.json'}")
         return 0
     try:
         sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
@@ -867,7 +897,8 @@ def main(argv: list[str] | None = None) -> int:
         text = report(results, info, args.repeat, args.seed, started, time.perf_counter() - t0)
         args.output.write_text(text, encoding="utf-8")
         (WORK / "results.json").write_text(json.dumps(
-            {"machine": info, "started": started.isoformat(), "repeat": args.repeat,
+            {"machine": info, "started": started.isoformat(), "repeat": args.repeat, "seed": args.seed,
+             "seconds": time.perf_counter() - t0,
              "results": {n: {k: asdict(v) for k, v in r.items()} for n, r in results.items()}},
             indent=2, ensure_ascii=False), encoding="utf-8")
     log(f"wrote {args.output}")
