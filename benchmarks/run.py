@@ -395,8 +395,9 @@ def measure_serve(project: Path, slugs: list[str], repeat: int, results: dict[st
 
 # -- one size --------------------------------------------------------------------
 
-def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True) -> dict[str, Result]:
-    """Every measure at one size."""
+def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
+               only: set[str] | None = None) -> dict[str, Result]:
+    """Every measure at one size (or those in ``only``)."""
     project = WORK / f"book-{n}"
     if project.exists():
         shutil.rmtree(project)
@@ -407,6 +408,9 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True) -> dict[st
 
     def run(key: str, cmd: list[str], before=None, ok=(0,)) -> None:
         r = results[key]
+        if only is not None and key not in only:
+            r.na = "not run (--only)"
+            return
         try:
             for k in range(repeat):
                 if before is not None:
@@ -447,19 +451,29 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True) -> dict[st
         run("build_full", build, before=fresh)
         if results["build_full"].na is None:
             run("build_edit", build, before=edit)
+        elif results["build_full"].na.startswith("not run"):
+            if only is None or "build_edit" in only:
+                fresh(0)
+                subprocess.run(build, capture_output=True, cwd=project)  # the build to edit on
+            run("build_edit", build, before=edit)
         else:
             missing(["build_edit"], "n/a (the full build failed)")
     else:
         missing(["build_full", "build_edit"], "n/a (no `crmgen build` yet)")
 
-    cfg = plain_mkdocs_project(project, WORK / f"plain-{n}")
+    if only is None or "mkdocs" in only:
+        cfg = plain_mkdocs_project(project, WORK / f"plain-{n}")
 
-    def clean_plain(_k: int) -> None:
-        shutil.rmtree(cfg.parent / "site", ignore_errors=True)
+        def clean_plain(_k: int) -> None:
+            shutil.rmtree(cfg.parent / "site", ignore_errors=True)
 
-    run("mkdocs", [PY, "-m", "mkdocs", "build", "-q", "-f", str(cfg)], before=clean_plain)
+        run("mkdocs", [PY, "-m", "mkdocs", "build", "-q", "-f", str(cfg)], before=clean_plain)
+    else:
+        results["mkdocs"].na = "not run (--only)"
 
-    if not serve:
+    if only is not None and not {"serve_start", "serve_edit"} & only:
+        results["serve_start"].na = results["serve_edit"].na = "not run (--only)"
+    elif not serve:
         missing(["serve_start", "serve_edit"], "not run (--no-serve)")
     elif not has_command(project, "serve"):
         missing(["serve_start", "serve_edit"], "n/a (no `crmgen serve` yet)")
@@ -564,7 +578,7 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
                 why = r[num].na or (r[den].na if den else None) or "not measured"
                 cells.append("n/a")
                 if at is None or at == n:
-                    verdicts.append(why if why.startswith("n/a") else f"n/a ({why})")
+                    verdicts.append(why if why.startswith(("n/a", "not run")) else f"n/a ({why})")
                 continue
             shown = f"{value:.2f}" if unit != "MB" else f"{value:.0f} MB"
             if unit == "s":
@@ -857,6 +871,10 @@ def main(argv: list[str] | None = None) -> int:
                              "instead of the working tree")
     parser.add_argument("--profile", action="store_true",
                         help="instead of timing, profile check/due/build with pyinstrument into PROFILE.md")
+    parser.add_argument("--only", metavar="KEYS",
+                        help="only these measures, comma-separated: " + ", ".join(k for k, _ in MEASURES))
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the other sizes of the last run (work/results.json) in the results")
     parser.add_argument("--rerender", action="store_true",
                         help="only rewrite the results file from the last run's work/results.json "
                              "(e.g. to pick up a new PROFILE.md)")
@@ -889,8 +907,17 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     t0 = time.perf_counter()
     results: dict[int, dict[str, Result]] = {}
+    only = {k.strip() for k in args.only.split(",") if k.strip()} if args.only else None
+    if only is not None and only - {k for k, _ in MEASURES}:
+        parser.error(f"--only: unknown measure(s) {', '.join(sorted(only - {k for k, _ in MEASURES}))}; "
+                     f"choose from {', '.join(k for k, _ in MEASURES)}")
+    if args.keep and (WORK / "results.json").is_file():
+        old = json.loads((WORK / "results.json").read_text(encoding="utf-8"))
+        results = {int(n): {k: Result(**v) for k, v in r.items()} for n, r in old["results"].items()
+                   if int(n) not in sizes}
     for n in sizes:
-        results[n] = bench_size(n, args.repeat, args.seed, serve=not args.no_serve)
+        results[n] = bench_size(n, args.repeat, args.seed, serve=not args.no_serve, only=only)
+        results = dict(sorted(results.items()))
         if hasattr(os, "getloadavg"):
             info["load average at end"] = ", ".join(f"{x:.2f}" for x in os.getloadavg())
         # Write after every size: a long --full run leaves something behind if stopped.
