@@ -544,9 +544,11 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
     sizes = sorted(all_results)
     out = ["# Benchmark results", "",
            "Written by `python benchmarks/run.py` (see benchmarks/README.md); do not edit by hand.", "",
-           f"Date: {started:%Y-%m-%d %H:%M} UTC; sizes {', '.join(f'{n:,}' for n in sizes)}; "
-           f"median of {repeat} run{'s' if repeat != 1 else ''}; seed {seed}"
-           + (f"; whole run {seconds / 60:.1f} min." if seconds else "."),
+           f"Date (last run): {started:%Y-%m-%d %H:%M} UTC; sizes {', '.join(f'{n:,}' for n in sizes)}; "
+           "runs per measure (the median counts): " + ", ".join(
+               f"{max((len(x.seconds) for x in all_results[n].values()), default=0)} at N={n:,}" for n in sizes)
+           + f"; seed {seed}"
+           + (f"; the last run took {seconds / 60:.1f} min (--keep keeps sizes from earlier runs)." if seconds else "."),
            "", "| machine | |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in info.items()]
     out += ["", "The machine is shared: absolute times drift, ratios are what count. Ratios are of "
