@@ -361,6 +361,15 @@ def test_generated_config_is_offline_segmented_and_index_only(tmp_path):
     yaml.safe_load(mkdocs_config.dump_config(cfg))  # valid YAML
 
 
+def test_many_owners_stay_out_of_the_nav():
+    from crmgen.site import NAV_OWNERS_MAX
+
+    many = {f"Owner {i}": f"owner-{i}" for i in range(NAV_OWNERS_MAX + 1)}
+    assert nav_for(many, has_format=False)[1] == {"Reminders": [{"All reminders": pages.REMINDERS}]}
+    few = dict(list(many.items())[:NAV_OWNERS_MAX])
+    assert len(nav_for(few, has_format=False)[1]["Reminders"]) == NAV_OWNERS_MAX + 1
+
+
 def test_owner_names_are_escaped_in_the_nav():
     nav = nav_for({"<b>Mallory</b>": "mallory"}, has_format=False)
     assert {"&lt;b&gt;Mallory&lt;/b&gt;": "reminders/mallory.md"} in nav[1]["Reminders"]
