@@ -12,7 +12,7 @@ from pathlib import Path
 from .cache import ParseCache
 from .config import Project
 from .errors import ERROR, WARNING, Problem
-from .loader import parse_text, read_file
+from .loader import RawFile, parse_text, read_file
 from .model import Client
 from .validation import SLUG_RE, Located, validate
 
@@ -62,19 +62,7 @@ def _slug_of(rel_path: str) -> str:
 
 
 def _parse(text: str, rel_path: str, bom: bool = False) -> Located:
-    slug = _slug_of(rel_path)
-    problems: list[Problem] = []
-    if (p := slug_problem(rel_path, slug)) is not None:
-        problems.append(p)
-    raw, more = parse_text(text, rel_path, bom)
-    problems += more
-    if raw is None:
-        return Located(None, problems)
-    located = validate(raw, slug)
-    located.problems[:0] = problems
-    if any(p.is_error for p in problems):
-        located.client = None
-    return located
+    return _located(rel_path, *parse_text(text, rel_path, bom))
 
 
 def read_client_file(path: Path, rel_path: str, root: Path | None = None) -> tuple[Client | None, list[Problem]]:
@@ -84,13 +72,18 @@ def read_client_file(path: Path, rel_path: str, root: Path | None = None) -> tup
 
 
 def _read(path: Path, rel_path: str, root: Path) -> Located:
+    return _located(rel_path, *read_file(path, rel_path, root))
+
+
+def _located(rel_path: str, raw: RawFile | None, problems: list[Problem]) -> Located:
+    """Validate what the loader produced; the slug comes from the file name."""
     slug = _slug_of(rel_path)
-    pre = [p] if (p := slug_problem(rel_path, slug)) is not None else []
-    raw, problems = read_file(path, rel_path, root)
+    if (p := slug_problem(rel_path, slug)) is not None:
+        problems = [p, *problems]
     if raw is None:
-        return Located(None, pre + problems)
+        return Located(None, problems)
     located = validate(raw, slug)
-    located.problems[:0] = pre + problems
+    located.problems[:0] = problems
     if any(p.is_error for p in located.problems):
         located.client = None
     return located
