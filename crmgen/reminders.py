@@ -18,26 +18,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from .config import DEFAULT_LEADS, Settings
+from .dueplan import ENDING_KINDS, KINDS, next_yearly, plural, select, sort_key
 from .model import COMPLAINT_STEPS, Client, Interaction, RebateTier
 
-KINDS: tuple[str, ...] = (
-    "touch",
-    "next",
-    "birthday",
-    "anniversary",
-    "promise",
-    "remind",
-    "collect",
-    "payment",
-    "review",
-    "complaint",
-    "rebate",
-    "successor",
-    "dormant",
-)
-
-# Kinds that are never overdue: they end when their date has passed.
-ENDING_KINDS = frozenset({"birthday", "anniversary", "remind", "rebate"})
+__all__ = ["ENDING_KINDS", "GROUPS", "KINDS", "STEP_TASKS", "Reminder", "due", "group", "plan"]
 
 GROUPS = ("Overdue", "Today", "This week", "Later")
 
@@ -104,17 +88,26 @@ def due(
     the day its file was added to git (the last resort for the ``touch`` rule).
     """
     ahead = settings.within if within is None else within
-    leads = {kind: settings.leads.get(kind, DEFAULT_LEADS[kind]) for kind in KINDS}
-    # The last date each kind can have and still be listed today; the earliest
-    # is today for the kinds that end, none for the rest.
-    horizon = {kind: today + dt.timedelta(days=max(lead, ahead)) for kind, lead in leads.items()}
-    earliest = {kind: (today if kind in ENDING_KINDS else dt.date.min) for kind in KINDS}
-    window = _Window(today, leads, horizon, earliest)
-    found: list[Reminder] = []
-    for client in clients:
-        found.extend(_client_reminders(client, window, settings, first_seen or {}))
-    found.sort(key=lambda r: (r.date, r.client, r.kind, r.title, r.key))
-    return found
+    leads = lead_days(settings)
+    the_plan = plan(clients, settings, first_seen)
+    return reminders_of(the_plan, select(the_plan, today, ahead, leads), today, leads)
+
+
+def lead_days(settings: Settings) -> dict[str, int]:
+    """Days ahead each kind of reminder shows (its lead), with the defaults filled in."""
+    return {kind: settings.leads.get(kind, DEFAULT_LEADS[kind]) for kind in KINDS}
+
+
+def reminders_of(the_plan: dict, rows: list, today: dt.date, leads: Mapping[str, int]) -> list[Reminder]:
+    """:class:`Reminder` objects for rows picked by :func:`crmgen.dueplan.select`."""
+    clients = the_plan["clients"]
+    t = today.toordinal()
+    out = []
+    for o, kind, ci, title, amount, key in rows:
+        slug, name, owner = clients[ci]
+        out.append(Reminder(client=slug, name=name, owner=owner, kind=kind, date=dt.date.fromordinal(o),
+                            days=o - t, lead=leads[kind], title=title, amount=amount, key=key))
+    return out
 
 
 def group(reminders: Iterable[Reminder]) -> dict[str, list[Reminder]]:
@@ -135,44 +128,38 @@ def group(reminders: Iterable[Reminder]) -> dict[str, list[Reminder]]:
 # --- the rules ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Window:
-    """Which dates are listed today, per kind."""
+def plan(
+    clients: Iterable[Client], settings: Settings, first_seen: Mapping[str, dt.date] | None = None
+) -> dict:
+    """Every reminder the clients could raise, whatever the day (see :mod:`crmgen.dueplan`).
 
-    today: dt.date
-    leads: dict[str, int]
-    horizon: dict[str, dt.date]
-    earliest: dict[str, dt.date]
-
-    def shows(self, kind: str, date: dt.date) -> bool:
-        return self.earliest[kind] <= date <= self.horizon[kind]
-
-
-def _client_reminders(
-    client: Client, window: _Window, settings: Settings, first_seen: Mapping[str, dt.date]
-) -> Iterator[Reminder]:
-    """The listed reminders of one client.
-
-    Each rule finds its date first and asks ``window.shows`` before building the
-    title: most reminders of a large book are far away, and formatting them all
-    would cost more than the rules themselves.
+    The result is plain data (tuples of str, int, float and None), so it can be
+    cached; :func:`crmgen.dueplan.select` picks what shows on a given day.
     """
-    today = window.today
-    shows = window.shows
+    metas: list[tuple[str, str, str | None]] = []
+    fixed: list[tuple] = []
+    yearly: list[tuple] = []
+    relative: list[tuple] = []
+    for ci, client in enumerate(clients):
+        metas.append((client.slug, client.name, client.owner))
+        _client_plan(client, ci, settings, first_seen or {}, fixed, yearly, relative)
+    fixed.sort(key=sort_key(metas))
+    return {"clients": metas, "fixed": fixed, "yearly": yearly, "relative": relative}
 
-    def make(kind: str, date: dt.date, title: str, amount: float | None = None, key: str = "") -> Reminder:
-        return Reminder(
-            client=client.slug,
-            name=client.name,
-            owner=client.owner,
-            kind=kind,
-            date=date,
-            days=(date - today).days,
-            lead=window.leads[kind],
-            title=title,
-            amount=amount,
-            key=key,
-        )
+
+def _client_plan(
+    client: Client,
+    ci: int,
+    settings: Settings,
+    first_seen: Mapping[str, dt.date],
+    fixed: list[tuple],
+    yearly: list[tuple],
+    relative: list[tuple],
+) -> None:
+    """Add one client's possible reminders to the plan's lists."""
+
+    def add(kind: str, date: dt.date, title: str, amount: float | None = None, key: str = "") -> None:
+        fixed.append((date.toordinal(), kind, ci, title, amount, key))
 
     cur = settings.currency
     name = _line(client.name)
@@ -190,20 +177,19 @@ def _client_reminders(
             last = first_seen[client.slug]
             since = f"added {last}, no contact logged"
         else:
-            last, since = today, "no contact logged"
-        date = last + days(cadence)
-        if shows("touch", date):
-            who = _main_contact(client)
-            yield make(
-                "touch", date, f"Get in touch with {name}{who} ({since}; every {_plural(cadence, 'day')})"
-            )
+            last, since = None, "no contact logged"
+        title = f"Get in touch with {name}{_main_contact(client)} ({since}; every {_plural(cadence, 'day')})"
+        if last is None:  # counted from today, whatever today is
+            relative.append((cadence, "touch", ci, title, "", None))
+        else:
+            add("touch", last + days(cadence), title)
 
     # next: the next step written after the latest interaction that has one.
     step = _latest_next(client.interactions)
-    if step is not None and step.next_date is not None and shows("next", step.next_date):
+    if step is not None and step.next_date is not None:
         if not any(i.date >= step.next_date for i in client.interactions):
             what = _line(step.next_what or "") or "follow up"
-            yield make(
+            add(
                 "next",
                 step.next_date,
                 f"Next step with {name}: {what} (from the {step.type} on {step.date})",
@@ -214,31 +200,24 @@ def _client_reminders(
         # birthday: current contacts only.
         b = contact.birthday
         if b is not None and contact.left is None:
-            date = _next_yearly(b.month, b.day, today)
-            if shows("birthday", date):
-                age = f", turns {date.year - b.year}" if b.year is not None and date.year > b.year else ""
-                yield make(
-                    "birthday", date, f"Birthday of {_line(contact.name)} at {name}{age}", key=contact.name
-                )
+            yearly.append(("birthday", b.month, b.day, 0, b.year, f"Birthday of {_line(contact.name)} at {name}",
+                           ci, contact.name, None))
         # successor: someone left; meet whoever replaced them.
         left = contact.left
-        if left is not None and shows("successor", date := left + days(settings.successor_after)):
-            if not any(i.date > left for i in client.interactions):
-                role = f" ({_line(contact.role)})" if contact.role else ""
-                yield make(
-                    "successor",
-                    date,
-                    f"{_line(contact.name)}{role} left {name} on {left}: meet whoever replaced them",
-                    key=contact.name,
-                )
+        if left is not None and not any(i.date > left for i in client.interactions):
+            role = f" ({_line(contact.role)})" if contact.role else ""
+            add(
+                "successor",
+                left + days(settings.successor_after),
+                f"{_line(contact.name)}{role} left {name} on {left}: meet whoever replaced them",
+                key=contact.name,
+            )
 
     # anniversary: each `dates` entry, from its first occurrence on.
     for ann in client.dates:
-        date = max(_next_yearly(ann.date.month, ann.date.day, today), ann.date)
-        if shows("anniversary", date):
-            years = date.year - ann.date.year
-            count = f"{_plural(years, 'year')} since {ann.date}" if years else f"on {ann.date}"
-            yield make("anniversary", date, f"{_line(ann.what)} at {name} ({count})", key=ann.what)
+        d = ann.date
+        yearly.append(("anniversary", d.month, d.day, d.toordinal(), d.year, f"{_line(ann.what)} at {name}",
+                       ci, ann.what, None))
 
     for p in client.promises:
         if not p.is_open:
@@ -246,40 +225,26 @@ def _client_reminders(
         money = f" ({_money(p.amount, cur)})" if p.amount is not None else ""
         key = f"{p.by}:{_line(p.what)}"
         if p.by == "us":
-            if shows("promise", p.due):
-                yield make(
-                    "promise",
-                    p.due,
-                    f"Keep our promise to {name}: {_line(p.what)}{money}, due {p.due}",
-                    p.amount,
-                    key,
-                )
+            add("promise", p.due, f"Keep our promise to {name}: {_line(p.what)}{money}, due {p.due}", p.amount, key)
             continue
-        date = p.due - days(_remind_days(p.amount, settings))
-        if shows("remind", date):
-            yield make(
-                "remind",
-                date,
-                f"Remind {name} of their promise: {_line(p.what)}{money}, due {p.due}",
-                p.amount,
-                key,
-            )
-        if shows("collect", p.due):
-            yield make(
-                "collect",
-                p.due,
-                f"Collect / confirm with {name}: {_line(p.what)}{money}, promised for {p.due}",
-                p.amount,
-                key,
-            )
+        add(
+            "remind",
+            p.due - days(_remind_days(p.amount, settings)),
+            f"Remind {name} of their promise: {_line(p.what)}{money}, due {p.due}",
+            p.amount,
+            key,
+        )
+        add(
+            "collect",
+            p.due,
+            f"Collect / confirm with {name}: {_line(p.what)}{money}, promised for {p.due}",
+            p.amount,
+            key,
+        )
 
     for o in client.orders:
         pay_by = o.pay_by if o.pay_by is not None and o.paid < o.amount else None
-        if pay_by is not None and not shows("payment", pay_by):
-            pay_by = None
         review_on = o.delivered + days(settings.review_after) if o.delivered and o.reviewed is None else None
-        if review_on is not None and not shows("review", review_on):
-            review_on = None
         if pay_by is None and review_on is None:
             continue
         order = f"the order of {o.date}" + (f" ({_line(o.items)})" if o.items else "")
@@ -287,7 +252,7 @@ def _client_reminders(
         if pay_by is not None:
             owed = o.amount - o.paid
             part = f", {_money(o.paid, cur)} of {_money(o.amount, cur)} paid" if o.paid > 0 else ""
-            yield make(
+            add(
                 "payment",
                 pay_by,
                 f"Payment from {name}: {_money(owed, cur)} owed on {order}{part}, due {pay_by}",
@@ -295,7 +260,7 @@ def _client_reminders(
                 okey,
             )
         if review_on is not None:
-            yield make(
+            add(
                 "review",
                 review_on,
                 f"After-sale review visit at {name}: {order}, delivered {o.delivered}",
@@ -303,25 +268,24 @@ def _client_reminders(
             )
 
     for c in client.complaints:
-        date = c.opened + days(settings.complaint_after)
-        if c.closed is not None or not shows("complaint", date):
+        if c.closed is not None:
             continue
         n = COMPLAINT_STEPS.index(c.step) + 1 if c.step in COMPLAINT_STEPS else 0
         task = STEP_TASKS.get(c.step, c.step)
-        yield make(
+        add(
             "complaint",
-            date,
+            c.opened + days(settings.complaint_after),
             f"Complaint from {name}: {_line(c.what)} (opened {c.opened}; step {n} of 6, {c.step}: {task})",
             key=f"{c.opened}:{_line(c.what)}",
         )
 
     reb = client.rebate
-    if reb is not None and reb.end is not None and shows("rebate", reb.end):
+    if reb is not None and reb.end is not None:
         near = _rebate_gap(client, settings)
         if near is not None:
             missing, tier = near
             total = tier.over - missing
-            yield make(
+            add(
                 "rebate",
                 reb.end,
                 f"{name} is {_money(missing, cur)} short of the {_percent(tier.rate)} rebate tier "
@@ -333,12 +297,12 @@ def _client_reminders(
     # dormant: a customer that has stopped ordering.
     if client.stage == "customer" and client.orders:
         latest = max(client.orders, key=lambda o: (o.date, o.index))
-        date = latest.date + days(settings.dormant_after)
-        if shows("dormant", date):
-            what = f" ({_line(latest.items)})" if latest.items else ""
-            yield make(
-                "dormant", date, f"{name} has not ordered since {latest.date}{what}: time to win them back"
-            )
+        what = f" ({_line(latest.items)})" if latest.items else ""
+        add(
+            "dormant",
+            latest.date + days(settings.dormant_after),
+            f"{name} has not ordered since {latest.date}{what}: time to win them back",
+        )
 
 
 def _main_contact(client: Client) -> str:
@@ -359,22 +323,7 @@ def _latest_next(interactions: Iterable[Interaction]) -> Interaction | None:
     return found
 
 
-def _next_yearly(month: int, day: int, today: dt.date) -> dt.date:
-    """The next ``month``/``day`` on or after today; 29 Feb is 28 Feb in other years."""
-    for year in (today.year, today.year + 1):
-        when = _on_year(year, month, day)
-        if when >= today:
-            return when
-    raise AssertionError("unreachable: next year always comes after today")
-
-
-def _on_year(year: int, month: int, day: int) -> dt.date:
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        if (month, day) == (2, 29):
-            return dt.date(year, 2, 28)
-        raise
+_next_yearly = next_yearly  # kept for callers of the old private names
 
 
 def _remind_days(amount: float | None, settings: Settings) -> int:
@@ -411,8 +360,7 @@ def _percent(rate: float) -> str:
     return f"{rate * 100:g}%"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+_plural = plural
 
 
 def _line(text: str) -> str:
