@@ -26,6 +26,9 @@ class Book:
     problems: list[Problem]
     files: int
     broken: list[str] = field(default_factory=list)
+    # rel path -> stat fingerprint each file was read under (see crmgen.cache), for the
+    # book summary; None when some file has none (a symlink, unreadable) or with ``paths``
+    fingerprints: dict[str, tuple[int, ...]] | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -113,9 +116,14 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
     cache.begin()
     located: dict[str, Located] = {}
     todo: list[tuple[str, Path, tuple[int, ...] | None]] = []
+    keys: dict[str, tuple[int, ...]] | None = {}
     for path in all_paths:
         rel = path.relative_to(root).as_posix()
         key, hit = cache.get(rel, path)
+        if key is None:
+            keys = None
+        elif keys is not None:
+            keys[rel] = key
         if hit is not None:
             located[rel] = hit
         else:
@@ -138,7 +146,8 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
     clients = sorted((loc.client for rel, loc in located.items() if loc.client is not None and rel not in broken),
                      key=lambda c: c.slug)
     files = len(all_paths) if paths is None else len({_rel(p, root) for p in paths})
-    return Book(root=root, clients=clients, problems=problems, files=files, broken=broken)
+    return Book(root=root, clients=clients, problems=problems, files=files, broken=broken,
+                fingerprints=keys if paths is None else None)
 
 
 PARALLEL_MIN = 400

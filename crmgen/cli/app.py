@@ -8,7 +8,6 @@ parse options, call the core, print, and let :class:`CrmgenGroup` turn a
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import click
 
 from .. import __version__
 from ..config import Project, load_project
-from ..errors import CrmgenError, ExitCode, Problem, sort_problems, summary_line
+from ..errors import CrmgenError, ExitCode, Problem
 
 # Command name -> the module of crmgen.cli that defines it. A module is imported only
 # when its command runs, so `crmgen check` does not pay for MkDocs, Jinja2 or jieba.
@@ -109,22 +108,15 @@ def fail(message: str, code: ExitCode = ExitCode.PROBLEMS) -> NoReturn:
 
 def report_problems(problems: list[Problem], files: int, fmt: str = "text", quiet: bool = False) -> None:
     """Print problems: GCC-style lines then a summary on stderr, or JSON/GitHub annotations on stdout."""
-    ordered = sort_problems(problems)
-    if fmt == "json":
-        click.echo(json.dumps([p.to_json() for p in ordered], ensure_ascii=False, indent=2))
-        return
-    if fmt == "github":
-        for p in ordered:
-            level = "error" if p.is_error else "warning"
-            msg = f"{p.message} [{p.code}]".replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            click.echo(f"::{level} file={p.path},line={p.line},col={p.col},title=crmgen {p.code}::{msg}")
-        return
-    color = sys.stderr.isatty()
-    for p in ordered:
-        line = p.format()
-        if color:
-            tint = "red" if p.is_error else "yellow"
-            line = line.replace(f" {p.severity}: ", " " + click.style(f"{p.severity}:", fg=tint, bold=True) + " ", 1)
-        click.echo(line, err=True, color=color)
-    if not quiet or problems:
-        click.echo(summary_line(ordered, files), err=True)
+    from ..fastpath import problem_chunks, problem_tuples
+
+    echo_chunks(problem_chunks(problem_tuples(problems), files, fmt, colour=sys.stderr.isatty(), quiet=quiet))
+
+
+def echo_chunks(chunks: list[tuple[bool, Any, bool | None]]) -> None:
+    """Write output made by :mod:`crmgen.fastpath`; bytes (a calendar) are written untouched."""
+    for err, data, color in chunks:
+        if isinstance(data, bytes):
+            click.echo(data, nl=False)
+        else:
+            click.echo(data, err=err, color=color)

@@ -7,10 +7,7 @@ import sys
 
 import click
 
-from ..book import load_book
-from ..errors import ExitCode
-from ..schema import json_schema
-from .app import main, pass_state, report_problems
+from .app import echo_chunks, main, pass_state
 
 
 @main.command()
@@ -34,22 +31,27 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     errors, 1 when there are (or warnings with --strict), 2 on usage errors.
     Never writes anything.
     """
+    import time
     from pathlib import Path
 
+    from ..fastpath import run_check
+
+    started_ns = time.time_ns()  # before anything is read: see crmgen.summary
     if files and state.directory is None:
         # pre-commit runs from the repository root, which may hold the project in a subdirectory
         state.directory = str(Path(files[0]).parent)
-    project = state.project
-    book = load_book(project, [Path(f) for f in files] if files else None, use_cache=not no_cache)
-    report_problems(book.problems, book.files, fmt)
-    failed = book.has_errors or (strict and bool(book.problems))
-    sys.exit(int(ExitCode.PROBLEMS if failed else ExitCode.OK))
+    chunks, code = run_check(state.project, [Path(f) for f in files] if files else None, strict=strict,
+                             fmt=fmt, no_cache=no_cache, started_ns=started_ns)
+    echo_chunks(chunks)
+    sys.exit(code)
 
 
 @main.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
 def schema(output: str | None) -> None:
     """Print the JSON Schema of a client file's front matter (for editors' YAML support)."""
+    from ..schema import json_schema
+
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:
         from pathlib import Path

@@ -1,0 +1,149 @@
+"""The book summary: one file that answers ``crmgen check`` and ``crmgen due`` for an unchanged book.
+
+The parse cache (:mod:`crmgen.cache`) still reads a pickled client per file;
+for a book of 10,000 that costs more than a second. When nothing has changed,
+``check`` only needs the problems and ``due`` only the reminders' plan
+(:mod:`crmgen.dueplan`), so both are kept for the whole book in one file,
+``.crmgen/cache/book-v1.marshal``, written by every ``check``/``due`` that read
+the whole book with the cache on.
+
+The summary is trusted only when every input is exactly as it was, checked on
+every run (never a timestamp alone):
+
+- the same crmgen (version, and size and mtime of each of its modules) and Python;
+- ``mkdocs.yml`` (the settings) with the same stat fingerprint;
+- the same list of client files, each with the same fingerprint (size, mtime,
+  ctime, inode, device), so any edit, ``touch``, rename, replacement, addition or
+  deletion is seen;
+- no file (``mkdocs.yml`` included) modified within :data:`RACY_NS` of the moment
+  the run that wrote the summary started (git's "racy clean" rule: a second edit
+  in the same clock tick could keep the fingerprint), and no symlinks.
+
+Otherwise the command takes the ordinary path and writes a new summary. The file
+is written atomically; one that cannot be read is ignored. This module only
+uses the standard library (``marshal``, ``os``): the fast path of the command
+line loads it at start-up.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import stat
+import sys
+from typing import Any
+
+from . import __version__
+
+RACY_NS = 2_000_000_000  # as crmgen.cache.RACY_NS
+FILE = "book-v1.marshal"
+MAGIC = "crmgen book summary 1"
+CONFIG_FILE = "mkdocs.yml"
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def code_key() -> tuple:
+    """What identifies the running crmgen: version, Python, and every module's size and mtime."""
+    parts: list[Any] = [__version__, sys.hexversion]
+    for sub in ("", "cli"):
+        directory = os.path.join(_PACKAGE, sub)
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(directory, name))
+                parts.append((sub, name, st.st_size, st.st_mtime_ns))
+    return tuple(parts)
+
+
+def fingerprint(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """As :func:`crmgen.cache.fingerprint`: any write changes at least one of these."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def path_of(root: str) -> str:
+    return os.path.join(root, ".crmgen", "cache", FILE)
+
+
+def scan(root: str, clients_dir: str, limit_ns: int) -> list[tuple[str, tuple]] | None:
+    """(name, fingerprint) of every client file, as :func:`crmgen.book.client_paths` lists them.
+
+    None when a file cannot be trusted: a symlink, or modified at or after ``limit_ns``.
+    """
+    directory = os.path.join(root, clients_dir)
+    try:
+        names = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []  # no clients directory: an empty book
+    except OSError:
+        return None
+    out = []
+    for name in sorted(n for n in names if n.endswith(".md") and not n.startswith(".")):
+        try:
+            st = os.lstat(os.path.join(directory, name))
+        except OSError:
+            return None
+        if stat.S_ISLNK(st.st_mode) or st.st_mtime_ns >= limit_ns:
+            return None
+        out.append((name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)))
+    return out
+
+
+def load(root: str, *, with_due: bool = False) -> tuple[dict, Any] | None:
+    """(head, due part) of the summary if it still describes the book exactly, else None.
+
+    ``head`` holds ``files``, ``has_errors`` and ``problems`` (sorted tuples
+    ``(path, line, col, severity, message, code)``); the due part (read only
+    ``with_due``) is None when ``due`` cannot be answered from the summary.
+    """
+    try:
+        with open(path_of(root), "rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            head = marshal.loads(fh.read(size))
+            if not isinstance(head, dict) or head.get("magic") != MAGIC:
+                return None
+            rest = fh.read() if with_due else None
+        if head["code"] != code_key() or head["root"] != root:
+            return None
+        saved = head["saved_ns"]
+        st = os.stat(os.path.join(root, CONFIG_FILE))
+        if fingerprint(st) != head["config"] or st.st_mtime_ns >= saved - RACY_NS:
+            return None
+        if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
+            return None
+        due = marshal.loads(rest) if rest is not None else None
+    except (OSError, EOFError, ValueError, TypeError, KeyError):
+        return None
+    return head, due
+
+
+def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: list[tuple[str, tuple]],
+         files: int, has_errors: bool, problems: list[tuple], due: Any) -> None:
+    """Write the summary atomically; never fail the command (it is only a cache).
+
+    ``saved_ns`` must be no later than the moment the settings and the first
+    client file were read: files modified since then are not trusted next time.
+    """
+    head = {"magic": MAGIC, "code": code_key(), "root": root, "saved_ns": saved_ns, "config": config,
+            "clients_dir": clients_dir, "entries": entries, "files": files, "has_errors": has_errors,
+            "problems": problems}
+    path = path_of(root)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        data = marshal.dumps(head)
+        tail = marshal.dumps(due)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # no fsync: a file torn by a crash fails to load and is simply rebuilt
+        with open(tmp, "wb") as fh:
+            fh.write(len(data).to_bytes(8, "little"))
+            fh.write(data)
+            fh.write(tail)
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
