@@ -30,7 +30,7 @@ from typing import Any
 from ..config import CONFIG_FILE, Project
 from ..errors import CrmgenError, Problem
 from ..model import Client
-from . import incremental, mkdocs_config, pages, publish
+from . import incremental, mkdocs_config, pages, publish, shards
 
 CACHE_DIR = ".crmgen"
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -197,6 +197,17 @@ def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date
     return collect.messages
 
 
+def _weight(files: dict[str, Any], docs: Path, page: str) -> int:
+    """How much work a page is, for spreading pages over processes: its size."""
+    content = files.get(page)
+    if isinstance(content, (str, bytes)):
+        return len(content)
+    try:
+        return (docs / page).stat().st_size
+    except OSError:
+        return 0
+
+
 def build_site(
     project: Project,
     clients: list[Client],
@@ -297,10 +308,25 @@ def build_site(
     dirty = state.key == key and build_dir.is_dir()
     if dirty:
         incremental.remove_outputs(build_dir, [pages.html_path(p) for p in written + deleted])
-    incremental.CURRENT = incremental.SearchMerge(work=work, dirty=dirty)
+    else:
+        publish.empty_dir(build_dir)
+    # Pages without output are to be built; many of them are built by chunk processes.
+    todo = [p for p in sorted(files) if p.endswith(".md") and not (build_dir / pages.html_path(p)).exists()]
+    chunked = shards.ChunkResult()
+    cores = shards.workers()
+    if len(todo) >= shards.SHARD_MIN:
+        chunked = shards.build_chunks(
+            config_file, build_dir, shards.plan(todo, lambda p: _weight(files, docs, p), cores),
+            strict=strict, today=today, cores=cores,
+        )
+    merge = incremental.SearchMerge(
+        work=work, dirty=dirty, extra=chunked.entries, skip=frozenset(todo) if chunked.built else frozenset(),
+    )
+    merge.built.update(chunked.built)
+    incremental.CURRENT = merge
     try:
         with incremental.unlink_before_write():
-            warnings = run_mkdocs(config_file, build_dir, strict=strict, today=today, dirty=dirty)
+            warnings = chunked.warnings + run_mkdocs(config_file, build_dir, strict=strict, today=today, dirty=True)
     finally:
         incremental.CURRENT = None
     out = publish.new_build_dir(site)

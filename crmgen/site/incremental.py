@@ -187,12 +187,34 @@ class SearchMerge:
     """Set by the build before MkDocs runs; read by the hook after Material's search."""
 
     work: Path
-    dirty: bool
+    dirty: bool  # a search index of the previous build is to be merged into
     order: list[str] = field(default_factory=list)  # page URLs, in MkDocs' file order
     built: set[str] = field(default_factory=set)  # page URLs rebuilt in this run
+    extra: dict[str, list[Any]] = field(default_factory=dict)  # entries of pages built by chunk processes
+    skip: frozenset[str] = frozenset()  # docs paths built by chunk processes: MkDocs leaves them alone
 
 
 CURRENT: SearchMerge | None = None
+
+
+@dataclass
+class Shard:
+    """Set in a chunk's process (:mod:`.shards`): build only ``uris``, hand back search entries."""
+
+    uris: frozenset[str]  # docs paths of the pages this process renders
+    entries: dict[str, list[Any]] = field(default_factory=dict)  # page URL -> search entries
+    built: set[str] = field(default_factory=set)  # page URLs rendered
+
+
+SHARD: Shard | None = None
+
+
+def group_entries(entries: list[Any]) -> dict[str, list[Any]]:
+    """Search entries by the URL of their page, in their order."""
+    out: dict[str, list[Any]] = {}
+    for entry in entries:
+        out.setdefault(_page_of(entry["location"]), []).append(entry)
+    return out
 
 
 def _page_of(location: str) -> str:
@@ -206,9 +228,8 @@ def merge_search_index(site_dir: Path) -> None:
     if merge is None or not path.is_file():
         return
     data = json.loads(path.read_text(encoding="utf-8"))
-    fresh: dict[str, list[Any]] = {}
-    for entry in data["docs"]:
-        fresh.setdefault(_page_of(entry["location"]), []).append(entry)
+    fresh = group_entries(data["docs"])
+    fresh.update(merge.extra)
     store = merge.work / SEARCH_FILE
     if merge.dirty:
         try:
@@ -223,7 +244,7 @@ def merge_search_index(site_dir: Path) -> None:
         known = fresh
     by_page = {url: known[url] for url in merge.order if url in known}
     _atomic_pickle(store, by_page)
-    if merge.dirty:
+    if merge.dirty or merge.extra:
         data["docs"] = [entry for entries in by_page.values() for entry in entries]
         text = json.dumps(data, separators=(",", ":"), default=str)
         with contextlib.suppress(FileNotFoundError):

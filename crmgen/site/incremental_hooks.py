@@ -1,8 +1,13 @@
-"""MkDocs hook for incremental builds (see :mod:`crmgen.site.incremental`).
+"""MkDocs hook for incremental and chunked builds (see :mod:`crmgen.site.incremental`, :mod:`crmgen.site.shards`).
 
-Records which pages MkDocs rebuilt and, after Material's search plugin has
-written its index but before the offline plugin inlines it, merges in the
-entries of the pages that were not rebuilt.
+In the build's own process it records which pages MkDocs rebuilt, leaves alone
+the pages chunk processes built, and, after Material's search plugin has written
+its index but before the offline plugin inlines it, merges in the entries of
+every page it did not render itself.
+
+In a chunk's process it makes MkDocs render that chunk's pages and nothing else
+(no assets, no 404 page or sitemap, no search index) and keeps the chunk's
+search entries for the parent.
 """
 
 from __future__ import annotations
@@ -15,14 +20,56 @@ from mkdocs.plugins import event_priority
 from crmgen.site import incremental
 
 
+def _yes() -> bool:
+    return True
+
+
+def _no() -> bool:
+    return False
+
+
+def _search_plugin(config: Any) -> Any:
+    for plugin in config.plugins.values():
+        if hasattr(plugin, "search_index") and hasattr(plugin, "on_page_context"):
+            return plugin
+    return None
+
+
+@event_priority(-100)  # after every plugin's on_config: nothing adds templates later
+def on_config(config: Any) -> Any:
+    shard = incremental.SHARD
+    if shard is not None:
+        # The parent renders these once; a chunk would render the same bytes again.
+        config.theme.static_templates = set()
+        config.extra_templates = []
+        # Search entries go back to the parent, which writes the one index (and the
+        # offline plugin inlines it there).
+        owners = {id(p) for name, p in config.plugins.items() if "search" in name or "offline" in name}
+        events = config.plugins.events["post_build"]
+        events[:] = [m for m in events if id(getattr(m, "__self__", None)) not in owners]
+    return config
+
+
+@event_priority(-100)  # after other plugins have added their files
 def on_files(files: Any, config: Any) -> Any:
+    shard = incremental.SHARD
+    if shard is not None:
+        for file in files:
+            file.is_modified = _yes if file.src_uri in shard.uris else _no
+        return files
     merge = incremental.CURRENT
     if merge is not None:
         merge.order = [f.url for f in files.documentation_pages()]
+        for file in files.documentation_pages():
+            if file.src_uri in merge.skip:
+                file.is_modified = _no
     return files
 
 
 def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
+    shard = incremental.SHARD
+    if shard is not None:
+        shard.built.add(page.url)
     merge = incremental.CURRENT
     if merge is not None:
         merge.built.add(page.url)
@@ -31,4 +78,12 @@ def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
 
 @event_priority(-50)  # after search (0), before offline (-100)
 def on_post_build(config: Any) -> None:
+    shard = incremental.SHARD
+    if shard is not None:
+        # A chunk's process runs neither search's nor offline's post_build (see on_config):
+        # its entries are complete once its pages are built.
+        plugin = _search_plugin(config)
+        if plugin is not None:
+            shard.entries = incremental.group_entries(plugin.search_index.entries)
+        return
     incremental.merge_search_index(Path(config.site_dir))

@@ -137,3 +137,12 @@ def swap_in(built: Path, site: Path) -> None:
 def discard(built: Path) -> None:
     """Remove an unfinished build directory."""
     shutil.rmtree(built, ignore_errors=True)
+
+
+def empty_dir(path: Path) -> None:
+    """Make ``path`` an empty directory (crmgen's own build dir under ``.crmgen/``, never the site)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+    path.mkdir(parents=True)

@@ -1,0 +1,202 @@
+"""Building many pages at once: MkDocs split over worker processes, in chunks.
+
+MkDocs renders pages one after another in one process and keeps every page's
+HTML in memory until the end: at 10,000 clients that is minutes on one core and
+close to 2 GB. Pages are independent of each other once the docs tree is
+written, so a big build is split:
+
+1. the pages to build are cut into chunks (at most :data:`CHUNK_MAX` pages, and
+   at least one chunk per core), the heaviest pages spread first;
+2. each chunk is built by its own short-lived process running the same MkDocs
+   configuration with ``dirty=True``: it sees every file (links and nav resolve
+   as in one build) but renders only its chunk (crmgen's hook marks the other
+   files unmodified), skips the theme's static templates and assets, and hands
+   its search entries back instead of writing a search index;
+3. the parent then runs MkDocs once more over the same build dir: every page is
+   built already, so it only copies assets, renders the 404 page and sitemap,
+   and writes the search index with every chunk's entries merged in page order
+   (:func:`crmgen.site.incremental.merge_search_index`).
+
+A chunk's process is forked from the parent when the parent runs no other
+thread (jieba's dictionary and MkDocs' imports are then shared, not loaded
+again); under ``crmgen serve``, which runs threads, it is started by a fork
+server instead. At most one process per core runs at a time, and each exits
+after its chunk, so memory stays bounded by the chunk size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import multiprocessing
+import multiprocessing.connection
+import os
+import pickle
+import tempfile
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import CrmgenError
+
+CHUNK_MAX = 800  # pages per process: bounds memory (MkDocs keeps a chunk's HTML until it ends)
+SHARD_MIN = 120  # fewer pages than this are built in-process (a worker costs ~1 s to start)
+
+
+def workers() -> int:
+    """Processes to run at once: the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def plan(pages: Sequence[str], weight: Callable[[str], int], cores: int, chunk_max: int | None = None) -> list[list[str]]:
+    """Cut ``pages`` into chunks of similar total weight, none above ``chunk_max`` pages.
+
+    There are at least ``cores`` chunks (when there are that many pages) so every
+    core gets work; the heaviest pages are placed first, each into the lightest
+    chunk that still has room (longest-processing-time-first). Chunks keep the
+    pages in their given order, so the result is deterministic.
+    """
+    if not pages:
+        return []
+    chunk_max = chunk_max or CHUNK_MAX
+    count = max(min(cores, len(pages)), -(-len(pages) // chunk_max))
+    capacity = -(-len(pages) // count)
+    loads = [0] * count
+    sizes = [0] * count
+    where: dict[str, int] = {}
+    for page in sorted(pages, key=lambda p: (-weight(p), p)):
+        best = min((i for i in range(count) if sizes[i] < capacity), key=lambda i: (loads[i], i))
+        where[page] = best
+        loads[best] += max(1, weight(page))
+        sizes[best] += 1
+    chunks: list[list[str]] = [[] for _ in range(count)]
+    for page in pages:
+        chunks[where[page]].append(page)
+    return [c for c in chunks if c]
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk's process hands back."""
+
+    warnings: list[str] = field(default_factory=list)
+    entries: dict[str, list[Any]] = field(default_factory=dict)  # page URL -> search entries
+    built: list[str] = field(default_factory=list)  # page URLs rendered
+    error: str | None = None
+
+
+def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, today: dt.date, out: str) -> None:
+    """Child process: build ``uris`` with MkDocs, pickle a :class:`ChunkResult` to ``out``."""
+    from . import incremental, run_mkdocs
+
+    result = ChunkResult()
+    incremental.CURRENT = None
+    incremental.SHARD = incremental.Shard(uris=frozenset(uris))
+    try:
+        with incremental.unlink_before_write():
+            result.warnings = run_mkdocs(Path(config_file), Path(build_dir), strict=strict, today=today, dirty=True)
+        result.entries = incremental.SHARD.entries
+        result.built = sorted(incremental.SHARD.built)
+    except CrmgenError as exc:
+        result.error = str(exc)
+    except BaseException as exc:  # noqa: BLE001 - reported by the parent, with the traceback
+        result.error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"
+    tmp = f"{out}.tmp"
+    with open(tmp, "wb") as fh:
+        pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, out)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # Forking a process that runs other threads (serve's watcher and HTTP server) can
+    # copy a lock another thread holds; a fork server starts clean.
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
+                                       else "spawn")
+
+
+def prepare_parent() -> None:
+    """Load what every chunk needs once, before forking (jieba's dictionary: ~1.3 s per process)."""
+    with contextlib.suppress(ImportError):
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+    with contextlib.suppress(ImportError):
+        import material.plugins.search.plugin  # noqa: F401
+        import mkdocs.commands.build  # noqa: F401
+
+
+def build_chunks(
+    config_file: Path,
+    build_dir: Path,
+    chunks: list[list[str]],
+    *,
+    strict: bool,
+    today: dt.date,
+    cores: int,
+    progress: Callable[[int], None] | None = None,
+) -> ChunkResult:
+    """Build every chunk in its own process, ``cores`` at a time; merge what they return."""
+    ctx = _context()
+    if ctx.get_start_method() == "fork":
+        prepare_parent()
+    merged = ChunkResult()
+    with tempfile.TemporaryDirectory(prefix="crmgen-chunks-") as tmp:
+        queue = list(enumerate(chunks))
+        running: dict[int, tuple[Any, str, int]] = {}
+        results: dict[int, ChunkResult] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < cores:
+                    index, uris = queue.pop(0)
+                    out = os.path.join(tmp, f"chunk-{index}.pickle")
+                    proc = ctx.Process(
+                        target=_run_chunk,
+                        args=(str(config_file), str(build_dir), uris, strict, today, out),
+                        name=f"crmgen-build-{index}",
+                    )
+                    proc.start()
+                    running[proc.sentinel] = (proc, out, index)
+                ready = multiprocessing.connection.wait(list(running))
+                for sentinel in ready:
+                    proc, out, index = running.pop(sentinel)  # type: ignore[call-overload]
+                    proc.join()
+                    result = _read_result(out, proc.exitcode)
+                    if result.error is not None:
+                        raise CrmgenError(result.error)
+                    results[index] = result
+                    if progress is not None:
+                        progress(len(chunks[index]))
+        finally:
+            for proc, _, _ in running.values():
+                proc.terminate()
+            for proc, _, _ in running.values():
+                proc.join()
+    for index in sorted(results):
+        result = results[index]
+        merged.warnings.extend(result.warnings)
+        merged.entries.update(result.entries)
+        merged.built.extend(result.built)
+    return merged
+
+
+def _read_result(path: str, exitcode: int | None) -> ChunkResult:
+    try:
+        with open(path, "rb") as fh:
+            result = pickle.load(fh)
+        if isinstance(result, ChunkResult):
+            return result
+    except (OSError, EOFError, pickle.UnpicklingError):
+        pass
+    return ChunkResult(error=f"a build process stopped without finishing its pages (exit code {exitcode})")
+
