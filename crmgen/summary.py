@@ -102,6 +102,8 @@ def load(root: str, *, with_due: bool = False) -> tuple[dict, Any] | None:
     try:
         with open(path_of(root), "rb") as fh:
             size = int.from_bytes(fh.read(8), "little")
+            if size > os.fstat(fh.fileno()).st_size:
+                return None
             head = marshal.loads(fh.read(size))
             if not isinstance(head, dict) or head.get("magic") != MAGIC:
                 return None
@@ -115,7 +117,7 @@ def load(root: str, *, with_due: bool = False) -> tuple[dict, Any] | None:
         if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
             return None
         due = marshal.loads(rest) if rest is not None else None
-    except (OSError, EOFError, ValueError, TypeError, KeyError):
+    except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, the book is read again
         return None
     return head, due
 

@@ -1,0 +1,196 @@
+"""``check`` and ``due`` without Click print exactly what the Click commands print."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from crmgen import fastpath, summary
+from crmgen.cli import main
+from crmgen.errors import ERROR, WARNING, Problem, summary_line
+from tests.conftest import write_client
+
+OLD = time.time() - 3600
+
+GOOD = """
+    ---
+    name: 华东润滑油
+    grade: A
+    stage: customer
+    owner: 王磊
+    phone: "021 5555 0101"
+    contacts:
+      - name: 周建国
+        birthday: "--12-03"
+      - name: Old Li
+        left: 2026-11-01
+    dates:
+      - what: 公司成立
+        date: 2019-12-01
+    promises:
+      - by: client
+        what: 结清三季度货款
+        due: 2026-11-30
+        amount: 210000
+      - by: us
+        what: send samples
+        due: 2026-11-18
+    orders:
+      - date: 2026-10-20
+        amount: 220000
+        paid: 100000
+        pay_by: 2026-12-10
+        items: 双十一促销组合装
+        delivered: 2026-10-25
+    complaints:
+      - opened: 2026-11-15
+        what: 包装破损
+        step: solve
+    ---
+
+    ## 2026-11-28 visit: 年底冲量方案
+    Next: 2026-12-05 送样品
+"""
+
+OTHER = """
+    ---
+    name: A very long English client name that needs cutting
+    grade: B
+    owner: Sarah Lin
+    phone: "021 5555 0101"
+    ---
+
+    ## 2026-11-10 call: intro
+"""
+
+BROKEN = """
+    ---
+    name: Broken \x1b[31mred\x1b[0m
+    grade: Q
+    referred_by: nobody
+    ---
+"""
+
+
+def age(root: Path) -> None:
+    for path in [root / "mkdocs.yml", *(root / "clients").iterdir()]:
+        os.utime(path, (OLD, OLD))
+
+
+@pytest.fixture
+def good(project: Path) -> Path:
+    write_client(project, "huadong", GOOD)
+    write_client(project, "other", OTHER)  # same phone: a warning
+    age(project)
+    return project
+
+
+@pytest.fixture
+def broken(good: Path) -> Path:
+    write_client(good, "broken", BROKEN)
+    age(good)
+    return good
+
+
+def fast(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int | None, str, str]:
+    code = fastpath.main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def slow(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, args)
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+CHECKS = [["check"], ["check", "--format", "json"], ["check", "--format=github"], ["check", "--strict"],
+          ["check", "--no-cache", "--format", "json"]]
+DUES = [["due", "--today", "2026-11-20"], ["due", "--today=2026-11-29", "--format", "json"],
+        ["due", "--today", "2026-11-20", "--within", "30", "--fail-on-overdue"],
+        ["due", "--today", "2026-11-20", "--owner", " sarah lin "], ["due", "--today", "2026-11-20", "--owner", "x"],
+        ["due", "--today", "2026-11-20", "--kind", "birthday", "--kind", "payment"],
+        ["due", "--today", "2027-02-01", "--within", "0"], ["due", "--today", "2026-06-01"]]
+
+
+@pytest.mark.parametrize("args", CHECKS + DUES)
+@pytest.mark.parametrize("which", ["good", "broken"])
+def test_same_output_as_click_cold_and_from_the_summary(args: list[str], which: str, request: pytest.FixtureRequest,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    root = request.getfixturevalue(which)
+    argv = ["-C", str(root), *args]
+    expected = slow(argv)
+    assert expected[1] or expected[2]
+    for _ in range(3):  # the first run may write the summary; the others read it
+        assert fast(argv, capsys) == expected
+    if "--no-cache" not in args:
+        assert summary.load(str(root)) is not None
+
+
+def test_colour_on_a_terminal_is_clicks(broken: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    problems = fastpath.problem_tuples([Problem("a.md", 1, 2, ERROR, "bad", "x"), Problem("a.md", 1, 1, WARNING,
+                                                                                          "hm", "y")])
+    (err, text, colour), (_, summary_text, _) = fastpath.problem_chunks(problems, 1, colour=True)
+    assert err and colour is True
+    assert text.splitlines()[0] == "a.md:1:1: " + click.style("warning:", fg="yellow", bold=True) + " hm [y]"
+    assert summary_text == "1 error, 1 warning in 1 file"
+    for fg in ("red", "yellow", "green", "blue", None):
+        assert fastpath.style("x", fg=fg, bold=True) == click.style("x", fg=fg, bold=True)
+        assert fastpath.style("x", fg=fg) == click.style("x", fg=fg)
+
+
+def test_summary_line_is_the_errors_one() -> None:
+    for problems in ([], [Problem("a", 1, 1, ERROR, "m", "c")],
+                     [Problem("a", 1, 1, WARNING, "m", "c"), Problem("b", 1, 1, WARNING, "m", "c")]):
+        for files in (0, 1, 2):
+            assert fastpath.summary_line(fastpath.problem_tuples(problems), files) == summary_line(problems, files)
+
+
+def test_ansi_in_user_text_is_stripped_off_a_terminal(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fastpath.main(["-C", str(broken), "check"])
+    fastpath.main(["-C", str(broken), "check", "--format", "json"])
+    out = capsys.readouterr()
+    assert "\x1b" not in out.err and "\x1b" not in out.out
+
+
+@pytest.mark.parametrize("args", [
+    ["check", "clients/a.md"], ["check", "--help"], ["--help"], ["due", "--format", "ics"], ["build"],
+    ["due", "--today", "2026-13-01"], ["due", "--within", "-1"], ["due", "--within", "x"], ["due", "--kind", "nope"],
+    ["check", "--format", "xml"], ["check", "--strict=1"], ["due", "--owner"], ["-x", "check"], [], ["--version"],
+    ["check", "--"],
+])
+def test_anything_unusual_is_left_to_click(project: Path, args: list[str]) -> None:
+    assert fastpath.main(["-C", str(project), *args]) is None
+
+
+def test_errors_are_left_to_click(tmp_path: Path) -> None:
+    assert fastpath.main(["-C", str(tmp_path / "missing"), "check"]) is None
+    assert fastpath.main(["-C", str(tmp_path), "check"]) is None  # no mkdocs.yml
+    (tmp_path / "mkdocs.yml").write_text("extra:\n  crmgen:\n    wihtin: 3\n", encoding="utf-8")
+    assert fastpath.main(["-C", str(tmp_path), "due"]) is None  # an unknown setting
+
+
+def test_python_m_crmgen_takes_the_fast_path(good: Path) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    cmd = [sys.executable, "-X", "importtime", "-m", "crmgen", "-C", str(good)]
+    first = subprocess.run([*cmd, "due", "--today", "2026-11-20"], capture_output=True, text=True, env=env)
+    again = subprocess.run([*cmd, "due", "--today", "2026-11-20"], capture_output=True, text=True, env=env)
+    assert first.returncode == again.returncode == 0
+    assert first.stdout == again.stdout == slow(["-C", str(good), "due", "--today", "2026-11-20"])[1]
+    imported = {line.split("|")[-1].strip() for line in again.stderr.splitlines() if line.startswith("import time")}
+    assert "crmgen.summary" in imported
+    assert not imported & {"click", "yaml", "dataclasses", "crmgen.model", "crmgen.config"}
+    check = subprocess.run([*cmd, "check"], capture_output=True, text=True, env=env)
+    assert check.returncode == 0 and check.stderr.endswith("warning: possible duplicate: same phone as "
+                                                           "clients/huadong.md; merge the files if they are one "
+                                                           "client [possible-duplicate]\n0 errors, 2 warnings in 2 "
+                                                           "files\n")
+    assert "click" not in check.stderr  # -X importtime lines name every module imported

@@ -1,0 +1,173 @@
+"""The book summary never hides a change: every edit, rename, addition, deletion, touch,
+settings change, new crmgen or racy write makes ``check``/``due`` read the book again."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from crmgen import fastpath, summary
+from tests.conftest import write_client
+
+OLD = time.time() - 3600
+
+
+def age(path: Path) -> None:
+    os.utime(path, (OLD, OLD))
+
+
+def fill(root: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """Run ``check`` the long way (writes the summary); its stderr."""
+    assert fastpath.main(["-C", str(root), "check", "--no-cache"]) == 0  # writes no summary
+    assert summary.load(str(root)) is None
+    code = fastpath.main(["-C", str(root), "check"])
+    return f"{code}:{capsys.readouterr().err}"
+
+
+@pytest.fixture
+def book(project: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    for slug, grade in (("a", "A"), ("b", "B"), ("c", "C")):
+        age(write_client(project, slug, f"---\nname: {slug}\ngrade: {grade}\n---\n\n## 2026-11-01 call: hi\n"))
+    age(project / "mkdocs.yml")
+    fill(project, capsys)
+    assert summary.load(str(project)) is not None
+    return project
+
+
+def trusted(root: Path) -> bool:
+    return summary.load(str(root), with_due=True) is not None
+
+
+def test_unchanged_book_is_answered_from_the_summary(book: Path) -> None:
+    head, due = summary.load(str(book), with_due=True)
+    assert head["files"] == 3 and head["problems"] == [] and not head["has_errors"]
+    assert [c[0] for c in due["plan"]["clients"]] == ["a", "b", "c"]
+
+
+def test_same_size_edit_with_restored_mtime_is_seen(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = book / "clients" / "b.md"
+    st = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("grade: B", "grade: Q"), encoding="utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # an editor that restores mtime
+    assert path.stat().st_size == st.st_size
+    assert not trusted(book)
+    assert fastpath.main(["-C", str(book), "check"]) == 1
+    assert "clients/b.md:3:8: error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("change", ["touch", "delete", "rename", "add", "replace", "symlink", "subdir-md"])
+def test_any_change_to_the_clients_is_seen(book: Path, change: str) -> None:
+    clients = book / "clients"
+    if change == "touch":
+        (clients / "a.md").touch()
+        os.utime(clients / "a.md", (OLD + 1, OLD + 1))  # a new mtime, but old enough to be trusted
+    elif change == "delete":
+        (clients / "a.md").unlink()
+    elif change == "rename":
+        (clients / "a.md").rename(clients / "z.md")
+    elif change == "add":
+        age(write_client(book, "d", "---\nname: d\ngrade: D\n---\n"))
+    elif change == "replace":  # write a new file, then rename it over the old one (what editors do)
+        new = clients / ".a.md.tmp"
+        new.write_bytes((clients / "a.md").read_bytes())
+        age(new)
+        os.replace(new, clients / "a.md")
+    elif change == "symlink":
+        (clients / "a.md").unlink()
+        (clients / "a.md").symlink_to(clients / "b.md")
+    else:
+        (clients / "x.md").mkdir()
+    assert not trusted(book)
+
+
+def test_an_unchanged_book_stays_trusted_after_a_rewrite(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (book / "clients" / "a.md").unlink()
+    assert fastpath.main(["-C", str(book), "check"]) == 0
+    assert "no problems in 2 files" in capsys.readouterr().err
+    head, _ = summary.load(str(book))
+    assert [name for name, _ in head["entries"]] == ["b.md", "c.md"]
+
+
+def test_a_recently_modified_file_is_never_trusted(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = book / "clients" / "a.md"
+    path.write_text("---\nname: a\ngrade: B\n---\n", encoding="utf-8")  # mtime: now
+    fastpath.main(["-C", str(book), "check"])  # re-reads it, writes a new summary...
+    assert not trusted(book)  # ...which does not trust a file modified within RACY_NS of its start
+    old = time.time() - 5
+    os.utime(path, (old, old))
+    assert not trusted(book)  # a different mtime is a different fingerprint
+    fastpath.main(["-C", str(book), "check"])
+    assert trusted(book)
+    capsys.readouterr()
+
+
+def test_settings_change_is_seen(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = book / "mkdocs.yml"
+    config.write_text("site_name: Test CRM\nextra:\n  crmgen:\n    within: 30\n", encoding="utf-8")
+    age(config)
+    assert not trusted(book)
+    fastpath.main(["-C", str(book), "check"])
+    assert summary.load(str(book), with_due=True)[1]["within"] == 30
+    capsys.readouterr()
+
+
+def test_a_racy_settings_file_is_never_trusted(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (book / "mkdocs.yml").write_text("site_name: Other\n", encoding="utf-8")
+    fastpath.main(["-C", str(book), "check"])
+    assert not trusted(book)
+    capsys.readouterr()
+
+
+def test_another_crmgen_is_never_trusted(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = summary.code_key()
+    monkeypatch.setattr(summary, "code_key", lambda: (*key, "edited module"))
+    assert not trusted(book)
+
+
+def test_code_key_follows_every_module() -> None:
+    names = {part[1] for part in summary.code_key()[2:]}
+    assert {"book.py", "validation.py", "reminders.py", "dueplan.py", "config.py", "check.py", "due.py"} <= names
+
+
+def test_a_moved_project_is_not_trusted(book: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    import shutil
+
+    other = tmp_path_factory.mktemp("moved") / "p"
+    shutil.copytree(book, other, copy_function=shutil.copy2)
+    assert not trusted(other)
+
+
+def test_a_broken_summary_file_is_ignored(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = Path(summary.path_of(str(book)))
+    data = path.read_bytes()
+    for bad in (b"", data[:20], b"\xff" * 40, data[:8] + b"\x00" * (len(data) - 8)):
+        path.write_bytes(bad)
+        assert summary.load(str(book)) is None
+        assert fastpath.main(["-C", str(book), "check"]) == 0
+        assert capsys.readouterr().err == "no problems in 3 files\n"
+        assert trusted(book)
+
+
+def test_no_summary_without_the_cache_or_for_named_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from crmgen.config import load_project
+
+    age(write_client(project, "a", "---\nname: a\ngrade: A\n---\n"))
+    chunks, code = fastpath.run_check(load_project(project), [project / "clients" / "a.md"], strict=False,
+                                      fmt="text", no_cache=False, started_ns=time.time_ns())
+    assert code == 0 and not Path(summary.path_of(str(project))).exists()
+    fastpath.main(["-C", str(project), "check", "--no-cache"])
+    assert not Path(summary.path_of(str(project))).exists()
+    capsys.readouterr()
+
+
+def test_due_needing_git_is_not_planned(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # no interaction and no `since`: the touch rule needs the day git first saw the file
+    age(write_client(project, "a", "---\nname: a\ngrade: A\n---\n"))
+    age(project / "mkdocs.yml")
+    fastpath.main(["-C", str(project), "check"])
+    head, due = summary.load(str(project), with_due=True)
+    assert head["files"] == 1 and due is None
+    capsys.readouterr()
