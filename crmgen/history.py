@@ -76,9 +76,61 @@ class History:
         return {slug: h.added for slug, h in self.files.items() if h.added is not None}
 
 
-def read_history(root: Path, clients_dir: str = "clients") -> History:
-    """Read the git history of ``root/clients_dir`` with one ``git log`` process."""
+CACHE_FILE = "history.pickle"
+_CACHE_FORMAT = 1
+
+
+def _head(root: Path, env: dict[str, str]) -> str | None:
+    """The commit HEAD names, or None (no repository, no commits, no git)."""
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=root,
+                              capture_output=True, env=env, check=False)
+    except OSError:
+        return None
+    sha = proc.stdout.decode("ascii", "replace").strip()
+    return sha if proc.returncode == 0 and sha else None
+
+
+def read_history(root: Path, clients_dir: str = "clients", cache_dir: Path | None = None) -> History:
+    """Read the git history of ``root/clients_dir`` with one ``git log`` process.
+
+    With ``cache_dir``, the parsed history is kept there keyed by the commit HEAD
+    names: committed history cannot change without HEAD changing, so while it
+    stays the same, one ``git rev-parse`` replaces the whole ``git log -p`` (which
+    grows with the age of the repository).
+    """
     clients_dir = PurePosixPath(clients_dir).as_posix()
+    if cache_dir is None:
+        return _read_history(root, clients_dir)
+    import pickle
+
+    env = {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", "GIT_OPTIONAL_LOCKS": "0"}
+    head = _head(root, env)
+    if head is None:
+        return _read_history(root, clients_dir)
+    key = (_CACHE_FORMAT, head, clients_dir, str(root.resolve()))
+    path = cache_dir / CACHE_FILE
+    try:
+        with open(path, "rb") as fh:
+            cached_key, history = pickle.load(fh)
+        if cached_key == key and isinstance(history, History):
+            return history
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+        pass
+    history = _read_history(root, clients_dir)
+    if history.available:
+        try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump((key, history), fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return history
+
+
+def _read_history(root: Path, clients_dir: str) -> History:
     cmd = [
         "git",
         "-c",

@@ -191,3 +191,35 @@ def test_parse_log_ignores_files_outside_clients_dir():
         "@@ -0,0 +1 @@\n+grade: A\n"
     )
     assert history.parse_log(text) == {}
+
+
+def test_cached_history_follows_head(repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    cache = tmp_path / "cache"
+    repo.write("clients/acme.md", "B")
+    repo.commit("add acme")
+    first = read_history(repo.root, cache_dir=cache)
+    assert [g.new for g in first.for_slug("acme").grades] == ["B"]
+
+    # HEAD unchanged: the cached history answers, git log is not run again
+    calls: list[list[str]] = []
+    real = subprocess.run
+    monkeypatch.setattr(subprocess, "run", lambda cmd, *a, **k: calls.append(cmd) or real(cmd, *a, **k))
+    again = read_history(repo.root, cache_dir=cache)
+    assert again == first
+    assert [c[1] for c in calls] == ["rev-parse"]
+
+    # a new commit (and an amended one) is always seen
+    repo.write("clients/acme.md", "A")
+    repo.commit("acme to A")
+    assert [g.new for g in read_history(repo.root, cache_dir=cache).for_slug("acme").grades] == ["B", "A"]
+    repo.write("clients/acme.md", "C")
+    repo.git("commit", "-q", "-a", "--amend", "-m", "acme to C")
+    assert [g.new for g in read_history(repo.root, cache_dir=cache).for_slug("acme").grades] == ["B", "C"]
+    assert read_history(repo.root, cache_dir=cache) == read_history(repo.root)
+
+
+def test_cache_is_not_used_without_commits(repo: Repo, tmp_path: Path):
+    repo.write("clients/acme.md", "B")
+    history = read_history(repo.root, cache_dir=tmp_path / "cache")
+    assert history.available and history.files == {}
+    assert not (tmp_path / "cache").exists()

@@ -239,7 +239,7 @@ def build_site(
     for client in clients:
         pages.client_page(client.slug)  # refuse unsafe slugs before writing anything
 
-    history = read_history(project.root, settings.clients_dir)  # git is read once, here
+    history = read_history(project.root, settings.clients_dir, project.cache_dir)  # git is read once, here
     first_seen = history.first_seen() if history.available else None
     reminders = due(clients, today, settings, first_seen=first_seen)
 
