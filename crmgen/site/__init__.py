@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import segment
 from ..config import CONFIG_FILE, Project
 from ..errors import CrmgenError, Problem
 from ..model import Client
@@ -312,23 +313,30 @@ def build_site(
         publish.empty_dir(build_dir)
     # Pages without output are to be built; many of them are built by chunk processes.
     todo = [p for p in sorted(files) if p.endswith(".md") and not (build_dir / pages.html_path(p)).exists()]
-    chunked = shards.ChunkResult()
-    cores = shards.workers()
-    if len(todo) >= shards.SHARD_MIN:
-        chunked = shards.build_chunks(
-            config_file, build_dir, shards.plan(todo, lambda p: _weight(files, docs, p), cores),
-            strict=strict, today=today, cores=cores,
-        )
-    merge = incremental.SearchMerge(
-        work=work, dirty=dirty, extra=chunked.entries, skip=frozenset(todo) if chunked.built else frozenset(),
-    )
-    merge.built.update(chunked.built)
-    incremental.CURRENT = merge
+    memo_file = project.cache_dir / segment.MEMO_FILE
+    memo = segment.CURRENT = segment.Memo.load(memo_file)
     try:
+        chunked = shards.ChunkResult()
+        cores = shards.workers()
+        if len(todo) >= shards.SHARD_MIN:
+            chunked = shards.build_chunks(
+                config_file, build_dir, shards.plan(todo, lambda p: _weight(files, docs, p), cores),
+                strict=strict, today=today, cores=cores,
+            )
+            memo.known.update(chunked.segments)
+            memo.used |= chunked.segmented
+        merge = incremental.SearchMerge(
+            work=work, dirty=dirty, extra=chunked.entries, skip=frozenset(todo) if chunked.built else frozenset(),
+        )
+        merge.built.update(chunked.built)
+        incremental.CURRENT = merge
         with incremental.unlink_before_write():
             warnings = chunked.warnings + run_mkdocs(config_file, build_dir, strict=strict, today=today, dirty=True)
+        memo.save(memo_file, prune=not dirty)
     finally:
         incremental.CURRENT = None
+        segment.CURRENT = None
+        segment.uninstall()
     out = publish.new_build_dir(site)
     try:
         incremental.publish_links(build_dir, out)

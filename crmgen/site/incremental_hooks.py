@@ -37,6 +37,10 @@ def _search_plugin(config: Any) -> Any:
 
 @event_priority(-100)  # after every plugin's on_config: nothing adds templates later
 def on_config(config: Any) -> Any:
+    from crmgen import segment
+
+    plugin = _search_plugin(config)
+    segment.install(plugin.config if plugin is not None else None)
     shard = incremental.SHARD
     if shard is not None:
         # The parent renders these once; a chunk would render the same bytes again.

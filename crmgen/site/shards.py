@@ -88,11 +88,14 @@ class ChunkResult:
     warnings: list[str] = field(default_factory=list)
     entries: dict[str, list[Any]] = field(default_factory=dict)  # page URL -> search entries
     built: list[str] = field(default_factory=list)  # page URLs rendered
+    segments: dict[Any, tuple[str, ...]] = field(default_factory=dict)  # new jieba results (crmgen.segment)
+    segmented: set[Any] = field(default_factory=set)  # texts whose segmentation was used
     error: str | None = None
 
 
 def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, today: dt.date, out: str) -> None:
     """Child process: build ``uris`` with MkDocs, pickle a :class:`ChunkResult` to ``out``."""
+    from .. import segment
     from . import incremental, run_mkdocs
 
     result = ChunkResult()
@@ -103,6 +106,8 @@ def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, 
             result.warnings = run_mkdocs(Path(config_file), Path(build_dir), strict=strict, today=today, dirty=True)
         result.entries = incremental.SHARD.entries
         result.built = sorted(incremental.SHARD.built)
+        if segment.CURRENT is not None:
+            result.segments, result.segmented = segment.CURRENT.new, segment.CURRENT.used
     except CrmgenError as exc:
         result.error = str(exc)
     except BaseException as exc:  # noqa: BLE001 - reported by the parent, with the traceback
@@ -123,14 +128,16 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def prepare_parent() -> None:
-    """Load what every chunk needs once, before forking (jieba's dictionary: ~1.3 s per process)."""
-    with contextlib.suppress(ImportError):
-        import logging
+    """Load what every chunk needs once, before forking.
 
-        import jieba
+    jieba's dictionary (~0.4-1.3 s per process) is loaded unless the segmentation
+    memo already knows most of the text (then most chunks never need it).
+    """
+    from .. import segment
 
-        jieba.setLogLevel(logging.WARNING)
-        jieba.initialize()
+    if segment.CURRENT is None or not segment.CURRENT.known:
+        with contextlib.suppress(ImportError):
+            segment.load_jieba()
     with contextlib.suppress(ImportError):
         import material.plugins.search.plugin  # noqa: F401
         import mkdocs.commands.build  # noqa: F401
@@ -187,6 +194,8 @@ def build_chunks(
         merged.warnings.extend(result.warnings)
         merged.entries.update(result.entries)
         merged.built.extend(result.built)
+        merged.segments.update(result.segments)
+        merged.segmented |= result.segmented
     return merged
 
 
