@@ -331,12 +331,24 @@ def mkdocs_yml() -> str:
     return MINIMAL_MKDOCS
 
 
+# Words for the edit's new Chinese sentence: every edit writes text the book has not seen,
+# so a build cannot answer it from a memo of earlier segmentations (crmgen.segment).
+EDIT_WORDS = ["客户", "反馈", "新品", "价格", "库存", "物流", "合同", "样品", "付款", "培训", "年底", "促销",
+              "经销商", "仓库", "采购", "质量", "包装", "运输", "返利", "订单"]
+
+
+def edit_sentence(marker: str) -> str:
+    """A Chinese sentence made for ``marker``: different for every marker."""
+    rng = random.Random(marker)
+    return "".join(rng.sample(EDIT_WORDS, 6)) + "的问题已经确认"
+
+
 def append_interaction(path: Path, marker: str, day: dt.date = ANCHOR) -> None:
-    """Append one dated interaction holding ``marker`` (the benchmark's 'one edit')."""
+    """Append one dated interaction holding ``marker`` and new Chinese text (the benchmark's 'one edit')."""
     with open(path, "a", encoding="utf-8", newline="\n") as fh:
         fh.write(f"\n## {day.isoformat()} call: benchmark edit {marker}\n\n"
-                 f"Called about the order; {marker} 已确认。\n\nNext: {(day + dt.timedelta(days=7)).isoformat()}"
-                 " send samples\n")
+                 f"Called about the order; {marker} {edit_sentence(marker)}。\n\n"
+                 f"Next: {(day + dt.timedelta(days=7)).isoformat()} send samples\n")
 
 
 def generate(n: int, directory: Path, seed: int = DEFAULT_SEED, *, git: bool = False) -> list[str]:

@@ -22,9 +22,10 @@ benchmarks/work/ and measures, each as its own process, wall time (median of
 
 Peak memory is reported twice: ``ru_maxrss`` of the command's process (from
 ``os.wait4``: the largest single process among it and the children it waited
-for), and the peak of the summed RSS of its whole process tree, sampled every
-0.1 s (worker pools count; shared pages are counted once per process, so this is
-an upper bound). Results go to benchmarks/RESULTS.md (raw numbers to
+for), and the peak of the summed PSS (proportional set size: a page shared by
+forked processes is split among them) of its whole process tree, sampled every
+0.1 s (worker pools and chunk processes count; never below the command's own
+``ru_maxrss``). Results go to benchmarks/RESULTS.md (raw numbers to
 benchmarks/work/results.json). A measure whose command does not exist yet is
 reported as "n/a" with the reason.
 """
@@ -110,8 +111,30 @@ def _proc_table() -> dict[int, tuple[int, float]]:
     return table
 
 
+def _memory(pid: int) -> int:
+    """Proportional set size of ``pid`` in bytes (its RSS when PSS is not available).
+
+    PSS splits each page shared between processes (a forked worker shares the
+    parent's memory until it writes to it) among them, so the sum over a
+    process tree is the memory the tree really holds; summed RSS counts a shared
+    page once per process.
+    """
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def tree_usage(pid: int) -> tuple[int, dict[int, float]]:
-    """(summed RSS in bytes, {pid: own CPU seconds}) of ``pid`` and all its descendants."""
+    """(summed PSS in bytes, {pid: own CPU seconds}) of ``pid`` and all its descendants."""
     if not os.path.isdir("/proc"):
         return 0, {}
     table = _proc_table()
@@ -123,11 +146,7 @@ def tree_usage(pid: int) -> tuple[int, dict[int, float]]:
         p = todo.pop()
         if p in table:
             cpu[p] = table[p][1]
-        try:
-            with open(f"/proc/{p}/statm", "rb") as fh:
-                total += int(fh.read().split()[1]) * PAGE
-        except (OSError, IndexError, ValueError):
-            pass
+        total += _memory(p)
         todo.extend(kids.get(p, ()))
     return total, cpu
 
@@ -555,8 +574,9 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
             "median wall times; in brackets the same ratio of median CPU times (user + system of the "
             "whole process tree, worker pools included), which drifts less when the machine is busy. "
             "Peak MB: `ru_maxrss` of the command's process (largest single process); "
-            "tree MB: peak of the summed RSS of the process and its children (worker pools), "
-            "sampled every 0.1 s, an upper bound.", ""]
+            "tree MB: peak of the summed PSS (shared pages split among the processes sharing them) "
+            "of the process and its children (worker pools, build chunks), sampled every 0.1 s; "
+            "the memory target is checked against it.", ""]
 
     out += ["## Targets", "", "| target | limit | " + " | ".join(f"N={n:,}" for n in sizes) + " | verdict |",
             "|---|---|" + "---|" * len(sizes) + "---|"]
