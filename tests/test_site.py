@@ -251,7 +251,8 @@ def test_client_page_sections(rendered):
     assert page.count("send a grease quote") == 2  # the reminder and the next step
     assert "Ours:</strong> 1 kept · 0 broken · 0 late · 1 open" in page
     assert "Theirs:</strong> 0 kept · 1 broken" in page
-    assert "| 2026 | 1 | ¥150,000 | +50% |" in page
+    assert ('<td>2026</td>\n<td style="text-align: right;">1</td>\n<td style="text-align: right;">¥150,000</td>\n'
+            '<td style="text-align: right;">+50%</td>') in page
     assert "45 days late" in page
     assert 'crmgen-step--current"><span class="crmgen-step__n">4</span> inform' in page
     assert "¥150,000 more reaches 2%" in page
@@ -262,7 +263,7 @@ def test_audit_trail_from_git_history(rendered):
     page = rendered["clients/acme-trading/index.md"]
     assert "Last changed by <strong>Bob Li</strong> on 2026-03-07: Acme up to A" in page
     assert page.index("first graded") < page.index("Acme up to A</span>")
-    assert "| 2026-01-05 | Alice Wang | Add Acme | <code>aaaaaaa</code> |" in page
+    assert "<td>2026-01-05</td>\n<td>Alice Wang</td>\n<td>Add Acme</td>\n<td><code>aaaaaaa</code></td>" in page
     other = rendered["clients/shanghai-runhuayou/index.md"]
     assert "has not been committed to git yet" in other
 
@@ -515,8 +516,12 @@ def test_only_client_pages_are_searchable():
     for page, data in files.items():
         if not page.endswith(".md") or page == pages.FORMAT:  # the format reference stays searchable
             continue
-        excluded = data.decode().startswith("---\nsearch:\n  exclude: true\n---\n")
+        text = data.decode()
+        meta = yaml.safe_load(text.split("---\n", 2)[1]) if text.startswith("---\n") else {}
+        excluded = meta.get("search") == {"exclude": True}
         assert excluded == (pages.CLIENT_PAGE.match(page) is None), page
+        # One front matter block: MkDocs reads only the first (a second showed as text).
+        assert "\n---\nhide:" not in text, page
 
 
 def test_promises_show_the_number_kept_and_broken_take():
@@ -524,5 +529,78 @@ def test_promises_show_the_number_kept_and_broken_take():
     page = next(data.decode() for path, data in files.items()
                 if pages.CLIENT_PAGE.match(path) and "## Promises" in data.decode())
     table = page.split("## Promises", 1)[1]
-    assert "| # | Due | By | Promise | Amount | Status |" in table
-    assert "\n| 1 | " in table
+    assert '<th style="text-align: right;">#</th>\n<th>Due</th>\n<th>By</th>\n<th>Promise</th>' in table
+    assert '\n<td style="text-align: right;">1</td>\n' in table
+
+
+def _stash_roundtrip(markdown_text: str, md_to_html=None):
+    """Run crmgen's hook around a Markdown conversion, as MkDocs would."""
+    import markdown as md_lib
+    from types import SimpleNamespace
+
+    from crmgen.site import hooks
+
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="clients/x/index.md"))
+    inner = hooks.on_page_markdown(markdown_text, page=page, config=None, files=None)
+    converter = md_lib.Markdown(extensions=["tables", "toc", "fenced_code", "attr_list", "admonition"])  # as MkDocs
+    html_out = hooks.on_page_content(converter.convert(inner), page=page, config=None, files=None)
+    return inner, html_out
+
+
+def test_generated_html_skips_markdown_and_comes_back_whole():
+    text = ("# T\n\n<!--crmgen-html-->\n<table>\n<tbody>\n<tr>\n<td>*a* [b](c)</td>\n</tr>\n</tbody>\n</table>\n"
+            "<!--/crmgen-html-->\n\n## Notes\n\n**bold**\n")
+    inner, out = _stash_roundtrip(text)
+    assert "<table>" not in inner and "crmgen-html" not in inner  # Markdown never sees it
+    assert "<td>*a* [b](c)</td>" in out and "<strong>bold</strong>" in out
+    assert '<h2 id="notes">Notes</h2>' in out  # headings stay Markdown (table of contents)
+    assert "crmgen:" not in out and "crmgen-html" not in out
+
+
+def test_a_marker_in_user_code_is_not_taken_for_generated_html():
+    from crmgen.site.markup import user_markdown
+
+    evil = "```\n<!--crmgen-html-->\n<script>alert(1)</script>\n<!--/crmgen-html-->\n```\n\n`x\n<!--crmgen-html-->\n<img src=x onerror=alert(2)>\n<!--/crmgen-html-->\n`"
+    safe = str(user_markdown(evil))
+    _, out = _stash_roundtrip("# T\n\n" + safe + "\n")
+    assert "<script>" not in out and "<img" not in out
+    assert "&lt;script&gt;" in out  # shown as code, as written
+
+
+def test_client_values_never_end_or_start_a_generated_block(tmp_path):
+    from crmgen.site import hooks
+
+    files = _render(tmp_path)
+    for path, data in files.items():
+        if not path.endswith(".md"):
+            continue
+        text = data.decode()
+        starts = text.count("\n<!--crmgen-html-->\n")
+        assert starts == text.count("\n<!--/crmgen-html-->\n"), path
+        for block in hooks._BLOCK.findall(text):
+            # The fixture's XSS client: nothing it wrote is live HTML inside a block.
+            assert "<script" not in block and "<img" not in block and "<svg onload" not in block, path
+            assert "-->" not in block.replace("<!--", ""), path
+
+
+@pytest.mark.parametrize("evil", [
+    "`x\n<div>\n<img src=x onerror=alert(2)>\n</div>\n`",  # a code span cut by a raw HTML block
+    "`x\n<!-- c -->\n<img src=x onerror=alert(2)>\n`",
+    "> ```\n> <img src=x onerror=alert(1)>\n> ```",  # a fence Markdown does not see
+    "  ```\n<div>\n<img src=x onerror=alert(1)>\n</div>\n  ```",
+    "```foo bar\n<div>\n<img src=x onerror=alert(1)>\n</div>\n```",
+    "\\`<img src=x onerror=alert(1)>`",  # an escaped backtick opens no code span
+])
+def test_only_what_markdown_treats_as_code_is_left_unescaped(evil):
+    from crmgen.site.markup import user_markdown
+
+    _, out = _stash_roundtrip("# T\n\n" + str(user_markdown(evil)) + "\n")
+    assert "<img" not in out and "<div" not in out
+
+
+def test_code_keeps_its_characters():
+    from crmgen.site.markup import user_markdown
+
+    _, out = _stash_roundtrip(str(user_markdown("use `<br>` here\n\n```python\nprint('<b>')\n```")))
+    assert "<code>&lt;br&gt;</code>" in out
+    assert "print('&lt;b&gt;')" in out

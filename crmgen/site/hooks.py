@@ -1,20 +1,39 @@
-"""MkDocs hook crmgen adds to the generated config: no network, no script links.
+"""MkDocs hook crmgen adds to the generated config: no network, no script links,
+generated HTML passed by Markdown.
 
 Material's ``offline`` plugin adds a polyfill script from unpkg.com (iframe-worker,
 to run the search worker from ``file://``). A CRM site must load nothing from the
 network, so remote polyfills are dropped and crmgen's own small shim
 (``assets/crmgen/iframe-worker.js``, copied into the docs tree) takes its place.
+
+The HTML crmgen's templates generate (client cards, tables, charts) is marked with
+:func:`crmgen.site.markup.html_block`. ``on_page_markdown`` swaps each marked block
+for a one-line placeholder comment, which Python-Markdown passes through cheaply,
+and ``on_page_content`` puts the block back, before any plugin sees the page
+(Material's search indexes the page as it ends up). The placeholder carries a token
+chosen per process, so no text in a client file can name a stashed block.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from typing import Any
+
+from mkdocs.plugins import event_priority
+
+from crmgen.site.markup import HTML_END, HTML_START
 
 # Attributes that take a URL in what Markdown produces.
 _URL_ATTR = re.compile(r"""(\s(?:href|src)\s*=\s*)(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 
 LOCAL_SHIM = "assets/crmgen/iframe-worker.js"
+
+_BLOCK = re.compile(rf"^{re.escape(HTML_START)}\n(.*?)\n{re.escape(HTML_END)}$", re.MULTILINE | re.DOTALL)
+_TOKEN = secrets.token_hex(8)
+_PLACEHOLDER = re.compile(rf"<!--crmgen:{_TOKEN}:(\d+)-->")
+# Blocks taken out of each page's Markdown, by source path, until its HTML is ready.
+_STASH: dict[str, list[str]] = {}
 
 
 def on_config(config: Any) -> Any:
@@ -32,16 +51,46 @@ def on_config(config: Any) -> Any:
     return config
 
 
-def on_page_content(html: str, **kwargs: Any) -> str:
-    """Second line of defence: no link or image in a page points at ``javascript:``/``data:``.
+def _key(page: Any) -> str:
+    file = getattr(page, "file", None)
+    return str(getattr(file, "src_uri", None) or id(page))
 
-    crmgen already defuses such links in the Markdown it writes; this also covers
-    Markdown that the team allowed raw HTML in (``allow_html``).
+
+def on_page_markdown(markdown: str, page: Any = None, **kwargs: Any) -> str:
+    """Take generated HTML blocks out of the Markdown; a placeholder comment stays."""
+    if HTML_START not in markdown:
+        return markdown
+    blocks: list[str] = []
+
+    def stash(match: re.Match[str]) -> str:
+        blocks.append(match.group(1))
+        return f"\n<!--crmgen:{_TOKEN}:{len(blocks) - 1}-->\n"
+
+    text = _BLOCK.sub(stash, markdown)
+    if blocks:
+        _STASH[_key(page)] = blocks
+    return text
+
+
+@event_priority(100)  # before other plugins: they see the whole page
+def on_page_content(html: str, page: Any = None, **kwargs: Any) -> str:
+    """Put generated HTML back; then no link or image may point at ``javascript:``/``data:``.
+
+    The second part is a second line of defence: crmgen already defuses such links
+    in the Markdown it writes; this also covers Markdown that the team allowed raw
+    HTML in (``allow_html``).
     """
     from crmgen.site.markup import bad_target
 
+    blocks = _STASH.pop(_key(page), None)
+    if blocks is not None:
+        html = _PLACEHOLDER.sub(lambda m: blocks[int(m.group(1))], html)
+
     def clean(match: re.Match[str]) -> str:
         value = match.group(2) if match.group(2) is not None else match.group(3)
+        # Without ":" (or a character reference that could hide one) there is no scheme.
+        if ":" not in value and "&" not in value:
+            return match.group(0)
         return f'{match.group(1)}"#"' if bad_target(value) else match.group(0)
 
     return _URL_ATTR.sub(clean, html)

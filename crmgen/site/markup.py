@@ -9,6 +9,14 @@ call it: it is the Environment's ``finalize`` hook, so every ``{{ value }}`` get
 Notes and interaction bodies are Markdown on purpose: :func:`user_markdown` keeps
 their Markdown but escapes raw HTML, attribute lists and script links, unless the
 team allowed HTML (``extra: crmgen: allow_html: true``).
+
+Everything else a template writes (cards, tables, lists, charts) is HTML already.
+Templates wrap it with the :func:`html_block` filter: between two marker comments
+on their own lines. crmgen's MkDocs hook (:mod:`crmgen.site.hooks`) takes those
+blocks out before Python-Markdown runs and puts them back into the page's HTML, so
+the HTML is not parsed twice more (by Markdown and by MkDocs) for nothing. Without
+the hook (another builder) the markers are plain HTML comments and the blocks are
+ordinary raw HTML: the page looks the same.
 """
 
 from __future__ import annotations
@@ -28,14 +36,32 @@ _PLAIN_TABLE = {
 _NEWLINES = re.compile(r"\s*[\r\n]+\s*")
 
 
+# Names, dates, grades and owners repeat on every index page: escape each once.
+_PLAIN_MEMO: dict[str, Markup] = {}
+_PLAIN_MEMO_MAX = 200_000
+
+
 def plain(value: str) -> Markup:
     """``value`` as inert text for a Markdown page: HTML and Markdown syntax neutralised."""
-    text = _NEWLINES.sub(" ", str(value))
-    return Markup(text.translate(_PLAIN_TABLE))
+    text = str(value)
+    done = _PLAIN_MEMO.get(text)
+    if done is None:
+        done = Markup(_NEWLINES.sub(" ", text).translate(_PLAIN_TABLE))
+        if len(_PLAIN_MEMO) >= _PLAIN_MEMO_MAX:
+            _PLAIN_MEMO.clear()
+        _PLAIN_MEMO[text] = done
+    return done
 
 
 def finalize(value: Any) -> Any:
     """Jinja2 ``finalize`` hook: plain strings become :func:`plain` text; Markup passes."""
+    # Exact type checks first: this runs for every {{ value }} of every page.
+    kind = type(value)
+    if kind is Markup:
+        return value
+    if kind is str:
+        done = _PLAIN_MEMO.get(value)  # type: ignore[call-overload]
+        return done if done is not None else plain(value)
     if isinstance(value, Markup):
         return value
     if isinstance(value, str):
@@ -45,11 +71,39 @@ def finalize(value: Any) -> Any:
     return value
 
 
+# Generated HTML blocks (see the module docstring). A marker is a whole line.
+HTML_START = "<!--crmgen-html-->"
+HTML_END = "<!--/crmgen-html-->"
+_MARKER_LINE = re.compile(r"^(<!--/?crmgen-html-->)[ \t]*$", re.MULTILINE)
+
+
+def html_block(content: str) -> Markup:
+    """Jinja2 filter: generated HTML, marked so the build passes it by Markdown.
+
+    Blank lines are dropped (a raw HTML block must not contain one, or Markdown
+    would end it there when no hook takes it out). Every value in ``content`` was
+    escaped by :func:`finalize`, so it cannot contain a marker line.
+    """
+    lines = [line for line in str(content).split("\n") if line.strip()]
+    if not lines:
+        return Markup("")
+    # The line break after the end marker is the template's line break, which
+    # trim_blocks removes after {% endfilter %}: blank lines around stay as written.
+    return Markup(f"{HTML_START}\n" + "\n".join(lines) + f"\n{HTML_END}\n")
+
+
 # Code spans and fenced blocks: their content is shown literally by Markdown
-# itself, so escaping there would show "&lt;" to the reader.
+# itself, so escaping there would show "&lt;" to the reader. What is left raw here
+# must be code for Python-Markdown too, or raw HTML in it would be live: fences as
+# its fenced_code extension reads them (at the start of a line, a simple info
+# string, the same fence to close), code spans on one line and not after a
+# backslash (a span over lines can be cut by a line that starts a raw HTML block).
+# Code that does not fit shows its "<" as "&lt;": a cosmetic cost, never a hole.
 _CODE = re.compile(
-    r"(?P<fence>^[ \t]*(?P<mark>```+|~~~+)[^\n]*\n.*?^[ \t]*(?P=mark)[ \t]*$)"
-    r"|(?P<span>(?P<ticks>`+)(?!`).+?(?<!`)(?P=ticks)(?!`))",
+    r"(?P<fence>^(?P<mark>~{3,}|`{3,})[ ]*"
+    r"(?:\{[^\n]*\}|\.?[\w#.+-]*[ ]*(?:hl_lines=(?P<q>[\"'])[^\n]*?(?P=q)[ ]*)?)"
+    r"\n.*?(?<=\n)(?P=mark)[ ]*$)"
+    r"|(?P<span>(?<!\\)(?P<ticks>`+)(?!`)[^\n]+?(?<!`)(?P=ticks)(?!`))",
     re.MULTILINE | re.DOTALL,
 )
 # Link targets a reader may follow; anything else with a scheme (javascript:,
@@ -104,7 +158,10 @@ def user_markdown(text: str | None, *, allow_html: bool = False) -> Markup:
     last = 0
     for match in _CODE.finditer(text):
         out.append(_escape_prose(text[last : match.start()]))
-        out.append(match.group(0))
+        # Code is shown as written, so "<" stays; a line that is exactly an HTML-block
+        # marker gets a trailing space the reader does not see, or the build's hook
+        # would take what follows for generated HTML and pass it unescaped.
+        out.append(_MARKER_LINE.sub(r"\1 ", match.group(0)))
         last = match.end()
     out.append(_escape_prose(text[last:]))
     return Markup("".join(out))
@@ -116,4 +173,7 @@ def indent(text: str, prefix: str = "    ") -> Markup:
     return Markup("\n".join(prefix + line if line.strip() else "" for line in lines))
 
 
-__all__ = ["bad_target", "escape", "finalize", "indent", "plain", "user_markdown"]
+__all__ = [
+    "HTML_END", "HTML_START", "bad_target", "escape", "finalize", "html_block", "indent", "plain",
+    "user_markdown",
+]

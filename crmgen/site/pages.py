@@ -59,6 +59,7 @@ def safe_slug(slug: str) -> bool:
     return bool(_SAFE_SLUG.match(slug)) and ".." not in slug and len(slug) <= 200
 
 
+@functools.lru_cache(maxsize=65536)
 def client_page(slug: str) -> str:
     """The docs-relative Markdown source of a client's page."""
     if not safe_slug(slug):
@@ -74,6 +75,7 @@ def html_path(md_path: str) -> str:
     return md_path[: -len(".md")] + ".html" if md_path.endswith(".md") else md_path
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def relative_url(from_md: str, to_path: str) -> str:
     """A link from the page built from ``from_md`` to the output ``to_path``."""
     target = html_path(to_path)
@@ -365,18 +367,14 @@ def grouped_clients(clients: Iterable[Client], key: str) -> list[tuple[str, list
     return [(k, sorted(groups[k], key=name_order)) for k in order]
 
 
-def _pinyin_key(text: str) -> str:
-    return slugify(text)
-
-
 def name_order(client: Client) -> tuple[str, str]:
     """Sort key: Chinese names by their pinyin, among the Latin ones (华东 files under H)."""
     return (_pinyin_key(client.name), client.slug)
 
 
-@functools.lru_cache(maxsize=65536)
 def _pinyin_key(name: str) -> str:
-    # every list page sorts every client: segmenting each name once per build, not once per list
+    # Every list page sorts every client; slugify keeps a memo (saved between builds,
+    # see crmgen.slugs.load_memo), so jieba runs only for names it has not seen.
     return slugify(name)
 
 
@@ -401,9 +399,21 @@ def make_environment(templates_dir: Path | None) -> jinja2.Environment:
     )
     env.filters["plain"] = markup.plain
     env.filters["indent_md"] = markup.indent
+    env.filters["html_block"] = markup.html_block
     env.globals["when"] = when
     env.globals["COMPLAINT_STEPS"] = COMPLAINT_STEPS
     return env
+
+
+# Index pages link every client: each link is computed once per (page, target).
+@functools.lru_cache(maxsize=1 << 18)
+def _markup_url(page: str, target: str) -> Markup:
+    return Markup(relative_url(page, target))
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _client_url(page: str, slug: str) -> Markup:
+    return Markup(relative_url(page, client_page(slug)))
 
 
 @dataclass
@@ -421,7 +431,7 @@ class SiteContext:
 
     def url(self, target: str) -> Markup:
         """Relative link to another generated page (docs-relative ``.md`` path)."""
-        return Markup(relative_url(self.page, target))
+        return _markup_url(self.page, target)
 
     @property
     def reminders_url(self) -> Markup:
@@ -435,7 +445,7 @@ class SiteContext:
 
     def client_url(self, slug: str) -> Markup:
         """Relative link to a client's page from the current page."""
-        return self.url(client_page(slug))
+        return _client_url(self.page, slug)
 
     def owner_url(self, owner: str | None) -> Markup:
         """Relative link to an owner's reminder page."""
@@ -526,7 +536,11 @@ def render_pages(
         if not CLIENT_PAGE.match(page):
             # Searching a name should land on the client's page, not on every list that
             # names it; and indexing the big lists would dominate incremental builds.
-            text = "---\nsearch:\n  exclude: true\n---\n\n" + text
+            # Into the template's own front matter if it has one (MkDocs reads only the first).
+            if text.startswith("---\n"):
+                text = "---\nsearch:\n  exclude: true\n" + text[4:]
+            else:
+                text = "---\nsearch:\n  exclude: true\n---\n\n" + text
         out[page] = text.encode("utf-8")
 
     def calendar(path: str, reminders: list[Any], name: str) -> None:
