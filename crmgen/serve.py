@@ -57,6 +57,9 @@ from .model import Client
 DEBOUNCE = 0.15
 # A stream of events that never goes quiet still rebuilds this often.
 DEBOUNCE_MAX = 2.0
+# A save that changes at most this many clients shows their pages before the whole
+# rebuild (crmgen.site.live); more (a `git pull`) just rebuilds.
+LIVE_MAX = 5
 # How long an events request waits for a new build before answering "no change".
 LONG_POLL = 25.0
 # How often the loop wakes up to notice that the day changed (reminders move with it).
@@ -527,6 +530,7 @@ class LiveServer:
         self._last_good: dict[str, Client] = {}
         self._parse_cache: ParseCache | None = None
         self._built = _Built()
+        self._live: Any = None  # crmgen.site.live.LiveSession of the last build, for previews
         self.building = False  # read by the signal handler
         self.stopping = False
 
@@ -778,6 +782,8 @@ class LiveServer:
 
         if self.stopping:
             return
+        if not first and not config_changed and not templates_changed:
+            self._preview(project, clients, left_out, today, banner)
         self.state.update(bump=False, building=True)
         if first:
             self._say(f"building the site ({len(clients)} client{'s' if len(clients) != 1 else ''})…")
@@ -794,6 +800,53 @@ class LiveServer:
             f"{note}"
             + (f"; {seconds:.2f} s from save to served" if changed else "")
         )
+        self._refresh_live(project, today)
+
+    def _preview(self, project: Project, clients: list[Client], left_out: list[str], today: dt.date,
+                 banner: list[str]) -> None:
+        """Show the edited clients' new pages at once; the whole rebuild follows (crmgen.site.live)."""
+        from .site import live
+
+        built = self._built
+        if self._live is None or built.clients is None or today != built.today or left_out != built.left_out:
+            return
+        before = {c.slug: c for c in built.clients}
+        if set(before) != {c.slug for c in clients}:
+            return  # a page comes or goes: the nav and links change, only a build shows that
+        edited = [c for c in clients if before[c.slug] != c]
+        if not edited or len(edited) > LIVE_MAX:
+            return
+        started = time.monotonic()
+        try:
+            shown = live.preview(project, clients, edited, today=today, broken=left_out,
+                                 session=self._live, site=self.site)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the full build below still runs
+            self._live = None
+            self._say(f"(no quick preview: {type(exc).__name__}: {exc})")
+            return
+        self.state.update(bump=True, errors=banner, message="")
+        names = ", ".join(c.slug for c in edited)
+        self._say(f"page of {names} updated in {time.monotonic() - started:.2f} s ({len(shown)} page"
+                  f"{'s' if len(shown) != 1 else ''}); rebuilding the rest…")
+
+    def _refresh_live(self, project: Project, today: dt.date) -> None:
+        """Keep a loaded MkDocs session that matches the site just built (for the next preview)."""
+        from .site import live
+
+        config_file = project.work_dir / "mkdocs.yml"
+        docs = project.work_dir / "docs"
+        pages = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")}
+        if self._live is not None and self._live.matches(config_file, pages, today):
+            return
+        self._live = None
+        try:
+            self._live = live.LiveSession(config_file, project.work_dir / "live", today)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - previews are an extra; builds go on without them
+            self._say(f"(quick page previews are off: {type(exc).__name__}: {exc})")
 
     def _report(self, problems: list[Problem], files: int, changed: set[Path], *, first: bool) -> None:
         """Errors always (they block the pages), warnings for the files just changed."""

@@ -506,6 +506,7 @@ def test_serve_rebuilds_reloads_and_survives_errors(small, browser):
     assert code == 0, server.output
     assert "Traceback" not in server.output and "KeyboardInterrupt" not in server.output
     assert "client.md.j2:1:" in server.output
+    assert "page of acme-trading updated in" in server.output  # the quick preview before the rebuild
     assert server.output.rstrip().endswith("crmgen serve: stopped")
     assert not list(small.glob(".site.crmgen-*"))  # no temporary build left behind
 

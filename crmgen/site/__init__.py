@@ -54,6 +54,11 @@ class BuildResult:
     rendered: int = 0  # client pages rendered (the others were unchanged)
 
 
+def site_title(project: Project) -> str:
+    """The site's name (``site_name`` in mkdocs.yml)."""
+    return str(project.config.get("site_name") or "CRM")
+
+
 def default_site_dir(project: Project) -> Path:
     """``site_dir`` from mkdocs.yml, else ``site/``, under the project root."""
     value = project.config.get("site_dir") or "site"
@@ -250,7 +255,7 @@ def build_site(
     events_file = project.root / CACHE_DIR / incremental.EVENTS_FILE
     events_cache(None if full else incremental.load_pickle(events_file))
 
-    title = str(project.config.get("site_name") or "CRM")
+    title = site_title(project)
     views = pages.build_views(clients, reminders)
     work = project.root / CACHE_DIR
     state = incremental.State() if full else incremental.State.load(work)

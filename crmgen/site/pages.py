@@ -17,7 +17,7 @@ import functools
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -500,9 +500,13 @@ class PageCache:
 
 
 def render_pages(
-    data: RenderInput, progress: Callable[[int], None] | None = None
+    data: RenderInput, progress: Callable[[int], None] | None = None, only: Container[str] | None = None
 ) -> dict[str, bytes]:
-    """Every file of the docs tree: docs-relative path -> content (UTF-8 Markdown, .ics)."""
+    """Every file of the docs tree: docs-relative path -> content (UTF-8 Markdown, .ics).
+
+    With ``only`` (docs paths of client pages), just those client pages: what
+    ``crmgen serve`` shows first after a save, before the whole rebuild.
+    """
     from ..reminders import group
 
     env = make_environment(data.templates_dir)
@@ -551,6 +555,35 @@ def render_pages(
                 out[path] = KEEP  # type: ignore[assignment]
                 return
         out[path] = data.ics(reminders, name)
+
+    def render_client(client: Client) -> None:
+        history = data.history.for_slug(client.slug) if getattr(data.history, "files", None) is not None else None
+        render(
+            "client.md.j2",
+            client_page(client.slug),
+            client=client,
+            fields=profile_fields(client, data.settings),
+            website=safe_url(client.website),
+            referrer=views.by_slug.get(client.referred_by or "") or views.by_name.get(client.referred_by or ""),
+            referrals=views.referrals.get(client.slug, []),
+            reminders=views.reminders_by_client.get(client.slug, []),
+            contacts=sorted(client.contacts, key=lambda c: (c.left is not None, c.left or dt.date.min)),
+            interactions=interaction_rows(client),
+            intro=intro(client),
+            promises=promise_ledger(client, data.today),
+            years=order_years(client),
+            orders=sorted(client.orders, key=lambda o: (o.date, o.index), reverse=True),
+            owed=payments_owed(client, data.today),
+            complaints=complaint_rows(client),
+            rebate=rebate_progress(client, data.today),
+            history=history,
+        )
+
+    if only is not None:
+        for client in data.clients:
+            if client_page(client.slug) in only:
+                render_client(client)
+        return out
 
     # Home page: the dashboard helper's template and numbers.
     dash: dict[str, Any] = {}
@@ -625,26 +658,7 @@ def render_pages(
                 if progress is not None:
                     progress(i)
                 continue
-        render(
-            "client.md.j2",
-            page,
-            client=client,
-            fields=profile_fields(client, data.settings),
-            website=safe_url(client.website),
-            referrer=views.by_slug.get(client.referred_by or "") or views.by_name.get(client.referred_by or ""),
-            referrals=views.referrals.get(client.slug, []),
-            reminders=views.reminders_by_client.get(client.slug, []),
-            contacts=sorted(client.contacts, key=lambda c: (c.left is not None, c.left or dt.date.min)),
-            interactions=interaction_rows(client),
-            intro=intro(client),
-            promises=promise_ledger(client, data.today),
-            years=order_years(client),
-            orders=sorted(client.orders, key=lambda o: (o.date, o.index), reverse=True),
-            owed=payments_owed(client, data.today),
-            complaints=complaint_rows(client),
-            rebate=rebate_progress(client, data.today),
-            history=history,
-        )
+        render_client(client)
         if progress is not None:
             progress(i)
 
