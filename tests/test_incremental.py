@@ -146,6 +146,11 @@ def test_calendar_events_are_reused_across_builds(book: Path, tmp_path: Path) ->
     site = tmp_path / "site"
     build(book, site)
     calendar = (site / "reminders" / "reminders.ics").read_bytes()
+    # a build in which no calendar changes must not forget the events for the next one
+    path = book / "clients" / "alpha.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nA note that moves no reminder.\n", encoding="utf-8")
+    build(book, site)
+    assert (site / "reminders" / "reminders.ics").read_bytes() == calendar
     ics._EVENTS.clear()  # a new process: only the cache file remembers
     serialised = []
     original = ics.event

@@ -350,7 +350,10 @@ def build_site(
         publish.discard(out)
         raise
     incremental.State(key=key, pages=page_cache.new).save(work)
-    incremental.save_pickle(events_file, events_cache())
+    used_events = events_cache()
+    if used_events or not events_file.is_file():
+        # No calendar changed: nothing was serialised, and the kept file still holds every event.
+        incremental.save_pickle(events_file, used_events)
     return BuildResult(
         site_dir=site,
         docs_dir=docs,
