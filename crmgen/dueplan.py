@@ -66,6 +66,15 @@ def select(plan: dict, today: dt.date, ahead: int, leads: dict[str, int]) -> lis
     end = bisect_right(fixed, max(horizon.values()), key=_ordinal)
     shown = [r for r in fixed[:end] if earliest[r[1]] <= r[0] <= horizon[r[1]]]
 
+    extra = dynamic_rows(plan, today, horizon, earliest)
+    if not extra:
+        return shown
+    return merge(shown, extra, plan["clients"])
+
+
+def dynamic_rows(plan: dict, today: dt.date, horizon: dict[str, int], earliest: dict[str, int]) -> list[Row]:
+    """The rows whose date depends on today (birthdays, anniversaries, ``relative``) that show."""
+    t = today.toordinal()
     extra: list[Row] = []
     for kind, month, day, first, base_year, head, ci, key, amount in plan["yearly"]:
         date = next_yearly(month, day, today)
@@ -86,9 +95,7 @@ def select(plan: dict, today: dt.date, ahead: int, leads: dict[str, int]) -> lis
         o = t + offset
         if earliest[kind] <= o <= horizon[kind]:
             extra.append((o, kind, ci, title, amount, key))
-    if not extra:
-        return shown
-    return merge(shown, extra, plan["clients"])
+    return extra
 
 
 def sort_key(clients: list) -> object:

@@ -14,7 +14,7 @@ before a client's due date) is followed by ``collect`` on the due date itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .config import DEFAULT_LEADS, Settings

@@ -81,9 +81,11 @@ def scan(root: str, clients_dir: str, limit_ns: int) -> list[tuple[str, tuple]] 
     except OSError:
         return None
     out = []
+    prefix = os.path.join(directory, "")
+    lstat = os.lstat
     for name in sorted(n for n in names if n.endswith(".md") and not n.startswith(".")):
         try:
-            st = os.lstat(os.path.join(directory, name))
+            st = lstat(prefix + name)
         except OSError:
             return None
         if stat.S_ISLNK(st.st_mode) or st.st_mtime_ns >= limit_ns:

@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crmgen import fastpath, summary
+from crmgen import commands, fastpath, summary
 from crmgen.cli import main
 from crmgen.errors import ERROR, WARNING, Problem, summary_line
 from tests.conftest import write_client
@@ -136,22 +136,22 @@ def test_same_output_as_click_cold_and_from_the_summary(args: list[str], which: 
 
 
 def test_colour_on_a_terminal_is_clicks(broken: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    problems = fastpath.problem_tuples([Problem("a.md", 1, 2, ERROR, "bad", "x"), Problem("a.md", 1, 1, WARNING,
+    problems = commands.problem_tuples([Problem("a.md", 1, 2, ERROR, "bad", "x"), Problem("a.md", 1, 1, WARNING,
                                                                                           "hm", "y")])
-    (err, text, colour), (_, summary_text, _) = fastpath.problem_chunks(problems, 1, colour=True)
+    (err, text, colour), (_, summary_text, _) = commands.problem_chunks(problems, 1, colour=True)
     assert err and colour is True
     assert text.splitlines()[0] == "a.md:1:1: " + click.style("warning:", fg="yellow", bold=True) + " hm [y]"
     assert summary_text == "1 error, 1 warning in 1 file"
     for fg in ("red", "yellow", "green", "blue", None):
-        assert fastpath.style("x", fg=fg, bold=True) == click.style("x", fg=fg, bold=True)
-        assert fastpath.style("x", fg=fg) == click.style("x", fg=fg)
+        assert commands.style("x", fg=fg, bold=True) == click.style("x", fg=fg, bold=True)
+        assert commands.style("x", fg=fg) == click.style("x", fg=fg)
 
 
 def test_summary_line_is_the_errors_one() -> None:
     for problems in ([], [Problem("a", 1, 1, ERROR, "m", "c")],
                      [Problem("a", 1, 1, WARNING, "m", "c"), Problem("b", 1, 1, WARNING, "m", "c")]):
         for files in (0, 1, 2):
-            assert fastpath.summary_line(fastpath.problem_tuples(problems), files) == summary_line(problems, files)
+            assert fastpath.summary_line(commands.problem_tuples(problems), files) == summary_line(problems, files)
 
 
 def test_ansi_in_user_text_is_stripped_off_a_terminal(broken: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crmgen import fastpath, summary
+from crmgen import commands, fastpath, summary
 from tests.conftest import write_client
 
 OLD = time.time() - 3600
@@ -44,7 +44,9 @@ def trusted(root: Path) -> bool:
 def test_unchanged_book_is_answered_from_the_summary(book: Path) -> None:
     head, due = summary.load(str(book), with_due=True)
     assert head["files"] == 3 and head["problems"] == [] and not head["has_errors"]
-    assert [c[0] for c in due["plan"]["clients"]] == ["a", "b", "c"]
+    from crmgen.duepack import Packed
+
+    assert [c[0] for c in Packed(due).clients] == ["a", "b", "c"]
 
 
 def test_same_size_edit_with_restored_mtime_is_seen(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,7 +157,7 @@ def test_no_summary_without_the_cache_or_for_named_files(project: Path, capsys: 
     from crmgen.config import load_project
 
     age(write_client(project, "a", "---\nname: a\ngrade: A\n---\n"))
-    chunks, code = fastpath.run_check(load_project(project), [project / "clients" / "a.md"], strict=False,
+    chunks, code = commands.run_check(load_project(project), [project / "clients" / "a.md"], strict=False,
                                       fmt="text", no_cache=False, started_ns=time.time_ns())
     assert code == 0 and not Path(summary.path_of(str(project))).exists()
     fastpath.main(["-C", str(project), "check", "--no-cache"])

@@ -108,13 +108,14 @@ def fail(message: str, code: ExitCode = ExitCode.PROBLEMS) -> NoReturn:
 
 def report_problems(problems: list[Problem], files: int, fmt: str = "text", quiet: bool = False) -> None:
     """Print problems: GCC-style lines then a summary on stderr, or JSON/GitHub annotations on stdout."""
-    from ..fastpath import problem_chunks, problem_tuples
+    from ..commands import problem_chunks, problem_tuples
 
     echo_chunks(problem_chunks(problem_tuples(problems), files, fmt, colour=sys.stderr.isatty(), quiet=quiet))
 
 
 def echo_chunks(chunks: list[tuple[bool, Any, bool | None]]) -> None:
-    """Write output made by :mod:`crmgen.fastpath`; bytes (a calendar) are written untouched."""
+    """Write output made by :mod:`crmgen.fastpath`; bytes (a calendar, or text already encoded with
+    its newline) are written untouched to stdout."""
     for err, data, color in chunks:
         if isinstance(data, bytes):
             click.echo(data, nl=False)

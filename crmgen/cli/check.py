@@ -34,7 +34,7 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     import time
     from pathlib import Path
 
-    from ..fastpath import run_check
+    from ..commands import run_check
 
     started_ns = time.time_ns()  # before anything is read: see crmgen.summary
     if files and state.directory is None:

@@ -1,0 +1,335 @@
+"""The reminders' plan packed for ``crmgen due`` on a warm cache, and its text listing.
+
+A book of 10,000 clients holds some 60,000 dated reminders, most of them overdue
+and so listed every day: ``due`` prints tens of thousands of lines. Unpacking
+that many titles as Python strings and formatting each line would cost more than
+checking that the book is unchanged, so the plan of :mod:`crmgen.dueplan` is
+kept in the book summary in columns: dates, kinds and clients as packed integer
+arrays, and the listing's lines as one UTF-8 blob, each line already holding its
+kind, client and owner cells (padded for the widths the whole plan needs) and its
+title, with a NUL byte where the date and "when" cells go. Rows of the same day
+that are listed one after the other are then one slice of the blob with the NUL
+replaced: no decoding, no formatting, no encoding per line.
+
+Birthdays and anniversaries (dated by today) are packed one by one and only those
+falling in the window are unpacked. Whatever the fast lane cannot do exactly (JSON,
+filters, other column widths, colour codes inside user text off a terminal) goes
+through the ordinary renderer with ordinary rows. Either way the output is byte
+for byte that of :func:`crmgen.fastpath.due_chunks`; tests compare the two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import marshal
+from array import array
+from bisect import bisect_left, bisect_right
+from typing import Any
+
+from .dueplan import ENDING_KINDS, KINDS, dynamic_rows, merge, sort_key
+
+_KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}
+HOLE = b"\x00"  # where a line's date and "when" cells go
+
+
+def _widths(kinds: set[str], clients: list[tuple], shown: set[int]) -> tuple[int, int, bool, int]:
+    """(kind, name, show owner?, owner) column widths of a listing, as ``due_text`` computes them."""
+    from .cells import NAME_WIDTH, width
+
+    owners = {clients[c][2] for c in shown}
+    return (max(len(k) for k in kinds), min(max(width(clients[c][1]) for c in shown), NAME_WIDTH),
+            len({o for o in owners if o}) > 1, max(width(o or "") for o in owners))
+
+
+def _cells(kind: str, client: tuple, widths: tuple[int, int, bool, int]) -> str:
+    from .cells import fit
+
+    w_kind, w_name, show_owner, w_owner = widths
+    owner = fit(client[2] or "-", w_owner) + "  " if show_owner else ""
+    return f"{fit(kind, w_kind)}  {fit(client[1], w_name)}  {owner}"
+
+
+def _md(month: int, day: int) -> int:
+    return month * 100 + day
+
+
+def pack(plan: dict, within: int, leads: dict[str, int]) -> dict[str, Any]:
+    """The plan as the book summary keeps it (marshal-able, compact)."""
+    from .cells import width
+
+    fixed, clients = plan["fixed"], plan["clients"]
+    yearly = sorted(plan["yearly"], key=lambda r: _md(r[1], r[2]))
+    firsts = sorted((i for i, r in enumerate(yearly) if r[3]), key=lambda i: yearly[i][3])
+    kinds = {r[1] for r in fixed} | {r[0] for r in yearly} | {r[1] for r in plan["relative"]}
+    used = {r[2] for r in fixed} | {r[6] for r in yearly} | {r[2] for r in plan["relative"]}
+    widths = _widths(kinds, clients, used) if used else (0, 0, False, 0)
+    lines = []
+    title_at = array("q")
+    starts = array("q", [0])
+    pos = 0
+    for r in fixed:
+        cells = (HOLE.decode() + _cells(r[1], clients[r[2]], widths)).encode("utf-8")
+        line = cells + (r[3] + "\n").encode("utf-8")
+        lines.append(line)
+        title_at.append(pos + len(cells))
+        pos += len(line)
+        starts.append(pos)
+    blob = b"".join(lines)
+    owners = sorted({c[2] for c in clients}, key=lambda o: (o is not None, o or ""))
+    user = "".join(c[1] + (c[2] or "") for c in clients)
+    return {
+        "within": within,
+        "leads": leads,
+        "clients": marshal.dumps(clients),
+        "n_clients": len(clients),
+        "yearly_md": array("q", [_md(r[1], r[2]) for r in yearly]).tobytes(),
+        "yearly": [marshal.dumps(r) for r in yearly],
+        # anniversaries by their first date: one still to come is dated by it, not by its month and day
+        "first_dates": array("q", [yearly[i][3] for i in firsts]).tobytes(),
+        "first_rows": firsts,
+        "relative": plan["relative"],
+        "ords": array("q", [r[0] for r in fixed]).tobytes(),
+        "kinds": bytes(_KIND_INDEX[r[1]] for r in fixed),
+        "cis": array("q", [r[2] for r in fixed]).tobytes(),
+        "starts": starts.tobytes(),
+        "title_at": title_at.tobytes(),
+        "blob": blob,
+        "widths": widths,
+        # a NUL inside user text would be taken for a hole: then no fast lane
+        "holes_ok": blob.count(HOLE) == len(fixed),
+        "ending": [i for i, r in enumerate(fixed) if r[1] in ENDING_KINDS],
+        # amounts and keys: only for ordinary rows, unpacked when needed
+        "more": marshal.dumps([(r[4], r[5]) for r in fixed]),
+        "name_w": array("q", [width(c[1]) for c in clients]).tobytes(),
+        "owners": owners,
+        "owner_of": array("q", [owners.index(c[2]) for c in clients]).tobytes(),
+        "escape": "\x1b" in user or b"\x1b" in blob,
+    }
+
+
+class Packed:
+    """A packed plan, unpacked just enough to list it."""
+
+    def __init__(self, part: dict[str, Any]) -> None:
+        self.part = part
+        self.ords = _ints(part["ords"])
+        self.kinds = part["kinds"]
+        self.cis = _ints(part["cis"])
+        self.starts = _ints(part["starts"])
+        self.blob = part["blob"]
+        self._more: list | None = None
+        self._clients: list | None = None
+
+    @property
+    def clients(self) -> list[tuple]:
+        """(slug, name, owner) of every client of the plan."""
+        if self._clients is None:
+            self._clients = marshal.loads(self.part["clients"])
+        return self._clients
+
+    def row(self, i: int) -> tuple:
+        """The ordinary row (as :func:`crmgen.dueplan.select` gives it) of fixed row ``i``."""
+        if self._more is None:
+            self._more = marshal.loads(self.part["more"])
+            self._title_at = _ints(self.part["title_at"])
+        amount, key = self._more[i]
+        title = self.blob[self._title_at[i]:self.starts[i + 1] - 1].decode("utf-8")
+        return (self.ords[i], KINDS[self.kinds[i]], self.cis[i], title, amount, key)
+
+    def _dynamic(self, today: dt.date, horizon: dict[str, int], earliest: dict[str, int]) -> list[tuple]:
+        """Birthdays, anniversaries and ``relative`` rows that show, unpacking only the candidates:
+        those whose month and day fall in the window, and anniversaries still to come the first time."""
+        part = self.part
+        t = today.toordinal()
+        last = max(horizon["birthday"], horizon["anniversary"])
+        mds = _ints(part["yearly_md"])
+        if last - t >= 366:
+            picked = range(len(mds))
+        else:
+            days = {_md(d.month, d.day) for d in (dt.date.fromordinal(o) for o in range(t, last + 1))}
+            if 228 in days:
+                days.add(229)  # 29 February falls on the 28th in other years (a superset: rows are checked)
+            picked = set()
+            for md in days:
+                picked.update(range(bisect_left(mds, md), bisect_right(mds, md)))
+            firsts = _ints(part["first_dates"])
+            picked.update(part["first_rows"][bisect_right(firsts, t):])
+        packed = part["yearly"]
+        plan = {"yearly": [marshal.loads(packed[i]) for i in sorted(picked)], "relative": part["relative"]}
+        return dynamic_rows(plan, today, horizon, earliest)
+
+    def select(self, today: dt.date, ahead: int, leads: dict[str, int], owner: str | None,
+               kinds: tuple[str, ...] | list[str]) -> tuple[list[tuple[int, int]], list[tuple]]:
+        """What ``select`` and the filters of ``crmgen due`` pick on ``today``: (runs of fixed rows
+        ``(start, end)`` in order, dynamic rows sorted)."""
+        t = today.toordinal()
+        horizon = {kind: t + max(leads[kind], ahead) for kind in KINDS}
+        earliest = {kind: (t if kind in ENDING_KINDS else -1) for kind in KINDS}
+        h = [horizon[k] for k in KINDS]
+        e = [earliest[k] for k in KINDS]
+        ords, kb = self.ords, self.kinds
+        end = bisect_right(ords, max(h))
+        # Rows dated before today show unless their kind ends (few rows: listed in "ending");
+        # from today on, each row is checked against its kind's horizon.
+        past = bisect_right(ords, t - 1, hi=end)
+        runs: list[tuple[int, int]] = []
+        start = 0
+        for i in self.part["ending"]:
+            if i >= past:
+                break
+            if i > start:
+                runs.append((start, i))
+            start = i + 1
+        if past > start:
+            runs.append((start, past))
+        for i in range(past, end):
+            if e[kb[i]] <= ords[i] <= h[kb[i]]:
+                if runs and runs[-1][1] == i:
+                    runs[-1] = (runs[-1][0], i + 1)
+                else:
+                    runs.append((i, i + 1))
+        extra = self._dynamic(today, horizon, earliest)
+        if owner is not None or kinds:
+            keep = self._filter(owner, kinds)
+            runs = [(i, i + 1) for a, b in runs for i in range(a, b) if keep(kb[i], self.cis[i])]
+            extra = [r for r in extra if keep(_KIND_INDEX[r[1]], r[2])]
+        extra.sort(key=sort_key(self.clients))
+        return runs, extra
+
+    def _filter(self, owner: str | None, kinds: tuple[str, ...] | list[str]) -> Any:
+        allowed = {_KIND_INDEX[k] for k in kinds} if kinds else None
+        ok = None
+        if owner is not None:
+            wanted = owner.strip().casefold()
+            ok = [(o := c[2]) is not None and o.strip().casefold() == wanted for c in self.clients]
+        return lambda k, c: (allowed is None or k in allowed) and (ok is None or ok[c])
+
+    def rows(self, runs: list[tuple[int, int]], extra: list[tuple]) -> list[tuple]:
+        """Ordinary rows, in order."""
+        rows = [self.row(i) for a, b in runs for i in range(a, b)]
+        return merge(rows, extra, self.clients) if extra else rows
+
+    def text(self, runs: list[tuple[int, int]], extra: list[tuple], today: dt.date, window: int,
+             colour: bool) -> bytes | None:
+        """The text listing, UTF-8 encoded with its final newline; None when it is not one
+        this fast lane can make exactly (then the ordinary renderer does)."""
+        from .cells import GROUP_COLOURS, GROUPS, NAME_WIDTH, fit, style, when, width
+
+        part = self.part
+        if (not runs and not extra) or not part["holes_ok"] or (part["escape"] and not colour):
+            return None  # nothing due; a NUL in user text; click.echo would strip colour codes
+        ords, kb, cis, starts, blob = self.ords, self.kinds, self.cis, self.starts, self.blob
+        # The columns must be as wide as the whole plan's, which the stored cells are padded to.
+        kinds = set()
+        shown = set()
+        for a, b in runs:
+            kinds.update(kb[a:b])
+            shown.update(cis[a:b])
+        kind_names = {KINDS[k] for k in kinds} | {r[1] for r in extra}
+        shown.update(r[2] for r in extra)
+        widths = part["widths"]
+        name_w = _ints(part["name_w"])
+        owner_of = _ints(part["owner_of"])
+        owners = {part["owners"][i] for i in {owner_of[c] for c in shown}}
+        show_owner = len({o for o in owners if o}) > 1
+        if (max(len(k) for k in kind_names), min(max(name_w[c] for c in shown), NAME_WIDTH), show_owner) \
+                != widths[:3] or (show_owner and max(width(o or "") for o in owners) != widths[3]):
+            return None
+        t = today.toordinal()
+        # Each dynamic row goes before the first fixed row that sorts after it; they never tie
+        # on (date, client, kind): a client has one touch, birthdays and anniversaries are never fixed.
+        pieces: list[Any] = []
+        if extra:
+            clients = self.clients
+            slugs: dict[int, str] = {}
+
+            def key(i: int) -> tuple:
+                c = cis[i]
+                slug = slugs.get(c)
+                if slug is None:
+                    slug = slugs[c] = clients[c][0]
+                return (ords[i], slug, KINDS[kb[i]])
+
+            queue = []
+            for r in extra:  # among the rows of its day (found without a key), after those that sort first
+                lo, hi = bisect_left(ords, r[0]), bisect_right(ords, r[0])
+                queue.append((bisect_right(range(hi), (r[0], clients[r[2]][0], r[1]), lo=lo, key=key), r))
+            q = 0
+            for a, b in runs:
+                while q < len(queue) and queue[q][0] <= a:
+                    pieces.append(queue[q][1])
+                    q += 1
+                while q < len(queue) and queue[q][0] < b:
+                    p = queue[q][0]
+                    if p > a:
+                        pieces.append((a, p))
+                    a = p
+                    pieces.append(queue[q][1])
+                    q += 1
+                pieces.append((a, b))
+            pieces.extend(r for _, r in queue[q:])
+        else:
+            pieces = runs
+
+        def first_ord(x: tuple) -> int:
+            return x[0] if len(x) > 2 else ords[x[0]]
+
+        def last_ord(x: tuple) -> int:
+            return x[0] if len(x) > 2 else ords[x[1] - 1]
+
+        w_when = max(width(when(first_ord(pieces[0]) - t)), width(when(last_ord(pieces[-1]) - t)))
+        paint = style if colour else (lambda text, **_: text)
+        pre: dict[int, bytes] = {}
+
+        def prefix(o: int) -> bytes:
+            b = pre.get(o)
+            if b is None:
+                cell = paint(fit(when(o - t), w_when), fg="red" if o < t else None)
+                b = pre[o] = f"  {dt.date.fromordinal(o).isoformat()}  {cell}  ".encode()
+            return b
+
+        def group(o: int) -> int:
+            return 0 if o < t else 1 if o == t else 2 if o <= t + 7 else 3
+
+        out: list[bytes] = []
+        counts = [0, 0, 0, 0]
+        current = -1
+
+        def enter(g: int) -> None:
+            nonlocal current
+            if out:
+                out.append(b"\n")
+            title = GROUPS[g]
+            out.append((paint(title, fg=GROUP_COLOURS[title], bold=True) + "\n").encode("utf-8"))
+            current = g
+
+        for x in pieces:
+            if len(x) > 2:  # a dynamic row
+                o = x[0]
+                g = group(o)
+                if g != current:
+                    enter(g)
+                counts[g] += 1
+                cells = _cells(x[1], self.clients[x[2]], widths)
+                out.append(prefix(o) + f"{cells}{x[3]}\n".encode())
+                continue
+            a, b = x
+            while a < b:
+                o = ords[a]
+                e = bisect_right(ords, o, a, b)
+                g = group(o)
+                if g != current:
+                    enter(g)
+                counts[g] += e - a
+                out.append(blob[starts[a]:starts[e]].replace(HOLE, prefix(o)))
+                a = e
+        n = sum(counts)
+        listed = ", ".join(f"{counts[g]} {GROUPS[g].lower()}" for g in range(4) if counts[g])
+        out.append(f"\n{n} {'reminder' if n == 1 else 'reminders'}: {listed}\n".encode())
+        return b"".join(out)
+
+
+def _ints(data: bytes) -> array:
+    a = array("q")
+    a.frombytes(data)
+    return a
