@@ -13,7 +13,11 @@ Three parts, each in its own thread:
   editor swap/backup files and crmgen's own output;
 - the **rebuild loop** (the calling thread) waits for changes, lets a burst settle
   (:data:`DEBOUNCE` seconds of quiet), re-validates with ``load_book`` (the parse
-  cache makes unchanged files cheap) and calls ``build_site`` again.
+  cache makes unchanged files cheap) and calls ``build_site`` again. When the save
+  changed a few clients and nothing else, their pages are first re-rendered alone
+  from a loaded MkDocs session (:mod:`crmgen.site.live`: the same bytes the build
+  makes, in a fraction of a second) and put into the served site; the whole build,
+  which every index page needs, runs once the saves pause for :data:`DEFER` seconds.
 
 A file saved mid-edit with errors does not take its page away: the last valid
 version of that client is kept in the build (so edits to other files still show),
@@ -57,9 +61,13 @@ from .model import Client
 DEBOUNCE = 0.15
 # A stream of events that never goes quiet still rebuilds this often.
 DEBOUNCE_MAX = 2.0
-# A save that changes at most this many clients shows their pages before the whole
-# rebuild (crmgen.site.live); more (a `git pull`) just rebuilds.
+# A save that changes at most this many clients shows their pages at once
+# (crmgen.site.live); more (a `git pull`) just rebuilds.
 LIVE_MAX = 5
+# After such a quick update, the whole site (reminders, lists, dashboard: every index
+# page changes with any client, seconds of work at 1,000 clients) is rebuilt once the
+# saves pause this long, so an editor's autosave never queues one rebuild per save.
+DEFER = 3.0
 # How long an events request waits for a new build before answering "no change".
 LONG_POLL = 25.0
 # How often the loop wakes up to notice that the day changed (reminders move with it).
@@ -499,6 +507,7 @@ class LiveServer:
         today: Callable[[], dt.date] = dt.date.today,
         out: Out = print,
         debounce: float = DEBOUNCE,
+        defer: float = DEFER,
     ) -> None:
         from .site import default_site_dir
         from .site.publish import check_site_dir
@@ -516,6 +525,8 @@ class LiveServer:
         self.today = today
         self.out = out
         self.debounce = debounce
+        self.defer = defer
+        self._deferred: set[Path] = set()  # changes shown by a quick update, not yet built
         self.state = LiveState()
         self.server: LiveHTTPServer | None = None
         self.watched = Watched.of(self.project, self.site)
@@ -636,8 +647,11 @@ class LiveServer:
         self.rebuild(set(), first=True)
         while not self.stopping:
             try:
-                message = self._wake.get(timeout=TICK)
+                message = self._wake.get(timeout=self.defer if self._deferred else TICK)
             except queue.Empty:
+                if self._deferred:
+                    self.rebuild(set(self._deferred), preview=False)  # the saves paused
+                    continue
                 if self.project is not None and self._built.ok and self._built.today != self.today():
                     self.rebuild(set(), reason="the date changed")  # reminders move with the day
                 continue
@@ -675,7 +689,7 @@ class LiveServer:
             return str(path)
 
     def rebuild(self, changed: set[Path], *, first: bool = False, since: float | None = None,
-                reason: str | None = None) -> None:
+                reason: str | None = None, preview: bool = True) -> None:
         """Re-validate and rebuild after ``changed``; never raises (except KeyboardInterrupt).
 
         ``changed`` holds the relevant absolute paths (client files, templates,
@@ -694,7 +708,7 @@ class LiveServer:
         # a temporary directory that it discards on any exception.
         self.building = True
         try:
-            self._rebuild(changed, first=first, started=started)
+            self._rebuild(changed, first=first, started=started, preview=preview)
         except KeyboardInterrupt:
             raise
         except CrmgenError as exc:
@@ -712,7 +726,7 @@ class LiveServer:
         self._built.ok = False
         self.state.update(bump=True, building=False, errors=[f"crmgen: error: {message}"], message=message)
 
-    def _rebuild(self, changed: set[Path], *, first: bool, started: float) -> None:
+    def _rebuild(self, changed: set[Path], *, first: bool, started: float, preview: bool = True) -> None:
         from .book import load_book
         from .site import build_site
 
@@ -767,6 +781,7 @@ class LiveServer:
             or today != self._built.today
             or clients != self._built.clients
             or left_out != self._built.left_out
+            or bool(self._deferred)  # quick updates are in the served site: the build makes it whole
         )
         notes = []
         if kept:
@@ -782,8 +797,11 @@ class LiveServer:
 
         if self.stopping:
             return
-        if not first and not config_changed and not templates_changed:
-            self._preview(project, clients, left_out, today, banner)
+        if preview and not first and not config_changed and not templates_changed:
+            if self._preview(project, clients, left_out, today, banner):
+                self._deferred |= changed
+                return
+        self._deferred.clear()  # this build covers them
         self.state.update(bump=False, building=True)
         if first:
             self._say(f"building the site ({len(clients)} client{'s' if len(clients) != 1 else ''})…")
@@ -803,19 +821,23 @@ class LiveServer:
         self._refresh_live(project, today)
 
     def _preview(self, project: Project, clients: list[Client], left_out: list[str], today: dt.date,
-                 banner: list[str]) -> None:
-        """Show the edited clients' new pages at once; the whole rebuild follows (crmgen.site.live)."""
+                 banner: list[str]) -> bool:
+        """Show the edited clients' new pages at once (crmgen.site.live); True when done.
+
+        The pages are compared with the last full build, so a client edited twice
+        before the rebuild is shown again with its latest text.
+        """
         from .site import live
 
         built = self._built
         if self._live is None or built.clients is None or today != built.today or left_out != built.left_out:
-            return
+            return False
         before = {c.slug: c for c in built.clients}
         if set(before) != {c.slug for c in clients}:
-            return  # a page comes or goes: the nav and links change, only a build shows that
+            return False  # a page comes or goes: the nav and links change, only a build shows that
         edited = [c for c in clients if before[c.slug] != c]
         if not edited or len(edited) > LIVE_MAX:
-            return
+            return False
         started = time.monotonic()
         try:
             shown = live.preview(project, clients, edited, today=today, broken=left_out,
@@ -824,12 +846,13 @@ class LiveServer:
             raise
         except Exception as exc:  # noqa: BLE001 - the full build below still runs
             self._live = None
-            self._say(f"(no quick preview: {type(exc).__name__}: {exc})")
-            return
+            self._say(f"(no quick update: {type(exc).__name__}: {exc})")
+            return False
         self.state.update(bump=True, errors=banner, message="")
         names = ", ".join(c.slug for c in edited)
         self._say(f"page of {names} updated in {time.monotonic() - started:.2f} s ({len(shown)} page"
-                  f"{'s' if len(shown) != 1 else ''}); rebuilding the rest…")
+                  f"{'s' if len(shown) != 1 else ''}); the other pages follow when the saves pause")
+        return True
 
     def _refresh_live(self, project: Project, today: dt.date) -> None:
         """Keep a loaded MkDocs session that matches the site just built (for the next preview)."""

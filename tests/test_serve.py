@@ -512,6 +512,35 @@ def test_serve_rebuilds_reloads_and_survives_errors(small, browser):
 
 
 @pytest.mark.slow
+def test_quick_page_update_then_the_whole_site_when_saves_pause(small):
+    acme = small / "clients" / "acme-trading.md"
+    original = acme.read_text(encoding="utf-8")
+    assert "name: Acme Trading Co." in original
+    server = Serving(small)
+    try:
+        server.poll("clients/acme-trading/index.html", lambda t: "Acme Trading Co." in t, "the first build")
+        deadline = time.monotonic() + TIMEOUT
+        while "page of acme-trading updated" not in server.output:
+            # the loaded session is made just after the first build: save until it is used
+            assert time.monotonic() < deadline, server.output
+            n = server.output.count("changed: clients/acme-trading.md")
+            acme.write_text(original.replace("name: Acme Trading Co.", f"name: Acme RENAMED-{n} Co."),
+                            encoding="utf-8")
+            server.poll("clients/acme-trading/index.html", lambda t, n=n: f"RENAMED-{n}" in t, "the new page")
+            time.sleep(0.3)
+        renamed = re.findall(r"RENAMED-\d+", acme.read_text(encoding="utf-8"))[0]
+        # the all-clients list follows once the saves pause (serve's DEFER seconds)
+        listing = server.poll("clients/index.html", lambda t: renamed in t, "the whole rebuild")
+        assert "Acme Trading Co." not in listing
+        code = server.stop(signal.SIGINT)
+    finally:
+        server.kill()
+    assert code == 0, server.output
+    quick = server.output.index("page of acme-trading updated")
+    assert "built " in server.output[quick:]  # the deferred build ran after the quick update
+
+
+@pytest.mark.slow
 def test_sigterm_during_the_first_build_stops_cleanly(small):
     server = Serving(small)
     try:
