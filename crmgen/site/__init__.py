@@ -318,6 +318,7 @@ def build_site(
         publish.empty_dir(build_dir)
     # Pages without output are to be built; many of them are built by chunk processes.
     todo = [p for p in sorted(files) if p.endswith(".md") and not (build_dir / pages.html_path(p)).exists()]
+    static = incremental.fingerprint(sorted(p for p in files if p.endswith(".md")), today)
     memo_file = project.cache_dir / segment.MEMO_FILE
     memo = segment.CURRENT = segment.Memo.load(memo_file)
     try:
@@ -332,6 +333,7 @@ def build_site(
             memo.used |= chunked.segmented
         merge = incremental.SearchMerge(
             work=work, dirty=dirty, extra=chunked.entries, skip=frozenset(todo) if chunked.built else frozenset(),
+            static_templates=not (dirty and static == state.static),
         )
         merge.built.update(chunked.built)
         incremental.CURRENT = merge
@@ -349,7 +351,7 @@ def build_site(
     except BaseException:
         publish.discard(out)
         raise
-    incremental.State(key=key, pages=page_cache.new).save(work)
+    incremental.State(key=key, pages=page_cache.new, static=static).save(work)
     used_events = events_cache()
     if used_events or not events_file.is_file():
         # No calendar changed: nothing was serialised, and the kept file still holds every event.

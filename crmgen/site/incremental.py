@@ -46,7 +46,7 @@ STATE_FILE = "incremental.pickle"
 SEARCH_FILE = "search-pages.pickle"
 EVENTS_FILE = "ics-events.pickle"
 BUILD_DIR = "site-build"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def fingerprint(*parts: Any) -> str:
@@ -74,6 +74,9 @@ class State:
 
     key: str = ""  # config text + assets + versions: any change means a full build
     pages: dict[str, str] = field(default_factory=dict)  # docs path -> fingerprint
+    # The pages there are and the build date: what the theme's 404 page and sitemap show.
+    # While it stays the same, an incremental build keeps them as they are.
+    static: str = ""
 
     @classmethod
     def load(cls, work: Path) -> State:
@@ -81,13 +84,13 @@ class State:
             with open(work / STATE_FILE, "rb") as fh:
                 data = pickle.load(fh)
             if data.get("format") == FORMAT_VERSION:
-                return cls(key=data["key"], pages=data["pages"])
+                return cls(key=data["key"], pages=data["pages"], static=data["static"])
         except (OSError, EOFError, pickle.UnpicklingError, KeyError, TypeError, AttributeError):
             pass
         return cls()
 
     def save(self, work: Path) -> None:
-        data = {"format": FORMAT_VERSION, "key": self.key, "pages": self.pages}
+        data = {"format": FORMAT_VERSION, "key": self.key, "pages": self.pages, "static": self.static}
         _atomic_pickle(work / STATE_FILE, data)
 
     @staticmethod
@@ -192,6 +195,7 @@ class SearchMerge:
     built: set[str] = field(default_factory=set)  # page URLs rebuilt in this run
     extra: dict[str, list[Any]] = field(default_factory=dict)  # entries of pages built by chunk processes
     skip: frozenset[str] = frozenset()  # docs paths built by chunk processes: MkDocs leaves them alone
+    static_templates: bool = True  # False: the 404 page and sitemap of the last build still hold
 
 
 CURRENT: SearchMerge | None = None

@@ -41,6 +41,9 @@ def on_config(config: Any) -> Any:
 
     plugin = _search_plugin(config)
     segment.install(plugin.config if plugin is not None else None)
+    merge = incremental.CURRENT
+    if merge is not None and not merge.static_templates:
+        config.theme.static_templates = set()  # unchanged since the last build (State.static)
     shard = incremental.SHARD
     if shard is not None:
         # The parent renders these once; a chunk would render the same bytes again.
