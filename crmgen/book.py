@@ -8,6 +8,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .cache import ParseCache
 from .config import Project
@@ -101,16 +102,23 @@ def client_paths(project: Project) -> list[Path]:
 
 
 def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: bool = True,
-              cache: ParseCache | None = None) -> Book:
+              cache: ParseCache | None = None, clients: bool = True) -> Book:
     """Read and validate every client file (or just ``paths``, still checked against the whole book).
 
     With ``paths``, problems are reported only for those files, but cross-file
     checks (referrals, duplicates) still see every client. Unchanged files come
     from the parse cache (see :mod:`crmgen.cache`) unless ``use_cache`` is false;
     a long-running process passes its own ``cache`` to keep it in memory.
+
+    ``clients=False`` (for ``check --no-cache``, which only reports problems) leaves
+    ``Book.clients`` empty, so parallel workers send back only the problems and
+    the few facts cross-file checks need instead of whole clients. Without the
+    cache only: cached entries are always whole.
     """
     root = project.root
     all_paths = client_paths(project)
+    # workers may send back slim results only when nothing is kept of them
+    slim = not clients and not use_cache and cache is None
     if cache is None:
         cache = ParseCache(project.cache_dir if use_cache else None)
     cache.begin()
@@ -128,7 +136,7 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
             located[rel] = hit
         else:
             todo.append((rel, path, key))
-    for (rel, _path, key), loc in zip(todo, _read_many([(p, r) for r, p, _ in todo], root), strict=True):
+    for (rel, _path, key), loc in zip(todo, _read_many([(p, r) for r, p, _ in todo], root, slim), strict=True):
         located[rel] = loc
         cache.put(rel, key, loc)
     cache.save()
@@ -143,22 +151,39 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
                                     "not-a-client"))
         problems = [p for p in problems if p.path in wanted]
     broken = sorted({p.path for p in problems if p.is_error})
-    clients = sorted((loc.client for rel, loc in located.items() if loc.client is not None and rel not in broken),
-                     key=lambda c: c.slug)
+    valid = sorted((loc.client for rel, loc in located.items() if loc.client is not None and rel not in broken),
+                   key=lambda c: c.slug) if clients else []
     files = len(all_paths) if paths is None else len({_rel(p, root) for p in paths})
-    return Book(root=root, clients=clients, problems=problems, files=files, broken=broken,
+    return Book(root=root, clients=valid, problems=problems, files=files, broken=broken,
                 fingerprints=keys if paths is None else None)
 
 
 PARALLEL_MIN = 400
 
 
-def _read_chunk(args: tuple[list[tuple[Path, str]], Path]) -> list[Located]:
-    items, root = args
+class Facts(NamedTuple):
+    """What :func:`cross_file_problems` needs of a client: sent back by workers instead of the client."""
+
+    slug: str
+    referred_by: str | None
+    phone: str | None
+    email: str | None
+
+
+def _slim(loc: Located) -> Located:
+    c = loc.client
+    facts = Facts(c.slug, c.referred_by, c.phone, c.email) if c is not None else None
+    return Located(facts, loc.problems, loc.positions)  # type: ignore[arg-type]
+
+
+def _read_chunk(args: tuple[list[tuple[Path, str]], Path, bool]) -> list[Located]:
+    items, root, slim = args
+    if slim:  # unpickling whole clients in the parent would cost more than parsing them
+        return [_slim(_read(path, rel, root)) for path, rel in items]
     return [_read(path, rel, root) for path, rel in items]
 
 
-def _read_many(items: list[tuple[Path, str]], root: Path) -> list[Located]:
+def _read_many(items: list[tuple[Path, str]], root: Path, slim: bool = False) -> list[Located]:
     """Read files, on every core when there are many (parsing is independent per file)."""
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_MIN or workers < 2:
@@ -167,7 +192,7 @@ def _read_many(items: list[tuple[Path, str]], root: Path) -> list[Located]:
     import multiprocessing
 
     size = -(-len(items) // (workers * 4))
-    chunks = [(items[i:i + size], root) for i in range(0, len(items), size)]
+    chunks = [(items[i:i + size], root, slim) for i in range(0, len(items), size)]
     try:
         ctx = multiprocessing.get_context("forkserver")
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:

@@ -13,14 +13,12 @@ written atomically, and a cache that cannot be read or written is ignored.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 import time
 from pathlib import Path
 from typing import Any
 
-from . import __version__, schema
+from . import __version__
 
 RACY_NS = 2_000_000_000
 CACHE_FILE = "parse-v1.pickle"
@@ -28,6 +26,10 @@ CACHE_FILE = "parse-v1.pickle"
 
 def _format_version() -> str:
     # A new crmgen or a changed schema invalidates every entry.
+    import hashlib
+
+    from . import schema
+
     fields = repr(sorted((k, f.kind, f.required) for k, f in schema.CLIENT.items()))
     return __version__ + ":" + hashlib.sha256(fields.encode()).hexdigest()[:16]
 
@@ -61,6 +63,8 @@ class ParseCache:
 
     def _load(self) -> None:
         assert self.path is not None
+        import pickle  # only with a cache to read: `check --no-cache` does without
+
         try:
             with open(self.path, "rb") as fh:
                 data = pickle.load(fh)
@@ -101,6 +105,8 @@ class ParseCache:
         # entries are trusted as of the start of the pass that read them
         data = {"version": _format_version(), "saved_ns": self.started_ns or time.time_ns(),
                 "entries": self.fresh}
+        import pickle
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")

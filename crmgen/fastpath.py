@@ -196,11 +196,13 @@ def main(argv: list[str]) -> int | None:
     if root is None:
         return None
     fmt = opts.get("--format", "text")
-    from . import summary
-
     if command == "check":
         strict = bool(opts.get("--strict"))
-        found = None if opts.get("--no-cache") else summary.load(root)
+        found = None
+        if not opts.get("--no-cache"):
+            from . import summary
+
+            found = summary.load(root)
         if found is not None and not found[0]["problems"] and fmt == "text":
             chunks, code = [(True, summary_line([], found[0]["files"]), None)], 0  # the usual case, kept light
         elif found is not None:
@@ -229,6 +231,8 @@ def main(argv: list[str]) -> int | None:
     today = opts.get("--today") or dt.date.today()
     within, owner, kinds = opts.get("--within"), opts.get("--owner"), opts["--kind"]
     fail = bool(opts.get("--fail-on-overdue"))
+    from . import summary
+
     found = summary.load(root, with_due=True)
     if found is not None and found[0]["has_errors"]:
         from .commands import problem_chunks
@@ -248,7 +252,7 @@ def main(argv: list[str]) -> int | None:
         if data is not None:
             chunks = [(False, data, colour)]
         else:
-            from .commands import due_chunks
+            from .duecmd import due_chunks
 
             chunks = due_chunks({"clients": packed.clients}, packed.rows(runs, extra), today, part["leads"], ahead,
                                 fmt, colour)
@@ -258,7 +262,7 @@ def main(argv: list[str]) -> int | None:
     project = _project(directory)
     if project is None:
         return None
-    from .commands import run_due
+    from .duecmd import run_due
 
     try:
         chunks, code = run_due(project, today, within, owner, kinds, fmt, fail, started_ns)

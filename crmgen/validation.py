@@ -342,7 +342,8 @@ def parse_body(raw: RawFile, problems: list[Problem]) -> tuple[Interaction, ...]
     bounds: list[int] = []
     in_fence = False
     for i, line in enumerate(lines):
-        if _FENCE.match(line):
+        # a fence has ``` or ~~~ in it: the cheap test spares the regex on almost every line
+        if ("```" in line or "~~~" in line) and _FENCE.match(line):
             in_fence = not in_fence
             continue
         if in_fence or not line.startswith("#"):
@@ -380,6 +381,9 @@ def parse_body(raw: RawFile, problems: list[Problem]) -> tuple[Interaction, ...]
         section = lines[i + 1:end]
         next_date = next_what = None
         for j, line in enumerate(section):
+            # a Next line has a colon (ASCII or full-width) in it
+            if ":" not in line and "：" not in line:
+                continue
             m = _NEXT.match(line)
             if not m:
                 continue

@@ -78,3 +78,21 @@ def test_non_markdown_files_are_ignored(project: Path) -> None:
     (project / "clients" / "notes.txt").write_text("hello", encoding="utf-8")
     (project / "clients" / ".acme.md.swp").write_text("x", encoding="utf-8")
     assert book(project).files == 0
+
+
+def test_without_clients_the_problems_are_the_same_in_parallel(project: Path, monkeypatch) -> None:
+    from crmgen import book as book_module
+
+    monkeypatch.setattr(book_module, "PARALLEL_MIN", 4)  # workers, as for a large book
+    write_client(project, "a", "---\nname: A\ngrade: A\nreferred_by: nobody\nphone: '021 5555 0101'\n---\n")
+    write_client(project, "b", "---\nname: B\ngrade: B\nphone: '021-5555-0101'\nemail: x@y.cn\n---\n")
+    write_client(project, "c", "---\nname: C\ngrade: Q\nemail: X@y.cn\n---\n")
+    write_client(project, "d", "---\nname: D\ngrade: C\nreferred_by: d\n---\n")
+    write_client(project, "e_x", "---\nname: E\ngrade: C\nreferred_by: a\n---\n\n## 2026-02-30 call: x\n")
+    write_client(project, "f", "---\nname: F\ngrade: C\n---\n")
+    project_ = load_project(project)
+    whole = load_book(project_, use_cache=False)
+    slim = load_book(project_, use_cache=False, clients=False)
+    assert len(whole.problems) >= 6
+    assert slim.problems == whole.problems and slim.broken == whole.broken and slim.files == whole.files == 6
+    assert slim.clients == [] and [c.slug for c in whole.clients] == ["b", "f"]

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..commands import GROUP_COLOURS, NAME_WIDTH, due_text, fit, when, width
+from ..duecmd import GROUP_COLOURS, NAME_WIDTH, due_text, fit, when, width
 from ..dueplan import KINDS
 from ..reminders import Reminder
 from .app import echo_chunks, main, pass_state, today_option
@@ -61,7 +61,7 @@ def due_command(
     """
     import time
 
-    from ..commands import run_due
+    from ..duecmd import run_due
 
     started_ns = time.time_ns()  # before anything is read: see crmgen.summary
     day = today.date() if today is not None else None
