@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -155,8 +156,33 @@ def build_chunks(
 ) -> ChunkResult:
     """Build every chunk in its own process, ``cores`` at a time; merge what they return."""
     ctx = _context()
-    if ctx.get_start_method() == "fork":
+    forking = ctx.get_start_method() == "fork"
+    if forking:
         prepare_parent()
+        # A forked child shares the parent's memory until it writes to it; its garbage
+        # collector would write to every object's header (and copy every page) while
+        # scanning. Frozen objects are never scanned.
+        gc.collect()
+        gc.freeze()
+    try:
+        return _build_chunks(ctx, config_file, build_dir, chunks, strict=strict, today=today, cores=cores,
+                             progress=progress)
+    finally:
+        if forking:
+            gc.unfreeze()
+
+
+def _build_chunks(
+    ctx: multiprocessing.context.BaseContext,
+    config_file: Path,
+    build_dir: Path,
+    chunks: list[list[str]],
+    *,
+    strict: bool,
+    today: dt.date,
+    cores: int,
+    progress: Callable[[int], None] | None,
+) -> ChunkResult:
     merged = ChunkResult()
     with tempfile.TemporaryDirectory(prefix="crmgen-chunks-") as tmp:
         queue = list(enumerate(chunks))
