@@ -3,15 +3,23 @@
 A slug matches ``^[a-z0-9][a-z0-9-]*$``. Latin names are lowercased and their
 accents dropped; Chinese names become pinyin, one hyphen-separated part per
 word as jieba segments it, so 华东润滑油 becomes ``huadong-runhuayou``.
+
+Loading jieba's dictionary takes over a second, and a build slugs every owner and
+every client name (for sorting by pinyin). :func:`slugify` therefore keeps a memo of
+name -> slug; :func:`load_memo` and :func:`save_memo` keep it between builds, in
+``.crmgen/cache/``. The memo is keyed by the versions of jieba, pypinyin and this
+module's rules, so an upgrade starts it afresh; a memo that cannot be read is ignored.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
 from collections.abc import Container
 from functools import lru_cache
+from pathlib import Path
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FALLBACK = "client"
@@ -51,12 +59,91 @@ def _latin_words(text: str) -> list[str]:
     return [part for part in _NON_ALNUM.split(folded) if part]
 
 
+# name -> slug, filled by slugify; names used since the memo was loaded (to prune it).
+_MEMO: dict[str, str] = {}
+_USED: set[str] = set()
+_STATE = {"dirty": False}
+# Raise when the rules in this module change: memos made by other rules are dropped.
+RULES_VERSION = 1
+MEMO_FILE = "slugs.json"
+
+
 def slugify(name: str) -> str:
     """A slug for a client name: pinyin words for Chinese, lowercase ASCII words otherwise.
 
     >>> slugify("Acme Trading Co.")
     'acme-trading-co'
     """
+    slug = _MEMO.get(name)
+    if slug is None:
+        slug = _slugify(name)
+        _MEMO[name] = slug
+        _STATE["dirty"] = True
+    _USED.add(name)
+    return slug
+
+
+def _memo_key() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"rules={RULES_VERSION}"]
+    for package in ("jieba", "pypinyin"):
+        try:
+            parts.append(f"{package}={version(package)}")
+        except PackageNotFoundError:
+            parts.append(f"{package}=?")
+    return " ".join(parts)
+
+
+def load_memo(path: Path) -> int:
+    """Add the slugs saved at ``path`` (a JSON file) to the memo; returns how many.
+
+    A missing, unreadable or outdated file (other jieba/pypinyin versions) adds none.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return 0
+    if not isinstance(data, dict) or data.get("key") != _memo_key() or not isinstance(data.get("slugs"), dict):
+        return 0
+    added = 0
+    for name, slug in data["slugs"].items():
+        # Only well-formed slugs: a damaged file must not produce a path like "../x".
+        if isinstance(name, str) and isinstance(slug, str) and SLUG_RE.match(slug) and name not in _MEMO:
+            _MEMO[name] = slug
+            added += 1
+    return added
+
+
+def save_memo(path: Path) -> bool:
+    """Write the memo to ``path`` atomically if it gained names; returns whether it wrote.
+
+    Names not used since the memo was loaded are dropped once they outnumber the
+    used ones, so renamed clients do not pile up. A write that fails is ignored
+    (the memo is a cache).
+    """
+    path = Path(path)
+    stale = len(_MEMO) - len(_USED & _MEMO.keys())
+    prune = stale > max(len(_USED), 1000)
+    if not _STATE["dirty"] and not prune and path.is_file():
+        return False
+    if prune:
+        for name in [n for n in _MEMO if n not in _USED]:
+            del _MEMO[name]
+    slugs = dict(_MEMO)
+    text = json.dumps({"key": _memo_key(), "slugs": dict(sorted(slugs.items()))}, ensure_ascii=False, indent=0)
+    try:
+        from .fsutil import atomic_write
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text.encode("utf-8"))
+    except OSError:
+        return False
+    _STATE["dirty"] = False
+    return True
+
+
+def _slugify(name: str) -> str:
     text = unicodedata.normalize("NFKC", name)
     parts: list[str] = []
     pos = 0

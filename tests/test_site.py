@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crmgen.book import load_book
 from crmgen.config import Settings, load_project
@@ -533,10 +535,11 @@ def test_promises_show_the_number_kept_and_broken_take():
     assert '\n<td style="text-align: right;">1</td>\n' in table
 
 
-def _stash_roundtrip(markdown_text: str, md_to_html=None):
+def _stash_roundtrip(markdown_text: str):
     """Run crmgen's hook around a Markdown conversion, as MkDocs would."""
-    import markdown as md_lib
     from types import SimpleNamespace
+
+    import markdown as md_lib
 
     from crmgen.site import hooks
 
@@ -604,3 +607,27 @@ def test_code_keeps_its_characters():
     _, out = _stash_roundtrip(str(user_markdown("use `<br>` here\n\n```python\nprint('<b>')\n```")))
     assert "<code>&lt;br&gt;</code>" in out
     assert "print('&lt;b&gt;')" in out
+
+
+_PART = st.sampled_from(["a", "b", "clients", "x-1", "华东"])
+
+
+@given(st.lists(_PART, max_size=3), st.lists(_PART, max_size=3), _PART, _PART)
+def test_relative_url_is_relpath(src_dirs, dst_dirs, src, dst):
+    import posixpath
+
+    from_md = "/".join([*src_dirs, src + ".md"])
+    to_md = "/".join([*dst_dirs, dst + ".md"])
+    expected = posixpath.relpath(pages.html_path(to_md), posixpath.dirname(pages.html_path(from_md)) or ".")
+    assert pages.relative_url(from_md, to_md) == expected
+
+
+def test_compiled_templates_are_cached_and_follow_their_source(tmp_path):
+    own = tmp_path / "templates"
+    own.mkdir()
+    (own / "note.md.j2").write_text("one {{ x }}\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    assert pages.make_environment(own, cache).get_template("note.md.j2").render(x="*") == "one &#42;\n"
+    assert list(cache.iterdir())  # compiled once, kept
+    (own / "note.md.j2").write_text("two {{ x }}\n", encoding="utf-8")
+    assert pages.make_environment(own, cache).get_template("note.md.j2").render(x="*") == "two &#42;\n"

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmgen import slugs
 from crmgen.slugs import SLUG_RE, free_slug, is_slug, slugify
 
 
@@ -48,3 +53,57 @@ def test_is_slug() -> None:
     assert not is_slug("-acme")
     assert not is_slug("Acme")
     assert not is_slug("华东")
+
+
+# --- the memo kept between builds ---------------------------------------------------
+
+NAMES = ["华东润滑油", "重庆银行", "Acme Trading Co.", "陈伟", "Müller GmbH & Co. KG", "３Ｍ中国"]
+
+
+def _fresh(script: str, *args: str) -> str:
+    """Run ``script`` in a new interpreter (an empty memo, jieba not loaded yet)."""
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_a_saved_memo_gives_the_same_slugs_without_loading_jieba(tmp_path):
+    memo = tmp_path / "cache" / slugs.MEMO_FILE
+    expected = [slugify(n) for n in NAMES]
+    script = (
+        "import json, sys\nfrom pathlib import Path\nfrom crmgen import slugs\n"
+        "memo = Path(sys.argv[1]); names = json.loads(sys.argv[2])\n"
+        "loaded = slugs.load_memo(memo)\n"
+        "out = [slugs.slugify(n) for n in names]\n"
+        "print(json.dumps({'loaded': loaded, 'slugs': out, 'jieba': 'jieba' in sys.modules,"
+        " 'wrote': slugs.save_memo(memo)}))\n"
+    )
+    first = json.loads(_fresh(script, str(memo), json.dumps(NAMES)))
+    assert first["slugs"] == expected and first["jieba"] and first["wrote"] and first["loaded"] == 0
+    second = json.loads(_fresh(script, str(memo), json.dumps(NAMES)))
+    assert second["slugs"] == expected
+    assert not second["jieba"]  # every name came from the memo
+    assert second["loaded"] == len(NAMES) and not second["wrote"]  # nothing new: not rewritten
+
+
+def test_a_memo_from_other_versions_or_damaged_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setattr(slugs, "_MEMO", {})
+    path = tmp_path / slugs.MEMO_FILE
+    path.write_text(json.dumps({"key": "rules=0 jieba=0 pypinyin=0", "slugs": {"华东": "wrong"}}), encoding="utf-8")
+    assert slugs.load_memo(path) == 0
+    path.write_text("{not json", encoding="utf-8")
+    assert slugs.load_memo(path) == 0
+    assert slugs.load_memo(tmp_path / "missing.json") == 0
+    path.write_text(json.dumps({"key": slugs._memo_key(), "slugs": {"华东": "../etc", "x": "fine-slug"}}),
+                    encoding="utf-8")
+    assert slugs.load_memo(path) == 1  # a slug that is not a slug is not taken
+    assert slugify("华东") == "huadong"
+
+
+def test_names_no_longer_used_are_pruned(tmp_path, monkeypatch):
+    monkeypatch.setattr(slugs, "_MEMO", {f"old {i}": f"old-{i}" for i in range(1500)})
+    monkeypatch.setattr(slugs, "_USED", set())
+    monkeypatch.setattr(slugs, "_STATE", {"dirty": False})
+    assert slugify("Acme") == "acme"
+    path = tmp_path / slugs.MEMO_FILE
+    assert slugs.save_memo(path)
+    assert json.loads(path.read_text(encoding="utf-8"))["slugs"] == {"Acme": "acme"}
