@@ -193,8 +193,15 @@ def _read_many(items: list[tuple[Path, str]], root: Path, slim: bool = False) ->
 
     size = -(-len(items) // (workers * 4))
     chunks = [(items[i:i + size], root, slim) for i in range(0, len(items), size)]
+    import threading
+
     try:
-        ctx = multiprocessing.get_context("forkserver")
+        # fork when this process has no other thread (the command line): the workers start
+        # at once with every module already imported; a fresh process would compile them
+        # again (no .pyc with PYTHONDONTWRITEBYTECODE). With threads (serve), fork is unsafe.
+        method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() \
+            else "forkserver"
+        ctx = multiprocessing.get_context(method)
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             return [loc for chunk in pool.map(_read_chunk, chunks) for loc in chunk]
     except (OSError, concurrent.futures.process.BrokenProcessPool):
