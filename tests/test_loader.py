@@ -119,3 +119,17 @@ def test_arbitrary_text_never_tracebacks(text: str) -> None:
     client, problems = parse_client_text("---\n" + text, "clients/fuzz.md")
     assert client is not None or any(p.is_error for p in problems)
     _assert_located(problems, text.count("\n") + 3)
+
+
+def test_remembered_tags_are_the_safe_loaders() -> None:
+    import yaml
+
+    from crmgen import loader
+
+    text = "a: 012\nb: '012'\nc: 012\nd: yes\ne: \"yes\"\nf: 2026-01-01\ng: ~\nh: 1.5\ni: text\nj: 012\n"
+    for _ in range(2):  # the second time from what was remembered
+        ours = yaml.compose(text, Loader=loader._Loader)
+        theirs = yaml.compose(text, Loader=yaml.SafeLoader)
+        assert [(k.value, v.tag) for k, v in ours.value] == [(k.value, v.tag) for k, v in theirs.value]
+    assert [v.tag.rsplit(":", 1)[1] for _, v in ours.value] == [
+        "int", "str", "int", "bool", "str", "timestamp", "null", "float", "str", "int"]
