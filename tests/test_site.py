@@ -631,3 +631,17 @@ def test_compiled_templates_are_cached_and_follow_their_source(tmp_path):
     assert list(cache.iterdir())  # compiled once, kept
     (own / "note.md.j2").write_text("two {{ x }}\n", encoding="utf-8")
     assert pages.make_environment(own, cache).get_template("note.md.j2").render(x="*") == "two &#42;\n"
+
+
+def test_a_block_lost_in_the_markdown_around_it_is_reported(caplog):
+    from types import SimpleNamespace
+
+    from crmgen.site import hooks
+
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="clients/lost/index.md"))
+    inner = hooks.on_page_markdown("# T\n\n<!--crmgen-html-->\n<p>x</p>\n<!--/crmgen-html-->\n", page=page)
+    assert "<p>x</p>" not in inner
+    # As if Markdown around it had turned the placeholder into text (it never should).
+    with caplog.at_level("WARNING", logger="mkdocs.plugins.crmgen"):
+        hooks.on_page_content('<h1 id="t">T</h1>\n<pre><code>&lt;!-- --&gt;</code></pre>', page=page)
+    assert "clients/lost/index.md: 1 generated part" in caplog.text

@@ -16,6 +16,7 @@ chosen per process, so no text in a client file can name a stashed block.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from typing import Any
@@ -34,6 +35,7 @@ _TOKEN = secrets.token_hex(8)
 _PLACEHOLDER = re.compile(rf"<!--crmgen:{_TOKEN}:(\d+)-->")
 # Blocks taken out of each page's Markdown, by source path, until its HTML is ready.
 _STASH: dict[str, list[str]] = {}
+log = logging.getLogger("mkdocs.plugins.crmgen")
 
 
 def on_config(config: Any) -> Any:
@@ -84,7 +86,19 @@ def on_page_content(html: str, page: Any = None, **kwargs: Any) -> str:
 
     blocks = _STASH.pop(_key(page), None)
     if blocks is not None:
-        html = _PLACEHOLDER.sub(lambda m: blocks[int(m.group(1))], html)
+        placed: set[int] = set()
+
+        def put_back(match: re.Match[str]) -> str:
+            placed.add(int(match.group(1)))
+            return blocks[int(match.group(1))]
+
+        html = _PLACEHOLDER.sub(put_back, html)
+        if len(placed) < len(blocks):
+            # Only Markdown around a placeholder can hide it (an unclosed HTML block in
+            # notes with allow_html, say); the page then lacks part of what crmgen wrote.
+            log.warning("%s: %d generated part(s) of the page were lost in the Markdown around them; "
+                        "check the notes and interactions of this client for unclosed HTML or code",
+                        _key(page), len(blocks) - len(placed))
 
     def clean(match: re.Match[str]) -> str:
         value = match.group(2) if match.group(2) is not None else match.group(3)
