@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import segment
+from .. import segment, slugs
 from ..config import CONFIG_FILE, Project
 from ..errors import CrmgenError, Problem
 from ..model import Client
@@ -245,6 +245,8 @@ def build_site(
     for client in clients:
         pages.client_page(client.slug)  # refuse unsafe slugs before writing anything
 
+    slug_memo = project.cache_dir / slugs.MEMO_FILE
+    slugs.load_memo(slug_memo)  # owner page names and pinyin sort keys without jieba, once known
     history = read_history(project.root, settings.clients_dir, project.cache_dir)  # git is read once, here
     first_seen = history.first_seen() if history.available else None
     reminders = due(clients, today, settings, first_seen=first_seen)
@@ -352,6 +354,7 @@ def build_site(
         publish.discard(out)
         raise
     incremental.State(key=key, pages=page_cache.new, static=static).save(work)
+    slugs.save_memo(slug_memo)
     used_events = events_cache()
     if used_events or not events_file.is_file():
         # No calendar changed: nothing was serialised, and the kept file still holds every event.
