@@ -102,12 +102,12 @@ def save_summary(project: Any, book: Any, problems: list[tuple], started_ns: int
         config = summary.fingerprint(os.stat(project.config_path))
     except OSError:
         return
-    due_part = None
+    due_part = raw = None
     if not book.has_errors and not needs_history(book.clients):
-        from .duepack import pack
+        from .duesave import pack
         from .reminders import lead_days, plan
 
-        due_part = pack(the_plan if the_plan is not None else plan(book.clients, settings), settings.within,
-                        lead_days(settings))
+        due_part, raw = pack(the_plan if the_plan is not None else plan(book.clients, settings), settings.within,
+                             lead_days(settings))
     summary.save(root, saved_ns=started_ns, config=config, clients_dir=settings.clients_dir, entries=entries,
-                 files=book.files, has_errors=book.has_errors, problems=problems, due=due_part)
+                 files=book.files, has_errors=book.has_errors, problems=problems, due=due_part, raw=raw)

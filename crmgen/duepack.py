@@ -22,23 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 import marshal
-from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from typing import Any
 
-from .dueplan import ENDING_KINDS, KINDS, dynamic_rows, merge, sort_key
+from .dueplan import ENDING_KINDS, KINDS, dynamic_rows, merge
 
 _KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}
+KIND_ORDER = {kind: i for i, kind in enumerate(sorted(KINDS))}  # kinds sort by name in the output
 HOLE = b"\x00"  # where a line's date and "when" cells go
-
-
-def _widths(kinds: set[str], clients: list[tuple], shown: set[int]) -> tuple[int, int, bool, int]:
-    """(kind, name, show owner?, owner) column widths of a listing, as ``due_text`` computes them."""
-    from .cells import NAME_WIDTH, width
-
-    owners = {clients[c][2] for c in shown}
-    return (max(len(k) for k in kinds), min(max(width(clients[c][1]) for c in shown), NAME_WIDTH),
-            len({o for o in owners if o}) > 1, max(width(o or "") for o in owners))
 
 
 def _cells(kind: str, client: tuple, widths: tuple[int, int, bool, int]) -> str:
@@ -53,87 +45,49 @@ def _md(month: int, day: int) -> int:
     return month * 100 + day
 
 
-def pack(plan: dict, within: int, leads: dict[str, int]) -> dict[str, Any]:
-    """The plan as the book summary keeps it (marshal-able, compact)."""
-    from .cells import width
-
-    fixed, clients = plan["fixed"], plan["clients"]
-    yearly = sorted(plan["yearly"], key=lambda r: _md(r[1], r[2]))
-    firsts = sorted((i for i, r in enumerate(yearly) if r[3]), key=lambda i: yearly[i][3])
-    kinds = {r[1] for r in fixed} | {r[0] for r in yearly} | {r[1] for r in plan["relative"]}
-    used = {r[2] for r in fixed} | {r[6] for r in yearly} | {r[2] for r in plan["relative"]}
-    widths = _widths(kinds, clients, used) if used else (0, 0, False, 0)
-    lines = []
-    title_at = array("q")
-    starts = array("q", [0])
-    pos = 0
-    for r in fixed:
-        cells = (HOLE.decode() + _cells(r[1], clients[r[2]], widths)).encode("utf-8")
-        line = cells + (r[3] + "\n").encode("utf-8")
-        lines.append(line)
-        title_at.append(pos + len(cells))
-        pos += len(line)
-        starts.append(pos)
-    blob = b"".join(lines)
-    owners = sorted({c[2] for c in clients}, key=lambda o: (o is not None, o or ""))
-    user = "".join(c[1] + (c[2] or "") for c in clients)
-    return {
-        "within": within,
-        "leads": leads,
-        "clients": marshal.dumps(clients),
-        "n_clients": len(clients),
-        "yearly_md": array("q", [_md(r[1], r[2]) for r in yearly]).tobytes(),
-        "yearly": [marshal.dumps(r) for r in yearly],
-        # anniversaries by their first date: one still to come is dated by it, not by its month and day
-        "first_dates": array("q", [yearly[i][3] for i in firsts]).tobytes(),
-        "first_rows": firsts,
-        "relative": plan["relative"],
-        "ords": array("q", [r[0] for r in fixed]).tobytes(),
-        "kinds": bytes(_KIND_INDEX[r[1]] for r in fixed),
-        "cis": array("q", [r[2] for r in fixed]).tobytes(),
-        "starts": starts.tobytes(),
-        "title_at": title_at.tobytes(),
-        "blob": blob,
-        "widths": widths,
-        # a NUL inside user text would be taken for a hole: then no fast lane
-        "holes_ok": blob.count(HOLE) == len(fixed),
-        "ending": [i for i, r in enumerate(fixed) if r[1] in ENDING_KINDS],
-        # amounts and keys: only for ordinary rows, unpacked when needed
-        "more": marshal.dumps([(r[4], r[5]) for r in fixed]),
-        "name_w": array("q", [width(c[1]) for c in clients]).tobytes(),
-        "owners": owners,
-        "owner_of": array("q", [owners.index(c[2]) for c in clients]).tobytes(),
-        "escape": "\x1b" in user or b"\x1b" in blob,
-    }
-
-
 class Packed:
     """A packed plan, unpacked just enough to list it."""
 
     def __init__(self, part: dict[str, Any]) -> None:
         self.part = part
-        self.ords = _ints(part["ords"])
-        self.kinds = part["kinds"]
-        self.cis = _ints(part["cis"])
-        self.starts = _ints(part["starts"])
-        self.blob = part["blob"]
+        self.raw = raw = part["_raw"]  # memoryviews of the summary file (see crmgen.summary.load)
+        self.ords = _ints(raw["ords"])
+        self.kinds = raw["kinds"]
+        self.cis = _ints(raw["cis"])
+        self.starts = _ints(raw["starts"])
+        self.blob = raw["blob"]
         self._more: list | None = None
         self._clients: list | None = None
+        self._client: dict[int, tuple] = {}
+        self.span = part["span"]
+        self.rank = _ints(raw["rank"])
+
+    def client(self, c: int) -> tuple:
+        """(slug, name, owner) of client ``c``, unpacked alone."""
+        got = self._client.get(c)
+        if got is None:
+            at = _ints(self.raw["clients_at"])
+            got = self._client[c] = marshal.loads(self.raw["clients"][at[c]:at[c + 1]])
+        return got
 
     @property
     def clients(self) -> list[tuple]:
         """(slug, name, owner) of every client of the plan."""
         if self._clients is None:
-            self._clients = marshal.loads(self.part["clients"])
+            self._clients = [self.client(c) for c in range(len(self.rank))]
         return self._clients
+
+    def order(self, r: tuple) -> int:
+        """Where a dynamic row sorts among the fixed ones (see ``order`` in crmgen.duesave)."""
+        return r[0] * self.span + self.rank[r[2]] * 16 + KIND_ORDER[r[1]]
 
     def row(self, i: int) -> tuple:
         """The ordinary row (as :func:`crmgen.dueplan.select` gives it) of fixed row ``i``."""
         if self._more is None:
-            self._more = marshal.loads(self.part["more"])
-            self._title_at = _ints(self.part["title_at"])
+            self._more = marshal.loads(self.raw["more"])
+            self._title_at = _ints(self.raw["title_at"])
         amount, key = self._more[i]
-        title = self.blob[self._title_at[i]:self.starts[i + 1] - 1].decode("utf-8")
+        title = bytes(self.blob[self._title_at[i]:self.starts[i + 1] - 1]).decode("utf-8")
         return (self.ords[i], KINDS[self.kinds[i]], self.cis[i], title, amount, key)
 
     def _dynamic(self, today: dt.date, horizon: dict[str, int], earliest: dict[str, int]) -> list[tuple]:
@@ -142,7 +96,8 @@ class Packed:
         part = self.part
         t = today.toordinal()
         last = max(horizon["birthday"], horizon["anniversary"])
-        mds = _ints(part["yearly_md"])
+        raw = self.raw
+        mds = _ints(raw["yearly_md"])
         if last - t >= 366:
             picked = range(len(mds))
         else:
@@ -152,10 +107,11 @@ class Packed:
             picked = set()
             for md in days:
                 picked.update(range(bisect_left(mds, md), bisect_right(mds, md)))
-            firsts = _ints(part["first_dates"])
+            firsts = _ints(raw["first_dates"])
             picked.update(part["first_rows"][bisect_right(firsts, t):])
-        packed = part["yearly"]
-        plan = {"yearly": [marshal.loads(packed[i]) for i in sorted(picked)], "relative": part["relative"]}
+        packed, at = raw["yearly"], _ints(raw["yearly_at"])
+        plan = {"yearly": [marshal.loads(packed[at[i]:at[i + 1]]) for i in sorted(picked)],
+                "relative": part["relative"]}
         return dynamic_rows(plan, today, horizon, earliest)
 
     def select(self, today: dt.date, ahead: int, leads: dict[str, int], owner: str | None,
@@ -193,7 +149,7 @@ class Packed:
             keep = self._filter(owner, kinds)
             runs = [(i, i + 1) for a, b in runs for i in range(a, b) if keep(kb[i], self.cis[i])]
             extra = [r for r in extra if keep(_KIND_INDEX[r[1]], r[2])]
-        extra.sort(key=sort_key(self.clients))
+        extra.sort(key=lambda r: (self.order(r), r[3], r[5]))  # as dueplan.sort_key: slug rank, kind name
         return runs, extra
 
     def _filter(self, owner: str | None, kinds: tuple[str, ...] | list[str]) -> Any:
@@ -210,10 +166,11 @@ class Packed:
         return merge(rows, extra, self.clients) if extra else rows
 
     def text(self, runs: list[tuple[int, int]], extra: list[tuple], today: dt.date, window: int,
-             colour: bool) -> bytes | None:
-        """The text listing, UTF-8 encoded with its final newline; None when it is not one
-        this fast lane can make exactly (then the ordinary renderer does)."""
-        from .cells import GROUP_COLOURS, GROUPS, NAME_WIDTH, fit, style, when, width
+             colour: bool) -> Iterator[bytes] | None:
+        """The text listing, UTF-8 encoded with its final newline, in pieces made as they are
+        taken; None when it is not one this fast lane can make exactly (then the ordinary
+        renderer does)."""
+        from .cells import GROUP_COLOURS, GROUPS, NAME_WIDTH, style, when, width
 
         part = self.part
         if (not runs and not extra) or not part["holes_ok"] or (part["escape"] and not colour):
@@ -228,8 +185,8 @@ class Packed:
         kind_names = {KINDS[k] for k in kinds} | {r[1] for r in extra}
         shown.update(r[2] for r in extra)
         widths = part["widths"]
-        name_w = _ints(part["name_w"])
-        owner_of = _ints(part["owner_of"])
+        name_w = _ints(self.raw["name_w"])
+        owner_of = _ints(self.raw["owner_of"])
         owners = {part["owners"][i] for i in {owner_of[c] for c in shown}}
         show_owner = len({o for o in owners if o}) > 1
         if (max(len(k) for k in kind_names), min(max(name_w[c] for c in shown), NAME_WIDTH), show_owner) \
@@ -240,20 +197,8 @@ class Packed:
         # on (date, client, kind): a client has one touch, birthdays and anniversaries are never fixed.
         pieces: list[Any] = []
         if extra:
-            clients = self.clients
-            slugs: dict[int, str] = {}
-
-            def key(i: int) -> tuple:
-                c = cis[i]
-                slug = slugs.get(c)
-                if slug is None:
-                    slug = slugs[c] = clients[c][0]
-                return (ords[i], slug, KINDS[kb[i]])
-
-            queue = []
-            for r in extra:  # among the rows of its day (found without a key), after those that sort first
-                lo, hi = bisect_left(ords, r[0]), bisect_right(ords, r[0])
-                queue.append((bisect_right(range(hi), (r[0], clients[r[2]][0], r[1]), lo=lo, key=key), r))
+            order = _ints(self.raw["order"])
+            queue = [(bisect_right(order, self.order(r)), r) for r in extra]
             q = 0
             for a, b in runs:
                 while q < len(queue) and queue[q][0] <= a:
@@ -282,54 +227,53 @@ class Packed:
         pre: dict[int, bytes] = {}
 
         def prefix(o: int) -> bytes:
-            b = pre.get(o)
-            if b is None:
-                cell = paint(fit(when(o - t), w_when), fg="red" if o < t else None)
-                b = pre[o] = f"  {dt.date.fromordinal(o).isoformat()}  {cell}  ".encode()
+            # when() is ASCII and never wider than w_when: fit() is ljust() here
+            cell = paint(when(o - t).ljust(w_when), fg="red" if o < t else None)
+            b = pre[o] = f"  {dt.date.fromordinal(o).isoformat()}  {cell}  ".encode()
             return b
 
         def group(o: int) -> int:
             return 0 if o < t else 1 if o == t else 2 if o <= t + 7 else 3
 
-        out: list[bytes] = []
-        counts = [0, 0, 0, 0]
-        current = -1
+        client = self.client
 
-        def enter(g: int) -> None:
-            nonlocal current
-            if out:
-                out.append(b"\n")
-            title = GROUPS[g]
-            out.append((paint(title, fg=GROUP_COLOURS[title], bold=True) + "\n").encode("utf-8"))
-            current = g
+        def lines() -> Iterator[bytes]:
+            # made while being written: the pieces of a large listing need not all be held at once
+            counts = [0, 0, 0, 0]
+            current = -1
+            for x in pieces:
+                if len(x) > 2:  # a dynamic row
+                    o = x[0]
+                    g = group(o)
+                    if g != current:
+                        if current >= 0:
+                            yield b"\n"
+                        yield (paint(GROUPS[g], fg=GROUP_COLOURS[GROUPS[g]], bold=True) + "\n").encode()
+                        current = g
+                    counts[g] += 1
+                    cells = _cells(x[1], client(x[2]), widths)
+                    yield (pre.get(o) or prefix(o)) + f"{cells}{x[3]}\n".encode()
+                    continue
+                a, b = x
+                while a < b:
+                    o = ords[a]
+                    e = bisect_right(ords, o, a, b)
+                    g = group(o)
+                    if g != current:
+                        if current >= 0:
+                            yield b"\n"
+                        yield (paint(GROUPS[g], fg=GROUP_COLOURS[GROUPS[g]], bold=True) + "\n").encode()
+                        current = g
+                    counts[g] += e - a
+                    yield blob[starts[a]:starts[e]].tobytes().replace(HOLE, pre.get(o) or prefix(o))
+                    a = e
+            n = sum(counts)
+            listed = ", ".join(f"{counts[g]} {GROUPS[g].lower()}" for g in range(4) if counts[g])
+            yield f"\n{n} {'reminder' if n == 1 else 'reminders'}: {listed}\n".encode()
 
-        for x in pieces:
-            if len(x) > 2:  # a dynamic row
-                o = x[0]
-                g = group(o)
-                if g != current:
-                    enter(g)
-                counts[g] += 1
-                cells = _cells(x[1], self.clients[x[2]], widths)
-                out.append(prefix(o) + f"{cells}{x[3]}\n".encode())
-                continue
-            a, b = x
-            while a < b:
-                o = ords[a]
-                e = bisect_right(ords, o, a, b)
-                g = group(o)
-                if g != current:
-                    enter(g)
-                counts[g] += e - a
-                out.append(blob[starts[a]:starts[e]].replace(HOLE, prefix(o)))
-                a = e
-        n = sum(counts)
-        listed = ", ".join(f"{counts[g]} {GROUPS[g].lower()}" for g in range(4) if counts[g])
-        out.append(f"\n{n} {'reminder' if n == 1 else 'reminders'}: {listed}\n".encode())
-        return b"".join(out)
+        return lines()
 
 
-def _ints(data: bytes) -> array:
-    a = array("q")
-    a.frombytes(data)
-    return a
+def _ints(data: memoryview) -> memoryview:
+    """A raw section as native 8-byte integers (as ``array("q")`` wrote them), without a copy."""
+    return data.cast("q")

@@ -69,7 +69,7 @@ def write(chunks: list[Chunk]) -> bool:
         stream = sys.stderr if err else sys.stdout
         if not _utf8(stream):
             return False
-        if isinstance(text, bytes):  # as click.echo(data, nl=False): straight to the binary stream
+        if not isinstance(text, str):  # bytes, or pieces of bytes: as click.echo(data, nl=False)
             texts.append((stream, text))
             continue
         strip = not colour if colour is not None else not isatty(stream)
@@ -82,9 +82,15 @@ def write(chunks: list[Chunk]) -> bool:
             text = _ANSI.sub("", text)
         texts.append((stream, text + "\n"))
     for stream, text in texts:
-        if isinstance(text, bytes):
+        if not isinstance(text, str):
             stream.flush()
-            stream.buffer.write(text)
+            batch: list[bytes] = []
+            for piece in [text] if isinstance(text, bytes) else text:  # a few writes, no huge buffer
+                batch.append(piece)
+                if len(batch) == 256:
+                    stream.buffer.write(b"".join(batch))
+                    batch.clear()
+            stream.buffer.write(b"".join(batch))
             stream.buffer.flush()
         else:
             stream.write(text)

@@ -99,41 +99,64 @@ def load(root: str, *, with_due: bool = False) -> tuple[dict, Any] | None:
 
     ``head`` holds ``files``, ``has_errors`` and ``problems`` (sorted tuples
     ``(path, line, col, severity, message, code)``); the due part (read only
-    ``with_due``) is None when ``due`` cannot be answered from the summary.
+    ``with_due``) is None when ``due`` cannot be answered from the summary. Its raw
+    sections (see :func:`save`) are memoryviews of the file, mapped, not read:
+    ``due`` on a large book uses only a part of them.
     """
     try:
         with open(path_of(root), "rb") as fh:
             size = int.from_bytes(fh.read(8), "little")
-            if size > os.fstat(fh.fileno()).st_size:
+            total = os.fstat(fh.fileno()).st_size
+            if size > total:
                 return None
             head = marshal.loads(fh.read(size))
             if not isinstance(head, dict) or head.get("magic") != MAGIC:
                 return None
-            rest = fh.read() if with_due else None
-        if head["code"] != code_key() or head["root"] != root:
-            return None
-        saved = head["saved_ns"]
-        st = os.stat(os.path.join(root, CONFIG_FILE))
-        if fingerprint(st) != head["config"] or st.st_mtime_ns >= saved - RACY_NS:
-            return None
-        if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
-            return None
-        due = marshal.loads(rest) if rest is not None else None
+            if head["code"] != code_key() or head["root"] != root:
+                return None
+            saved = head["saved_ns"]
+            st = os.stat(os.path.join(root, CONFIG_FILE))
+            if fingerprint(st) != head["config"] or st.st_mtime_ns >= saved - RACY_NS:
+                return None
+            if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
+                return None
+            if not with_due:
+                return head, None
+            import mmap
+
+            view = memoryview(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
+        start = 8 + size
+        dsize = int.from_bytes(view[start:start + 8], "little")
+        due = marshal.loads(view[start + 8:start + 8 + dsize])
+        if isinstance(due, dict) and "_raw" in due:
+            base = start + 8 + dsize
+            due["_raw"] = {k: view[base + o:base + o + n] for k, (o, n) in due["_raw"].items()}
+            if base + sum(len(v) for v in due["_raw"].values()) != total:
+                return None
     except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, the book is read again
         return None
     return head, due
 
 
 def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: list[tuple[str, tuple]],
-         files: int, has_errors: bool, problems: list[tuple], due: Any) -> None:
+         files: int, has_errors: bool, problems: list[tuple], due: Any, raw: dict[str, bytes] | None = None) -> None:
     """Write the summary atomically; never fail the command (it is only a cache).
 
     ``saved_ns`` must be no later than the moment the settings and the first
     client file were read: files modified since then are not trusted next time.
+    ``raw`` byte strings are stored as they are after the due part (a dict), which
+    gets them back under ``"_raw"``.
     """
     head = {"magic": MAGIC, "code": code_key(), "root": root, "saved_ns": saved_ns, "config": config,
             "clients_dir": clients_dir, "entries": entries, "files": files, "has_errors": has_errors,
             "problems": problems}
+    raw = raw if isinstance(due, dict) else None
+    if raw:
+        offsets, pos = {}, 0
+        for key, value in raw.items():
+            offsets[key] = (pos, len(value))
+            pos += len(value)
+        due = {**due, "_raw": offsets}
     path = path_of(root)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
@@ -144,7 +167,10 @@ def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: 
         with open(tmp, "wb") as fh:
             fh.write(len(data).to_bytes(8, "little"))
             fh.write(data)
+            fh.write(len(tail).to_bytes(8, "little"))
             fh.write(tail)
+            for value in (raw or {}).values():
+                fh.write(value)
         os.replace(tmp, path)
     except (OSError, ValueError):
         try:

@@ -1,0 +1,96 @@
+"""Packing the reminders' plan for the book summary (read by :mod:`crmgen.duepack`).
+
+Only a run that writes the summary needs this; the fast path never loads it.
+"""
+
+from __future__ import annotations
+
+import marshal
+from array import array
+from typing import Any
+
+from .cells import NAME_WIDTH, width
+from .duepack import _KIND_INDEX, HOLE, KIND_ORDER, _cells, _md
+from .dueplan import ENDING_KINDS
+
+
+def _widths(kinds: set[str], clients: list[tuple], shown: set[int]) -> tuple[int, int, bool, int]:
+    """(kind, name, show owner?, owner) column widths of a listing, as ``due_text`` computes them."""
+    owners = {clients[c][2] for c in shown}
+    return (max(len(k) for k in kinds), min(max(width(clients[c][1]) for c in shown), NAME_WIDTH),
+            len({o for o in owners if o}) > 1, max(width(o or "") for o in owners))
+
+
+def pack(plan: dict, within: int, leads: dict[str, int]) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The plan as the book summary keeps it: (a small marshal-able dict, raw byte strings
+    stored as they are; integer columns are native 8-byte integers)."""
+    fixed, clients = plan["fixed"], plan["clients"]
+    yearly = sorted(plan["yearly"], key=lambda r: _md(r[1], r[2]))
+    firsts = sorted((i for i, r in enumerate(yearly) if r[3]), key=lambda i: yearly[i][3])
+    kinds = {r[1] for r in fixed} | {r[0] for r in yearly} | {r[1] for r in plan["relative"]}
+    used = {r[2] for r in fixed} | {r[6] for r in yearly} | {r[2] for r in plan["relative"]}
+    widths = _widths(kinds, clients, used) if used else (0, 0, False, 0)
+    lines = []
+    title_at = array("q")
+    starts = array("q", [0])
+    pos = 0
+    for r in fixed:
+        cells = (HOLE.decode() + _cells(r[1], clients[r[2]], widths)).encode("utf-8")
+        line = cells + (r[3] + "\n").encode("utf-8")
+        lines.append(line)
+        title_at.append(pos + len(cells))
+        pos += len(line)
+        starts.append(pos)
+    blob = b"".join(lines)
+    owners = sorted({c[2] for c in clients}, key=lambda o: (o is not None, o or ""))
+    user = "".join(c[1] + (c[2] or "") for c in clients)
+    yearly_packed = [marshal.dumps(r) for r in yearly]
+    yearly_at = array("q", [0])
+    for b in yearly_packed:
+        yearly_at.append(yearly_at[-1] + len(b))
+    part = {
+        "within": within,
+        "leads": leads,
+        "n_clients": len(clients),
+        # anniversaries by their first date: one still to come is dated by it, not by its month and day
+        "first_rows": firsts,
+        "relative": plan["relative"],
+        "widths": widths,
+        # a NUL inside user text would be taken for a hole: then no fast lane
+        "holes_ok": blob.count(HOLE) == len(fixed),
+        "ending": [i for i, r in enumerate(fixed) if r[1] in ENDING_KINDS],
+        "owners": owners,
+        "escape": "\x1b" in user or b"\x1b" in blob,
+    }
+    # The output order as one integer per row, (date, client slug, kind) being all that ever
+    # decides where a birthday or anniversary goes among the fixed rows: see Packed.text.
+    rank = [0] * len(clients)
+    for pos, ci in enumerate(sorted(range(len(clients)), key=lambda c: clients[c][0])):
+        rank[ci] = pos
+    span = (len(clients) + 1) * 16
+    part["span"] = span
+    clients_packed = [marshal.dumps(c) for c in clients]
+    clients_at = array("q", [0])
+    for b in clients_packed:
+        clients_at.append(clients_at[-1] + len(b))
+    raw = {
+        "order": array("q", [r[0] * span + rank[r[2]] * 16 + KIND_ORDER[r[1]] for r in fixed]).tobytes(),
+        "rank": array("q", rank).tobytes(),
+        "clients_at": clients_at.tobytes(),
+        "ords": array("q", [r[0] for r in fixed]).tobytes(),
+        "cis": array("q", [r[2] for r in fixed]).tobytes(),
+        "starts": starts.tobytes(),
+        "title_at": title_at.tobytes(),
+        "yearly_md": array("q", [_md(r[1], r[2]) for r in yearly]).tobytes(),
+        "yearly_at": yearly_at.tobytes(),
+        "first_dates": array("q", [yearly[i][3] for i in firsts]).tobytes(),
+        "name_w": array("q", [width(c[1]) for c in clients]).tobytes(),
+        "owner_of": array("q", [owners.index(c[2]) for c in clients]).tobytes(),
+        "kinds": bytes(_KIND_INDEX[r[1]] for r in fixed),
+        "clients": b"".join(clients_packed),
+        "yearly": b"".join(yearly_packed),
+        # amounts and keys: only for ordinary rows, unpacked when needed
+        "more": marshal.dumps([(r[4], r[5]) for r in fixed]),
+        "blob": blob,
+    }
+    return part, raw
