@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-
-import icalendar
+from typing import Any
 
 from .reminders import Reminder
 
@@ -31,6 +30,8 @@ def reminder_uid(reminder: Reminder) -> str:
 
 def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> bytes:
     """The reminders as an RFC 5545 calendar (bytes, CRLF line ends)."""
+    import icalendar  # here: a build whose calendars are all unchanged never needs it
+
     cal = icalendar.Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -86,8 +87,10 @@ def events_cache(previous: dict[tuple[Reminder, str], bytes] | None = None) -> d
     return used
 
 
-def event(r: Reminder, uid: str) -> icalendar.Event:
+def event(r: Reminder, uid: str) -> Any:
     """One all-day VEVENT for a reminder, with its lead as a display alarm."""
+    import icalendar
+
     ev = icalendar.Event()
     ev.add("uid", uid)
     # DTSTAMP is required and must be a UTC date-time. The clock would make

@@ -153,12 +153,8 @@ def _quiet_mkdocs(collect: _Collect, epoch: int):
     logger.setLevel(logging.WARNING)
     logger.propagate = False
     os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-    except ImportError:  # pragma: no cover - jieba is a dependency
-        pass
+    # jieba.setLogLevel without importing jieba (its import alone is a third of a second).
+    logging.getLogger("jieba").setLevel(logging.WARNING)
     try:
         yield
     finally:
