@@ -194,3 +194,59 @@ def test_python_m_crmgen_takes_the_fast_path(good: Path) -> None:
                                                            "client [possible-duplicate]\n0 errors, 2 warnings in 2 "
                                                            "files\n")
     assert "click" not in check.stderr  # -X importtime lines name every module imported
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A realistic book of 150 clients (the benchmark's generator), with its summary written."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_generate_fastpath",
+                                                  Path(__file__).resolve().parent.parent / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    root = tmp_path_factory.mktemp("generated") / "book"
+    module.generate(150, root, 6)
+    os.utime(root / "mkdocs.yml", (OLD, OLD))  # client files are generated with an old mtime
+    assert fastpath.main(["-C", str(root), "check"]) == 0
+    return root
+
+
+DAYS = ["2026-11-20", "2026-02-27", "2028-02-28", "2027-02-28", "2026-12-29", "2025-01-01", "2026-06-15",
+        "2030-03-01"]
+
+
+@pytest.mark.parametrize("day", DAYS)
+@pytest.mark.parametrize("extra", [[], ["--within", "0"], ["--within", "45"], ["--within", "400"],
+                                   ["--kind", "birthday", "--kind", "anniversary"], ["--fail-on-overdue"]])
+def test_the_fast_lane_lists_exactly_what_click_does(generated: Path, day: str, extra: list[str],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert summary.load(str(generated), with_due=True)[1] is not None  # answered from the summary
+    argv = ["-C", str(generated), "due", "--today", day, *extra]
+    assert fast(argv, capsys) == slow(argv)
+
+
+@pytest.mark.parametrize("day", DAYS[:4])
+def test_the_fast_lane_in_colour(generated: Path, day: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    from crmgen.duecmd import due_chunks
+    from crmgen.duepack import Packed
+
+    part = summary.load(str(generated), with_due=True)[1]
+    packed = Packed(part)
+    today = dt.date.fromisoformat(day)
+    used = 0
+    for within in (7, 30, 400):
+        runs, extra = packed.select(today, within, part["leads"], None, [])
+        lane = packed.text(runs, extra, today, within, True)
+        if lane is None:  # other column widths than the stored cells': the ordinary renderer lists
+            continue
+        used += 1
+        ((_, expected, _),) = due_chunks({"clients": packed.clients}, packed.rows(runs, extra), today, part["leads"],
+                                         within, "text", True)
+        assert b"".join(lane) == (expected + "\n").encode()
+        assert "\x1b[31m" in expected
+    assert used  # with a window this wide, every kind and client column shows
