@@ -250,3 +250,10 @@ def test_the_fast_lane_in_colour(generated: Path, day: str, monkeypatch: pytest.
         assert b"".join(lane) == (expected + "\n").encode()
         assert "\x1b[31m" in expected
     assert used  # with a window this wide, every kind and client column shows
+
+
+def test_the_installed_command_takes_the_fast_path_too() -> None:
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["project"]["scripts"]["crmgen"] == "crmgen.__main__:run"
