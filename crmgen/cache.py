@@ -9,6 +9,8 @@ same fingerprint) and symlinks are never cached.
 
 The cache lives in ``.crmgen/cache/`` under the project (git-ignored), is
 written atomically, and a cache that cannot be read or written is ignored.
+``check`` and ``due`` on an unchanged book do not even read it: the book summary
+(:mod:`crmgen.summary`, same keys, same rule) answers them.
 """
 
 from __future__ import annotations

@@ -257,3 +257,17 @@ def test_the_installed_command_takes_the_fast_path_too() -> None:
 
     config = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
     assert config["project"]["scripts"]["crmgen"] == "crmgen.__main__:run"
+
+
+def test_dates_are_read_as_click_reads_them() -> None:
+    import datetime as dt
+
+    for text in ("2026-11-20", "2026-1-5", "2024-02-29", "2023-02-29", "2026-13-01", "2026-00-10", "26-11-20",
+                 "2026-11-20x", "2026/11/20", "２０２６-11-20", "2026-011-20", "", "2026-11", " 2026-11-20"):
+        try:
+            theirs = dt.datetime.strptime(text, "%Y-%m-%d").date()
+        except ValueError:
+            theirs = None
+        ours = fastpath._date(text)
+        assert ours is None or ours == theirs, text  # None: Click reads (or rejects) it itself
+    assert fastpath._date("2026-1-5") == dt.date(2026, 1, 5)
