@@ -21,11 +21,13 @@ for byte that of :func:`crmgen.fastpath.due_chunks`; tests compare the two.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import marshal
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Any
 
+from .cells import NAME_WIDTH, width
 from .dueplan import ENDING_KINDS, KINDS, dynamic_rows, merge
 
 _KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}
@@ -165,33 +167,56 @@ class Packed:
         rows = [self.row(i) for a, b in runs for i in range(a, b)]
         return merge(rows, extra, self.clients) if extra else rows
 
+    def _widths_hold(self, runs: list[tuple[int, int]], extra: list[tuple]) -> bool:
+        """Whether the listing's columns are as wide as the stored cells are padded (the widest
+        of the whole plan): as soon as something listed is that wide, which on a large book is
+        among the first few rows."""
+        part = self.part
+        w_kind, w_name, show_owner, w_owner = part["widths"]
+        kb, cis = self.kinds, self.cis
+        name_w, owner_of = _ints(self.raw["name_w"]), _ints(self.raw["owner_of"])
+        owners = part["owners"]
+        wide = {i for i, o in enumerate(owners) if o and width(o) == w_owner}
+        need_kind = need_name = True
+        need_owner = show_owner
+        seen: set[int] = set()  # owners (non-empty) listed
+        for k in {r[1] for r in extra}:
+            need_kind = need_kind and len(k) != w_kind
+        clients = itertools.chain((c for a, b in runs for c in cis[a:b]), (r[2] for r in extra))
+        for a, b in runs:
+            if need_kind:
+                need_kind = all(len(KINDS[k]) != w_kind for k in set(kb[a:b]))
+            if not need_kind:
+                break
+        if need_kind:
+            return False
+        for c in clients:
+            if need_name and min(name_w[c], NAME_WIDTH) == w_name:
+                need_name = False
+            o = owner_of[c]
+            if owners[o]:
+                seen.add(o)
+                if need_owner and o in wide:
+                    need_owner = False
+            if not need_name and not need_owner and (len(seen) > 1 or not show_owner):
+                break
+        # show_owner must come out the same: more than one owner listed exactly when stored so
+        return not need_name and not need_owner and (len(seen) > 1) == show_owner
+
     def text(self, runs: list[tuple[int, int]], extra: list[tuple], today: dt.date, window: int,
              colour: bool) -> Iterator[bytes] | None:
         """The text listing, UTF-8 encoded with its final newline, in pieces made as they are
         taken; None when it is not one this fast lane can make exactly (then the ordinary
         renderer does)."""
-        from .cells import GROUP_COLOURS, GROUPS, NAME_WIDTH, style, when, width
+        from .cells import GROUP_COLOURS, GROUPS, style, when, width
 
         part = self.part
         if (not runs and not extra) or not part["holes_ok"] or (part["escape"] and not colour):
             return None  # nothing due; a NUL in user text; click.echo would strip colour codes
-        ords, kb, cis, starts, blob = self.ords, self.kinds, self.cis, self.starts, self.blob
-        # The columns must be as wide as the whole plan's, which the stored cells are padded to.
-        kinds = set()
-        shown = set()
-        for a, b in runs:
-            kinds.update(kb[a:b])
-            shown.update(cis[a:b])
-        kind_names = {KINDS[k] for k in kinds} | {r[1] for r in extra}
-        shown.update(r[2] for r in extra)
-        widths = part["widths"]
-        name_w = _ints(self.raw["name_w"])
-        owner_of = _ints(self.raw["owner_of"])
-        owners = {part["owners"][i] for i in {owner_of[c] for c in shown}}
-        show_owner = len({o for o in owners if o}) > 1
-        if (max(len(k) for k in kind_names), min(max(name_w[c] for c in shown), NAME_WIDTH), show_owner) \
-                != widths[:3] or (show_owner and max(width(o or "") for o in owners) != widths[3]):
+        ords, starts, blob = self.ords, self.starts, self.blob
+        if not self._widths_hold(runs, extra):
             return None
+        widths = part["widths"]
         t = today.toordinal()
         # Each dynamic row goes before the first fixed row that sorts after it; they never tie
         # on (date, client, kind): a client has one touch, birthdays and anniversaries are never fixed.
