@@ -87,6 +87,12 @@ def events_cache(previous: dict[tuple[Reminder, str], bytes] | None = None) -> d
     return used
 
 
+def forget_events() -> None:
+    """Drop the serialised events from memory (a build saved what the next one needs)."""
+    _EVENTS.clear()
+    _USED.clear()
+
+
 def event(r: Reminder, uid: str) -> Any:
     """One all-day VEVENT for a reminder, with its lead as a display alarm."""
     import icalendar

@@ -228,7 +228,7 @@ def build_site(
     """
     from ..dashboard import dashboard_context
     from ..history import read_history
-    from ..ics import events_cache, to_ics
+    from ..ics import events_cache, forget_events, to_ics
     from ..reminders import due
 
     started = time.monotonic()
@@ -289,14 +289,28 @@ def build_site(
     docs = cache / "docs"
     incremental.State.forget(work)  # from here on, an interruption means a full build next time
     written, deleted = publish.sync_tree_changes(docs, files)
+    # The docs tree is on disk now: keep what the rest needs, not 10,000 pages' text.
+    md_pages = sorted(p for p in files if p.endswith(".md"))
+    weights = {p: _weight(files, docs, p) for p in md_pages}
+    rendered = sum(1 for p in page_cache.new if pages.CLIENT_PAGE.match(p) and files.get(p) is not incremental.KEEP)
+    has_format = pages.FORMAT in files
+    css = [p for p in sorted(files) if p.startswith("assets/crmgen/") and p.endswith(".css")]
+    # Pages and calendars are rebuilt one by one; a changed stylesheet or script means a full build.
+    assets = {rel: data for rel, data in files.items() if not rel.endswith((".md", ".ics"))}
+    del files
+    used_events = events_cache()
+    if used_events or not events_file.is_file():
+        # No calendar changed: nothing was serialised, and the kept file still holds every event.
+        incremental.save_pickle(events_file, used_events)
+    forget_events()
     owners = views.owners
     config = mkdocs_config.make_config(
         project.config,
         user_file=project.config_path if project.config_path.is_file() else None,
         docs_dir=docs,
         site_dir=site,
-        nav=nav_for(owners, pages.FORMAT in files),
-        extra_css=[p for p in sorted(files) if p.startswith("assets/crmgen/") and p.endswith(".css")],
+        nav=nav_for(owners, has_format),
+        extra_css=css,
         site_name=title,
     )
     config_file = cache / "mkdocs.yml"
@@ -305,8 +319,6 @@ def build_site(
         config_file.write_text(text, encoding="utf-8")
     (cache / ".gitignore").write_text("*\n", encoding="utf-8")
 
-    # Pages and calendars are rebuilt one by one; a changed stylesheet or script means a full build.
-    assets = {rel: data for rel, data in files.items() if not rel.endswith((".md", ".ics"))}
     key = incremental.global_key(text, assets)
     build_dir = work / incremental.BUILD_DIR
     dirty = state.key == key and build_dir.is_dir()
@@ -315,8 +327,8 @@ def build_site(
     else:
         publish.empty_dir(build_dir)
     # Pages without output are to be built; many of them are built by chunk processes.
-    todo = [p for p in sorted(files) if p.endswith(".md") and not (build_dir / pages.html_path(p)).exists()]
-    static = incremental.fingerprint(sorted(p for p in files if p.endswith(".md")), today)
+    todo = [p for p in md_pages if not (build_dir / pages.html_path(p)).exists()]
+    static = incremental.fingerprint(md_pages, today)
     memo_file = project.cache_dir / segment.MEMO_FILE
     memo = segment.CURRENT = segment.Memo.load(memo_file)
     try:
@@ -324,7 +336,7 @@ def build_site(
         cores = shards.workers()
         if len(todo) >= shards.SHARD_MIN:
             chunked = shards.build_chunks(
-                config_file, build_dir, shards.plan(todo, lambda p: _weight(files, docs, p), cores),
+                config_file, build_dir, shards.plan(todo, weights.__getitem__, cores),
                 strict=strict, today=today, cores=cores,
             )
             memo.known.update(chunked.segments)
@@ -351,19 +363,15 @@ def build_site(
         raise
     incremental.State(key=key, pages=page_cache.new, static=static).save(work)
     slugs.save_memo(slug_memo)
-    used_events = events_cache()
-    if used_events or not events_file.is_file():
-        # No calendar changed: nothing was serialised, and the kept file still holds every event.
-        incremental.save_pickle(events_file, used_events)
     return BuildResult(
         site_dir=site,
         docs_dir=docs,
-        pages=sum(1 for p in files if p.endswith(".md")),
+        pages=len(md_pages),
         clients=len(clients),
         written=len(written),
         deleted=len(deleted),
         incremental=dirty,
-        rendered=sum(1 for p in page_cache.new if pages.CLIENT_PAGE.match(p) and files.get(p) is not incremental.KEEP),
+        rendered=rendered,
         warnings=warnings,
         seconds=time.monotonic() - started,
     )

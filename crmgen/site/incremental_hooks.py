@@ -91,6 +91,6 @@ def on_post_build(config: Any) -> None:
         # its entries are complete once its pages are built.
         plugin = _search_plugin(config)
         if plugin is not None:
-            shard.entries = incremental.group_entries(plugin.search_index.entries)
+            shard.entries = incremental.fragments(plugin.search_index.entries)
         return
     incremental.merge_search_index(Path(config.site_dir))

@@ -87,7 +87,7 @@ class ChunkResult:
     """What one chunk's process hands back."""
 
     warnings: list[str] = field(default_factory=list)
-    entries: dict[str, list[Any]] = field(default_factory=dict)  # page URL -> search entries
+    entries: dict[str, str] = field(default_factory=dict)  # page URL -> search entries (JSON text)
     built: list[str] = field(default_factory=list)  # page URLs rendered
     segments: dict[Any, tuple[str, ...]] = field(default_factory=dict)  # new jieba results (crmgen.segment)
     segmented: set[Any] = field(default_factory=set)  # texts whose segmentation was used
