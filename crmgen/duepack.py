@@ -35,12 +35,20 @@ KIND_ORDER = {kind: i for i, kind in enumerate(sorted(KINDS))}  # kinds sort by 
 HOLE = b"\x00"  # where a line's date and "when" cells go
 
 
-def _cells(kind: str, client: tuple, widths: tuple[int, int, bool, int]) -> str:
+def _client_cells(client: tuple, widths: tuple[int, int, bool, int]) -> str:
+    """The name and (when shown) owner cells of a line, each followed by its gap."""
     from .cells import fit
 
-    w_kind, w_name, show_owner, w_owner = widths
+    _, w_name, show_owner, w_owner = widths
     owner = fit(client[2] or "-", w_owner) + "  " if show_owner else ""
-    return f"{fit(kind, w_kind)}  {fit(client[1], w_name)}  {owner}"
+    return f"{fit(client[1], w_name)}  {owner}"
+
+
+def _cells(kind: str, client: tuple, widths: tuple[int, int, bool, int]) -> str:
+    """The kind, name and owner cells of a line (what comes between the date cells and the title)."""
+    from .cells import fit
+
+    return f"{fit(kind, widths[0])}  {_client_cells(client, widths)}"
 
 
 def _md(month: int, day: int) -> int:

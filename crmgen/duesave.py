@@ -9,15 +9,15 @@ import marshal
 from array import array
 from typing import Any
 
-from .cells import NAME_WIDTH, width
-from .duepack import _KIND_INDEX, HOLE, KIND_ORDER, _cells, _md
+from .cells import NAME_WIDTH, fit, width
+from .duepack import _KIND_INDEX, HOLE, KIND_ORDER, _client_cells, _md
 from .dueplan import ENDING_KINDS
 
 
-def _widths(kinds: set[str], clients: list[tuple], shown: set[int]) -> tuple[int, int, bool, int]:
+def _widths(kinds: set[str], clients: list[tuple], shown: set[int], name_w: list[int]) -> tuple[int, int, bool, int]:
     """(kind, name, show owner?, owner) column widths of a listing, as ``due_text`` computes them."""
     owners = {clients[c][2] for c in shown}
-    return (max(len(k) for k in kinds), min(max(width(clients[c][1]) for c in shown), NAME_WIDTH),
+    return (max(len(k) for k in kinds), min(max(name_w[c] for c in shown), NAME_WIDTH),
             len({o for o in owners if o}) > 1, max(width(o or "") for o in owners))
 
 
@@ -29,20 +29,28 @@ def pack(plan: dict, within: int, leads: dict[str, int]) -> tuple[dict[str, Any]
     firsts = sorted((i for i, r in enumerate(yearly) if r[3]), key=lambda i: yearly[i][3])
     kinds = {r[1] for r in fixed} | {r[0] for r in yearly} | {r[1] for r in plan["relative"]}
     used = {r[2] for r in fixed} | {r[6] for r in yearly} | {r[2] for r in plan["relative"]}
-    widths = _widths(kinds, clients, used) if used else (0, 0, False, 0)
+    name_w = [width(c[1]) for c in clients]
+    widths = _widths(kinds, clients, used, name_w) if used else (0, 0, False, 0)
+    # the cells of a line, once per kind and once per client: "\0" + kind + client (name, owner)
+    kind_cell = {k: HOLE + (fit(k, widths[0]) + "  ").encode() for k in kinds}
+    client_cell: dict[int, bytes] = {}
     lines = []
     title_at = array("q")
     starts = array("q", [0])
     pos = 0
     for r in fixed:
-        cells = (HOLE.decode() + _cells(r[1], clients[r[2]], widths)).encode("utf-8")
-        line = cells + (r[3] + "\n").encode("utf-8")
+        cc = client_cell.get(r[2])
+        if cc is None:
+            cc = client_cell[r[2]] = _client_cells(clients[r[2]], widths).encode()
+        head = kind_cell[r[1]] + cc
+        line = head + (r[3] + "\n").encode()
         lines.append(line)
-        title_at.append(pos + len(cells))
+        title_at.append(pos + len(head))
         pos += len(line)
         starts.append(pos)
     blob = b"".join(lines)
     owners = sorted({c[2] for c in clients}, key=lambda o: (o is not None, o or ""))
+    owner_index = {o: i for i, o in enumerate(owners)}
     user = "".join(c[1] + (c[2] or "") for c in clients)
     yearly_packed = [marshal.dumps(r) for r in yearly]
     yearly_at = array("q", [0])
@@ -84,8 +92,8 @@ def pack(plan: dict, within: int, leads: dict[str, int]) -> tuple[dict[str, Any]
         "yearly_md": array("q", [_md(r[1], r[2]) for r in yearly]).tobytes(),
         "yearly_at": yearly_at.tobytes(),
         "first_dates": array("q", [yearly[i][3] for i in firsts]).tobytes(),
-        "name_w": array("q", [width(c[1]) for c in clients]).tobytes(),
-        "owner_of": array("q", [owners.index(c[2]) for c in clients]).tobytes(),
+        "name_w": array("q", name_w).tobytes(),
+        "owner_of": array("q", [owner_index[c[2]] for c in clients]).tobytes(),
         "kinds": bytes(_KIND_INDEX[r[1]] for r in fixed),
         "clients": b"".join(clients_packed),
         "yearly": b"".join(yearly_packed),
