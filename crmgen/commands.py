@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .cells import style
 from .fastpath import Chunk, isatty, summary_line
 
 __all__ = ["needs_history", "problem_chunks", "problem_tuples", "run_check", "save_summary", "summary_line"]
@@ -52,6 +51,8 @@ def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, 
     for path, line, col, severity, message, code in problems:
         text = f"{path}:{line}:{col}: {severity}: {message} [{code}]"
         if colour:
+            from .cells import style
+
             tint = "red" if severity == "error" else "yellow"
             text = text.replace(f" {severity}: ", " " + style(f"{severity}:", fg=tint, bold=True) + " ", 1)
         lines.append(text)

@@ -10,7 +10,6 @@ last silently) and YAML 1.1's surprises (``0123`` -> 83, ``no`` -> false,
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +105,8 @@ class _Walker:
             first[key] = key_node
             f = spec.get(key)
             if f is None:
+                import difflib  # only for a misspelt key: not paid by every run
+
                 hint = difflib.get_close_matches(key, spec, n=1)
                 did = f" (did you mean '{hint[0]}'?)" if hint else ""
                 where = f" in {path}" if path else ""

@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from crmgen import commands, fastpath, summary
+from crmgen import cells, commands, fastpath, summary
 from crmgen.cli import main
 from crmgen.errors import ERROR, WARNING, Problem, summary_line
 from tests.conftest import write_client
@@ -143,8 +143,8 @@ def test_colour_on_a_terminal_is_clicks(broken: Path, monkeypatch: pytest.Monkey
     assert text.splitlines()[0] == "a.md:1:1: " + click.style("warning:", fg="yellow", bold=True) + " hm [y]"
     assert summary_text == "1 error, 1 warning in 1 file"
     for fg in ("red", "yellow", "green", "blue", None):
-        assert commands.style("x", fg=fg, bold=True) == click.style("x", fg=fg, bold=True)
-        assert commands.style("x", fg=fg) == click.style("x", fg=fg)
+        assert cells.style("x", fg=fg, bold=True) == click.style("x", fg=fg, bold=True)
+        assert cells.style("x", fg=fg) == click.style("x", fg=fg)
 
 
 def test_summary_line_is_the_errors_one() -> None:
