@@ -13,8 +13,9 @@ unchanged files. ``python -m crmgen`` therefore first hands its arguments to
   an error to report, output that is not UTF-8) returns None and the Click
   command line takes over from the start.
 
-The output is made by :mod:`crmgen.commands` for both paths: the Click commands
-call the same functions and only write with ``click.echo``. This module and the
+The output is made by :mod:`crmgen.commands` (check), :mod:`crmgen.duecmd` and
+:mod:`crmgen.duepack` (due) for both paths: the Click commands call the same
+functions and only write with ``click.echo``. This module and the
 few it loads on a warm cache are kept small: ``PYTHONDONTWRITEBYTECODE`` (or a
 read-only install) makes Python compile every module it imports, every time.
 """
