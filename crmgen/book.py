@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -196,11 +197,10 @@ def _read_many(items: list[tuple[Path, str]], root: Path, slim: bool = False) ->
     import threading
 
     try:
-        # fork when this process has no other thread (the command line): the workers start
-        # at once with every module already imported; a fresh process would compile them
-        # again (no .pyc with PYTHONDONTWRITEBYTECODE). With threads (serve), fork is unsafe.
-        method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() \
-            else "forkserver"
+        # fork on Linux when this process has no other thread (the command line): the workers
+        # start at once with every module already imported; a fresh process would import (and,
+        # without .pyc, compile) them again. With threads (serve), or on macOS, fork is unsafe.
+        method = "fork" if sys.platform.startswith("linux") and threading.active_count() == 1 else "forkserver"
         ctx = multiprocessing.get_context(method)
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             return [loc for chunk in pool.map(_read_chunk, chunks) for loc in chunk]
