@@ -10,7 +10,8 @@ the whole book with the cache on.
 The summary is trusted only when every input is exactly as it was, checked on
 every run (never a timestamp alone):
 
-- the same crmgen (version, and size and mtime of each of its modules) and Python;
+- the same crmgen (version, and size and mtime of each module that decides the
+  result: :data:`MODULES`) and Python;
 - ``mkdocs.yml`` (the settings) with the same stat fingerprint;
 - the same list of client files, each with the same fingerprint (size, mtime,
   ctime, inode, device), so any edit, ``touch``, rename, replacement, addition or
@@ -43,19 +44,28 @@ CONFIG_FILE = "mkdocs.yml"
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
+# The modules whose code decides what check and due print (everything they import
+# on the way to a result); a change to any of them invalidates every summary. Keep
+# this list complete when such a module is added: tests/test_summary.py checks it
+# against what `check` and `due` actually import.
+MODULES = (
+    "__init__.py", "book.py", "cache.py", "cells.py", "commands.py", "config.py", "duecmd.py", "duepack.py",
+    "dueplan.py", "duesave.py", "errors.py", "fastpath.py", "loader.py", "model.py", "privacy.py",
+    "reminders.py", "schema.py", "summary.py", "validation.py", "cli/app.py", "cli/check.py", "cli/due.py",
+)
+
+
 def code_key() -> tuple:
-    """What identifies the running crmgen: version, Python, and every module's size and mtime."""
+    """What identifies the running crmgen: version, Python, and the size and mtime of each of
+    :data:`MODULES` (other modules, such as the site build's, may change without invalidating)."""
     parts: list[Any] = [__version__, sys.hexversion]
-    for sub in ("", "cli"):
-        directory = os.path.join(_PACKAGE, sub)
+    for name in MODULES:
         try:
-            names = sorted(os.listdir(directory))
+            st = os.stat(os.path.join(_PACKAGE, name))
         except OSError:
+            parts.append((name, None))
             continue
-        for name in names:
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(directory, name))
-                parts.append((sub, name, st.st_size, st.st_mtime_ns))
+        parts.append((name, st.st_size, st.st_mtime_ns))
     return tuple(parts)
 
 
