@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -645,3 +646,27 @@ def test_a_block_lost_in_the_markdown_around_it_is_reported(caplog):
     with caplog.at_level("WARNING", logger="mkdocs.plugins.crmgen"):
         hooks.on_page_content('<h1 id="t">T</h1>\n<pre><code>&lt;!-- --&gt;</code></pre>', page=page)
     assert "clients/lost/index.md: 1 generated part" in caplog.text
+
+
+def test_pages_read_the_same_with_or_without_the_hook():
+    """Another builder (Zensical has no hooks) shows the marked HTML as raw HTML: the same page."""
+    import markdown as md_lib
+
+    files = _render()
+
+    def lines(html_text: str) -> list[str]:
+        html_text = re.sub(r"<!--/?crmgen-html-->", "", html_text)
+        return [line.rstrip() for line in html_text.splitlines() if line.strip()]
+
+    checked = 0
+    for path, data in files.items():
+        if not path.endswith(".md") or path == pages.FORMAT:
+            continue
+        text = data.decode()
+        if text.startswith("---\n"):
+            text = text.split("---\n", 2)[2]
+        _, with_hook = _stash_roundtrip(text)
+        without = md_lib.Markdown(extensions=["tables", "toc", "fenced_code", "attr_list", "admonition"]).convert(text)
+        assert lines(with_hook) == lines(without), path
+        checked += 1
+    assert checked >= 10
