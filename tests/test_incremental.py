@@ -75,6 +75,8 @@ def test_incremental_builds_equal_a_full_build(book: Path, tmp_path: Path) -> No
         assert incremental_site[rel] == full[rel], f"{rel} differs after incremental builds"
     import json
 
+    # the inlined copy for file:// is what Material's offline plugin writes
+    assert incremental_site["search/search_index.js"] == b"var __index = " + incremental_site["search/search_index.json"]
     docs = json.loads(incremental_site["search/search_index.json"])["docs"]
     index = " ".join(d["title"] + " " + d["text"] for d in docs).replace("\u200b", "")
     for word in ("Alpha 贸易", "Gamma Foods", "Epsilon", "回访"):

@@ -199,6 +199,23 @@ def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date
     return collect.messages
 
 
+def _release_memory() -> None:
+    """Give the memory of dropped page texts back to the system before chunk processes fork.
+
+    glibc keeps freed small blocks in its heap; forked chunks would share (and the
+    tree's memory count would include) pages that hold nothing. ``malloc_trim``
+    returns them (measured at 10,000 clients: 790 -> 603 MB). Elsewhere a no-op.
+    """
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def _weight(files: dict[str, Any], docs: Path, page: str) -> int:
     """How much work a page is, for spreading pages over processes: its size."""
     content = files.get(page)
@@ -303,6 +320,7 @@ def build_site(
         # No calendar changed: nothing was serialised, and the kept file still holds every event.
         incremental.save_pickle(events_file, used_events)
     forget_events()
+    _release_memory()
     owners = views.owners
     config = mkdocs_config.make_config(
         project.config,

@@ -196,6 +196,7 @@ class SearchMerge:
     extra: dict[str, str] = field(default_factory=dict)  # search entries (JSON text) of pages chunks built
     skip: frozenset[str] = frozenset()  # docs paths built by chunk processes: MkDocs leaves them alone
     static_templates: bool = True  # False: the 404 page and sitemap of the last build still hold
+    write_js: bool = False  # write search_index.js in place of Material's offline plugin
 
 
 CURRENT: SearchMerge | None = None
@@ -271,9 +272,15 @@ def merge_search_index(site_dir: Path) -> None:
             path.unlink()
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(f'{{"config":{_dumps(data["config"])},"docs":[')
-            fh.write(",".join(by_page.values()))
+            for i, text in enumerate(by_page.values()):  # no joined copy of the whole index in memory
+                fh.write("," + text if i else text)
             fh.write("]}")
-    # Material's offline plugin inlines the index into search_index.js next (in place):
-    # unlink it so the published copy is never written into.
+    # The index inlined into a script, for file:// (what Material's offline plugin writes,
+    # ``var __index = `` and the JSON), unlinked first: the published copy is never written into.
+    script = site_dir / "search" / "search_index.js"
     with contextlib.suppress(FileNotFoundError):
-        (site_dir / "search" / "search_index.js").unlink()
+        script.unlink()
+    if merge.write_js:
+        with open(path, "rb") as src, open(script, "wb") as out:
+            out.write(b"var __index = ")
+            shutil.copyfileobj(src, out, 1 << 20)

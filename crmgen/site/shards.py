@@ -43,7 +43,7 @@ from typing import Any
 
 from ..errors import CrmgenError
 
-CHUNK_MAX = 800  # pages per process: bounds memory (MkDocs keeps a chunk's HTML until it ends)
+CHUNK_MAX = 500  # pages per process: bounds memory (MkDocs keeps a chunk's HTML until it ends)
 SHARD_MIN = 120  # fewer pages than this are built in-process (a worker costs ~1 s to start)
 
 
