@@ -85,18 +85,42 @@ def write(chunks: list[Chunk]) -> bool:
     for stream, text in texts:
         if not isinstance(text, str):
             stream.flush()
+            stream.buffer.flush()
+            put = _writer(stream.buffer)
             batch: list[bytes] = []
             for piece in [text] if isinstance(text, bytes) else text:  # a few writes, no huge buffer
                 batch.append(piece)
-                if len(batch) == 256:
-                    stream.buffer.write(b"".join(batch))
-                    batch.clear()
-            stream.buffer.write(b"".join(batch))
+                if len(batch) == 512:
+                    put(batch)
+                    batch = []
+            put(batch)
             stream.buffer.flush()
         else:
             stream.write(text)
             stream.flush()
     return True
+
+
+def _writer(buffer: Any) -> Any:
+    """A function writing a list of byte strings: gathered by the kernel (``writev``) when the
+    stream is a file descriptor, so a long listing is never copied into one buffer."""
+    try:
+        fd = buffer.fileno()
+        writev = os.writev
+    except (AttributeError, OSError, ValueError):
+        return lambda pieces: buffer.write(b"".join(pieces))
+
+    def put(pieces: list[bytes]) -> None:
+        i = 0
+        while i < len(pieces):
+            done = writev(fd, pieces[i:] if i else pieces)
+            while i < len(pieces) and done >= len(pieces[i]):
+                done -= len(pieces[i])
+                i += 1
+            if done:  # a piece written in part
+                pieces[i] = pieces[i][done:]
+
+    return put
 
 
 def _parse(argv: list[str]) -> tuple[str | None, str, dict[str, Any]] | None:

@@ -271,3 +271,15 @@ def test_dates_are_read_as_click_reads_them() -> None:
         ours = fastpath._date(text)
         assert ours is None or ours == theirs, text  # None: Click reads (or rejects) it itself
     assert fastpath._date("2026-1-5") == dt.date(2026, 1, 5)
+
+
+def test_pieces_written_in_part_are_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.writev
+
+    def stingy(fd: int, pieces: list[bytes]) -> int:  # as a pipe may: a few bytes at a time
+        return real(fd, [pieces[0][:3]])
+
+    monkeypatch.setattr(os, "writev", stingy)
+    with open(tmp_path / "out", "wb") as fh:
+        fastpath._writer(fh)([b"hello ", b"", "wörld\n".encode(), b"x" * 10])
+    assert (tmp_path / "out").read_bytes() == "hello wörld\n".encode() + b"x" * 10
