@@ -146,9 +146,11 @@ class Packed:
             if i > start:
                 runs.append((start, i))
             start = i + 1
-        if past > start:
-            runs.append((start, past))
-        for i in range(past, end):
+        # From today to the nearest horizon every row shows (each kind's window reaches that far).
+        near = bisect_right(ords, min(h), lo=past, hi=end)
+        if near > start:
+            runs.append((start, near))
+        for i in range(near, end):
             if e[kb[i]] <= ords[i] <= h[kb[i]]:
                 if runs and runs[-1][1] == i:
                     runs[-1] = (runs[-1][0], i + 1)
