@@ -445,8 +445,11 @@ def test_serve_rebuilds_reloads_and_survives_errors(small, browser):
         assert "/* crmgen serve: live reload */" in first and first.rstrip().endswith("</html>")
         assert "crmgen-problems" not in first
         assert "live reload" not in (small / "site" / page).read_text(encoding="utf-8")  # disk untouched
-        before = server.status()
-        assert before["build"] >= 1
+        # the site is swapped in a moment before the build number moves
+        deadline = time.monotonic() + TIMEOUT
+        while (before := server.status())["build"] < 1:
+            assert time.monotonic() < deadline, server.output
+            time.sleep(0.02)
         if browser is not None:
             requests: list[str] = []
             browser.on("request", lambda r: requests.append(r.url))

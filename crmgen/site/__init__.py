@@ -372,13 +372,17 @@ def build_site(
         incremental.CURRENT = None
         segment.CURRENT = None
         segment.uninstall()
-    out = publish.new_build_dir(site)
-    try:
-        incremental.publish_links(build_dir, out)
-        publish.swap_in(out, site)
-    except BaseException:
-        publish.discard(out)
-        raise
+    if dirty and (site / publish.MARKER).is_file():
+        # The site links the files of the last build: replace the few that changed, one by one.
+        publish.sync_links(build_dir, site)
+    else:
+        out = publish.new_build_dir(site)
+        try:
+            incremental.publish_links(build_dir, out)
+            publish.swap_in(out, site)
+        except BaseException:
+            publish.discard(out)
+            raise
     incremental.State(key=key, pages=page_cache.new, static=static).save(work)
     slugs.save_memo(slug_memo)
     return BuildResult(

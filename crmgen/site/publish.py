@@ -9,8 +9,10 @@ when it is complete, so a failed build leaves the previous site whole.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Mapping
@@ -146,3 +148,55 @@ def empty_dir(path: Path) -> None:
     elif path.exists() or path.is_symlink():
         path.unlink()
     path.mkdir(parents=True)
+
+
+def sync_links(build_dir: Path, site: Path) -> int:
+    """Make ``site`` hard-link exactly the files of ``build_dir``, replacing only those that differ.
+
+    After an incremental build most files of the build dir are the very files
+    (inodes) the site already links; the few MkDocs rewrote, and the pages that
+    went away, are put right one file at a time, each with a rename, so a reader
+    sees the old file or the new one and never half of one. Returns how many
+    files were replaced or removed.
+    """
+    changed = 0
+    for dirpath, _, filenames in os.walk(build_dir):
+        rel = os.path.relpath(dirpath, build_dir)
+        out = site if rel == "." else site / rel
+        if out.is_symlink() or (out.exists() and not out.is_dir()):
+            out.unlink()
+        out.mkdir(parents=True, exist_ok=True)
+        for name in filenames:
+            src = os.path.join(dirpath, name)
+            dst = out / name
+            mine = os.stat(src)
+            try:
+                theirs = os.lstat(dst)
+            except FileNotFoundError:
+                theirs = None
+            if theirs is not None and (theirs.st_ino, theirs.st_dev) == (mine.st_ino, mine.st_dev):
+                continue
+            tmp = out / f".{name}.crmgen-new"
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            try:
+                os.link(src, tmp)
+            except OSError:  # another file system, or links not supported
+                shutil.copy2(src, tmp)
+            if theirs is not None and stat.S_ISDIR(theirs.st_mode):
+                shutil.rmtree(dst)
+            os.replace(tmp, dst)
+            changed += 1
+    for dirpath, dirnames, filenames in os.walk(site, topdown=False):
+        rel = os.path.relpath(dirpath, site)
+        mirror = build_dir if rel == "." else build_dir / rel
+        for name in filenames:
+            if rel == "." and name == MARKER:
+                continue
+            if not os.path.lexists(mirror / name):
+                os.unlink(os.path.join(dirpath, name))
+                changed += 1
+        for name in dirnames:
+            if not (mirror / name).is_dir():
+                shutil.rmtree(os.path.join(dirpath, name), ignore_errors=True)
+    return changed
