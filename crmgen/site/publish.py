@@ -92,13 +92,18 @@ def sync_tree_changes(target: Path, files: Mapping[str, Any]) -> tuple[list[str]
         tmp.write_bytes(data)
         os.replace(tmp, path)
         written.append(rel)
-    wanted = {Path(rel) for rel in files}
-    for path in sorted(target.rglob("*"), reverse=True):
-        if path.is_file() and path.relative_to(target) not in wanted:
-            path.unlink()
-            deleted.append(path.relative_to(target).as_posix())
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+    wanted = set(files)
+    # os.walk (scandir: no stat per entry) over the tree, deepest first, so emptied dirs go too
+    for dirpath, dirnames, filenames in os.walk(target, topdown=False):
+        rel_dir = os.path.relpath(dirpath, target)
+        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+        for name in filenames:
+            if prefix + name not in wanted:
+                os.unlink(os.path.join(dirpath, name))
+                deleted.append(prefix + name)
+        if rel_dir != "." and not os.listdir(dirpath):
+            os.rmdir(dirpath)
+    deleted.sort()
     return written, deleted
 
 
