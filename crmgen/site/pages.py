@@ -624,10 +624,30 @@ def render_pages(
     else:
         render("dashboard.md.j2", HOME, **dash)
 
+    cache = data.page_cache
+    files = getattr(data.history, "files", None)
+    client_keys: dict[str, str] = {}
+
+    def client_key(client: Client) -> str:
+        """The fingerprint of everything a client's page is made from (computed once)."""
+        assert cache is not None
+        key = client_keys.get(client.slug)
+        if key is None:
+            history = data.history.for_slug(client.slug) if files is not None else None
+            referrer = views.by_slug.get(client.referred_by or "") or views.by_name.get(client.referred_by or "")
+            key = client_keys[client.slug] = fingerprint(
+                cache.key, client, referrer, views.referrals.get(client.slug, []),
+                views.reminders_by_client.get(client.slug, []), history,
+            )
+        return key
+
     # Reminders: all, then one page (and calendar) per owner.
     owners_with: dict[str, list[Any]] = defaultdict(list)
     for r in data.reminders:
         owners_with[r.owner or NO_OWNER].append(r)
+    clients_of: dict[str, list[Client]] = defaultdict(list)
+    for c in data.clients:
+        clients_of[c.owner or NO_OWNER].append(c)
     render(
         "reminders.md.j2",
         REMINDERS,
@@ -639,12 +659,21 @@ def render_pages(
         ics=posixpath.basename(REMINDERS_ICS),
         clients=[],
     )
-    cache = data.page_cache
     if data.ics is not None:
         calendar(REMINDERS_ICS, data.reminders, f"{data.title}: reminders")
     for name, slug in views.owners.items():
         mine = owners_with.get(name, [])
         page = f"reminders/{slug}.md"
+        if data.ics is not None:
+            calendar(f"reminders/{slug}.ics", mine, f"{data.title}: {name}")
+        theirs = clients_of.get(name, [])
+        if cache is not None:
+            # An owner's page shows their reminders and their clients: after one edit,
+            # the other owners' pages are the same and are not rendered again.
+            cache.new[page] = fingerprint(cache.key, "owner page", name, mine, [client_key(c) for c in theirs])
+            if cache.old.get(page) == cache.new[page] and (cache.docs / page).is_file():
+                out[page] = KEEP  # type: ignore[assignment]
+                continue
         render(
             "reminders.md.j2",
             page,
@@ -654,10 +683,8 @@ def render_pages(
             total=len(mine),
             owners=[],
             ics=f"{slug}.ics" if data.ics is not None else None,
-            clients=sorted((c for c in data.clients if (c.owner or NO_OWNER) == name), key=name_order),
+            clients=sorted(theirs, key=name_order),
         )
-        if data.ics is not None:
-            calendar(f"reminders/{slug}.ics", mine, f"{data.title}: {name}")
 
     # Lists.
     render("clients.md.j2", ALL_CLIENTS, clients=sorted(data.clients, key=name_order))
@@ -671,16 +698,10 @@ def render_pages(
         )
 
     # One page per client.
-    files = getattr(data.history, "files", None)
     for i, client in enumerate(data.clients, start=1):
         page = client_page(client.slug)
-        history = data.history.for_slug(client.slug) if files is not None else None
         if cache is not None:
-            referrer = views.by_slug.get(client.referred_by or "") or views.by_name.get(client.referred_by or "")
-            cache.new[page] = fingerprint(
-                cache.key, client, referrer, views.referrals.get(client.slug, []),
-                views.reminders_by_client.get(client.slug, []), history,
-            )
+            cache.new[page] = client_key(client)
             if cache.old.get(page) == cache.new[page] and (cache.docs / page).is_file():
                 out[page] = KEEP  # type: ignore[assignment]
                 if progress is not None:
