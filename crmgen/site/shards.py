@@ -44,7 +44,8 @@ from typing import Any
 from ..errors import CrmgenError
 
 CHUNK_MAX = 500  # pages per process: bounds memory (MkDocs keeps a chunk's HTML until it ends)
-SHARD_MIN = 120  # fewer pages than this are built in-process (a worker costs ~1 s to start)
+SHARD_MIN = 300  # fewer pages are built in-process: a chunk costs ~1 s of start-up (measured: at
+# 160 pages two chunks were slower than one process)
 
 
 def workers() -> int:
