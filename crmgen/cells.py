@@ -6,7 +6,6 @@ Small and without dependencies: the fast path of ``crmgen due`` loads it at star
 from __future__ import annotations
 
 import functools
-import unicodedata
 
 GROUPS = ("Overdue", "Today", "This week", "Later")
 GROUP_COLOURS = {"Overdue": "red", "Today": "yellow", "This week": "green", "Later": "blue"}
@@ -24,6 +23,7 @@ def width(text: str) -> int:
     """Columns ``text`` takes in a terminal: East Asian wide characters count 2."""
     if text.isascii():
         return len(text)
+    import unicodedata  # loaded only for text that needs it: the fast path seldom does
     cols = 0
     for ch in text:
         if unicodedata.combining(ch):

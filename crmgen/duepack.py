@@ -27,28 +27,12 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from typing import Any
 
-from .cells import NAME_WIDTH, width
+from .cells import NAME_WIDTH
 from .dueplan import ENDING_KINDS, KINDS, dynamic_rows, merge
 
 _KIND_INDEX = {kind: i for i, kind in enumerate(KINDS)}
 KIND_ORDER = {kind: i for i, kind in enumerate(sorted(KINDS))}  # kinds sort by name in the output
 HOLE = b"\x00"  # where a line's date and "when" cells go
-
-
-def _client_cells(client: tuple, widths: tuple[int, int, bool, int]) -> str:
-    """The name and (when shown) owner cells of a line, each followed by its gap."""
-    from .cells import fit
-
-    _, w_name, show_owner, w_owner = widths
-    owner = fit(client[2] or "-", w_owner) + "  " if show_owner else ""
-    return f"{fit(client[1], w_name)}  {owner}"
-
-
-def _cells(kind: str, client: tuple, widths: tuple[int, int, bool, int]) -> str:
-    """The kind, name and owner cells of a line (what comes between the date cells and the title)."""
-    from .cells import fit
-
-    return f"{fit(kind, widths[0])}  {_client_cells(client, widths)}"
 
 
 def _md(month: int, day: int) -> int:
@@ -186,7 +170,7 @@ class Packed:
         kb, cis = self.kinds, self.cis
         name_w, owner_of = _ints(self.raw["name_w"]), _ints(self.raw["owner_of"])
         owners = part["owners"]
-        wide = {i for i, o in enumerate(owners) if o and width(o) == w_owner}
+        wide = set(part["wide_owners"])
         need_kind = need_name = True
         need_owner = show_owner
         seen: set[int] = set()  # owners (non-empty) listed
@@ -218,7 +202,7 @@ class Packed:
         """The text listing, UTF-8 encoded with its final newline, in pieces made as they are
         taken; None when it is not one this fast lane can make exactly (then the ordinary
         renderer does)."""
-        from .cells import GROUP_COLOURS, GROUPS, style, when, width
+        from .cells import GROUP_COLOURS, GROUPS, style, when
 
         part = self.part
         if (not runs and not extra) or not part["holes_ok"] or (part["escape"] and not colour):
@@ -257,7 +241,8 @@ class Packed:
         def last_ord(x: tuple) -> int:
             return x[0] if len(x) > 2 else ords[x[1] - 1]
 
-        w_when = max(width(when(first_ord(pieces[0]) - t)), width(when(last_ord(pieces[-1]) - t)))
+        # "when" cells are ASCII (width is length), widest at either end of the listing
+        w_when = max(len(when(first_ord(pieces[0]) - t)), len(when(last_ord(pieces[-1]) - t)))
         paint = style if colour else (lambda text, **_: text)
         pre: dict[int, bytes] = {}
 
@@ -270,7 +255,7 @@ class Packed:
         def group(o: int) -> int:
             return 0 if o < t else 1 if o == t else 2 if o <= t + 7 else 3
 
-        client = self.client
+        cell_blob, cell_at = self.raw["client_cells"], _ints(self.raw["client_cells_at"])
 
         def lines() -> Iterator[bytes]:
             # made while being written: the pieces of a large listing need not all be held at once
@@ -286,8 +271,8 @@ class Packed:
                         yield (paint(GROUPS[g], fg=GROUP_COLOURS[GROUPS[g]], bold=True) + "\n").encode()
                         current = g
                     counts[g] += 1
-                    cells = _cells(x[1], client(x[2]), widths)
-                    yield (pre.get(o) or prefix(o)) + f"{cells}{x[3]}\n".encode()
+                    yield ((pre.get(o) or prefix(o)) + (x[1].ljust(widths[0]) + "  ").encode()  # kinds are ASCII
+                           + cell_blob[cell_at[x[2]]:cell_at[x[2] + 1]].tobytes() + f"{x[3]}\n".encode())
                     continue
                 a, b = x
                 while a < b:

@@ -10,8 +10,15 @@ from array import array
 from typing import Any
 
 from .cells import NAME_WIDTH, fit, width
-from .duepack import _KIND_INDEX, HOLE, KIND_ORDER, _client_cells, _md
+from .duepack import _KIND_INDEX, HOLE, KIND_ORDER, _md
 from .dueplan import ENDING_KINDS
+
+
+def _client_cells(client: tuple, widths: tuple[int, int, bool, int]) -> str:
+    """The name and (when shown) owner cells of a line, each followed by its gap."""
+    _, w_name, show_owner, w_owner = widths
+    owner = fit(client[2] or "-", w_owner) + "  " if show_owner else ""
+    return f"{fit(client[1], w_name)}  {owner}"
 
 
 def _widths(kinds: set[str], clients: list[tuple], shown: set[int], name_w: list[int]) -> tuple[int, int, bool, int]:
@@ -33,16 +40,16 @@ def pack(plan: dict, within: int, leads: dict[str, int]) -> tuple[dict[str, Any]
     widths = _widths(kinds, clients, used, name_w) if used else (0, 0, False, 0)
     # the cells of a line, once per kind and once per client: "\0" + kind + client (name, owner)
     kind_cell = {k: HOLE + (fit(k, widths[0]) + "  ").encode() for k in kinds}
-    client_cell: dict[int, bytes] = {}
+    client_cell = [_client_cells(c, widths).encode() for c in clients]
+    client_cell_at = array("q", [0])
+    for b in client_cell:
+        client_cell_at.append(client_cell_at[-1] + len(b))
     lines = []
     title_at = array("q")
     starts = array("q", [0])
     pos = 0
     for r in fixed:
-        cc = client_cell.get(r[2])
-        if cc is None:
-            cc = client_cell[r[2]] = _client_cells(clients[r[2]], widths).encode()
-        head = kind_cell[r[1]] + cc
+        head = kind_cell[r[1]] + client_cell[r[2]]
         line = head + (r[3] + "\n").encode()
         lines.append(line)
         title_at.append(pos + len(head))
@@ -68,6 +75,8 @@ def pack(plan: dict, within: int, leads: dict[str, int]) -> tuple[dict[str, Any]
         "holes_ok": blob.count(HOLE) == len(fixed),
         "ending": [i for i, r in enumerate(fixed) if r[1] in ENDING_KINDS],
         "owners": owners,
+        # owners as wide as the owner column: one of them listed keeps it that wide
+        "wide_owners": [i for i, o in enumerate(owners) if o and width(o) == widths[3]],
         "escape": "\x1b" in user or b"\x1b" in blob,
     }
     # The output order as one integer per row, (date, client slug, kind) being all that ever
@@ -85,6 +94,8 @@ def pack(plan: dict, within: int, leads: dict[str, int]) -> tuple[dict[str, Any]
         "order": array("q", [r[0] * span + rank[r[2]] * 16 + KIND_ORDER[r[1]] for r in fixed]).tobytes(),
         "rank": array("q", rank).tobytes(),
         "clients_at": clients_at.tobytes(),
+        "client_cells": b"".join(client_cell),
+        "client_cells_at": client_cell_at.tobytes(),
         "ords": array("q", [r[0] for r in fixed]).tobytes(),
         "cis": array("q", [r[2] for r in fixed]).tobytes(),
         "starts": starts.tobytes(),
