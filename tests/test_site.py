@@ -670,3 +670,41 @@ def test_pages_read_the_same_with_or_without_the_hook():
         assert lines(with_hook) == lines(without), path
         checked += 1
     assert checked >= 10
+
+
+def test_owner_pages_are_kept_when_their_reminders_and_clients_are_unchanged(tmp_path):
+    import dataclasses
+
+    from crmgen.ics import to_ics
+    from crmgen.site.incremental import KEEP
+
+    project = load_project(FIXTURE)
+    clients = load_book(project).clients
+    docs = tmp_path / "docs"
+
+    def render(clients, old):
+        cache = pages.PageCache(key="k", old=old, docs=docs)
+        out = pages.render_pages(pages.RenderInput(
+            clients=clients, reminders=due(clients, TODAY, project.settings), history=_history(), today=TODAY,
+            settings=project.settings, title="T", templates_dir=None,
+            ics=lambda rs, name: to_ics(rs, calendar_name=name), dashboard=dashboard_context, page_cache=cache,
+        ))
+        for path, data in out.items():
+            if data is not KEEP:
+                (docs / path).parent.mkdir(parents=True, exist_ok=True)
+                (docs / path).write_bytes(data)
+        return out, cache.new
+
+    first, state = render(clients, {})
+    owner_pages = [p for p in first if p.startswith("reminders/") and p.endswith(".md") and p != pages.REMINDERS]
+    assert len(owner_pages) >= 2
+    again, state = render(clients, state)
+    assert all(again[p] is KEEP for p in owner_pages)
+    # A new note for Acme (Alice Wang's client; it referred Chen Wei's client, whose
+    # page names it): those two owners' pages are made again, Mallory's is not.
+    edited = [dataclasses.replace(c, notes="New note") if c.slug == "acme-trading" else c for c in clients]
+    after, _ = render(edited, state)
+    remade = [p for p in owner_pages if after[p] is not KEEP]
+    assert remade == ["reminders/alice-wang.md", "reminders/chenwei.md"]
+    assert after["reminders/b-mallory-b.md"] is KEEP
+    assert after["reminders/alice-wang.md"] == first["reminders/alice-wang.md"]  # same text: notes are not shown
