@@ -46,7 +46,11 @@ def plain(value: str) -> Markup:
     text = str(value)
     done = _PLAIN_MEMO.get(text)
     if done is None:
-        done = Markup(_NEWLINES.sub(" ", text).translate(_PLAIN_TABLE))
+        if "\n" in text or "\r" in text:
+            text = _NEWLINES.sub(" ", text)
+        # str.__new__: the text is escaped already, Markup's own constructor would only
+        # look for an __html__ method it cannot have (a tenth of rendering the big pages).
+        done = str.__new__(Markup, text.translate(_PLAIN_TABLE))
         if len(_PLAIN_MEMO) >= _PLAIN_MEMO_MAX:
             _PLAIN_MEMO.clear()
         _PLAIN_MEMO[text] = done
