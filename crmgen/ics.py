@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .reminders import Reminder
@@ -85,6 +85,54 @@ def events_cache(previous: dict[tuple[Reminder, str], bytes] | None = None) -> d
         _EVENTS.clear()
         _EVENTS.update(used)
     return used
+
+
+PREFILL_MIN = 1500  # uncached events worth a second process (icalendar: ~0.6 ms each)
+
+
+def _serialise(todo: list[tuple[Reminder, str]]) -> list[bytes]:
+    return [event(r, uid).to_ical() for r, uid in todo]
+
+
+def prefill(reminders: Iterable[Reminder]) -> Callable[[], None]:
+    """Start serialising the events not cached yet in a forked process; call the result to collect them.
+
+    A first build serialises every event (4,000 at 1,000 clients: seconds); meanwhile the
+    build renders its pages. Only where forking is safe (no other thread); when it is
+    not, or anything fails, the events are serialised on demand as usual.
+    """
+    import threading
+
+    seen: dict[str, int] = {}
+    todo: list[tuple[Reminder, str]] = []
+    for r in reminders:  # the UIDs of the team calendar (see to_ics)
+        uid = reminder_uid(r)
+        seen[uid] = seen.get(uid, 0) + 1
+        if seen[uid] > 1:
+            uid = uid.replace("@", f"-{seen[uid]}@", 1)
+        if (r, uid) not in _EVENTS:
+            todo.append((r, uid))
+    if len(todo) < PREFILL_MIN or threading.active_count() > 1:
+        return lambda: None
+    import concurrent.futures
+    import multiprocessing
+
+    try:
+        pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        future = pool.submit(_serialise, todo)
+    except (OSError, ValueError):
+        return lambda: None
+
+    def collect() -> None:
+        try:
+            for key, data in zip(todo, future.result(), strict=True):
+                _EVENTS.setdefault(key, data)
+        except Exception:  # noqa: BLE001 - a cache: what is missing is serialised on demand
+            pass
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return collect
 
 
 def forget_events() -> None:

@@ -168,3 +168,24 @@ def test_calendar_events_are_reused_across_builds(book: Path, tmp_path: Path) ->
     full = tmp_path / "full"
     build(book, full, full=True)
     assert (site / "reminders" / "reminders.ics").read_bytes() == (full / "reminders" / "reminders.ics").read_bytes()
+
+
+def test_calendar_events_serialised_in_a_second_process_give_the_same_feeds(
+    book: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import crmgen.ics as ics
+
+    plain = tmp_path / "plain"
+    build(book, plain, full=True)
+    ics._EVENTS.clear()
+    monkeypatch.setattr(ics, "PREFILL_MIN", 1)
+    in_parent = []
+    original = ics.event
+    monkeypatch.setattr(ics, "event", lambda r, uid: in_parent.append(r) or original(r, uid))
+    prefilled = tmp_path / "prefilled"
+    build(book, prefilled, full=True)
+    assert in_parent == []  # every event came from the forked process
+    feeds = sorted(p.relative_to(plain) for p in plain.rglob("*.ics"))
+    assert feeds
+    for rel in feeds:
+        assert (prefilled / rel).read_bytes() == (plain / rel).read_bytes()

@@ -199,6 +199,14 @@ def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date
     return collect.messages
 
 
+@dataclass
+class _Calendar:
+    """A calendar file to make once the pages are rendered (see ``ics.prefill``)."""
+
+    reminders: list[Any]
+    name: str
+
+
 def _release_memory() -> None:
     """Give the memory of dropped page texts back to the system before chunk processes fork.
 
@@ -245,7 +253,7 @@ def build_site(
     """
     from ..dashboard import dashboard_context
     from ..history import read_history
-    from ..ics import events_cache, forget_events, to_ics
+    from ..ics import events_cache, forget_events, prefill, to_ics
     from ..reminders import due
 
     started = time.monotonic()
@@ -264,11 +272,12 @@ def build_site(
     first_seen = history.first_seen() if history.available else None
     reminders = due(clients, today, settings, first_seen=first_seen)
 
-    def ics(rs: list[Any], name: str) -> bytes:
-        return to_ics(rs, calendar_name=name)
+    def ics(rs: list[Any], name: str) -> Any:
+        return _Calendar(rs, name)  # made after the pages, when prefilled events are in (below)
 
     events_file = project.root / CACHE_DIR / incremental.EVENTS_FILE
     events_cache(None if full else incremental.load_pickle(events_file))
+    collect_events = prefill(reminders)
 
     title = site_title(project)
     views = pages.build_views(clients, reminders)
@@ -299,6 +308,10 @@ def build_site(
         ),
         progress=progress,
     )
+    collect_events()
+    for path, content in files.items():
+        if isinstance(content, _Calendar):
+            files[path] = to_ics(content.reminders, calendar_name=content.name)
     files.update(user_assets(project))
     files.update(asset_files())
 

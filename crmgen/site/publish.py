@@ -94,7 +94,7 @@ def sync_tree_changes(target: Path, files: Mapping[str, Any]) -> tuple[list[str]
         written.append(rel)
     wanted = set(files)
     # os.walk (scandir: no stat per entry) over the tree, deepest first, so emptied dirs go too
-    for dirpath, dirnames, filenames in os.walk(target, topdown=False):
+    for dirpath, _dirnames, filenames in os.walk(target, topdown=False):
         rel_dir = os.path.relpath(dirpath, target)
         prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
         for name in filenames:
