@@ -866,6 +866,11 @@ def use_snapshot(dest: Path) -> None:
     archive = subprocess.run(["git", "-C", str(HERE.parent), "archive", "HEAD", "crmgen"],
                              capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    # Byte-compiled, as `pip install` leaves a package: where PYTHONDONTWRITEBYTECODE is set
+    # (this machine), every command would otherwise compile crmgen's modules from source.
+    import compileall
+
+    compileall.compile_dir(str(dest / "crmgen"), quiet=1)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(dest), os.environ.get("PYTHONPATH")]))
     os.environ["CRMGEN_BENCH_SNAPSHOT"] = _git("rev-parse", "--short", "HEAD")
     log(f"measuring crmgen at {os.environ['CRMGEN_BENCH_SNAPSHOT']} from {dest}")
