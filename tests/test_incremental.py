@@ -189,3 +189,24 @@ def test_calendar_events_serialised_in_a_second_process_give_the_same_feeds(
     assert feeds
     for rel in feeds:
         assert (prefilled / rel).read_bytes() == (plain / rel).read_bytes()
+
+
+def test_fingerprint_depends_on_values_not_on_shared_objects() -> None:
+    from crmgen.site.incremental import fingerprint
+
+    tag = "".join(["lubri", "cants"])  # a distinct but equal string object
+    shared = ("lubricants", "lubricants")
+    separate = ("lubricants", tag)
+    assert shared[0] is shared[1] and separate[0] is not separate[1]
+    assert fingerprint(shared) == fingerprint(separate)
+    assert fingerprint(("a",)) != fingerprint(("b",))
+
+
+def test_second_build_after_a_fresh_one_renders_nothing(book: Path, tmp_path: Path) -> None:
+    """The first build parses the files, the second reads them from the cache: same pages."""
+    import shutil
+
+    shutil.rmtree(book / ".crmgen", ignore_errors=True)
+    build(book, tmp_path / "site")
+    again = build(book, tmp_path / "site")
+    assert again.incremental and again.rendered == 0

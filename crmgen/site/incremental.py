@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -50,8 +51,18 @@ FORMAT_VERSION = 3
 
 
 def fingerprint(*parts: Any) -> str:
-    """A stable hash of picklable inputs (frozen dataclasses, dates, strings, numbers)."""
-    return hashlib.blake2b(pickle.dumps(parts, protocol=5), digest_size=20).hexdigest()
+    """A stable hash of picklable inputs (frozen dataclasses, dates, strings, numbers).
+
+    The pickler's memo is off (``fast``): with it, an object met twice is written
+    the second time as a reference, so equal inputs that happen to share objects
+    differently (a client just parsed vs. one read back from the cache) would hash
+    differently and their pages be rendered again for nothing.
+    """
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=5)
+    pickler.fast = True  # no memo: the bytes depend on the values only (the inputs hold no cycles)
+    pickler.dump(parts)
+    return hashlib.blake2b(buffer.getvalue(), digest_size=20).hexdigest()
 
 
 def versions() -> tuple[str, ...]:
