@@ -544,18 +544,22 @@ def _stash_roundtrip(markdown_text: str):
 
     from crmgen.site import hooks
 
-    page = SimpleNamespace(file=SimpleNamespace(src_uri="clients/x/index.md"))
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="clients/x/index.md"), meta={}, content=None)
     inner = hooks.on_page_markdown(markdown_text, page=page, config=None, files=None)
     converter = md_lib.Markdown(extensions=["tables", "toc", "fenced_code", "attr_list", "admonition"])  # as MkDocs
-    html_out = hooks.on_page_content(converter.convert(inner), page=page, config=None, files=None)
-    return inner, html_out
+    page.content = hooks.on_page_content(converter.convert(inner), page=page, config=None, files=None)
+    searched = page.content  # what Material's search plugin parses (on_page_context, priority 0)
+    hooks.on_page_context({}, page=page, config=None, nav=None)
+    return inner, page.content, searched
 
 
 def test_generated_html_skips_markdown_and_comes_back_whole():
     text = ("# T\n\n<!--crmgen-html-->\n<table>\n<tbody>\n<tr>\n<td>*a* [b](c)</td>\n</tr>\n</tbody>\n</table>\n"
             "<!--/crmgen-html-->\n\n## Notes\n\n**bold**\n")
-    inner, out = _stash_roundtrip(text)
+    inner, out, searched = _stash_roundtrip(text)
     assert "<table>" not in inner and "crmgen-html" not in inner  # Markdown never sees it
+    # search reads the block's text without its tags; the page gets the block itself
+    assert "<table>" not in searched and "*a* [b](c)" in searched and "<strong>bold</strong>" in searched
     assert "<td>*a* [b](c)</td>" in out and "<strong>bold</strong>" in out
     assert '<h2 id="notes">Notes</h2>' in out  # headings stay Markdown (table of contents)
     assert "crmgen:" not in out and "crmgen-html" not in out
@@ -566,7 +570,7 @@ def test_a_marker_in_user_code_is_not_taken_for_generated_html():
 
     evil = "```\n<!--crmgen-html-->\n<script>alert(1)</script>\n<!--/crmgen-html-->\n```\n\n`x\n<!--crmgen-html-->\n<img src=x onerror=alert(2)>\n<!--/crmgen-html-->\n`"
     safe = str(user_markdown(evil))
-    _, out = _stash_roundtrip("# T\n\n" + safe + "\n")
+    _, out, _ = _stash_roundtrip("# T\n\n" + safe + "\n")
     assert "<script>" not in out and "<img" not in out
     assert "&lt;script&gt;" in out  # shown as code, as written
 
@@ -598,14 +602,14 @@ def test_client_values_never_end_or_start_a_generated_block(tmp_path):
 def test_only_what_markdown_treats_as_code_is_left_unescaped(evil):
     from crmgen.site.markup import user_markdown
 
-    _, out = _stash_roundtrip("# T\n\n" + str(user_markdown(evil)) + "\n")
+    _, out, _ = _stash_roundtrip("# T\n\n" + str(user_markdown(evil)) + "\n")
     assert "<img" not in out and "<div" not in out
 
 
 def test_code_keeps_its_characters():
     from crmgen.site.markup import user_markdown
 
-    _, out = _stash_roundtrip(str(user_markdown("use `<br>` here\n\n```python\nprint('<b>')\n```")))
+    _, out, _ = _stash_roundtrip(str(user_markdown("use `<br>` here\n\n```python\nprint('<b>')\n```")))
     assert "<code>&lt;br&gt;</code>" in out
     assert "print('&lt;b&gt;')" in out
 
@@ -665,7 +669,7 @@ def test_pages_read_the_same_with_or_without_the_hook():
         text = data.decode()
         if text.startswith("---\n"):
             text = text.split("---\n", 2)[2]
-        _, with_hook = _stash_roundtrip(text)
+        _, with_hook, _ = _stash_roundtrip(text)
         without = md_lib.Markdown(extensions=["tables", "toc", "fenced_code", "attr_list", "admonition"]).convert(text)
         assert lines(with_hook) == lines(without), path
         checked += 1

@@ -33,8 +33,13 @@ LOCAL_SHIM = "assets/crmgen/iframe-worker.js"
 _BLOCK = re.compile(rf"^{re.escape(HTML_START)}\n(.*?)\n{re.escape(HTML_END)}$", re.MULTILINE | re.DOTALL)
 _TOKEN = secrets.token_hex(8)
 _PLACEHOLDER = re.compile(rf"<!--crmgen:{_TOKEN}:(\d+)-->")
+# What Material's search parses in place of a generated block: its text in one element.
+_LIGHT = re.compile(rf'<div data-crmgen="{_TOKEN}:(\d+)">[^<]*</div>')
+_TAG = re.compile(r"<[^>]*>")
 # Blocks taken out of each page's Markdown, by source path, until its HTML is ready.
 _STASH: dict[str, list[str]] = {}
+# Blocks waiting for the search plugin to have read their text (see on_page_context).
+_WAITING: dict[str, list[str]] = {}
 log = logging.getLogger("mkdocs.plugins.crmgen")
 
 
@@ -82,17 +87,25 @@ def on_page_content(html: str, page: Any = None, **kwargs: Any) -> str:
     in the Markdown it writes; this also covers Markdown that the team allowed raw
     HTML in (``allow_html``).
     """
-    from crmgen.site.markup import bad_target
 
     blocks = _STASH.pop(_key(page), None)
     if blocks is not None:
         placed: set[int] = set()
+        # Material's search parses every tag of a page in Python: the cards and tables are
+        # most of the tags, and a third of a full build. It gets their text instead, in one
+        # element each; the blocks go in after it has read the page (on_page_context).
+        searched = not ((getattr(page, "meta", None) or {}).get("search") or {}).get("exclude")
 
         def put_back(match: re.Match[str]) -> str:
-            placed.add(int(match.group(1)))
-            return blocks[int(match.group(1))]
+            n = int(match.group(1))
+            placed.add(n)
+            if not searched:
+                return blocks[n]
+            return f'<div data-crmgen="{_TOKEN}:{n}">{" ".join(_TAG.sub(" ", blocks[n]).split())}</div>'
 
         html = _PLACEHOLDER.sub(put_back, html)
+        if searched:
+            _WAITING[_key(page)] = [_URL_ATTR.sub(_clean, block) for block in blocks]
         if len(placed) < len(blocks):
             # Only Markdown around a placeholder can hide it (an unclosed HTML block in
             # notes with allow_html, say); the page then lacks part of what crmgen wrote.
@@ -100,11 +113,23 @@ def on_page_content(html: str, page: Any = None, **kwargs: Any) -> str:
                         "check the notes and interactions of this client for unclosed HTML or code",
                         _key(page), len(blocks) - len(placed))
 
-    def clean(match: re.Match[str]) -> str:
-        value = match.group(2) if match.group(2) is not None else match.group(3)
-        # Without ":" (or a character reference that could hide one) there is no scheme.
-        if ":" not in value and "&" not in value:
-            return match.group(0)
-        return f'{match.group(1)}"#"' if bad_target(value) else match.group(0)
+    return _URL_ATTR.sub(_clean, html)
 
-    return _URL_ATTR.sub(clean, html)
+
+def _clean(match: re.Match[str]) -> str:
+    from crmgen.site.markup import bad_target
+
+    value = match.group(2) if match.group(2) is not None else match.group(3)
+    # Without ":" (or a character reference that could hide one) there is no scheme.
+    if ":" not in value and "&" not in value:
+        return match.group(0)
+    return f'{match.group(1)}"#"' if bad_target(value) else match.group(0)
+
+
+@event_priority(-100)  # after Material's search (0) has indexed the page
+def on_page_context(context: Any, page: Any = None, **kwargs: Any) -> Any:
+    """The generated blocks take the place of the text the search plugin read."""
+    blocks = _WAITING.pop(_key(page), None)
+    if blocks is not None and page is not None and page.content:
+        page.content = _LIGHT.sub(lambda m: blocks[int(m.group(1))], page.content)
+    return context
