@@ -5,8 +5,8 @@ HTML in memory until the end: at 10,000 clients that is minutes on one core and
 close to 2 GB. Pages are independent of each other once the docs tree is
 written, so a big build is split:
 
-1. the pages to build are cut into chunks (at most :data:`CHUNK_MAX` pages, and
-   at least one chunk per core), the heaviest pages spread first;
+1. the pages to build are cut into chunks (at most :data:`CHUNK_MAX` pages, a
+   multiple of the cores), the heaviest pages spread first;
 2. each chunk is built by its own short-lived process running the same MkDocs
    configuration with ``dirty=True``: it sees every file (links and nav resolve
    as in one build) but renders only its chunk (crmgen's hook marks the other
@@ -43,7 +43,7 @@ from typing import Any
 
 from ..errors import CrmgenError
 
-CHUNK_MAX = 500  # pages per process: bounds memory (MkDocs keeps a chunk's HTML until it ends)
+CHUNK_MAX = 600  # pages per process: bounds memory (MkDocs keeps a chunk's HTML until it ends)
 SHARD_MIN = 300  # fewer pages are built in-process: a chunk costs ~1 s of start-up (measured: at
 # 160 pages two chunks were slower than one process)
 
@@ -59,15 +59,17 @@ def workers() -> int:
 def plan(pages: Sequence[str], weight: Callable[[str], int], cores: int, chunk_max: int | None = None) -> list[list[str]]:
     """Cut ``pages`` into chunks of similar total weight, none above ``chunk_max`` pages.
 
-    There are at least ``cores`` chunks (when there are that many pages) so every
-    core gets work; the heaviest pages are placed first, each into the lightest
-    chunk that still has room (longest-processing-time-first). Chunks keep the
-    pages in their given order, so the result is deterministic.
+    The number of chunks is a multiple of ``cores`` (when there are that many
+    pages), so the cores run whole rounds and none waits alone for a last chunk.
+    The heaviest pages are placed first, each into the lightest chunk that still
+    has room (longest-processing-time-first). Chunks keep the pages in their
+    given order, so the result is deterministic.
     """
     if not pages:
         return []
     chunk_max = chunk_max or CHUNK_MAX
-    count = max(min(cores, len(pages)), -(-len(pages) // chunk_max))
+    count = -(-len(pages) // chunk_max)
+    count = min(len(pages), -(-count // cores) * cores)  # whole rounds: no core waits for a last chunk
     capacity = -(-len(pages) // count)
     loads = [0] * count
     sizes = [0] * count
