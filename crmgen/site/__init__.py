@@ -54,6 +54,36 @@ class BuildResult:
     rendered: int = 0  # client pages rendered (the others were unchanged)
 
 
+def render_input(
+    project: Project,
+    clients: list[Client],
+    reminders: list[Any],
+    history: Any,
+    *,
+    today: dt.date,
+    broken: list[str] | None,
+    views: pages.Views,
+    ics: Callable[[list[Any], str], Any] | None = None,
+    dashboard: Callable[..., dict[str, Any]] | None = None,
+    page_cache: pages.PageCache | None = None,
+) -> pages.RenderInput:
+    """What :func:`pages.render_pages` needs, for ``project``."""
+    return pages.RenderInput(
+        clients=clients,
+        reminders=reminders,
+        history=history,
+        today=today,
+        settings=project.settings,
+        title=site_title(project),
+        templates_dir=project.templates_dir,
+        broken=list(broken or []),
+        ics=ics,
+        dashboard=dashboard,
+        views=views,
+        page_cache=page_cache,
+    )
+
+
 def site_title(project: Project) -> str:
     """The site's name (``site_name`` in mkdocs.yml)."""
     return str(project.config.get("site_name") or "CRM")
@@ -292,20 +322,8 @@ def build_site(
         docs=work / "docs",
     )
     files = pages.render_pages(
-        pages.RenderInput(
-            clients=clients,
-            reminders=reminders,
-            history=history,
-            today=today,
-            settings=settings,
-            title=title,
-            templates_dir=project.templates_dir,
-            broken=list(broken or []),
-            ics=ics,
-            dashboard=dashboard_context,
-            views=views,
-            page_cache=page_cache,
-        ),
+        render_input(project, clients, reminders, history, today=today, broken=broken, views=views,
+                     ics=ics, dashboard=dashboard_context, page_cache=page_cache),
         progress=progress,
     )
     collect_events()

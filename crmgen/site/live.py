@@ -146,7 +146,7 @@ def preview(
     """
     from ..history import read_history
     from ..reminders import due
-    from . import site_title
+    from . import render_input
 
     settings = project.settings
     history = read_history(project.root, settings.clients_dir, project.cache_dir)
@@ -154,20 +154,8 @@ def preview(
     reminders = due(changed, today, settings, first_seen=first_seen)
     only = {pages.client_page(c.slug) for c in changed}
     rendered = pages.render_pages(
-        pages.RenderInput(
-            clients=clients,
-            reminders=reminders,
-            history=history,
-            today=today,
-            settings=settings,
-            title=site_title(project),
-            templates_dir=project.templates_dir,
-            broken=list(broken),
-            ics=None,
-            dashboard=None,
-            views=pages.build_views(clients, reminders),
-            page_cache=None,
-        ),
+        render_input(project, clients, reminders, history, today=today, broken=broken,
+                     views=pages.build_views(clients, reminders)),
         only=only,
     )
     for src_uri in sorted(rendered):
