@@ -115,13 +115,20 @@ def prefill(reminders: Iterable[Reminder]) -> Callable[[], None]:
     if len(todo) < PREFILL_MIN or threading.active_count() > 1:
         return lambda: None
     import concurrent.futures
+    import gc
     import multiprocessing
 
+    # The child shares the parent's memory until it writes to it; frozen objects are
+    # never scanned by its garbage collector, which would otherwise copy every page.
+    gc.collect()
+    gc.freeze()
     try:
         pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-        future = pool.submit(_serialise, todo)
+        future = pool.submit(_serialise, todo)  # forks here (the fork context starts its workers at once)
     except (OSError, ValueError):
         return lambda: None
+    finally:
+        gc.unfreeze()
 
     def collect() -> None:
         try:
