@@ -88,6 +88,10 @@ def events_cache(previous: dict[tuple[Reminder, str], bytes] | None = None) -> d
 
 
 PREFILL_MIN = 1500  # uncached events worth a second process (icalendar: ~0.6 ms each)
+# ... and at most this many: the second process holds the events, their bytes and a share
+# of the parent's pages while the parent renders the pages (10,000 clients, 40,000 events:
+# the build's memory peak went over 1 GiB).
+PREFILL_MAX = 20_000
 
 
 def _serialise(todo: list[tuple[Reminder, str]]) -> list[bytes]:
@@ -112,7 +116,7 @@ def prefill(reminders: Iterable[Reminder]) -> Callable[[], None]:
             uid = uid.replace("@", f"-{seen[uid]}@", 1)
         if (r, uid) not in _EVENTS:
             todo.append((r, uid))
-    if len(todo) < PREFILL_MIN or threading.active_count() > 1:
+    if not PREFILL_MIN <= len(todo) <= PREFILL_MAX or threading.active_count() > 1:
         return lambda: None
     import concurrent.futures
     import gc

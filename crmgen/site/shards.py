@@ -43,7 +43,7 @@ from typing import Any
 
 from ..errors import CrmgenError
 
-CHUNK_MAX = 600  # pages per process: bounds memory (MkDocs keeps a chunk's HTML until it ends)
+CHUNK_MAX = 450  # pages per process: bounds memory (MkDocs keeps a chunk's HTML until it ends)
 SHARD_MIN = 300  # fewer pages are built in-process: a chunk costs ~1 s of start-up (measured: at
 # 160 pages two chunks were slower than one process)
 
