@@ -220,6 +220,8 @@ class Shard:
     uris: frozenset[str]  # docs paths of the pages this process renders
     entries: dict[str, str] = field(default_factory=dict)  # page URL -> its search entries as JSON text
     built: set[str] = field(default_factory=set)  # page URLs rendered
+    building: bool = False  # MkDocs is past reading pages (see incremental_hooks.on_files)
+    files: Any = None  # MkDocs' Files, for rendering a page while it is built
 
 
 SHARD: Shard | None = None

@@ -71,8 +71,16 @@ def on_config(config: Any) -> Any:
 def on_files(files: Any, config: Any) -> Any:
     shard = incremental.SHARD
     if shard is not None:
+        # A chunk renders each page when it builds it (on_page_context), not all first:
+        # MkDocs would hold every page's HTML until the end. Its pages count as
+        # modified from on_env on, after MkDocs' reading loop.
+        shard.files = files
+
+        def building() -> bool:
+            return shard.building
+
         for file in files:
-            file.is_modified = _yes if file.src_uri in shard.uris else _no
+            file.is_modified = building if file.src_uri in shard.uris else _no
         return files
     merge = incremental.CURRENT
     if merge is not None:
@@ -91,6 +99,8 @@ def on_env(env: Any, config: Any, files: Any) -> Any:
     """
     import jinja2
 
+    if incremental.SHARD is not None:
+        incremental.SHARD.building = True
     if env.bytecode_cache is None:
         cache = Path(config.docs_dir).parent / "cache" / "jinja-theme"
         try:
@@ -101,14 +111,32 @@ def on_env(env: Any, config: Any, files: Any) -> Any:
     return env
 
 
+@event_priority(100)  # before search (0) reads the page
 def on_page_context(context: Any, page: Any, config: Any, nav: Any) -> Any:
     shard = incremental.SHARD
     if shard is not None:
+        if page.content is None:
+            from mkdocs.commands.build import _populate_page
+
+            _populate_page(page, config, shard.files)  # Markdown to HTML, with every page event
+            config._current_page = page  # _populate_page clears it; the page is still being built
         shard.built.add(page.url)
     merge = incremental.CURRENT
     if merge is not None:
         merge.built.add(page.url)
     return context
+
+
+def on_post_page(output: str, page: Any, config: Any) -> str:
+    shard = incremental.SHARD
+    if shard is not None:
+        page.content = page.markdown = None  # written: a chunk keeps one page in memory at a time
+        plugin = _search_plugin(config)
+        if plugin is not None and plugin.search_index.entries:
+            # The page's search entries as JSON text now, not thousands of dicts until the end.
+            shard.entries.update(incremental.fragments(plugin.search_index.entries))
+            plugin.search_index.entries.clear()
+    return output
 
 
 @event_priority(-50)  # after search (0), before offline (-100)
@@ -119,6 +147,6 @@ def on_post_build(config: Any) -> None:
         # its entries are complete once its pages are built.
         plugin = _search_plugin(config)
         if plugin is not None:
-            shard.entries = incremental.fragments(plugin.search_index.entries)
+            shard.entries.update(incremental.fragments(plugin.search_index.entries))
         return
     incremental.merge_search_index(Path(config.site_dir))

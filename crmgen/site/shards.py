@@ -43,7 +43,8 @@ from typing import Any
 
 from ..errors import CrmgenError
 
-CHUNK_MAX = 450  # pages per process: bounds memory (MkDocs keeps a chunk's HTML until it ends)
+CHUNK_MAX = 3000  # pages per process: each chunk starts by listing every file (O(N)), so few chunks;
+# a chunk holds one page's HTML at a time (incremental_hooks), so memory does not limit their size
 SHARD_MIN = 300  # fewer pages are built in-process: a chunk costs ~1 s of start-up (measured: at
 # 160 pages two chunks were slower than one process)
 
