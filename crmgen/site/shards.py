@@ -10,8 +10,9 @@ written, so a big build is split:
 2. each chunk is built by its own short-lived process running the same MkDocs
    configuration with ``dirty=True``: it sees every file (links and nav resolve
    as in one build) but renders only its chunk (crmgen's hook marks the other
-   files unmodified), skips the theme's static templates and assets, and hands
-   its search entries back instead of writing a search index;
+   files unmodified), each page when MkDocs builds it rather than all first (one
+   page's HTML in memory at a time), skips the theme's static templates and
+   assets, and hands its search entries back instead of writing a search index;
 3. the parent then runs MkDocs once more over the same build dir: every page is
    built already, so it only copies assets, renders the 404 page and sitemap,
    and writes the search index with every chunk's entries merged in page order
