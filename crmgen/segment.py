@@ -84,6 +84,8 @@ class Memo:
         return words
 
     def __getattr__(self, name: str) -> Any:  # set_dictionary, load_userdict, ...: the real module
+        if name.startswith("__"):  # copy, pickle and finalisers probing dunders: not jieba's
+            raise AttributeError(name)
         return getattr(load_jieba(), name)
 
     def __bool__(self) -> bool:

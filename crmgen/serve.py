@@ -920,6 +920,14 @@ def serve(
     """
     live = LiveServer(root, host=host, port=port, site_dir=site_dir, today=today, out=out)
     saved: dict[int, Any] = {}
+    if handle_signals and hasattr(signal, "SIGUSR1"):
+        import faulthandler
+
+        # `kill -USR1 <pid>` prints where every thread of a stuck server is.
+        try:
+            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
+        except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+            pass  # no real standard error (embedded, tests): nothing to print to
 
     closing = False
 

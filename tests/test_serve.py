@@ -376,6 +376,13 @@ class Serving:
         self.proc.send_signal(sig)
         try:
             code = self.proc.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            try:  # where it is stuck: faulthandler's dump (serve registers it on SIGUSR1)
+                self.proc.send_signal(signal.SIGUSR1)
+                time.sleep(1)
+            finally:
+                self.kill()
+            raise AssertionError(f"serve did not stop on signal {sig}; output:\n{self.output}") from None
         finally:
             self.kill()
         self._reader.join(timeout=5)
