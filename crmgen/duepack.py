@@ -257,6 +257,11 @@ class Packed:
 
         cell_blob, cell_at = self.raw["client_cells"], _ints(self.raw["client_cells_at"])
 
+        def heading(g: int, previous: int) -> bytes:
+            """A group's heading line, after a blank line unless it is the first group."""
+            text = paint(GROUPS[g], fg=GROUP_COLOURS[GROUPS[g]], bold=True) + "\n"
+            return (b"\n" if previous >= 0 else b"") + text.encode()
+
         def lines() -> Iterator[bytes]:
             # made while being written: the pieces of a large listing need not all be held at once
             counts = [0, 0, 0, 0]
@@ -266,9 +271,7 @@ class Packed:
                     o = x[0]
                     g = group(o)
                     if g != current:
-                        if current >= 0:
-                            yield b"\n"
-                        yield (paint(GROUPS[g], fg=GROUP_COLOURS[GROUPS[g]], bold=True) + "\n").encode()
+                        yield heading(g, current)
                         current = g
                     counts[g] += 1
                     yield ((pre.get(o) or prefix(o)) + (x[1].ljust(widths[0]) + "  ").encode()  # kinds are ASCII
@@ -280,9 +283,7 @@ class Packed:
                     e = bisect_right(ords, o, a, b)
                     g = group(o)
                     if g != current:
-                        if current >= 0:
-                            yield b"\n"
-                        yield (paint(GROUPS[g], fg=GROUP_COLOURS[GROUPS[g]], bold=True) + "\n").encode()
+                        yield heading(g, current)
                         current = g
                     counts[g] += e - a
                     yield blob[starts[a]:starts[e]].tobytes().replace(HOLE, pre.get(o) or prefix(o))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .reminders import Reminder
@@ -26,6 +26,19 @@ def reminder_uid(reminder: Reminder) -> str:
     """
     ident = "\x1f".join((reminder.client, reminder.kind, reminder.key))
     return hashlib.sha256(ident.encode("utf-8")).hexdigest()[:32] + "@crmgen"
+
+
+def _numbered(reminders: Iterable[Reminder]) -> Iterator[tuple[Reminder, str]]:
+    """Each reminder with the UID it has in a calendar of ``reminders``.
+
+    Two identical promises in one file would share a UID; the rest are numbered in
+    list order (which is deterministic) so none is silently merged.
+    """
+    used: dict[str, int] = {}
+    for r in reminders:
+        uid = reminder_uid(r)
+        used[uid] = used.get(uid, 0) + 1
+        yield r, (uid if used[uid] == 1 else uid.replace("@", f"-{used[uid]}@", 1))
 
 
 def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> bytes:
@@ -44,14 +57,7 @@ def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> b
     # cached (the bytes are exactly what serialising the whole calendar gives).
     head, end = cal.to_ical(), b"END:VCALENDAR\r\n"
     parts = [head[: -len(end)]]
-    used: dict[str, int] = {}
-    for r in reminders:
-        uid = reminder_uid(r)
-        # Two identical promises in one file would share a UID; number the rest
-        # in list order (which is deterministic) so none is silently merged.
-        used[uid] = used.get(uid, 0) + 1
-        if used[uid] > 1:
-            uid = uid.replace("@", f"-{used[uid]}@", 1)
+    for r, uid in _numbered(reminders):
         parts.append(_event_bytes(r, uid))
     parts.append(end)
     return b"".join(parts)
@@ -105,34 +111,20 @@ def prefill(reminders: Iterable[Reminder]) -> Callable[[], None]:
     build renders its pages. Only where forking is safe (no other thread); when it is
     not, or anything fails, the events are serialised on demand as usual.
     """
-    import threading
+    from .forking import can_fork, frozen
 
-    seen: dict[str, int] = {}
-    todo: list[tuple[Reminder, str]] = []
-    for r in reminders:  # the UIDs of the team calendar (see to_ics)
-        uid = reminder_uid(r)
-        seen[uid] = seen.get(uid, 0) + 1
-        if seen[uid] > 1:
-            uid = uid.replace("@", f"-{seen[uid]}@", 1)
-        if (r, uid) not in _EVENTS:
-            todo.append((r, uid))
-    if not PREFILL_MIN <= len(todo) <= PREFILL_MAX or threading.active_count() > 1:
+    todo = [key for key in _numbered(reminders) if key not in _EVENTS]  # the team calendar's UIDs
+    if not PREFILL_MIN <= len(todo) <= PREFILL_MAX or not can_fork():
         return lambda: None
     import concurrent.futures
-    import gc
     import multiprocessing
 
-    # The child shares the parent's memory until it writes to it; frozen objects are
-    # never scanned by its garbage collector, which would otherwise copy every page.
-    gc.collect()
-    gc.freeze()
     try:
-        pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-        future = pool.submit(_serialise, todo)  # forks here (the fork context starts its workers at once)
+        with frozen():
+            pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            future = pool.submit(_serialise, todo)  # forks here (the fork context starts its workers at once)
     except (OSError, ValueError):
         return lambda: None
-    finally:
-        gc.unfreeze()
 
     def collect() -> None:
         try:

@@ -29,13 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
 import tempfile
-import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CrmgenError
+from ..forking import can_fork, frozen
 
 CHUNK_MAX = 3000  # pages per process: each chunk starts by listing every file (O(N)), so few chunks;
 # a chunk holds one page's HTML at a time (incremental_hooks), so memory does not limit their size
@@ -127,7 +126,7 @@ def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, 
 def _context() -> multiprocessing.context.BaseContext:
     # Forking a process that runs other threads (serve's watcher and HTTP server) can
     # copy a lock another thread holds; a fork server starts clean.
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+    if can_fork():
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
                                        else "spawn")
@@ -164,30 +163,12 @@ def build_chunks(
     forking = ctx.get_start_method() == "fork"
     if forking:
         prepare_parent()
-        # A forked child shares the parent's memory until it writes to it; its garbage
-        # collector would write to every object's header (and copy every page) while
-        # scanning. Frozen objects are never scanned.
-        gc.collect()
-        gc.freeze()
-    try:
-        return _build_chunks(ctx, config_file, build_dir, chunks, strict=strict, today=today, cores=cores,
-                             progress=progress)
-    finally:
-        if forking:
-            gc.unfreeze()
+    with frozen() if forking else contextlib.nullcontext():
+        return _run_chunks(ctx, config_file, build_dir, chunks, strict, today, cores, progress)
 
 
-def _build_chunks(
-    ctx: multiprocessing.context.BaseContext,
-    config_file: Path,
-    build_dir: Path,
-    chunks: list[list[str]],
-    *,
-    strict: bool,
-    today: dt.date,
-    cores: int,
-    progress: Callable[[int], None] | None,
-) -> ChunkResult:
+def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[str]], strict: bool,
+                today: dt.date, cores: int, progress: Callable[[int], None] | None) -> ChunkResult:
     merged = ChunkResult()
     with tempfile.TemporaryDirectory(prefix="crmgen-chunks-") as tmp:
         queue = list(enumerate(chunks))
