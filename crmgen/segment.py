@@ -1,7 +1,7 @@
 """Chinese word segmentation (jieba) for search, loaded fast and remembered across builds.
 
 Material's search plugin segments every run of Han characters with jieba so the
-browser-side index can find Chinese words. Two costs dominate a small rebuild:
+browser-side index can find Chinese words. Three costs dominate a small rebuild:
 
 - jieba's dictionary: ``jieba.initialize()`` reads its marshal cache through a
   file object (~0.8-1.4 s); reading the same file in one go and decoding it takes
@@ -10,7 +10,32 @@ browser-side index can find Chinese words. Two costs dominate a small rebuild:
   module inside Material's plugin: ``cut()`` answers from a memo of earlier
   segmentations (kept in ``.crmgen/cache/segments.pickle``) and asks jieba only
   for text it has not seen, so after one edit jieba's dictionary is loaded only
-  when the edit brought new Chinese text.
+  when the edit brought new Chinese text;
+- loading the dictionary at all to segment the one or two new texts an edit
+  brings. jieba's default tokenizer only asks its ``FREQ`` dict (every word and
+  every prefix of a word, a prefix counting 0) about substrings of the text, and
+  ``total``. The first time the whole dictionary is loaded on a machine
+  (:func:`load_jieba`), it is also written to an index beside jieba's own cache
+  (:func:`write_index`: an sqlite file, one row per first character holding the
+  words that start with it). A memo miss then segments with a
+  :func:`lazy tokenizer <open_index>`, a plain ``jieba.Tokenizer`` whose ``FREQ``
+  reads just the rows of the characters in the text, so the answer is jieba's own,
+  computed by jieba's own code.
+
+The index costs ~0.3 s of CPU to write and ~13 MB, once per machine and jieba
+dictionary (as jieba's cache does, which costs more); it is written in the
+process that loaded the dictionary rather than in a forked child, which on a
+small machine would compete with the build's own chunk processes for the same
+cores anyway. One row per first character rather than one per word: writing
+500,000 rows into an sqlite B-tree costs two to three times as long, and a text
+asks about few characters (a memo miss reads ~40 rows, a few milliseconds).
+
+The file is named after jieba's version and the sizes and times of its
+dictionary and of its cache (what jieba would load), written to a temporary file
+and renamed into place, and trusted only when it is ours, sqlite opens it (a
+truncated file is "malformed") and its ``meta`` rows (written last) name the same
+key. Otherwise, or on an error while reading it (which deletes it, so that the
+full load that follows writes it again), the memo asks the real dictionary.
 
 The memo holds exactly what jieba returned for the same input, so a site built
 with it is byte for byte the one built without.
@@ -19,16 +44,20 @@ with it is byte for byte the one built without.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import marshal
 import os
 import pickle
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
 MEMO_FILE = "segments.pickle"
 _FORMAT = 1
+_INDEX_FORMAT = 1
+log = logging.getLogger(__name__)
 
 
 def load_jieba() -> Any:
@@ -37,9 +66,10 @@ def load_jieba() -> Any:
 
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.dt
-    if not tokenizer.initialized and tokenizer.dictionary == jieba.DEFAULT_DICT and not tokenizer.cache_file:
+    loading_default = not tokenizer.initialized and _default_dictionary(tokenizer)
+    if loading_default:
         # The same file and the same test jieba.initialize() uses for the default dictionary.
-        cache = os.path.join(tokenizer.tmp_dir or tempfile.gettempdir(), "jieba.cache")
+        cache = os.path.join(_tmp_dir(tokenizer), "jieba.cache")
         with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
             with open(cache, "rb") as fh:
                 freq, total = marshal.loads(fh.read())
@@ -49,7 +79,212 @@ def load_jieba() -> Any:
                         tokenizer.FREQ, tokenizer.total = freq, total
                         tokenizer.initialized = True
     tokenizer.check_initialized()  # builds the dictionary (and its cache) the slow way if needed
+    if loading_default:  # FREQ is exactly the default dictionary: nothing has added words yet
+        _ensure_index(tokenizer)
     return jieba
+
+
+def _default_dictionary(tokenizer: Any) -> bool:
+    import jieba
+
+    return tokenizer.dictionary == jieba.DEFAULT_DICT and not tokenizer.cache_file
+
+
+def _tmp_dir(tokenizer: Any) -> str:
+    return tokenizer.tmp_dir or tempfile.gettempdir()
+
+
+def index_key(tmp_dir: str) -> tuple[str, str] | None:
+    """``(path, key)`` of the index for the dictionary jieba would load from ``tmp_dir`` now.
+
+    None without jieba's cache there (jieba would build the dictionary afresh).
+    """
+    import jieba
+
+    try:
+        stats = [os.stat(os.path.join(os.path.dirname(jieba.__file__), jieba.DEFAULT_DICT_NAME)),
+                 os.stat(os.path.join(tmp_dir, "jieba.cache"))]
+    except OSError:
+        return None
+    key = " ".join([f"crmgen-jieba-index {_INDEX_FORMAT}", jieba.__version__,
+                    *(f"{st.st_size}:{st.st_mtime_ns}" for st in stats)])
+    name = f"crmgen-jieba.{hashlib.sha256(key.encode()).hexdigest()[:20]}.sqlite"
+    return os.path.join(tmp_dir, name), key
+
+
+_index_tried: set[str] = set()
+
+
+def _ensure_index(tokenizer: Any) -> None:
+    found = index_key(_tmp_dir(tokenizer))
+    if found is None or found[0] in _index_tried:
+        return
+    _index_tried.add(found[0])  # once per process, even when it cannot be written
+    if os.path.exists(found[0]):
+        opened = _connect(*found)
+        if opened is not None:
+            opened[0].close()
+            return
+    if os.access(os.path.dirname(found[0]), os.W_OK):  # a damaged or missing index: (re)write it
+        write_index(tokenizer.FREQ, tokenizer.total, *found)
+
+
+def write_index(freq: dict[str, int], total: int, path: str, key: str) -> bool:
+    """Write ``freq`` and ``total`` to an index at ``path`` (atomically); False if it could not."""
+    import sqlite3
+
+    buckets: dict[str, dict[str, int]] = {}
+    for word, count in freq.items():
+        bucket = buckets.get(word[:1])
+        if bucket is None:
+            bucket = buckets[word[:1]] = {}
+        bucket[word] = count
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".crmgen-jieba.", suffix=".tmp")
+    os.close(fd)
+    try:
+        con = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            # A temporary file nobody reads until it is renamed: no journal, no syncs.
+            con.execute("PRAGMA journal_mode=OFF")
+            con.execute("PRAGMA synchronous=OFF")
+            con.execute("CREATE TABLE bucket (head TEXT PRIMARY KEY, words BLOB NOT NULL) WITHOUT ROWID")
+            con.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID")
+            con.execute("BEGIN")
+            con.executemany("INSERT INTO bucket VALUES (?, ?)",
+                            ((head, marshal.dumps(words)) for head, words in buckets.items()))
+            con.executemany("INSERT INTO meta VALUES (?, ?)", [("total", total), ("key", key)])
+            con.execute("COMMIT")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+        return True
+    except (OSError, sqlite3.Error) as exc:
+        log.debug("jieba index not written to %s: %s", path, exc)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        return False
+
+
+class BrokenIndex(Exception):
+    """The index could not be read (a damaged row, an sqlite error)."""
+
+
+class IndexedFreq:
+    """jieba's ``FREQ`` read from an index: one row per first character, each kept once read."""
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+        self._lock = threading.Lock()
+        self._buckets: dict[str, dict[str, int]] = {}
+
+    def _bucket(self, word: str) -> dict[str, int]:
+        head = word[:1]
+        bucket = self._buckets.get(head)
+        if bucket is None:
+            import sqlite3
+
+            try:
+                with self._lock:
+                    row = self._con.execute("SELECT words FROM bucket WHERE head = ?", (head,)).fetchone()
+                bucket = marshal.loads(row[0]) if row else {}
+            except (sqlite3.Error, ValueError, EOFError, TypeError) as exc:
+                raise BrokenIndex(f"row {head!r}: {exc}") from exc
+            if not isinstance(bucket, dict):
+                raise BrokenIndex(f"row {head!r}: not a dict")
+            self._buckets[head] = bucket
+        return bucket
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._bucket(word)
+
+    def __getitem__(self, word: str) -> int:
+        return self._bucket(word)[word]
+
+    def get(self, word: str, default: Any = None) -> Any:
+        return self._bucket(word).get(word, default)
+
+
+def _ours(path: str) -> bool:
+    """Written by this user (in a shared /tmp, another user's file could say anything)."""
+    return not hasattr(os, "getuid") or os.stat(path).st_uid == os.getuid()
+
+
+def _connect(path: str, key: str) -> tuple[Any, int] | None:
+    """A read-only connection to the index at ``path`` and its total, if it is whole and for ``key``."""
+    import sqlite3
+
+    con = None
+    try:
+        if not _ours(path):
+            return None
+        # immutable: the file is never written once renamed into place, so no locks.
+        uri = f"{Path(path).absolute().as_uri()}?mode=ro&immutable=1"
+        con = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        meta = dict(con.execute("SELECT name, value FROM meta").fetchall())
+        total = meta.get("total")
+        if meta.get("key") == key and isinstance(total, int) and total > 0:
+            return con, total
+    except (OSError, sqlite3.Error):
+        pass
+    if con is not None:
+        con.close()
+    return None
+
+
+def open_index(tmp_dir: str) -> Any:
+    """A jieba Tokenizer for the default dictionary that reads the index in ``tmp_dir``, or None.
+
+    None when there is no index for the dictionary jieba would load now, or it is
+    truncated, incomplete, stale or unreadable.
+    """
+    import jieba
+
+    found = index_key(tmp_dir)
+    opened = _connect(*found) if found else None
+    if opened is None:
+        return None
+    tokenizer = jieba.Tokenizer()
+    tokenizer.FREQ, tokenizer.total = IndexedFreq(opened[0]), opened[1]
+    tokenizer.tmp_dir = tmp_dir
+    tokenizer.initialized = True  # never load the real dictionary into this one
+    return tokenizer
+
+
+# (index path, pid, tokenizer or None): an sqlite connection must not cross a fork.
+_lazy: tuple[str, int, Any] | None = None
+
+
+def _lazy_tokenizer() -> Any:
+    """The index's tokenizer while the real dictionary is not loaded, else None."""
+    global _lazy
+    import jieba
+
+    real = jieba.dt
+    if real.initialized or not _default_dictionary(real):
+        return None
+    tmp_dir = _tmp_dir(real)
+    found = index_key(tmp_dir)
+    if found is None:
+        return None
+    if _lazy is None or _lazy[:2] != (found[0], os.getpid()):
+        _lazy = (found[0], os.getpid(), open_index(tmp_dir))
+    return _lazy[2]
+
+
+def _cut_new(sentence: bytes | str) -> tuple[str, ...]:
+    """``jieba.cut(sentence)``, from the index when the dictionary is not loaded."""
+    global _lazy
+    lazy = _lazy_tokenizer()
+    if lazy is not None:
+        try:
+            return tuple(lazy.cut(sentence))
+        except BrokenIndex as exc:  # the real dictionary answers
+            log.debug("jieba index unusable: %r", exc)
+            if _lazy is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(_lazy[0])  # for load_jieba below to write it again
+                _lazy = (_lazy[0], _lazy[1], None)
+    return tuple(load_jieba().cut(sentence))
 
 
 def _versions() -> tuple[str, ...]:
@@ -77,7 +312,7 @@ class Memo:
             return tuple(load_jieba().cut(sentence, *args, **kwargs))
         words = self.known.get(sentence)
         if words is None:
-            words = tuple(load_jieba().cut(sentence))
+            words = _cut_new(sentence)
             self.known[sentence] = words
             self.new[sentence] = words
         self.used.add(sentence)
