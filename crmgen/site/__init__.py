@@ -34,6 +34,7 @@ from ..model import Client
 from . import incremental, mkdocs_config, pages, publish, shards
 
 CACHE_DIR = ".crmgen"
+ROWS_FILE = "rows.pickle"  # index page rows by what they are made of (pages.RowMemo)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -313,6 +314,7 @@ def build_site(
     views = pages.build_views(clients, reminders)
     work = project.root / CACHE_DIR
     state = incremental.State() if full else incremental.State.load(work)
+    rows = None if full else incremental.load_pickle(work / ROWS_FILE)
     page_cache = pages.PageCache(
         key=incremental.fingerprint(
             today, title, settings, templates_fingerprint(project), history.available, history.reason,
@@ -320,7 +322,9 @@ def build_site(
         ),
         old=state.pages,
         docs=work / "docs",
+        rows_old=rows if isinstance(rows, dict) else {},
     )
+    del rows
     files = pages.render_pages(
         render_input(project, clients, reminders, history, today=today, broken=broken, views=views,
                      ics=ics, dashboard=dashboard_context, page_cache=page_cache),
@@ -415,6 +419,7 @@ def build_site(
             publish.discard(out)
             raise
     incremental.State(key=key, pages=page_cache.new, static=static).save(work)
+    incremental.save_pickle(work / ROWS_FILE, page_cache.rows_new)
     slugs.save_memo(slug_memo)
     return BuildResult(
         site_dir=site,

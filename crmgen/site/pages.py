@@ -454,6 +454,27 @@ class SiteContext:
     history_available: bool = True
     history_reason: str | None = None
     nav_links: list[tuple[str, str]] = field(default_factory=list)
+    rows: RowMemo | None = None
+
+    def memo(self, name: str, macro: Callable[..., Any], item: Any, *args: Any) -> Markup:
+        """``macro(item, *args)``, kept between builds: an index page's row for a client or reminder.
+
+        The row is rendered again only when what it is made of changed: the page
+        it is on, ``name``, ``args`` and the fingerprint of ``item``'s client (which
+        covers the client, its reminders, the templates, the day and the settings).
+        So ``macro`` must read nothing but its arguments and ``site``.
+        """
+        rows = self.rows
+        key = rows.key(item) if rows is not None else None
+        if key is None:
+            return macro(item, *args)
+        assert rows is not None
+        full = (name, self.page, key, args)
+        text = rows.old.get(full)
+        if text is None:
+            text = str(macro(item, *args))
+        rows.new[full] = text
+        return str.__new__(Markup, text)
 
     def url(self, target: str) -> Markup:
         """Relative link to another generated page (docs-relative ``.md`` path)."""
@@ -514,6 +535,37 @@ class RenderInput:
     page_cache: PageCache | None = None
 
 
+class RowMemo:
+    """Rows of the index pages from the last build (see :meth:`SiteContext.memo`).
+
+    After one edit the reminders page, the lists and the clients page still list
+    every client: at 10,000 clients rendering their rows again was most of the
+    build. A row is keyed by its client's page fingerprint, so it is reused
+    exactly when the client's own page is.
+    """
+
+    def __init__(self, old: dict[Any, str], client_key: Callable[[Client], str], views: Views) -> None:
+        self.old = old
+        self.new: dict[Any, str] = {}
+        self._client_key = client_key
+        self._views = views
+        self._reminder_at: dict[int, tuple[str, int]] | None = None
+
+    def key(self, item: Any) -> Any:
+        """What ``item``'s row is made of: its client's fingerprint (and which reminder), or None."""
+        if isinstance(item, Client):
+            return self._client_key(item)
+        if self._reminder_at is None:
+            self._reminder_at = {
+                id(r): (slug, i) for slug, rs in self._views.reminders_by_client.items() for i, r in enumerate(rs)
+            }
+        found = self._reminder_at.get(id(item))
+        client = self._views.by_slug.get(found[0]) if found is not None else None
+        if client is None:
+            return None
+        return (self._client_key(client), found[1])  # type: ignore[index]
+
+
 @dataclass
 class PageCache:
     """Fingerprints of client pages (see :mod:`crmgen.site.incremental`): a page whose
@@ -523,6 +575,8 @@ class PageCache:
     old: dict[str, str]
     docs: Path
     new: dict[str, str] = field(default_factory=dict)
+    rows_old: dict[Any, str] = field(default_factory=dict)  # index page rows of the last build (RowMemo)
+    rows_new: dict[Any, str] = field(default_factory=dict)
 
 
 def render_pages(
@@ -540,6 +594,7 @@ def render_pages(
     env = make_environment(data.templates_dir, template_cache)
     views = data.views or build_views(data.clients, data.reminders)
     out: dict[str, bytes] = {}
+    rows: RowMemo | None = None
 
     def site(page: str) -> SiteContext:
         return SiteContext(
@@ -550,6 +605,7 @@ def render_pages(
             views=views,
             history_available=bool(getattr(data.history, "available", False)),
             history_reason=getattr(data.history, "reason", None),
+            rows=rows,
         )
 
     def render(template: str, page: str, **context: Any) -> None:
@@ -628,6 +684,15 @@ def render_pages(
     files = getattr(data.history, "files", None)
     client_keys: dict[str, str] = {}
 
+    client_digests: dict[str, str] = {}
+
+    def client_digest(client: Client) -> str:
+        """The fingerprint of the client alone (once per build: referrals ask again)."""
+        digest = client_digests.get(client.slug)
+        if digest is None:
+            digest = client_digests[client.slug] = fingerprint(client)
+        return digest
+
     def client_key(client: Client) -> str:
         """The fingerprint of everything a client's page is made from (computed once)."""
         assert cache is not None
@@ -636,10 +701,15 @@ def render_pages(
             history = data.history.for_slug(client.slug) if files is not None else None
             referrer = views.by_slug.get(client.referred_by or "") or views.by_name.get(client.referred_by or "")
             key = client_keys[client.slug] = fingerprint(
-                cache.key, client, referrer, views.referrals.get(client.slug, []),
-                views.reminders_by_client.get(client.slug, []), history,
+                cache.key, client_digest(client), referrer and client_digest(referrer),
+                [client_digest(c) for c in views.referrals.get(client.slug, [])],
+                [_values(r) for r in views.reminders_by_client.get(client.slug, [])], _history_key(history),
             )
         return key
+
+    if cache is not None:
+        rows = RowMemo(cache.rows_old, client_key, views)
+        cache.rows_new = rows.new
 
     # Reminders: all, then one page (and calendar) per owner.
     owners_with: dict[str, list[Any]] = defaultdict(list)
@@ -714,6 +784,20 @@ def render_pages(
     if FORMAT_DOC.is_file():
         out[FORMAT] = FORMAT_DOC.read_bytes()
     return out
+
+
+def _values(obj: Any) -> tuple[Any, ...]:
+    """A dataclass's field values (of plain types): cheaper to fingerprint than the object."""
+    return tuple(obj.__dict__.values())
+
+
+def _history_key(history: Any) -> Any:
+    """What a page shows of a file's git history, by commit: a commit's id fixes its date,
+    author and subject, so the ids (and the grades they set) stand for the whole history."""
+    if history is None:
+        return None
+    return ([c.sha for c in history.commits], [(g.commit.sha, g.old, g.new) for g in history.grades],
+            history.added)
 
 
 def _template_origin(env: jinja2.Environment, name: str) -> str:

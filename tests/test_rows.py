@@ -1,0 +1,104 @@
+"""Index page rows kept between builds (pages.RowMemo): reused exactly when their client is unchanged."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+from pathlib import Path
+
+from crmgen.book import load_book
+from crmgen.config import load_project
+from crmgen.site import ROWS_FILE, build_site
+from crmgen.site import pages as site_pages
+from tests.conftest import write_client
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def client_text(name: str, owner: str = "王磊", grade: str = "B") -> str:
+    return (f"---\nname: {name}\ngrade: {grade}\nstage: customer\nowner: {owner}\ntags: [oil]\n"
+            "promises:\n  - {by: us, what: send samples, due: 2026-11-20}\n"
+            f"---\n## 2026-11-01 visit: 拜访 {name}\nNext: 2026-11-25 send quote\n")
+
+
+def build(root: Path, site: Path, *, full: bool = False):
+    project = load_project(root)
+    book = load_book(project)
+    assert not book.has_errors, [p.format() for p in book.problems]
+    return build_site(project, book.clients, today=TODAY, site_dir=site, full=full)
+
+
+def rows(root: Path) -> dict:
+    with open(root / ".crmgen" / ROWS_FILE, "rb") as fh:
+        return pickle.load(fh)
+
+
+def test_rows_are_reused_for_unchanged_clients_only(project: Path, tmp_path: Path, monkeypatch) -> None:
+    write_client(project, "alpha", client_text("Alpha Trading"))
+    write_client(project, "beta", client_text("Beta Foods", owner="李娜"))
+    site = tmp_path / "site"
+    build(project, site)
+    kept = rows(project)
+    # every kind of memoised row is there, for both clients
+    assert {key[0] for key in kept} == {"list-row", "clients-row", "reminder-row", "owner-client-row"}
+    assert {key[1] for key in kept} >= {"clients/index.md", "reminders/index.md", "lists/grade.md"}
+
+    # Mark alpha's and beta's kept rows: only rows that are reused show the mark.
+    marked = {key: text.replace("<tr>", "<tr data-kept>") for key, text in kept.items()}
+    with open(project / ".crmgen" / ROWS_FILE, "wb") as fh:
+        pickle.dump(marked, fh)
+    path = project / "clients" / "beta.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Beta Foods", "Beta Foods 食品"), encoding="utf-8")
+    build(project, site)
+    listing = (project / ".crmgen" / "docs" / "clients" / "index.md").read_text(encoding="utf-8")
+    alpha_row = next(line for line in listing.split("\n<tr") if "Alpha Trading" in line)
+    beta_row = next(line for line in listing.split("\n<tr") if "Beta Foods" in line)
+    assert "data-kept" in alpha_row  # unchanged client: its row came from the memo
+    assert "data-kept" not in beta_row and "食品" in beta_row  # edited client: rendered again
+
+
+def test_incremental_index_pages_equal_full_ones_after_edits(project: Path, tmp_path: Path) -> None:
+    for i, name in enumerate(["Alpha Trading", "Beta Foods", "华东润滑油", "Delta Parks"]):
+        write_client(project, f"c{i}", client_text(name, owner="王磊" if i % 2 else "李娜", grade="ABCD"[i]))
+    site = tmp_path / "site"
+    build(project, site)
+    # an edit that moves a client to another grade, owner and tag, a deletion and an addition
+    path = project / "clients" / "c1.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("grade: B", "grade: A").replace("owner: 王磊", "owner: 张伟")
+                    .replace("tags: [oil]", "tags: [food]"), encoding="utf-8")
+    (project / "clients" / "c3.md").unlink()
+    write_client(project, "c9", client_text("Epsilon 保险", grade="E"))
+    build(project, site)
+    incremental = {p.relative_to(project).as_posix(): p.read_bytes()
+                   for p in sorted((project / ".crmgen" / "docs").rglob("*.md"))}
+    build(project, tmp_path / "full-site", full=True)
+    full = {p.relative_to(project).as_posix(): p.read_bytes()
+            for p in sorted((project / ".crmgen" / "docs").rglob("*.md"))}
+    assert incremental == full
+    assert "张伟" in incremental[".crmgen/docs/lists/owner.md"].decode()
+
+
+def test_a_full_build_ignores_kept_rows(project: Path, tmp_path: Path) -> None:
+    write_client(project, "alpha", client_text("Alpha Trading"))
+    site = tmp_path / "site"
+    build(project, site)
+    poisoned = {key: text.replace("Alpha Trading", "Stale Name") for key, text in rows(project).items()}
+    with open(project / ".crmgen" / ROWS_FILE, "wb") as fh:
+        pickle.dump(poisoned, fh)
+    build(project, site, full=True)
+    listing = (project / ".crmgen" / "docs" / "clients" / "index.md").read_text(encoding="utf-8")
+    assert "Stale Name" not in listing and "Alpha Trading" in listing
+
+
+def test_memo_without_a_row_memo_renders_the_macro() -> None:
+    calls = []
+
+    def macro(item, *args):
+        calls.append((item, args))
+        return "<tr>x</tr>\n"
+
+    site = site_pages.SiteContext(today=TODAY, title="CRM", page="clients/index.md", settings=None,  # type: ignore[arg-type]
+                                  views=None)  # type: ignore[arg-type]
+    assert site.memo("clients-row", macro, "anything", 1) == "<tr>x</tr>\n"
+    assert calls == [("anything", (1,))]
