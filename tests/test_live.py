@@ -42,7 +42,7 @@ def test_preview_page_is_the_page_the_build_makes(book: Path, tmp_path: Path) ->
     shown = live.preview(project, clients, edited, today=TODAY, broken=[], session=session, site=served)
     assert shown == ["clients/beta/index.md"]
     preview = (served / "clients" / "beta" / "index.html").read_bytes()
-    assert "PREVIEW-EDIT".encode() in preview
+    assert b"PREVIEW-EDIT" in preview
     assert list(served.rglob("*.html")) == [served / "clients" / "beta" / "index.html"]  # that page only
 
     build(book, site)  # the full (incremental) build that serve runs next

@@ -634,7 +634,7 @@ def render_pages(
     def calendar(path: str, reminders: list[Any], name: str) -> None:
         assert data.ics is not None
         if cache is not None:
-            cache.new[path] = fingerprint(cache.key, reminders, name)
+            cache.new[path] = fingerprint(cache.key, [_values(r) for r in reminders], name)
             if cache.old.get(path) == cache.new[path] and (cache.docs / path).is_file():
                 out[path] = KEEP  # type: ignore[assignment]
                 return
@@ -740,7 +740,8 @@ def render_pages(
         if cache is not None:
             # An owner's page shows their reminders and their clients: after one edit,
             # the other owners' pages are the same and are not rendered again.
-            cache.new[page] = fingerprint(cache.key, "owner page", name, mine, [client_key(c) for c in theirs])
+            cache.new[page] = fingerprint(cache.key, "owner page", name, [_values(r) for r in mine],
+                                          [client_key(c) for c in theirs])
             if cache.old.get(page) == cache.new[page] and (cache.docs / page).is_file():
                 out[page] = KEEP  # type: ignore[assignment]
                 continue
