@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmgen.book import load_book
@@ -712,3 +712,12 @@ def test_owner_pages_are_kept_when_their_reminders_and_clients_are_unchanged(tmp
     assert remade == ["reminders/alice-wang.md", "reminders/chenwei.md"]
     assert after["reminders/b-mallory-b.md"] is KEEP
     assert after["reminders/alice-wang.md"] == first["reminders/alice-wang.md"]  # same text: notes are not shown
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="\n \tab", max_size=40))
+def test_tidy_skips_its_patterns_only_where_they_cannot_match(text: str) -> None:
+    from crmgen.site.pages import _tidy
+
+    expected = re.sub(r"\n{3,}", "\n\n", re.sub(r"\n[ \t]+(?=\n)", "\n", text)).strip("\n") + "\n"
+    assert _tidy(text) == expected

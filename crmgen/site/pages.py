@@ -813,6 +813,10 @@ def _template_origin(env: jinja2.Environment, name: str) -> str:
 def _tidy(text: str) -> str:
     # Templates with many conditionals leave runs of blank lines; Markdown does
     # not care, but the docs tree is read by people (and diffed by the golden test).
-    text = re.sub(r"\n[ \t]+(?=\n)", "\n", text)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    # The substring tests are what the patterns need to match at all, and much faster
+    # than a regex scan of the index pages (megabytes at 10,000 clients).
+    if " \n" in text or "\t\n" in text:
+        text = re.sub(r"\n[ \t]+(?=\n)", "\n", text)
+    if "\n\n\n" in text:
+        text = re.sub(r"\n{3,}", "\n\n", text)
     return text.strip("\n") + "\n"
