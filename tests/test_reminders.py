@@ -662,3 +662,15 @@ def test_invariants(book, today, within):
         assert not (r.kind in {"birthday", "anniversary", "remind", "rebate"} and r.days < 0)
         assert r.title and "\n" not in r.title
         assert r.amount is None or r.amount >= 0
+
+
+def test_reminders_are_the_objects_their_constructor_makes() -> None:
+    # due() fills each Reminder's fields directly (no frozen __init__): every field, nothing else
+    c = client(promises=(), interactions=(visit(D(2026, 10, 1), D(2026, 11, 20), "send the quote"),))
+    rs = due([c], TODAY, Settings(), within=400)
+    assert rs
+    names = [f.name for f in dataclasses.fields(Reminder)]
+    for r in rs:
+        assert list(vars(r)) == names
+        copy = Reminder(**{n: getattr(r, n) for n in names})
+        assert copy == r and hash(copy) == hash(r) and repr(copy) == repr(r)
