@@ -102,3 +102,22 @@ def test_memo_without_a_row_memo_renders_the_macro() -> None:
                                   views=None)  # type: ignore[arg-type]
     assert site.memo("clients-row", macro, "anything", 1) == "<tr>x</tr>\n"
     assert calls == [("anything", (1,))]
+
+
+def test_owner_pages_and_calendars_follow_their_clients_only(project: Path, tmp_path: Path) -> None:
+    write_client(project, "alpha", client_text("Alpha Trading", owner="王磊"))
+    write_client(project, "beta", client_text("Beta Foods", owner="李娜"))
+    site = tmp_path / "site"
+    build(project, site)
+    docs = project / ".crmgen" / "docs" / "reminders"
+    owners = {p.stem: p for p in docs.glob("*.ics") if p.stem != "reminders"}
+    assert len(owners) == 2
+    before = {p.name: (p.stat().st_ino, p.read_bytes()) for p in docs.iterdir()}
+    path = project / "clients" / "beta.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("2026-11-25", "2026-11-26"), encoding="utf-8")
+    build(project, site)
+    after = {p.name: (p.stat().st_ino, p.read_bytes()) for p in docs.iterdir()}
+    changed = {name for name in before if before[name] != after[name]}
+    beta_owner = next(stem for stem in owners if "Beta Foods" in (docs / f"{stem}.md").read_text(encoding="utf-8"))
+    # the team's page and calendar, and beta's owner's page and calendar; not alpha's owner's
+    assert changed == {"index.md", "reminders.ics", f"{beta_owner}.md", f"{beta_owner}.ics"}
