@@ -359,3 +359,18 @@ def test_an_index_that_fails_while_cutting_gives_way_to_the_dictionary(damaged_d
     assert memo.cut(text) == tuple(jieba.cut(text)) and calls == [1]
     assert not os.path.exists(segment.index_key(str(damaged_dir))[0])  # for the next full load to write
     assert memo.cut(text + "。") == tuple(jieba.cut(text + "。")) and calls == [1, 1]
+
+
+def test_import_jieba_leaves_pkg_resources_out_and_cuts_the_same() -> None:
+    code = (
+        "import sys, json\n"
+        "from crmgen import segment\n"
+        "jieba = segment.import_jieba() if sys.argv[1] == 'quick' else __import__('jieba')\n"
+        "jieba.setLogLevel(60)\n"
+        "words = list(jieba.cut('华东润滑油有限公司的客户回访与返利合同'))\n"
+        "print(json.dumps(['pkg_resources' in sys.modules and sys.modules['pkg_resources'] is not None, words]))\n"
+    )
+    quick, plain = (json.loads(subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True,
+                                              check=True).stdout) for mode in ("quick", "plain"))
+    assert quick[0] is False
+    assert quick[1] == plain[1] and len(quick[1]) > 3

@@ -16,6 +16,7 @@ same tree can be built by ProperDocs or Zensical.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 import logging
@@ -211,6 +212,8 @@ def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
+    with contextlib.suppress(ImportError):
+        segment.import_jieba()  # before Material's search plugin imports it the slow way
     collect = _Collect()
     epoch = int(dt.datetime.combine(today, dt.time(), dt.UTC).timestamp())
     with _quiet_mkdocs(collect, epoch):
