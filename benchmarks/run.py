@@ -73,6 +73,7 @@ MEASURES = [
     ("due", "`crmgen due`"),
     ("build_full", "`crmgen build` (fresh)"),
     ("build_edit", "`crmgen build` after one edit"),
+    ("build_noop", "`crmgen build` with nothing changed (its fixed cost)"),
     ("mkdocs", "plain `mkdocs build`, same pages"),
     ("serve_start", "`crmgen serve` start to first page"),
     ("serve_edit", "`crmgen serve`: save to page served"),
@@ -470,6 +471,7 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
         run("build_full", build, before=fresh)
         if results["build_full"].na is None:
             run("build_edit", build, before=edit)
+            run("build_noop", build)
         elif results["build_full"].na.startswith("not run"):
             if only is None or "build_edit" in only:
                 fresh(0)
@@ -883,6 +885,14 @@ def _git(*args: str) -> str:
 
 # -- main ------------------------------------------------------------------------
 
+def _kept(saved: dict[str, dict]) -> dict[str, Result]:
+    """One size's results read back from results.json; measures added since show as not measured."""
+    out = {k: Result(**v) for k, v in saved.items()}
+    for key, _ in MEASURES:
+        out.setdefault(key, Result(na="not measured (added after this size was run)"))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     global WORK
     parser = argparse.ArgumentParser(description="Measure crmgen against its floor and plain MkDocs.")
@@ -916,7 +926,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.rerender:
         data = json.loads((WORK / "results.json").read_text(encoding="utf-8"))
-        results = {int(n): {k: Result(**v) for k, v in r.items()} for n, r in data["results"].items()}
+        results = {int(n): _kept(r) for n, r in data["results"].items()}
         args.output.write_text(report(results, data["machine"], data["repeat"], data.get("seed", args.seed),
                                       dt.datetime.fromisoformat(data["started"]), data.get("seconds", 0.0)),
                                encoding="utf-8")
@@ -940,8 +950,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"choose from {', '.join(k for k, _ in MEASURES)}")
     if args.keep and (WORK / "results.json").is_file():
         old = json.loads((WORK / "results.json").read_text(encoding="utf-8"))
-        results = {int(n): {k: Result(**v) for k, v in r.items()} for n, r in old["results"].items()
-                   if int(n) not in sizes}
+        results = {int(n): _kept(r) for n, r in old["results"].items() if int(n) not in sizes}
     for n in sizes:
         results[n] = bench_size(n, args.repeat, args.seed, serve=not args.no_serve, only=only)
         results = dict(sorted(results.items()))
