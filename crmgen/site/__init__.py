@@ -399,7 +399,7 @@ def build_site(
             memo.used |= chunked.segmented
         merge = incremental.SearchMerge(
             work=work, dirty=dirty, extra=chunked.entries, skip=frozenset(todo) if chunked.built else frozenset(),
-            static_templates=not (dirty and static == state.static),
+            static_templates=not (dirty and static == state.static), todo=frozenset(todo),
         )
         merge.built.update(chunked.built)
         incremental.CURRENT = merge
