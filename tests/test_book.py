@@ -96,3 +96,43 @@ def test_without_clients_the_problems_are_the_same_in_parallel(project: Path, mo
     assert len(whole.problems) >= 6
     assert slim.problems == whole.problems and slim.broken == whole.broken and slim.files == whole.files == 6
     assert slim.clients == [] and [c.slug for c in whole.clients] == ["b", "f"]
+
+
+def test_phone_normalisation_is_the_regex_one() -> None:
+    import re
+
+    from crmgen.book import _norm_phone
+
+    def by_regex(phone: str) -> str:
+        digits = re.sub(r"\D", "", phone)
+        return digits[-11:] if len(digits) >= 7 else ""
+
+    for phone in ("+86 138-0013-8000", "13800138000", "(021) 5555.0101", "１３８ ００１３ ８０００", "٠١٢٣٤٥٦٧٨٩",
+                  "²³⁴ 5678901", "tel: 138 0013 8000 ext. 5", "12345", "", "n/a", "+1 (555) 010-9999 x12"):
+        assert _norm_phone(phone) == by_regex(phone), phone
+
+
+def test_slug_of_is_the_path_stem() -> None:
+    from crmgen.book import _slug_of
+
+    for rel in ("clients/a.md", "clients/.a.md", "clients/a.", "clients/a..md", "a", "clients/", "clients/.",
+                "clients/..", "x/y/z.tar.gz", "clients//b.md", ".md", "clients/Acme_Corp.md", "clients/a.md/"):
+        assert _slug_of(rel) == Path(rel).stem, rel
+
+
+def test_normal_slugs_are_left_as_they_are() -> None:
+    from crmgen.book import _NORMAL_SLUG, normalise_slug
+
+    for slug in ("acme", "acme-corp-2", "a--b", "a-", "-a", "Acme", "acmé", "a_b", "a b", "a\n", ""):
+        assert bool(_NORMAL_SLUG(slug)) == (normalise_slug(slug) == slug and slug != ""), slug
+
+
+def test_client_paths_in_path_order(project: Path) -> None:
+    from crmgen.book import client_paths
+
+    for name in ("b.md", "B.md", "a-2.md", "a.md", "a_1.md", "é.md", "z.txt", ".hidden.md", "10.md", "9.md"):
+        (project / "clients" / name).write_text("x", encoding="utf-8")
+    (project / "clients" / "dir.md").mkdir()  # a directory named like a client: a file that cannot be read
+    paths = client_paths(load_project(project))
+    assert paths == sorted(p for p in (project / "clients").iterdir() if p.suffix == ".md" and not p.name.startswith("."))
+    assert len(paths) == 9

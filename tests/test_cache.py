@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
 import pytest
 
+from crmgen import cache
 from crmgen.book import load_book
 from crmgen.cache import ParseCache
 from crmgen.config import load_project
@@ -90,10 +92,106 @@ def test_replaced_by_new_inode_is_seen(book_dir: Path) -> None:
     assert [c.grade for c in load(book_dir).clients][0] == "E"
 
 
+def shard_files(root: Path) -> list[Path]:
+    return sorted((load_project(root).cache_dir / cache.CACHE_DIR).glob("*.pickle"))
+
+
 def test_corrupt_cache_is_ignored(book_dir: Path) -> None:
-    cache_file = load_project(book_dir).cache_dir / "parse-v1.pickle"
-    cache_file.write_bytes(b"not a pickle")
+    for path in shard_files(book_dir):
+        path.write_bytes(b"not a pickle")
+    assert hits(book_dir) == 0
     assert len(load(book_dir).clients) == 3
+    assert hits(book_dir) == 3  # written again
+
+
+@pytest.mark.parametrize("damage", ["cut", "flip", "grow", "header"])
+def test_a_torn_or_partial_file_is_never_trusted(book_dir: Path, damage: str) -> None:
+    full = [p for p in shard_files(book_dir) if p.stat().st_size > 200]  # the shards holding a, b, c
+    assert full
+    for path in full:
+        raw = path.read_bytes()
+        if damage == "cut":  # a write that stopped half way (crash, full disk)
+            raw = raw[:len(raw) // 2]
+        elif damage == "flip":  # bytes of a value wrong, the pickle still whole: grade 'A' read as 'F'
+            raw = re.sub(rb"\x8c\x01[ABC]", b"\x8c\x01F", raw)
+        elif damage == "grow":  # stale bytes after the end
+            raw += b"\0" * 100
+        else:  # a block of zeros where the header was
+            raw = b"\0" * cache.HEADER.size + raw[cache.HEADER.size:]
+        path.write_bytes(raw)
+    assert hits(book_dir) == 0
+    assert [c.grade for c in load(book_dir).clients] == ["A", "B", "C"]
+
+
+def test_one_edit_rewrites_one_shard(book_dir: Path) -> None:
+    before = {p.name: p.stat().st_ino for p in shard_files(book_dir)}
+    assert len(before) == cache.SHARDS  # every shard written once, empty or not
+    path = book_dir / "clients" / "b.md"
+    path.write_text("---\nname: b\ngrade: D\n---\n", encoding="utf-8")
+    age(path)
+    assert [c.grade for c in load(book_dir).clients] == ["A", "D", "C"]
+    after = {p.name: p.stat().st_ino for p in shard_files(book_dir)}
+    assert {name for name in before if after[name] != before[name]} == {f"{cache.shard_of('clients/b.md'):02d}.pickle"}
+    assert hits(book_dir) == 3 and [c.grade for c in load(book_dir).clients] == ["A", "D", "C"]
+
+
+def test_a_pass_that_learnt_nothing_writes_nothing(book_dir: Path) -> None:
+    before = {p.name: p.stat().st_mtime_ns for p in shard_files(book_dir)}
+    load(book_dir)  # unchanged
+    path = book_dir / "clients" / "c.md"
+    path.write_text("---\nname: c\ngrade: E\n---\n", encoding="utf-8")  # racy: not trusted next time anyway
+    assert [c.grade for c in load(book_dir).clients] == ["A", "B", "E"]
+    assert {p.name: p.stat().st_mtime_ns for p in shard_files(book_dir)} == before
+    assert hits(book_dir) == 2
+    age(path)  # no longer racy: read once more, and now written
+    assert [c.grade for c in load(book_dir).clients] == ["A", "B", "E"]
+    assert hits(book_dir) == 3
+
+
+def test_a_deleted_file_drops_out_of_its_shard(book_dir: Path) -> None:
+    (book_dir / "clients" / "a.md").unlink()
+    assert [c.slug for c in load(book_dir).clients] == ["b", "c"]
+    assert "clients/a.md" not in ParseCache(load_project(book_dir).cache_dir).entries
+
+
+def test_the_cached_book_is_the_parsed_book(project: Path) -> None:
+    write_client(project, "a", "---\nname: A\ngrade: A\nphone: '021 5555 0101'\nreferred_by: nobody\n"
+                 "contacts:\n  - name: X\n    birthday: --07-22\n---\n\n## 2026-01-02 call: hi\n\nbody\n")
+    write_client(project, "b", "---\nname: B\ngrade: B\nemail: x@y.cn\nphone: '021-5555-0101'\n---\n")
+    write_client(project, "c", "---\nname: C\ngrade: C\nemail: X@y.cn\n---\n")
+    write_client(project, "d", "---\nname: D\ngrade: Q\n---\n")
+    for path in (project / "clients").iterdir():
+        age(path)
+    parsed = load_book(load_project(project), use_cache=False)
+    load(project)
+    assert hits(project) == 4
+    cached = load(project)
+    assert (cached.clients, cached.problems, cached.broken) == (parsed.clients, parsed.problems, parsed.broken)
+    assert sorted(p.code for p in parsed.problems) == ["bad-choice", "missing-referral", *["possible-duplicate"] * 4]
+
+
+def test_an_old_format_file_is_removed(book_dir: Path) -> None:
+    old = load_project(book_dir).cache_dir / "parse-v1.pickle"
+    old.write_bytes(b"69 MB of the old format")
+    for path in shard_files(book_dir):
+        path.unlink()
+    load(book_dir)
+    assert not old.exists() and hits(book_dir) == 3
+
+
+def test_a_large_book_is_kept_out_of_the_garbage_collector(book_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    monkeypatch.setattr(cache, "FREEZE_MIN", 3)
+    before = gc.get_freeze_count()
+    try:
+        loaded = ParseCache(load_project(book_dir).cache_dir)
+        assert len(loaded.entries) == 3 and gc.get_freeze_count() > before and gc.isenabled()
+    finally:
+        gc.unfreeze()  # what this test process had before is collected as usual again
+    monkeypatch.setattr(cache, "FREEZE_MIN", 4)
+    ParseCache(load_project(book_dir).cache_dir)
+    assert gc.get_freeze_count() == 0
 
 
 def test_no_cache_option_reads_everything(book_dir: Path) -> None:
