@@ -32,6 +32,17 @@ class Book:
     # rel path -> stat fingerprint each file was read under (see crmgen.cache), for the
     # book summary; None when some file has none (a symlink, unreadable) or with ``paths``
     fingerprints: dict[str, tuple[int, ...]] | None = None
+    # slug -> (the client, its file's path in the cache) and the cache: for digest()
+    sources: dict[str, tuple[Client, str]] = field(default_factory=dict, repr=False, compare=False)
+    cache: ParseCache | None = field(default=None, repr=False, compare=False)
+
+    def digest(self, client: Client) -> str | None:
+        """A digest of what ``client`` was parsed from (see :meth:`crmgen.cache.ParseCache.digest`);
+        None unless ``client`` is the very object this book read (not a copy made from it)."""
+        source = self.sources.get(client.slug)
+        if source is None or source[0] is not client or self.cache is None:
+            return None
+        return self.cache.digest(source[1])
 
     @property
     def has_errors(self) -> bool:
@@ -177,11 +188,12 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
                                     "not-a-client"))
         problems = [p for p in problems if p.path in wanted]
     broken = sorted({p.path for p in problems if p.is_error})
-    valid = sorted((loc.client for rel, loc in located.items() if loc.client is not None and rel not in broken),
-                   key=lambda c: c.slug) if clients else []
+    sources = {loc.client.slug: (loc.client, rel) for rel, loc in located.items()
+               if loc.client is not None and rel not in broken} if clients else {}
+    valid = sorted((client for client, _ in sources.values()), key=lambda c: c.slug)
     files = len(names) if paths is None else len({_rel(p, root) for p in paths})
     return Book(root=root, clients=valid, problems=problems, files=files, broken=broken,
-                fingerprints=keys if paths is None else None)
+                fingerprints=keys if paths is None else None, sources=sources, cache=cache)
 
 
 def _rel_prefix(directory: Path, root: Path) -> str:

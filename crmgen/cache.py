@@ -26,6 +26,7 @@ fsynced) is not trusted at all.
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import stat
 import struct
@@ -210,6 +211,24 @@ class ParseCache:
             if key[1] < as_of - RACY_NS:  # key[1], the mtime: not racy, so worth saving
                 self.learnt.add(shard_of(rel))
 
+    def digest(self, rel: str) -> str | None:
+        """A digest of what this pass holds for ``rel``: of its pickled entry, the bytes that are
+        (or will be) saved, so a file that did not change keeps its digest from pass to pass.
+
+        A site build keys its pages by it instead of hashing 10,000 clients again.
+        None for a file the cache does not keep (a symlink, no cache directory).
+        """
+        entry = self.fresh.get(rel)
+        if entry is None or self.path is None:
+            return None
+        key, value, blob, as_of = entry
+        if blob is None:
+            import pickle
+
+            blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+            self.fresh[rel] = (key, value, blob, as_of)  # what save() writes: pickled once
+        return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
     def save(self) -> None:
         """Write only what was seen this run (deleted files drop out); never fail the command.
 
@@ -233,9 +252,13 @@ class ParseCache:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             for i, shard in sorted(shards.items()):
-                write_shard(self.path / f"{i:02d}.pickle", version, saved_ns,
-                            [(rel, key, blob if blob is not None else pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
-                             for rel, (key, value, blob, _) in shard.items()])
+                entries = []
+                for rel, (key, value, blob, as_of) in shard.items():
+                    if blob is None:  # kept: digest() and later saves use these same bytes
+                        blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+                        self.fresh[rel] = (key, value, blob, as_of)
+                    entries.append((rel, key, blob))
+                write_shard(self.path / f"{i:02d}.pickle", version, saved_ns, entries)
                 self.loaded.add(i)
             for old in OLD_FILES:
                 self.path.with_name(old).unlink(missing_ok=True)
