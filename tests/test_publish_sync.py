@@ -40,3 +40,84 @@ def test_sync_links_mirrors_the_build_and_touches_only_what_changed(tmp_path: Pa
     assert kept.stat().st_ino == kept_inode  # unchanged files are not touched
     assert not (site / "clients" / "b").exists()
     assert not [p for p in site.rglob("*") if ".crmgen-new" in p.name]
+
+
+def tree_of(build: Path, files_: dict[str, bytes]) -> None:
+    for rel, data in files_.items():
+        (build / rel).parent.mkdir(parents=True, exist_ok=True)
+        (build / rel).write_bytes(data)
+
+
+def test_sync_links_of_the_changed_files_only(tmp_path: Path) -> None:
+    build, site = tmp_path / "build", tmp_path / "site"
+    tree_of(build, {"index.html": b"home", "clients/a/index.html": b"a", "clients/b/index.html": b"b",
+                    "assets/x.css": b"css"})
+    site.mkdir()
+    (site / MARKER).write_text("crmgen site\n")
+    assert sync_links(build, site) == 4
+    os.unlink(build / "clients" / "a" / "index.html")
+    (build / "clients" / "a" / "index.html").write_bytes(b"a2")
+    (build / "clients" / "b" / "index.html").unlink()
+    (build / "clients" / "b").rmdir()
+    tree_of(build, {"clients/c/index.html": b"c"})
+    changed = [str(build / "clients" / "a" / "index.html"), "clients/b/index.html", "clients/c/index.html"]
+    (site / "stray.txt").write_bytes(b"not looked at")  # only what changed is looked at
+    assert sync_links(build, site, changed) == 3
+    assert files(site) == {**files(build), MARKER: b"crmgen site\n", "stray.txt": b"not looked at"}
+    assert not (site / "clients" / "b").exists()  # the directory its page left empty went too
+    assert not [p for p in site.rglob("*") if ".crmgen-new" in p.name]
+
+
+def test_sync_links_of_changed_files_walks_all_when_a_file_became_a_directory(tmp_path: Path) -> None:
+    build, site = tmp_path / "build", tmp_path / "site"
+    tree_of(build, {"index.html": b"home", "page": b"a file"})
+    site.mkdir()
+    (site / MARKER).write_text("crmgen site\n")
+    sync_links(build, site)
+    (build / "page").unlink()
+    tree_of(build, {"page/index.html": b"now a directory"})
+    sync_links(build, site, ["page", "page/index.html"])
+    assert files(site) == {**files(build), MARKER: b"crmgen site\n"}
+
+
+def test_publish_build_trusts_the_changed_files_only_for_the_site_it_last_published(
+        tmp_path: Path, monkeypatch) -> None:
+    from crmgen.site import publish
+
+    monkeypatch.setattr(publish, "_serving", lambda: False)  # no page previews from this process
+    build, site, other = tmp_path / "work" / "build", tmp_path / "site", tmp_path / "other"
+    tree_of(build, {"index.html": b"home", "clients/a/index.html": b"a"})
+    publish.publish_build(build, site, dirty=False)  # swapped in: the site links every file
+    assert files(site) == {**files(build), MARKER: publish.MARKER_TEXT.encode()}
+    publish.publish_build(build, other, dirty=False)  # now the build dir's last site is another one
+
+    tree_of(build, {"clients/b/index.html": b"b"})
+    walked = []
+    original = publish._sync_all
+    monkeypatch.setattr(publish, "_sync_all", lambda *a: walked.append(a) or original(*a))
+    publish.publish_build(build, site, dirty=True, changed=["clients/b/index.html"])
+    assert walked  # the site missed what the build dir took in for the other site: walked
+    assert files(site) == {**files(build), MARKER: publish.MARKER_TEXT.encode()}
+
+    walked.clear()
+    os.unlink(build / "index.html")
+    tree_of(build, {"index.html": b"home 2"})
+    publish.publish_build(build, site, dirty=True, changed=["index.html"])
+    assert not walked  # it linked the build dir's every file: the changed ones are enough
+    assert files(site) == {**files(build), MARKER: publish.MARKER_TEXT.encode()}
+    publish.publish_build(build, site, dirty=True, changed=None)
+    assert walked  # writes not all seen: walked
+
+
+def test_sync_tree_deletes_stale_files_and_the_directories_they_leave_empty(tmp_path: Path) -> None:
+    from crmgen.site import publish
+    from crmgen.site.incremental import KEEP
+
+    docs = tmp_path / "docs"
+    publish.sync_tree(docs, {"index.md": b"i", "clients/a/index.md": b"a", "clients/b/index.md": b"b",
+                             "deep/er/x.md": b"x"})
+    (docs / "clients" / "c").mkdir()  # an empty directory goes too
+    assert publish.sync_tree_changes(docs, {"index.md": b"i2", "clients/a/index.md": KEEP}) == (
+        ["index.md"], ["clients/b/index.md", "deep/er/x.md"])
+    assert files(docs) == {"index.md": b"i2", "clients/a/index.md": b"a"}
+    assert sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_dir()) == ["clients", "clients/a"]

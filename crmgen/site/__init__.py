@@ -287,7 +287,7 @@ def build_site(
     """
     from ..dashboard import dashboard_context
     from ..history import read_history
-    from ..ics import events_cache, forget_events, prefill, to_ics
+    from ..ics import forget_events, load_events, prefill, save_events, to_ics
     from ..reminders import due
 
     started = time.monotonic()
@@ -310,7 +310,7 @@ def build_site(
         return _Calendar(rs, name)  # made after the pages, when prefilled events are in (below)
 
     events_file = project.root / CACHE_DIR / incremental.EVENTS_FILE
-    events_cache(None if full else incremental.load_pickle(events_file))
+    load_events(None if full else events_file)
     collect_events = prefill(reminders)
 
     title = site_title(project)
@@ -353,12 +353,8 @@ def build_site(
     # Pages and calendars are rebuilt one by one; a changed stylesheet or script means a full build.
     assets = {rel: data for rel, data in files.items() if not rel.endswith((".md", ".ics"))}
     del files
-    used_events = events_cache()
-    if used_events or not events_file.is_file():
-        # No calendar changed: nothing was serialised, and the kept file still holds every event.
-        incremental.save_pickle(events_file, used_events)
+    save_events(events_file)
     forget_events()
-    _release_memory()
     owners = views.owners
     config = mkdocs_config.make_config(
         project.config,
@@ -378,8 +374,9 @@ def build_site(
     key = incremental.global_key(text, assets)
     build_dir = work / incremental.BUILD_DIR
     dirty = state.key == key and build_dir.is_dir()
+    removed = [pages.html_path(p) for p in written + deleted]
     if dirty:
-        incremental.remove_outputs(build_dir, [pages.html_path(p) for p in written + deleted])
+        incremental.remove_outputs(build_dir, removed)
     else:
         publish.empty_dir(build_dir)
     # Pages without output are to be built; many of them are built by chunk processes.
@@ -391,6 +388,7 @@ def build_site(
         chunked = shards.ChunkResult()
         cores = shards.workers()
         if len(todo) >= shards.SHARD_MIN:
+            _release_memory()  # only chunk processes, forked, gain from it
             chunked = shards.build_chunks(
                 config_file, build_dir, shards.plan(todo, weights.__getitem__, cores),
                 strict=strict, today=today, cores=cores,
@@ -403,24 +401,17 @@ def build_site(
         )
         merge.built.update(chunked.built)
         incremental.CURRENT = merge
-        with incremental.unlink_before_write():
+        writes: set[str] = set()
+        with incremental.unlink_before_write(writes):
             warnings = chunked.warnings + run_mkdocs(config_file, build_dir, strict=strict, today=today, dirty=True)
         memo.save(memo_file, prune=not dirty)
     finally:
         incremental.CURRENT = None
         segment.CURRENT = None
         segment.uninstall()
-    if dirty and (site / publish.MARKER).is_file():
-        # The site links the files of the last build: replace the few that changed, one by one.
-        publish.sync_links(build_dir, site)
-    else:
-        out = publish.new_build_dir(site)
-        try:
-            incremental.publish_links(build_dir, out)
-            publish.swap_in(out, site)
-        except BaseException:
-            publish.discard(out)
-            raise
+    # What this build changed in the build dir, when all of it was seen (chunk processes' writes are not).
+    seen = len(todo) < shards.SHARD_MIN and publish.writes_seen(config)
+    publish.publish_build(build_dir, site, dirty=dirty, changed=[*removed, *writes] if seen else None)
     incremental.State(key=key, pages=page_cache.new, static=static).save(work)
     incremental.save_pickle(work / ROWS_FILE, page_cache.rows_new)
     slugs.save_memo(slug_memo)

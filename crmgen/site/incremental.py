@@ -144,8 +144,8 @@ def global_key(config_text: str, assets: dict[str, bytes]) -> str:
 # -- MkDocs writes ------------------------------------------------------------
 
 @contextlib.contextmanager
-def unlink_before_write() -> Iterator[None]:
-    """Make MkDocs replace files instead of writing into them.
+def unlink_before_write(written: set[str] | None = None) -> Iterator[None]:
+    """Make MkDocs replace files instead of writing into them; add their paths to ``written``.
 
     The published site shares its files with the build dir through hard links;
     writing in place would change the published copy while it is being served.
@@ -153,15 +153,18 @@ def unlink_before_write() -> Iterator[None]:
     from mkdocs import utils
 
     original_write, original_copy = utils.write_file, utils.copy_file
+    seen = written if written is not None else set()
 
     def write_file(content: bytes, output_path: str) -> None:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             os.unlink(output_path)
+        seen.add(output_path)
         original_write(content, output_path)
 
     def copy_file(source_path: str, output_path: str) -> None:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError):
             os.unlink(output_path)
+        seen.add(output_path)
         original_copy(source_path, output_path)
 
     utils.write_file, utils.copy_file = write_file, copy_file

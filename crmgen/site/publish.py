@@ -4,7 +4,9 @@ MkDocs empties its site directory before building, so a typo in ``-d`` must neve
 reach it: :func:`check_site_dir` refuses anything that holds the CRM or is not a
 site crmgen built before (recognised by :data:`MARKER`). The build goes to a fresh
 temporary directory beside the target; :func:`swap_in` renames it into place only
-when it is complete, so a failed build leaves the previous site whole.
+when it is complete, so a failed build leaves the previous site whole. After an
+incremental build, :func:`publish_build` replaces only the files the build
+changed instead, each with one rename (:func:`sync_links`).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import contextlib
 import os
 import shutil
 import stat
+import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,16 +97,23 @@ def sync_tree_changes(target: Path, files: Mapping[str, Any]) -> tuple[list[str]
         os.replace(tmp, path)
         written.append(rel)
     wanted = set(files)
-    # os.walk (scandir: no stat per entry) over the tree, deepest first, so emptied dirs go too
-    for dirpath, _dirnames, filenames in os.walk(target, topdown=False):
-        rel_dir = os.path.relpath(dirpath, target)
-        prefix = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+    # os.walk (scandir: no stat per entry) over the tree, deepest first, so emptied dirs go too;
+    # a page per directory makes 10,000 of them: no relpath or listdir per directory.
+    top = os.fspath(target)
+    removed: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(top, topdown=False):
+        prefix = dirpath[len(top) + 1:].replace(os.sep, "/")
+        prefix += "/" if prefix else ""
+        empty = all(os.path.join(dirpath, name) in removed for name in dirnames)
         for name in filenames:
-            if prefix + name not in wanted:
+            if prefix + name in wanted:
+                empty = False
+            else:
                 os.unlink(os.path.join(dirpath, name))
                 deleted.append(prefix + name)
-        if rel_dir != "." and not os.listdir(dirpath):
+        if empty and dirpath != top:
             os.rmdir(dirpath)
+            removed.add(dirpath)
     deleted.sort()
     return written, deleted
 
@@ -155,7 +166,72 @@ def empty_dir(path: Path) -> None:
     path.mkdir(parents=True)
 
 
-def sync_links(build_dir: Path, site: Path) -> int:
+LINKS_FILE = "site-links"  # beside the build dir: the site that links its every file, as it is now
+# Outputs MkDocs or crmgen write without mkdocs.utils, so unlink_before_write does not see
+# them: the search index merge (a new file) and MkDocs' sitemap.xml.gz (written in place).
+UNSEEN = ("search/search_index.json", "search/search_index.js", "sitemap.xml.gz")
+
+
+def writes_seen(config: Mapping[str, Any]) -> bool:
+    """True when every file a build with ``config`` writes is known to :func:`publish_build`.
+
+    MkDocs, Material's search plugin and crmgen's hooks write through ``mkdocs.utils``
+    (which :func:`~crmgen.site.incremental.unlink_before_write` records) or :data:`UNSEEN`
+    (offline's writing is done by crmgen); a plugin or hook of the project's own may
+    write anything.
+    """
+    from .mkdocs_config import HOOKS_FILE, INCREMENTAL_HOOKS_FILE
+
+    plugins = [next(iter(p)) if isinstance(p, dict) else p for p in config.get("plugins") or []]
+    return plugins == ["search", "offline"] and config.get("hooks") == [str(HOOKS_FILE), str(INCREMENTAL_HOOKS_FILE)]
+
+
+def publish_build(build_dir: Path, site: Path, *, dirty: bool, changed: Collection[str] | None = None) -> None:
+    """Make ``site`` show the finished build in ``build_dir``, never writing into a file it serves.
+
+    After an incremental build (``dirty``) the site is brought up to date file by
+    file (:func:`sync_links`); ``changed``, the paths in ``build_dir`` this build
+    wrote or removed, limits that to those files when the site is known to link
+    every file the build dir held before the build (:data:`LINKS_FILE`). Otherwise
+    a fresh directory of links is swapped in whole.
+    """
+    from .incremental import publish_links
+
+    links = build_dir.parent / LINKS_FILE
+    try:
+        mirrored = links.read_text(encoding="utf-8") == str(site)
+    except OSError:
+        mirrored = False
+    with contextlib.suppress(FileNotFoundError):
+        links.unlink()  # until the site is whole again: an interrupted publish claims nothing
+    serving = _serving()  # then the site may hold previews: neither trust nor leave a claim
+    mirrored = mirrored and not serving
+    if dirty and (site / MARKER).is_file():
+        sync_links(build_dir, site, changed if mirrored else None)
+    else:
+        out = new_build_dir(site)
+        try:
+            publish_links(build_dir, out)
+            swap_in(out, site)
+        except BaseException:
+            discard(out)
+            raise
+    if not serving:
+        tmp = links.with_name(f".{links.name}.{os.getpid()}.tmp")
+        tmp.write_text(str(site), encoding="utf-8")
+        os.replace(tmp, links)
+
+
+def _serving() -> bool:
+    """Whether this process may be serving the site (crmgen serve: its server's threads run).
+
+    A server puts page previews into the site (:mod:`crmgen.site.live`) that no build
+    wrote; only a walk over every file finds them.
+    """
+    return threading.active_count() > 1 or "crmgen.site.live" in sys.modules
+
+
+def sync_links(build_dir: Path, site: Path, changed: Collection[str] | None = None) -> int:
     """Make ``site`` hard-link exactly the files of ``build_dir``, replacing only those that differ.
 
     After an incremental build most files of the build dir are the very files
@@ -163,7 +239,80 @@ def sync_links(build_dir: Path, site: Path) -> int:
     went away, are put right one file at a time, each with a rename, so a reader
     sees the old file or the new one and never half of one. Returns how many
     files were replaced or removed.
+
+    Both trees are walked, unless ``changed`` names the paths of ``build_dir``
+    (relative, or absolute inside it) that were written or removed since the site
+    last linked all of its files: then only those (and :data:`UNSEEN`) are looked
+    at, and the walk is the fallback for anything unexpected on the way.
     """
+    if changed is not None:
+        count = _sync_changed(build_dir, site, changed)
+        if count is not None:
+            return count
+    return _sync_all(build_dir, site)
+
+
+def _replace(src: str, out: Path, name: str, theirs: os.stat_result | None) -> None:
+    """Put a link to ``src`` at ``out/name`` with one rename (a copy on another file system)."""
+    tmp = out / f".{name}.crmgen-new"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    try:
+        os.link(src, tmp)
+    except OSError:  # another file system, or links not supported
+        shutil.copy2(src, tmp)
+    if theirs is not None and stat.S_ISDIR(theirs.st_mode):
+        shutil.rmtree(out / name)
+    os.replace(tmp, out / name)
+
+
+def _lstat(path: str | Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _sync_changed(build_dir: Path, site: Path, changed: Collection[str]) -> int | None:
+    """:func:`sync_links` for the ``changed`` paths only; None when the walk must finish the work."""
+    rels = set(UNSEEN)
+    for path in changed:
+        rel = os.path.relpath(path, build_dir) if os.path.isabs(path) else os.path.normpath(path)
+        if rel.startswith(os.pardir) or os.path.isabs(rel):
+            continue  # not an output (MkDocs writes nothing else; a stray path is not the site's)
+        rels.add(rel.replace(os.sep, "/"))
+    rels.discard(MARKER)
+    count = 0
+    for rel in sorted(rels):
+        src = os.path.join(build_dir, rel)
+        mine, theirs = _lstat(src), _lstat(site / rel)
+        if mine is None:  # removed: so goes the site's link, and the directories it leaves empty
+            if theirs is None:
+                continue
+            if not stat.S_ISREG(theirs.st_mode):
+                return None
+            os.unlink(site / rel)
+            count += 1
+            parent = (site / rel).parent
+            while parent != site and not any(parent.iterdir()) and not (build_dir / parent.relative_to(site)).is_dir():
+                parent.rmdir()
+                parent = parent.parent
+            continue
+        if not stat.S_ISREG(mine.st_mode) or (theirs is not None and not stat.S_ISREG(theirs.st_mode)):
+            return None  # a directory where a file was, or the other way round
+        if theirs is not None and (theirs.st_ino, theirs.st_dev) == (mine.st_ino, mine.st_dev):
+            continue
+        out = (site / rel).parent
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            return None  # a file where the site needs a directory
+        _replace(src, out, (site / rel).name, theirs)
+        count += 1
+    return count
+
+
+def _sync_all(build_dir: Path, site: Path) -> int:
     changed = 0
     for dirpath, _, filenames in os.walk(build_dir):
         rel = os.path.relpath(dirpath, build_dir)
@@ -173,24 +322,11 @@ def sync_links(build_dir: Path, site: Path) -> int:
         out.mkdir(parents=True, exist_ok=True)
         for name in filenames:
             src = os.path.join(dirpath, name)
-            dst = out / name
             mine = os.stat(src)
-            try:
-                theirs = os.lstat(dst)
-            except FileNotFoundError:
-                theirs = None
+            theirs = _lstat(out / name)
             if theirs is not None and (theirs.st_ino, theirs.st_dev) == (mine.st_ino, mine.st_dev):
                 continue
-            tmp = out / f".{name}.crmgen-new"
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            try:
-                os.link(src, tmp)
-            except OSError:  # another file system, or links not supported
-                shutil.copy2(src, tmp)
-            if theirs is not None and stat.S_ISDIR(theirs.st_mode):
-                shutil.rmtree(dst)
-            os.replace(tmp, dst)
+            _replace(src, out, name, theirs)
             changed += 1
     for dirpath, dirnames, filenames in os.walk(site, topdown=False):
         rel = os.path.relpath(dirpath, site)
