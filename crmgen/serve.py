@@ -807,7 +807,7 @@ class LiveServer:
             self._say(f"building the site ({len(clients)} client{'s' if len(clients) != 1 else ''})…")
         # `changed` is what an incremental build_site will take (the client files,
         # templates and mkdocs.yml changed since the last build); today it rebuilds all.
-        result = build_site(project, clients, today=today, site_dir=self.site, broken=left_out)
+        result = build_site(project, clients, today=today, site_dir=self.site, broken=left_out, digest=book.digest)
         self._built = _Built(clients=clients, left_out=left_out, today=today, ok=True)
         seconds = time.monotonic() - started
         for message in result.warnings:

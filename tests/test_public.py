@@ -132,3 +132,18 @@ def test_owner_build_has_only_that_owners_clients(sample: Path, tmp_path: Path) 
 ])
 def test_public_hosts(url: str | None, public: bool) -> None:
     assert is_public_url(url) is public
+
+
+def test_a_public_build_after_a_full_one_reuses_no_private_page(sample: Path, tmp_path: Path) -> None:
+    # The pages of unchanged clients are kept between builds (by what each client was
+    # parsed from); a --public build's clients are copies with the private values left
+    # out, so nothing may be kept from the build that showed them.
+    root = tmp_path / "book"
+    shutil.copytree(sample, root, ignore=shutil.ignore_patterns(".crmgen"))
+    for args in ([], ["--public"]):
+        result = CliRunner().invoke(main, ["-C", str(root), "build", "--today", "2026-12-01", *args,
+                                           "-d", str(tmp_path / "site")])
+        assert result.exit_code == 0, result.output
+    texts = site_text(tmp_path / "site")
+    leaks = [(value, rel) for value in private_values(root) for rel, text in texts.items() if value in text]
+    assert leaks == []

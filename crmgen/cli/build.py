@@ -124,6 +124,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
             strict=strict,
             progress=progress,
             full=full,
+            digest=book.digest,
         )
     except CrmgenError as exc:
         if not state.debug and _is_the_command():

@@ -68,6 +68,7 @@ def render_input(
     ics: Callable[[list[Any], str], Any] | None = None,
     dashboard: Callable[..., dict[str, Any]] | None = None,
     page_cache: pages.PageCache | None = None,
+    digest: Callable[[Client], str | None] | None = None,
 ) -> pages.RenderInput:
     """What :func:`pages.render_pages` needs, for ``project``."""
     return pages.RenderInput(
@@ -83,6 +84,7 @@ def render_input(
         dashboard=dashboard,
         views=views,
         page_cache=page_cache,
+        digest=digest,
     )
 
 
@@ -279,11 +281,13 @@ def build_site(
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
     full: bool = False,
+    digest: Callable[[Client], str | None] | None = None,
 ) -> BuildResult:
     """Render, sync the docs tree and build the site; the old site stays until the new one is whole.
 
     Only what changed since the last build is rendered and rebuilt (see
-    :mod:`.incremental`); ``full`` forces everything.
+    :mod:`.incremental`); ``full`` forces everything. ``digest`` (``Book.digest``) names
+    what each client was parsed from, so unchanged clients are known without hashing them.
     """
     from ..dashboard import dashboard_context
     from ..history import read_history
@@ -330,7 +334,7 @@ def build_site(
     del rows
     files = pages.render_pages(
         render_input(project, clients, reminders, history, today=today, broken=broken, views=views,
-                     ics=ics, dashboard=dashboard_context, page_cache=page_cache),
+                     ics=ics, dashboard=dashboard_context, page_cache=page_cache, digest=digest),
         progress=progress,
     )
     collect_events()
