@@ -32,17 +32,14 @@ class Book:
     # rel path -> stat fingerprint each file was read under (see crmgen.cache), for the
     # book summary; None when some file has none (a symlink, unreadable) or with ``paths``
     fingerprints: dict[str, tuple[int, ...]] | None = None
-    # slug -> (the client, its file's path in the cache) and the cache: for digest()
-    sources: dict[str, tuple[Client, str]] = field(default_factory=dict, repr=False, compare=False)
-    cache: ParseCache | None = field(default=None, repr=False, compare=False)
+    # slug -> (the client, a digest of what it was parsed from): with load_book(digests=True)
+    digests: dict[str, tuple[Client, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def digest(self, client: Client) -> str | None:
         """A digest of what ``client`` was parsed from (see :meth:`crmgen.cache.ParseCache.digest`);
         None unless ``client`` is the very object this book read (not a copy made from it)."""
-        source = self.sources.get(client.slug)
-        if source is None or source[0] is not client or self.cache is None:
-            return None
-        return self.cache.digest(source[1])
+        known = self.digests.get(client.slug)
+        return known[1] if known is not None and known[0] is client else None
 
     @property
     def has_errors(self) -> bool:
@@ -133,7 +130,7 @@ def _client_names(directory: Path) -> list[str]:
 
 
 def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: bool = True,
-              cache: ParseCache | None = None, clients: bool = True) -> Book:
+              cache: ParseCache | None = None, clients: bool = True, digests: bool = False) -> Book:
     """Read and validate every client file (or just ``paths``, still checked against the whole book).
 
     With ``paths``, problems are reported only for those files, but cross-file
@@ -144,7 +141,8 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
     ``clients=False`` (for ``check --no-cache``, which only reports problems) leaves
     ``Book.clients`` empty, so parallel workers send back only the problems and
     the few facts cross-file checks need instead of whole clients. Without the
-    cache only: cached entries are always whole.
+    cache only: cached entries are always whole. ``digests=True`` (the site build)
+    fills ``Book.digests``.
     """
     root = project.root
     directory = project.clients_dir
@@ -191,9 +189,15 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
     sources = {loc.client.slug: (loc.client, rel) for rel, loc in located.items()
                if loc.client is not None and rel not in broken} if clients else {}
     valid = sorted((client for client, _ in sources.values()), key=lambda c: c.slug)
+    known: dict[str, tuple[Client, str]] = {}
+    if digests:
+        for slug, (client, rel) in sources.items():
+            digest = cache.digest(rel)
+            if digest is not None:
+                known[slug] = (client, digest)
     files = len(names) if paths is None else len({_rel(p, root) for p in paths})
     return Book(root=root, clients=valid, problems=problems, files=files, broken=broken,
-                fingerprints=keys if paths is None else None, sources=sources, cache=cache)
+                fingerprints=keys if paths is None else None, digests=known)
 
 
 def _rel_prefix(directory: Path, root: Path) -> str:

@@ -150,6 +150,7 @@ class ParseCache:
         self.started_ns = 0
         self.loaded: set[int] = set()  # shards read whole from their file
         self.learnt: set[int] = set()  # shards this pass read a file for that a later pass may trust
+        self._digests: dict[str, tuple[Any, str]] = {}  # rel -> (the value, its digest): see digest()
         if self.path is not None:
             self._load()
 
@@ -222,12 +223,17 @@ class ParseCache:
         if entry is None or self.path is None:
             return None
         key, value, blob, as_of = entry
+        done = self._digests.get(rel)
+        if done is not None and done[0] is value:
+            return done[1]
         if blob is None:
             import pickle
 
             blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
             self.fresh[rel] = (key, value, blob, as_of)  # what save() writes: pickled once
-        return hashlib.blake2b(blob, digest_size=16).hexdigest()
+        digest = hashlib.blake2b(blob, digest_size=16).hexdigest()
+        self._digests[rel] = (value, digest)  # asked again by the page keys and the reminders' plan
+        return digest
 
     def save(self) -> None:
         """Write only what was seen this run (deleted files drop out); never fail the command.

@@ -14,8 +14,9 @@ before a client's due date) is followed by ``collect`` on the due date itself.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .config import DEFAULT_LEADS, Settings
 from .dueplan import ENDING_KINDS, KINDS, next_yearly, plural, select, sort_key
@@ -80,16 +81,18 @@ def due(
     *,
     within: int | None = None,
     first_seen: Mapping[str, dt.date] | None = None,
+    memo: PlanMemo | None = None,
 ) -> list[Reminder]:
     """Every reminder to show on ``today``, sorted by date, client, kind and title.
 
     ``within`` (default ``settings.within``) widens the window: a reminder shows
     from ``max(lead, within)`` days before its date. ``first_seen`` maps a slug to
     the day its file was added to git (the last resort for the ``touch`` rule).
+    ``memo`` keeps each client's share of the plan between builds (:class:`PlanMemo`).
     """
     ahead = settings.within if within is None else within
     leads = lead_days(settings)
-    the_plan = plan(clients, settings, first_seen)
+    the_plan = plan(clients, settings, first_seen, memo=memo)
     return reminders_of(the_plan, select(the_plan, today, ahead, leads), today, leads)
 
 
@@ -135,7 +138,8 @@ def group(reminders: Iterable[Reminder]) -> dict[str, list[Reminder]]:
 
 
 def plan(
-    clients: Iterable[Client], settings: Settings, first_seen: Mapping[str, dt.date] | None = None
+    clients: Iterable[Client], settings: Settings, first_seen: Mapping[str, dt.date] | None = None,
+    *, memo: PlanMemo | None = None,
 ) -> dict:
     """Every reminder the clients could raise, whatever the day (see :mod:`crmgen.dueplan`).
 
@@ -146,11 +150,52 @@ def plan(
     fixed: list[tuple] = []
     yearly: list[tuple] = []
     relative: list[tuple] = []
+    seen = first_seen or {}
     for ci, client in enumerate(clients):
         metas.append((client.slug, client.name, client.owner))
-        _client_plan(client, ci, settings, first_seen or {}, fixed, yearly, relative)
+        if memo is None:
+            _client_plan(client, ci, settings, seen, fixed, yearly, relative)
+        else:
+            memo.add(client, ci, settings, seen, fixed, yearly, relative)
     fixed.sort(key=sort_key(metas))
     return {"clients": metas, "fixed": fixed, "yearly": yearly, "relative": relative}
+
+
+class PlanMemo:
+    """Each client's share of :func:`plan`, kept between builds.
+
+    A client's rows are a pure function of the client, the settings and the day its
+    file was first committed: kept by the digest of what the client was parsed from
+    (``crmgen.book.Book.digest``) and that day, for one code version and one set of
+    settings (the caller keeps ``old`` only for those). Working the rules out for
+    10,000 clients was half of ``due()`` in a build after one edit.
+    """
+
+    def __init__(self, digest: Callable[[Client], str | None], old: dict[Any, tuple] | None = None,
+                 key: str = "") -> None:
+        self.digest = digest
+        self.old = old or {}
+        self.new: dict[Any, tuple] = {}
+        self.key = key  # the code and settings ``old`` was made with (kept beside it by the caller)
+
+    def add(self, client: Client, ci: int, settings: Settings, first_seen: Mapping[str, dt.date],
+            fixed: list[tuple], yearly: list[tuple], relative: list[tuple]) -> None:
+        """What :func:`_client_plan` adds for ``client``, from the memo when it has it."""
+        digest = self.digest(client)
+        if digest is None:
+            _client_plan(client, ci, settings, first_seen, fixed, yearly, relative)
+            return
+        key = (digest, first_seen.get(client.slug))
+        rows = self.old.get(key)
+        if rows is None:
+            lists: tuple[list[tuple], list[tuple], list[tuple]] = ([], [], [])
+            _client_plan(client, 0, settings, first_seen, *lists)
+            rows = tuple(tuple(rs) for rs in lists)
+        self.new[key] = rows
+        # the rows hold the client's index (kept as 0) at these places: see _client_plan
+        fixed.extend([(r[0], r[1], ci, *r[3:]) for r in rows[0]])
+        yearly.extend([(*r[:6], ci, *r[7:]) for r in rows[1]])
+        relative.extend([(r[0], r[1], ci, *r[3:]) for r in rows[2]])
 
 
 def _client_plan(

@@ -745,7 +745,7 @@ class LiveServer:
         if self._parse_cache is None:
             # kept in memory: re-reading an unchanged book costs a stat per file
             self._parse_cache = ParseCache(project.cache_dir)
-        book = load_book(project, cache=self._parse_cache)
+        book = load_book(project, cache=self._parse_cache, digests=True)
         # After the first pass the cache lives in memory only: writing it back on every save
         # would cost more than it saves (a later `crmgen check` re-reads what changed).
         self._parse_cache.path = None

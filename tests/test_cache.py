@@ -229,15 +229,15 @@ def test_a_cache_kept_in_memory_serves_later_passes(book_dir: Path) -> None:
 def test_digests_follow_the_files(book_dir: Path) -> None:
     import dataclasses
 
-    first = load(book_dir)
+    first = load_book(load_project(book_dir), digests=True)
     digests = {c.slug: first.digest(c) for c in first.clients}
     assert all(digests.values()) and len(set(digests.values())) == 3
-    again = load(book_dir)  # from the cache: the very bytes the first pass saved
+    again = load_book(load_project(book_dir), digests=True)  # from the cache: the very bytes the first pass saved
     assert {c.slug: again.digest(c) for c in again.clients} == digests
     path = book_dir / "clients" / "b.md"
     path.write_text(path.read_text(encoding="utf-8").replace("grade: B", "grade: A"), encoding="utf-8")
     age(path)
-    edited = load(book_dir)
+    edited = load_book(load_project(book_dir), digests=True)
     now = {c.slug: edited.digest(c) for c in edited.clients}
     assert now["b"] != digests["b"] and now["a"] == digests["a"] and now["c"] == digests["c"]
     # a copy made from a client (a --public build) is not what the file was parsed into
@@ -253,16 +253,13 @@ def test_no_digest_without_a_cache(book_dir: Path) -> None:
 def test_a_fresh_entry_is_pickled_once_for_its_digest_and_its_save(book_dir: Path, monkeypatch) -> None:
     import pickle
 
-    path = book_dir / "clients" / "d.md"
     age(write_client(book_dir, "d", "---\nname: d\ngrade: D\n---\n"))
     calls = []
     real = pickle.dumps
-    monkeypatch.setattr(pickle, "dumps", lambda *a, **k: calls.append(1) or real(*a, **k))
-    book = load(book_dir)  # d is read and saved
-    saved = len(calls)
-    digest = book.digest(next(c for c in book.clients if c.slug == "d"))
-    assert len(calls) == saved  # the digest is of the saved bytes, not of a second pickling
+    monkeypatch.setattr(pickle, "dumps", lambda *a, **k: calls.append(type(a[0]).__name__) or real(*a, **k))
+    book = load_book(load_project(book_dir), digests=True)  # d is read, saved and digested
     monkeypatch.undo()
-    reread = load(book_dir)
+    assert calls.count("Located") == 1  # d's entry pickled once, for its shard and its digest alike
+    digest = book.digest(next(c for c in book.clients if c.slug == "d"))
+    reread = load_book(load_project(book_dir), digests=True)
     assert digest == reread.digest(next(c for c in reread.clients if c.slug == "d"))
-    assert path.is_file()

@@ -674,3 +674,49 @@ def test_reminders_are_the_objects_their_constructor_makes() -> None:
         assert list(vars(r)) == names
         copy = Reminder(**{n: getattr(r, n) for n in names})
         assert copy == r and hash(copy) == hash(r) and repr(copy) == repr(r)
+
+
+def _memo_book() -> list[Client]:
+    return [
+        client("a", interactions=(visit(D(2026, 10, 1), D(2026, 11, 20), "send the quote"),),
+               contacts=(Contact(name="王伟", birthday=Birthday(12, 5, 1980)), Contact(name="李娜", left=D(2026, 9, 1)))),
+        client("b", name="Beta", grade="A"),  # no contact logged: touch counted from today (relative)
+        client("c", name="Gamma", dates=(Anniversary(what="first order", date=D(2019, 12, 3)),)),
+    ]
+
+
+def test_plan_memo_gives_the_plan_worked_out_afresh() -> None:
+    from crmgen.reminders import PlanMemo, plan
+
+    book = _memo_book()
+    digests = {c.slug: f"digest-{c.slug}" for c in book}
+    first = PlanMemo(lambda c: digests[c.slug])
+    seen = {"b": D(2026, 1, 5)}
+    assert plan(book, Settings(), seen, memo=first) == plan(book, Settings(), seen)
+    # the next build: every client from the memo, in another order (their indexes change)
+    again = PlanMemo(lambda c: digests[c.slug], first.new)
+    order = book[::-1]
+    assert plan(order, Settings(), seen, memo=again) == plan(order, Settings(), seen)
+    assert again.new == first.new
+    for day in (TODAY, D(2026, 12, 20)):
+        assert due(order, day, Settings(), first_seen=seen, memo=PlanMemo(lambda c: digests[c.slug], first.new)) \
+            == due(order, day, Settings(), first_seen=seen)
+
+
+def test_plan_memo_is_used_only_for_the_same_digest_and_first_seen() -> None:
+    from crmgen.reminders import PlanMemo, plan
+
+    book = _memo_book()
+    first = PlanMemo(lambda c: "d-" + c.slug)
+    plan(book, Settings(), {}, memo=first)
+    marked = {key: tuple(tuple((*r[:3], "MARK", *r[4:]) if len(r) == 6 and isinstance(r[3], str) else r
+                               for r in rows) for rows in value) for key, value in first.new.items()}
+    reused = plan(book, Settings(), {}, memo=PlanMemo(lambda c: "d-" + c.slug, marked))
+    assert any(r[3] == "MARK" for r in reused["fixed"])  # the memo answered
+    changed = plan(book, Settings(), {}, memo=PlanMemo(lambda c: "other-" + c.slug, marked))
+    assert changed == plan(book, Settings(), {})  # another digest: worked out afresh
+    moved = plan(book, Settings(), {"b": D(2026, 2, 1)}, memo=PlanMemo(lambda c: "d-" + c.slug, marked))
+    fresh = plan(book, Settings(), {"b": D(2026, 2, 1)})
+    assert [r for r in moved["fixed"] if r[2] == 1] == [r for r in fresh["fixed"] if r[2] == 1]  # b: new first_seen
+    unknown = plan(book, Settings(), {}, memo=PlanMemo(lambda c: None, marked))
+    assert unknown == plan(book, Settings(), {})  # no digest: never from the memo

@@ -121,3 +121,32 @@ def test_owner_pages_and_calendars_follow_their_clients_only(project: Path, tmp_
     beta_owner = next(stem for stem in owners if "Beta Foods" in (docs / f"{stem}.md").read_text(encoding="utf-8"))
     # the team's page and calendar, and beta's owner's page and calendar; not alpha's owner's
     assert changed == {"index.md", "reminders.ics", f"{beta_owner}.md", f"{beta_owner}.ics"}
+
+
+def test_kept_plans_follow_the_settings_and_the_files(project: Path, tmp_path: Path) -> None:
+    from crmgen.site import PLAN_FILE
+
+    def built(full: bool = False) -> dict[str, bytes]:
+        project_ = load_project(project)
+        book = load_book(project_, digests=True)
+        build_site(project_, book.clients, today=TODAY, site_dir=tmp_path / ("full" if full else "site"),
+                   full=full, digest=book.digest)
+        docs = project / ".crmgen" / "docs"
+        return {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*.md"))}
+
+    write_client(project, "alpha", client_text("Alpha Trading"))
+    write_client(project, "beta", client_text("Beta Foods", owner="李娜"))
+    built()
+    assert (project / ".crmgen" / PLAN_FILE).is_file()
+    # settings change every client's reminders: the kept plans must not answer
+    (project / "mkdocs.yml").write_text("site_name: Test CRM\nextra:\n  crmgen:\n    cadence: {B: 3}\n",
+                                        encoding="utf-8")
+    incremental = built()
+    assert "every 3 days" in incremental["reminders/index.md"].decode()
+    assert incremental == built(full=True)
+    # and an edit changes that client's reminders only
+    path = project / "clients" / "beta.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("send samples", "send the contract"), encoding="utf-8")
+    incremental = built()
+    assert "send the contract" in incremental["reminders/index.md"].decode()
+    assert incremental == built(full=True)

@@ -81,7 +81,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
 
     project = state.project
     day = today.date() if today is not None else dt.date.today()
-    book = load_book(project)
+    book = load_book(project, digests=True)
     errors = [p for p in book.problems if p.is_error]
     if book.problems:
         report_problems(book.problems, book.files)

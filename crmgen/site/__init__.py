@@ -32,9 +32,11 @@ from .. import segment, slugs
 from ..config import CONFIG_FILE, Project
 from ..errors import CrmgenError, Problem
 from ..model import Client
+from ..reminders import PlanMemo
 from . import incremental, mkdocs_config, pages, publish, shards
 
 CACHE_DIR = ".crmgen"
+PLAN_FILE = "plan.pickle"  # each client's reminder rules worked out (reminders.PlanMemo)
 ROWS_FILE = "rows.pickle"  # index page rows by what they are made of (pages.RowMemo)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 PACKAGED_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -260,6 +262,19 @@ def _release_memory() -> None:
         pass
 
 
+def _plan_memo(path: Path, settings: Any, digest: Callable[[Client], str | None] | None,
+               full: bool) -> PlanMemo | None:
+    """The clients' plans of the last build, when they were made by this code with these settings."""
+    if digest is None:
+        return None
+    from ..summary import code_key
+
+    key = incremental.fingerprint(code_key(), settings)
+    stored = None if full else incremental.load_pickle(path)
+    old = stored[1] if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key else None
+    return PlanMemo(digest, old if isinstance(old, dict) else None, key)
+
+
 def _weight(files: dict[str, Any], docs: Path, page: str) -> int:
     """How much work a page is, for spreading pages over processes: its size."""
     content = files.get(page)
@@ -308,7 +323,12 @@ def build_site(
     slugs.load_memo(slug_memo)  # owner page names and pinyin sort keys without jieba, once known
     history = read_history(project.root, settings.clients_dir, project.cache_dir)  # git is read once, here
     first_seen = history.first_seen() if history.available else None
-    reminders = due(clients, today, settings, first_seen=first_seen)
+    plan_file = project.root / CACHE_DIR / PLAN_FILE
+    plan_memo = _plan_memo(plan_file, settings, digest, full)
+    reminders = due(clients, today, settings, first_seen=first_seen, memo=plan_memo)
+    if plan_memo is not None:
+        incremental.save_pickle(plan_file, (plan_memo.key, plan_memo.new))
+        plan_memo = None  # not held while the pages are built
 
     def ics(rs: list[Any], name: str) -> Any:
         return _Calendar(rs, name)  # made after the pages, when prefilled events are in (below)
@@ -337,6 +357,10 @@ def build_site(
                      ics=ics, dashboard=dashboard_context, page_cache=page_cache, digest=digest),
         progress=progress,
     )
+    # Rows are kept by what they are made of, so they may be saved before the build is whole;
+    # then their memory is free for the chunk processes.
+    incremental.save_pickle(work / ROWS_FILE, page_cache.rows_new)
+    page_cache.rows_old = page_cache.rows_new = {}
     collect_events()
     for path, content in files.items():
         if isinstance(content, _Calendar):
@@ -417,7 +441,6 @@ def build_site(
     seen = len(todo) < shards.SHARD_MIN and publish.writes_seen(config)
     publish.publish_build(build_dir, site, dirty=dirty, changed=[*removed, *writes] if seen else None)
     incremental.State(key=key, pages=page_cache.new, static=static).save(work)
-    incremental.save_pickle(work / ROWS_FILE, page_cache.rows_new)
     slugs.save_memo(slug_memo)
     return BuildResult(
         site_dir=site,
