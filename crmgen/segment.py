@@ -291,6 +291,16 @@ def _lazy_tokenizer() -> Any:
     return _lazy[2]
 
 
+def index_ready() -> bool:
+    """True when new text can be segmented from the index, without loading the dictionary."""
+    return _lazy_tokenizer() is not None
+
+
+def cut(sentence: bytes | str) -> tuple[str, ...]:
+    """The words of ``jieba.cut(sentence)`` (its default mode), from the index when it can."""
+    return _cut_new(sentence)
+
+
 def _cut_new(sentence: bytes | str) -> tuple[str, ...]:
     """``jieba.cut(sentence)``, from the index when the dictionary is not loaded."""
     global _lazy

@@ -17,7 +17,6 @@ import json
 import re
 import unicodedata
 from collections.abc import Container
-from functools import lru_cache
 from pathlib import Path
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -33,18 +32,14 @@ def is_slug(text: str) -> bool:
     return bool(SLUG_RE.match(text))
 
 
-@lru_cache(maxsize=1)
-def _segmenter():  # pragma: no cover - trivial
-    # Quiet, and its dictionary read the fast way (crmgen.segment): a third of jieba's own load time.
-    from .segment import load_jieba
-
-    return load_jieba()
-
-
 def _pinyin_words(han: str) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
-    words = _segmenter().lcut(han)
+    from .segment import cut
+
+    # jieba's words, from its dictionary's index when there is one (crmgen.segment): a new
+    # name does not load the 350,000-word dictionary (a third of a second).
+    words = cut(han)
     # Passing a whole word lets pypinyin pick the reading of polyphones from its
     # phrase table (重庆 -> chongqing, not zhongqing).
     return ["".join(lazy_pinyin(word, style=Style.NORMAL)) for word in words if word.strip()]

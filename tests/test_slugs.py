@@ -107,3 +107,17 @@ def test_names_no_longer_used_are_pruned(tmp_path, monkeypatch):
     path = tmp_path / slugs.MEMO_FILE
     assert slugs.save_memo(path)
     assert json.loads(path.read_text(encoding="utf-8"))["slugs"] == {"Acme": "acme"}
+
+
+def test_a_chinese_name_is_slugged_without_loading_jiebas_dictionary() -> None:
+    from crmgen import segment
+
+    segment.load_jieba()  # writes the dictionary's index if this machine has none yet
+    code = ("import json, jieba\n"
+            "from crmgen.slugs import slugify\n"
+            "print(json.dumps([slugify('华东润滑油有限公司'), slugify('重庆火锅城'), jieba.dt.initialized]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    *slugs_, loaded = json.loads(out)
+    assert loaded is False
+    assert slugs_ == [slugify("华东润滑油有限公司"), slugify("重庆火锅城")]
+    assert slugs_[1].startswith("chongqing")

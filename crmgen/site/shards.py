@@ -136,12 +136,13 @@ def prepare_parent() -> None:
     """Load what every chunk needs once, before forking.
 
     jieba's dictionary (~0.4-1.3 s per process) is loaded unless the segmentation
-    memo already knows most of the text (then most chunks never need it).
+    memo already knows most of the text (then most chunks never need it) or new
+    text can be segmented from the dictionary's index (:mod:`crmgen.segment`).
     """
     from .. import segment
 
-    if segment.CURRENT is None or not segment.CURRENT.known:
-        with contextlib.suppress(ImportError):
+    with contextlib.suppress(ImportError):
+        if (segment.CURRENT is None or not segment.CURRENT.known) and not segment.index_ready():
             segment.load_jieba()
     with contextlib.suppress(ImportError):
         import material.plugins.search.plugin  # noqa: F401
