@@ -22,10 +22,11 @@ def client_text(name: str, owner: str = "王磊", grade: str = "B") -> str:
 
 
 def build(root: Path, site: Path, *, full: bool = False):
+    """A build as ``crmgen build`` makes it: unchanged clients known by their parse digests."""
     project = load_project(root)
-    book = load_book(project)
-    assert not book.has_errors, [p.format() for p in book.problems]
-    return build_site(project, book.clients, today=TODAY, site_dir=site, full=full)
+    book = load_book(project, digests=True)
+    assert not book.has_errors and book.digests, [p.format() for p in book.problems]
+    return build_site(project, book.clients, today=TODAY, site_dir=site, full=full, digest=book.digest)
 
 
 def rows(root: Path) -> dict:
@@ -127,10 +128,7 @@ def test_kept_plans_follow_the_settings_and_the_files(project: Path, tmp_path: P
     from crmgen.site import PLAN_FILE
 
     def built(full: bool = False) -> dict[str, bytes]:
-        project_ = load_project(project)
-        book = load_book(project_, digests=True)
-        build_site(project_, book.clients, today=TODAY, site_dir=tmp_path / ("full" if full else "site"),
-                   full=full, digest=book.digest)
+        build(project, tmp_path / ("full" if full else "site"), full=full)
         docs = project / ".crmgen" / "docs"
         return {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*.md"))}
 
