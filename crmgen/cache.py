@@ -165,6 +165,7 @@ class ParseCache:
         self.fresh = {}
         self.hits = 0
         self.learnt = set()
+        self._digests = {}
 
     def _load(self) -> None:
         assert self.path is not None

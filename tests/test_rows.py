@@ -148,3 +148,16 @@ def test_kept_plans_follow_the_settings_and_the_files(project: Path, tmp_path: P
     incremental = built()
     assert "send the contract" in incremental["reminders/index.md"].decode()
     assert incremental == built(full=True)
+
+
+def test_rows_with_unhashable_arguments_are_rendered_not_kept() -> None:
+    from crmgen.model import Client
+
+    client = Client(slug="a", path="clients/a.md", name="A", grade="B")
+    memo = site_pages.RowMemo({}, lambda c: "key", views=None)  # type: ignore[arg-type]
+    site = site_pages.SiteContext(today=TODAY, title="CRM", page="clients/index.md", settings=None,  # type: ignore[arg-type]
+                                  views=None, row_memo=memo)  # type: ignore[arg-type]
+    out = site.memo_rows("x", lambda c, extra: f"<tr>{c.name}{len(extra)}</tr>", [client], [1, 2])
+    assert out == "<tr>A2</tr>" and memo.new == {}
+    assert site.memo_rows("x", lambda c, extra: f"<tr>{c.name}{extra}</tr>", [client], 7) == "<tr>A7</tr>"
+    assert list(memo.new.values()) == ["<tr>A7</tr>"]

@@ -474,10 +474,14 @@ class SiteContext:
     def _row(self, name: str, macro: Callable[..., Any], item: Any, args: tuple[Any, ...]) -> str:
         rows = self.row_memo
         key = rows.key(item) if rows is not None else None
+        full = (name, self.page, key, args)
+        try:
+            hash(full)
+        except TypeError:  # a template passed a list or a dict: no key to keep the row under
+            key = None
         if key is None:
             return str(macro(item, *args))
         assert rows is not None
-        full = (name, self.page, key, args)
         text = rows.old.get(full)
         if text is None:
             text = str(macro(item, *args))
