@@ -69,17 +69,39 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.blake2b(buffer.getvalue(), digest_size=20).hexdigest()
 
 
-def versions() -> tuple[str, ...]:
+def versions() -> tuple[Any, ...]:
+    """What made the last build besides its inputs: the versions of crmgen and MkDocs' packages,
+    and crmgen's own code (:func:`code_key`)."""
     from importlib.metadata import version
 
     from .. import __version__
 
-    out = [__version__]
+    out: list[Any] = [__version__]
     for dist in ("mkdocs", "mkdocs-material", "jieba", "markdown", "pymdown-extensions"):
         try:
             out.append(version(dist))
         except Exception:  # noqa: BLE001 - a missing optional package just counts as ""
             out.append("")
+    out.append(code_key())
+    return tuple(out)
+
+
+def code_key() -> tuple[tuple[str, int, int], ...]:
+    """The size and mtime of every module of crmgen.
+
+    The version number stays the same while crmgen is worked on (an editable install, a
+    checkout): a changed module must not leave pages made by the old code in the site.
+    """
+    root = Path(__file__).resolve().parent.parent
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            if name.endswith(".py"):
+                path = os.path.join(dirpath, name)
+                with contextlib.suppress(OSError):
+                    st = os.stat(path)
+                    out.append((os.path.relpath(path, root), st.st_size, st.st_mtime_ns))
     return tuple(out)
 
 
