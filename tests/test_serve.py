@@ -542,11 +542,16 @@ def test_quick_page_update_then_the_whole_site_when_saves_pause(small):
         # the all-clients list follows once the saves pause (serve's DEFER seconds)
         listing = server.poll("clients/index.html", lambda t: renamed in t, "the whole rebuild")
         assert "Acme Trading Co." not in listing
+        # The new listing is published a moment before the build says it is done (it still
+        # saves its state): stopping in between would interrupt it, so wait for its word.
+        quick = server.output.index("page of acme-trading updated")
+        while "built " not in server.output[quick:]:
+            assert time.monotonic() < deadline + TIMEOUT, server.output
+            time.sleep(0.05)
         code = server.stop(signal.SIGINT)
     finally:
         server.kill()
     assert code == 0, server.output
-    quick = server.output.index("page of acme-trading updated")
     assert "built " in server.output[quick:]  # the deferred build ran after the quick update
 
 
