@@ -150,7 +150,6 @@ class ParseCache:
         self.started_ns = 0
         self.loaded: set[int] = set()  # shards read whole from their file
         self.learnt: set[int] = set()  # shards this pass read a file for that a later pass may trust
-        self._digests: dict[str, tuple[Any, str]] = {}  # rel -> (the value, its digest): see digest()
         if self.path is not None:
             self._load()
 
@@ -165,7 +164,6 @@ class ParseCache:
         self.fresh = {}
         self.hits = 0
         self.learnt = set()
-        self._digests = {}
 
     def _load(self) -> None:
         assert self.path is not None
@@ -220,21 +218,20 @@ class ParseCache:
         A site build keys its pages by it instead of hashing 10,000 clients again.
         None for a file the cache does not keep (a symlink, no cache directory).
         """
-        entry = self.fresh.get(rel)
-        if entry is None or self.path is None:
+        if rel not in self.fresh or self.path is None:
             return None
-        key, value, blob, as_of = entry
-        done = self._digests.get(rel)
-        if done is not None and done[0] is value:
-            return done[1]
+        return hashlib.blake2b(self._blob(rel), digest_size=16).hexdigest()
+
+    def _blob(self, rel: str) -> Blob:
+        """The pickled entry of ``rel`` this pass holds, pickled now if it was read afresh (and kept:
+        :meth:`digest` and :meth:`save` use the same bytes)."""
+        key, value, blob, as_of = self.fresh[rel]
         if blob is None:
             import pickle
 
             blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-            self.fresh[rel] = (key, value, blob, as_of)  # what save() writes: pickled once
-        digest = hashlib.blake2b(blob, digest_size=16).hexdigest()
-        self._digests[rel] = (value, digest)  # asked again by the page keys and the reminders' plan
-        return digest
+            self.fresh[rel] = (key, value, blob, as_of)
+        return blob
 
     def save(self) -> None:
         """Write only what was seen this run (deleted files drop out); never fail the command.
@@ -249,23 +246,18 @@ class ParseCache:
         dirty |= set(range(SHARDS)) - self.loaded
         if not dirty:
             return
-        shards: dict[int, dict[str, Entry]] = {i: {} for i in dirty}
-        for rel, entry in self.fresh.items():
+        shards: dict[int, list[str]] = {i: [] for i in dirty}
+        for rel in self.fresh:
             if (shard := shards.get(shard_of(rel))) is not None:
-                shard[rel] = entry
+                shard.append(rel)
         import pickle
 
         version, saved_ns = _format_version(), self.started_ns or time.time_ns()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            for i, shard in sorted(shards.items()):
-                entries = []
-                for rel, (key, value, blob, as_of) in shard.items():
-                    if blob is None:  # kept: digest() and later saves use these same bytes
-                        blob = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-                        self.fresh[rel] = (key, value, blob, as_of)
-                    entries.append((rel, key, blob))
-                write_shard(self.path / f"{i:02d}.pickle", version, saved_ns, entries)
+            for i, rels in sorted(shards.items()):
+                write_shard(self.path / f"{i:02d}.pickle", version, saved_ns,
+                            [(rel, self.fresh[rel][0], self._blob(rel)) for rel in rels])
                 self.loaded.add(i)
             for old in OLD_FILES:
                 self.path.with_name(old).unlink(missing_ok=True)

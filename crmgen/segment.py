@@ -270,8 +270,10 @@ def open_index(tmp_dir: str) -> Any:
     return tokenizer
 
 
-# (index path, pid, tokenizer or None): an sqlite connection must not cross a fork.
-_lazy: tuple[str, int, Any] | None = None
+# (jieba's temp dir, pid, index path, tokenizer or None), looked up once per process and
+# temp dir: every memo miss asks, and finding the index stats two files and hashes a key.
+# An sqlite connection must not cross a fork, hence the pid.
+_lazy: tuple[str, int, str, Any] | None = None
 
 
 def _lazy_tokenizer() -> Any:
@@ -283,12 +285,10 @@ def _lazy_tokenizer() -> Any:
     if real.initialized or not _default_dictionary(real):
         return None
     tmp_dir = _tmp_dir(real)
-    found = index_key(tmp_dir)
-    if found is None:
-        return None
-    if _lazy is None or _lazy[:2] != (found[0], os.getpid()):
-        _lazy = (found[0], os.getpid(), open_index(tmp_dir))
-    return _lazy[2]
+    if _lazy is None or _lazy[:2] != (tmp_dir, os.getpid()):
+        found = index_key(tmp_dir)
+        _lazy = (tmp_dir, os.getpid(), found[0] if found else "", open_index(tmp_dir) if found else None)
+    return _lazy[3]
 
 
 def index_ready() -> bool:
@@ -297,12 +297,8 @@ def index_ready() -> bool:
 
 
 def cut(sentence: bytes | str) -> tuple[str, ...]:
-    """The words of ``jieba.cut(sentence)`` (its default mode), from the index when it can."""
-    return _cut_new(sentence)
-
-
-def _cut_new(sentence: bytes | str) -> tuple[str, ...]:
-    """``jieba.cut(sentence)``, from the index when the dictionary is not loaded."""
+    """The words of ``jieba.cut(sentence)`` (its default mode), from the index when the
+    dictionary is not loaded."""
     global _lazy
     lazy = _lazy_tokenizer()
     if lazy is not None:
@@ -312,8 +308,8 @@ def _cut_new(sentence: bytes | str) -> tuple[str, ...]:
             log.debug("jieba index unusable: %r", exc)
             if _lazy is not None:
                 with contextlib.suppress(OSError):
-                    os.unlink(_lazy[0])  # for load_jieba below to write it again
-                _lazy = (_lazy[0], _lazy[1], None)
+                    os.unlink(_lazy[2])  # for load_jieba below to write it again
+                _lazy = (*_lazy[:3], None)
     return tuple(load_jieba().cut(sentence))
 
 
@@ -342,7 +338,7 @@ class Memo:
             return tuple(load_jieba().cut(sentence, *args, **kwargs))
         words = self.known.get(sentence)
         if words is None:
-            words = _cut_new(sentence)
+            words = cut(sentence)
             self.known[sentence] = words
             self.new[sentence] = words
         self.used.add(sentence)

@@ -58,15 +58,21 @@ MODULES = (
 def code_key() -> tuple:
     """What identifies the running crmgen: version, Python, and the size and mtime of each of
     :data:`MODULES` (other modules, such as the site build's, may change without invalidating)."""
-    parts: list[Any] = [__version__, sys.hexversion]
-    for name in MODULES:
+    return (__version__, sys.hexversion, *module_stamps(MODULES))
+
+
+def module_stamps(names: Any) -> list[tuple]:
+    """``(name, size, mtime)`` of each of crmgen's modules ``names`` (paths in the package),
+    ``(name, None)`` for one that cannot be read."""
+    out: list[tuple] = []
+    for name in names:
         try:
             st = os.stat(os.path.join(_PACKAGE, name))
         except OSError:
-            parts.append((name, None))
+            out.append((name, None))
             continue
-        parts.append((name, st.st_size, st.st_mtime_ns))
-    return tuple(parts)
+        out.append((name, st.st_size, st.st_mtime_ns))
+    return out
 
 
 def fingerprint(st: os.stat_result) -> tuple[int, int, int, int, int]:

@@ -155,7 +155,7 @@ def test_rows_with_unhashable_arguments_are_rendered_not_kept() -> None:
     from crmgen.model import Client
 
     client = Client(slug="a", path="clients/a.md", name="A", grade="B")
-    memo = site_pages.RowMemo({}, lambda c: "key", views=None)  # type: ignore[arg-type]
+    memo = site_pages.RowMemo({}, {}, lambda c: "key", views=None)  # type: ignore[arg-type]
     site = site_pages.SiteContext(today=TODAY, title="CRM", page="clients/index.md", settings=None,  # type: ignore[arg-type]
                                   views=None, row_memo=memo)  # type: ignore[arg-type]
     out = site.memo_rows("x", lambda c, extra: f"<tr>{c.name}{len(extra)}</tr>", [client], [1, 2])

@@ -86,23 +86,20 @@ def versions() -> tuple[Any, ...]:
     return tuple(out)
 
 
-def code_key() -> tuple[tuple[str, int, int], ...]:
+def code_key() -> tuple[tuple, ...]:
     """The size and mtime of every module of crmgen.
 
     The version number stays the same while crmgen is worked on (an editable install, a
     checkout): a changed module must not leave pages made by the old code in the site.
     """
+    from ..summary import module_stamps
+
     root = Path(__file__).resolve().parent.parent
-    out = []
+    names = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
-            if name.endswith(".py"):
-                path = os.path.join(dirpath, name)
-                with contextlib.suppress(OSError):
-                    st = os.stat(path)
-                    out.append((os.path.relpath(path, root), st.st_size, st.st_mtime_ns))
-    return tuple(out)
+        names += sorted(os.path.relpath(os.path.join(dirpath, n), root) for n in filenames if n.endswith(".py"))
+    return tuple(module_stamps(names))
 
 
 @dataclass

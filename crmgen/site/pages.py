@@ -474,15 +474,13 @@ class SiteContext:
     def _row(self, name: str, macro: Callable[..., Any], item: Any, args: tuple[Any, ...]) -> str:
         rows = self.row_memo
         key = rows.key(item) if rows is not None else None
+        if rows is None or key is None:
+            return str(macro(item, *args))
         full = (name, self.page, key, args)
         try:
-            hash(full)
+            text = rows.old.get(full)
         except TypeError:  # a template passed a list or a dict: no key to keep the row under
-            key = None
-        if key is None:
             return str(macro(item, *args))
-        assert rows is not None
-        text = rows.old.get(full)
         if text is None:
             text = str(macro(item, *args))
         rows.new[full] = text
@@ -559,9 +557,10 @@ class RowMemo:
     exactly when the client's own page is.
     """
 
-    def __init__(self, old: dict[Any, str], client_key: Callable[[Client], str], views: Views) -> None:
+    def __init__(self, old: dict[Any, str], new: dict[Any, str], client_key: Callable[[Client], str],
+                 views: Views) -> None:
         self.old = old
-        self.new: dict[Any, str] = {}
+        self.new = new  # filled with the rows of this build
         self._client_key = client_key
         self._views = views
         self._reminder_at: dict[int, tuple[str, int]] | None = None
@@ -727,8 +726,7 @@ def render_pages(
         return key
 
     if cache is not None:
-        rows = RowMemo(cache.rows_old, client_key, views)
-        cache.rows_new = rows.new
+        rows = RowMemo(cache.rows_old, cache.rows_new, client_key, views)
 
     # Reminders: all, then one page (and calendar) per owner.
     owners_with: dict[str, list[Any]] = defaultdict(list)
