@@ -1,0 +1,419 @@
+"""The build server: `crmgen build` forked from a process that imported everything already.
+
+The pure parts (which command, when it is on, the key, the directory, the messages) are
+tested as functions; the rest with real processes: a real server started by a real
+build, real Unix sockets, real signals.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from crmgen import buildclient
+from crmgen.__main__ import command_of
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = "2026-11-23"
+
+
+# -- pure parts -------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["build"], "build"),
+    (["-C", "build", "check"], "check"),  # a project directory named build
+    (["-Cproj", "build", "--full"], "build"),
+    (["--debug", "-C", "x", "build"], "build"),
+    (["--help"], None),
+    (["--version", "build"], None),
+    ([], None),
+    (["due", "build"], "due"),
+])
+def test_the_command_is_the_first_word_after_the_groups_options(argv, command):
+    assert command_of(argv) == command
+
+
+@pytest.mark.parametrize(("env", "on"), [
+    ({}, True),
+    ({"CRMGEN_BUILD_SERVER": "0"}, False),
+    ({"CRMGEN_BUILD_SERVER": "off"}, False),
+    ({"CRMGEN_BUILD_SERVER": "1"}, True),
+    ({"CI": "true"}, False),
+    ({"CI": "1", "CRMGEN_BUILD_SERVER": "1"}, False),
+    ({"CI": "false"}, True),
+])
+def test_on_by_default_off_when_asked_and_in_ci(env, on):
+    assert buildclient.enabled(env) is on
+
+
+def test_off_under_a_profiler():
+    sys.setprofile(lambda *a: None)
+    try:
+        assert buildclient.enabled({}) is False
+    finally:
+        sys.setprofile(None)
+
+
+def test_the_key_changes_with_any_module_of_crmgen(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "site").mkdir(parents=True)
+    (pkg / "a.py").write_text("x = 1\n")
+    (pkg / "site" / "b.py").write_text("y = 1\n")
+    (pkg / "notes.txt").write_text("not code\n")
+    before = buildclient.package_stamps(str(pkg))
+    assert [p for p, *_ in before] == ["/a.py", "/site/b.py"]
+    os.utime(pkg / "notes.txt", ns=(1, 1))
+    assert buildclient.package_stamps(str(pkg)) == before
+    os.utime(pkg / "site" / "b.py", ns=(10**18, 10**18))
+    assert buildclient.package_stamps(str(pkg)) != before
+    (pkg / "c.py").write_text("")
+    assert len(buildclient.package_stamps(str(pkg))) == 3
+
+
+def test_the_key_holds_the_environment_python_starts_from():
+    base = buildclient.key(environ={"HOME": "/x"})
+    assert buildclient.key(environ={"HOME": "/y"}) == base  # not every variable
+    assert buildclient.key(environ={"HOME": "/x", "PYTHONHASHSEED": "1"}) != base
+    assert buildclient.key(environ={"HOME": "/x", "LC_ALL": "C"}) != base
+    assert buildclient.key(path=[*sys.path, "/somewhere"], environ={"HOME": "/x"}) != base
+
+
+def test_the_key_follows_installed_packages(tmp_path):
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    before = buildclient.key(path=[str(site)], environ={})
+    (site / "newpkg").mkdir()  # pip install adds a directory
+    os.utime(site, ns=(10**18, 10**18))
+    assert buildclient.key(path=[str(site)], environ={}) != before
+
+
+def test_only_a_private_directory_is_trusted(tmp_path):
+    mine = tmp_path / "rt"
+    assert buildclient.private_dir(str(mine), create=True)
+    assert stat.S_IMODE(os.stat(mine).st_mode) == 0o700
+    os.chmod(mine, 0o755)
+    assert not buildclient.private_dir(str(mine))
+    link = tmp_path / "link"
+    os.chmod(mine, 0o700)
+    link.symlink_to(mine)
+    assert not buildclient.private_dir(str(link))
+    assert not buildclient.private_dir(str(tmp_path / "missing"))
+
+
+def test_runtime_dir_choice(tmp_path):
+    assert buildclient.runtime_dir({"CRMGEN_RUNTIME_DIR": "/r"}) == "/r"
+    assert buildclient.runtime_dir({"XDG_RUNTIME_DIR": str(tmp_path)}) == str(tmp_path / "crmgen")
+    assert buildclient.runtime_dir({"TMPDIR": "/t"}) == f"/t/crmgen-{os.getuid()}"
+
+
+def test_messages_round_trip_in_pieces():
+    import threading
+
+    a, b = socket.socketpair()
+    with a, b:
+        big = {"env": {f"K{i}": "v" * 100 for i in range(3000)}, "argv": ["crmgen", "build"]}
+        data = buildclient.pack(("hello", 1)) + buildclient.pack(big)
+
+        def send() -> None:
+            for piece in (data[:3], data[3:4000], data[4000:]):
+                a.sendall(piece)
+            a.shutdown(socket.SHUT_WR)
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        assert buildclient.receive(b) == ("hello", 1)
+        assert buildclient.receive(b) == big
+        assert buildclient.receive(b) is None
+        sender.join()
+
+
+def test_preload_names_keep_installed_modules_not_the_projects(tmp_path, monkeypatch):
+    project_mod = type(sys)("hooks")
+    project_mod.__spec__ = type("S", (), {"origin": str(tmp_path / "hooks.py")})()
+    main_mod = sys.modules["__main__"]
+    modules = {"__main__": main_mod, "os": os, "hooks": project_mod, "crmgen.buildclient": buildclient,
+               "json": __import__("json"), "gone": None}
+    names = buildclient.preload_names(modules, sys.path)
+    assert names == ["os", "crmgen.buildclient", "json"]
+
+
+# -- real servers -----------------------------------------------------------------------
+
+@pytest.fixture
+def runtime():
+    """A short runtime directory (socket paths are limited to ~100 bytes); its servers are
+    stopped at the end."""
+    path = tempfile.mkdtemp(prefix="crmrt", dir="/tmp")
+    yield path
+    for lock in Path(path).glob("*.lock"):
+        pid = _pid(lock)
+        if pid:
+            with _suppress():
+                os.kill(pid, signal.SIGTERM)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], OSError)
+
+
+def _pid(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text().strip() or 0) or None
+    except (OSError, ValueError):
+        return None
+
+
+def _env(runtime: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update({"CRMGEN_BUILD_SERVER": "1", "CRMGEN_RUNTIME_DIR": runtime, "CRMGEN_BUILD_SERVER_IDLE": "60",
+                "NO_COLOR": "1", **extra})
+    return env
+
+
+def _build(root: Path, env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "crmgen", "-C", str(root), "build", "--today", TODAY, *args],
+                          capture_output=True, text=True, env=env, cwd=cwd or root, timeout=300)
+
+
+def _wait_for(predicate, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+def _serving(runtime: str) -> bool:
+    return any(Path(runtime).glob("build-*.sock"))
+
+
+def _server_pid(runtime: str) -> int:
+    locks = list(Path(runtime).glob("build-*.lock"))
+    assert len(locks) == 1, locks
+    pid = _pid(locks[0])
+    assert pid
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie until init reaps it counts as gone
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def bigger(tmp_path):
+    """A book whose full build takes a few seconds: time to interrupt it."""
+    root = tmp_path / "bigger"
+    subprocess.run([sys.executable, str(REPO / "benchmarks" / "generate.py"), "80", str(root)],
+                   check=True, capture_output=True)
+    return root
+
+
+@pytest.fixture
+def samples(tmp_path):
+    root = tmp_path / "samples"
+    shutil.copytree(REPO / "clients", root / "clients")
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    return root
+
+
+def _same_tree(a: Path, b: Path) -> list[str]:
+    """Files that differ or exist on one side only."""
+    out = []
+    cmp = filecmp.dircmp(a, b)
+    stack = [("", cmp)]
+    while stack:
+        prefix, c = stack.pop()
+        out += [prefix + n for n in c.left_only + c.right_only + c.funny_files]
+        _, mismatch, errors = filecmp.cmpfiles(c.left, c.right, c.common_files, shallow=False)
+        out += [prefix + n for n in mismatch + errors]
+        stack += [(f"{prefix}{name}/", sub) for name, sub in c.subdirs.items()]
+    return out
+
+
+@pytest.mark.slow
+def test_a_build_starts_the_server_and_the_next_builds_are_served(samples, runtime, tmp_path):
+    env = _env(runtime)
+    stats = tmp_path / "stats"
+    first = _build(samples, {**env, "CRMGEN_BUILD_STATS": str(stats)})
+    assert first.returncode == 0, first.stderr
+    assert not stats.exists()  # built in its own process
+    assert _wait_for(lambda: _serving(runtime)), list(Path(runtime).iterdir())
+
+    client = next(iter(sorted((samples / "clients").glob("*.md"))))
+    with client.open("a", encoding="utf-8") as f:
+        f.write("\n## 2026-11-20\n\nServed edit: 新的记录.\n")
+    served = _build(samples, {**env, "CRMGEN_BUILD_STATS": str(stats)})
+    assert served.returncode == 0, served.stderr
+    report = eval(stats.read_text())  # noqa: S307 - our own repr of a dict of numbers
+    assert report["served"] is True and report["pid"] != _server_pid(runtime)
+    assert report["utime"] > 0 and report["maxrss_kb"] > 10_000
+    assert "(1 changed)" in served.stderr and served.stderr.startswith("Built ")
+    page = (samples / "site" / "clients" / client.stem / "index.html").read_text(encoding="utf-8")
+    assert "新的记录" in page
+
+    # the served, incremental site is the site a full build in its own process makes
+    full = subprocess.run(
+        [sys.executable, "-m", "crmgen", "-C", str(samples), "build", "--today", TODAY, "--full",
+         "-d", str(tmp_path / "full")],
+        capture_output=True, text=True, env={**env, "CRMGEN_BUILD_SERVER": "0"}, timeout=300,
+    )
+    assert full.returncode == 0, full.stderr
+    assert _same_tree(samples / "site", tmp_path / "full") == []
+
+
+@pytest.mark.slow
+def test_served_builds_keep_exit_codes_streams_and_working_directory(samples, runtime, tmp_path):
+    env = _env(runtime)
+    assert _build(samples, env).returncode == 0
+    assert _wait_for(lambda: _serving(runtime))
+    stats = tmp_path / "stats"
+    broken = samples / "clients" / "zz-broken.md"
+    broken.write_text("---\nname: [unclosed\n---\n", encoding="utf-8")
+    bad = _build(samples, {**env, "CRMGEN_BUILD_STATS": str(stats)})
+    assert bad.returncode == 1
+    assert "clients/zz-broken.md:" in bad.stderr and "error" in bad.stderr
+    assert "not building" in bad.stderr
+    assert stats.exists()  # it was served
+    broken.unlink()
+
+    # The installed command (its search path does not hold the working directory, as that
+    # of `python -m` does): a relative -C and -d resolve against the client's working
+    # directory, not the server's.
+    script = shutil.which("crmgen", path=os.path.dirname(sys.executable))
+    assert script
+    stats.unlink()
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    for served in (False, True):
+        shutil.rmtree(other / "out-site", ignore_errors=True)
+        rel = subprocess.run(
+            [script, "-C", os.path.relpath(samples, other), "build", "--today", TODAY, "-d", "out-site"],
+            capture_output=True, text=True, env={**env, "CRMGEN_BUILD_STATS": str(stats)}, cwd=other, timeout=300,
+        )
+        assert rel.returncode == 0, rel.stderr
+        assert stats.exists() is served
+        assert (other / "out-site" / "index.html").is_file()
+        if not served:
+            assert _wait_for(lambda: len(list(Path(runtime).glob("build-*.sock"))) == 2)
+
+    usage = subprocess.run([sys.executable, "-m", "crmgen", "-C", str(samples), "build", "--no-such-flag"],
+                           capture_output=True, text=True, env=env, timeout=60, cwd=samples)
+    assert usage.returncode == 2 and "No such option" in usage.stderr
+
+
+@pytest.mark.slow
+def test_ctrl_c_reaches_the_served_build(bigger, runtime, tmp_path):
+    samples = bigger
+    env = _env(runtime)
+    assert _build(samples, env).returncode == 0
+    assert _wait_for(lambda: _serving(runtime))
+    server = _server_pid(runtime)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crmgen", "-C", str(samples), "build", "--today", TODAY, "--full"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=samples,
+    )
+    # the served build is the server's child: wait until it runs
+    assert _wait_for(lambda: _children(server), 20), "no served build started"
+    builds = _children(server)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Aborted" in err or "Interrupted" in err or proc.returncode == 130, err
+    assert _wait_for(lambda: not any(_alive(p) for p in builds), 20)
+    assert _alive(server)  # the server goes on
+    again = _build(samples, env)
+    assert again.returncode == 0, again.stderr
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.slow
+def test_a_client_killed_takes_its_build_with_it(bigger, runtime):
+    samples = bigger
+    env = _env(runtime)
+    assert _build(samples, env).returncode == 0
+    assert _wait_for(lambda: _serving(runtime))
+    server = _server_pid(runtime)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crmgen", "-C", str(samples), "build", "--today", TODAY, "--full"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=samples,
+    )
+    assert _wait_for(lambda: _children(server), 20)
+    builds = _children(server)
+    proc.kill()
+    proc.wait()
+    assert _wait_for(lambda: not any(_alive(p) for p in builds), 20)
+
+
+@pytest.mark.slow
+def test_the_server_stops_when_idle_or_its_socket_goes(samples, runtime):
+    assert _build(samples, _env(runtime, CRMGEN_BUILD_SERVER_IDLE="3")).returncode == 0
+    assert _wait_for(lambda: _serving(runtime))
+    pid = _server_pid(runtime)
+    assert _wait_for(lambda: not _alive(pid), 15)
+    assert not _serving(runtime)
+    log = next(Path(runtime).glob("build-*.log")).read_text()
+    assert "ready:" in log and "stopped: idle" in log
+
+    assert _build(samples, _env(runtime)).returncode == 0  # nobody answered: it starts another
+    assert _wait_for(lambda: _serving(runtime))
+    pid = _server_pid(runtime)
+    next(Path(runtime).glob("build-*.sock")).unlink()
+    assert _wait_for(lambda: not _alive(pid), 15)
+
+
+@pytest.mark.slow
+def test_no_server_in_ci_or_when_turned_off(samples, runtime):
+    assert _build(samples, {**_env(runtime), "CI": "true"}).returncode == 0
+    assert _build(samples, _env(runtime, CRMGEN_BUILD_SERVER="0")).returncode == 0
+    time.sleep(1.5)
+    assert not _serving(runtime) and not list(Path(runtime).glob("*.lock"))
+
+
+@pytest.mark.slow
+def test_a_server_of_another_key_refuses(samples, runtime, tmp_path):
+    """A client never gets a build from a server started for another crmgen or Python."""
+    env = _env(runtime)
+    assert _build(samples, env).returncode == 0
+    assert _wait_for(lambda: _serving(runtime))
+    path = str(next(Path(runtime).glob("build-*.sock")))
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    req = buildclient.request(["build"], b"another key")
+    data = buildclient.pack(req)
+    sent = socket.send_fds(sock, [data], [0, 1, 2])
+    sock.sendall(data[sent:])
+    assert buildclient.receive(sock) == ("refused", "another crmgen or Python")
+    sock.close()
