@@ -33,6 +33,7 @@ interrupted build — makes the next build a full one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -72,17 +73,24 @@ def fingerprint(*parts: Any) -> str:
 def versions() -> tuple[Any, ...]:
     """What made the last build besides its inputs: the versions of crmgen and MkDocs' packages,
     and crmgen's own code (:func:`code_key`)."""
+    return (*dist_versions(), code_key())
+
+
+@functools.lru_cache(maxsize=1)
+def dist_versions() -> tuple[str, ...]:
+    """crmgen's version and those of the packages that make the site, read once per process:
+    the code that runs is the code this process imported, whatever is installed since
+    (reading them costs 10 ms a build)."""
     from importlib.metadata import version
 
     from .. import __version__
 
-    out: list[Any] = [__version__]
+    out: list[str] = [__version__]
     for dist in ("mkdocs", "mkdocs-material", "jieba", "markdown", "pymdown-extensions"):
         try:
             out.append(version(dist))
         except Exception:  # noqa: BLE001 - a missing optional package just counts as ""
             out.append("")
-    out.append(code_key())
     return tuple(out)
 
 
