@@ -13,8 +13,11 @@ benchmarks/work/ and measures, each as its own process, wall time (median of
   libyaml's CSafeLoader, nothing else (benchmarks/floor.py);
 - ``crmgen check --no-cache`` (cold) and ``crmgen check`` with a warm cache;
 - ``crmgen due``;
-- ``crmgen build`` from scratch (``.crmgen/`` and the site deleted), then after
-  appending an interaction to one client;
+- ``crmgen build`` from scratch (``.crmgen/`` and the site deleted) in its own
+  process (``CRMGEN_BUILD_SERVER=0``), then after appending an interaction to one
+  client and with nothing changed, through the build server a first build starts
+  (as a user's builds after the first; its servers live in benchmarks/work/rt and
+  are stopped after each size);
 - plain ``mkdocs build`` of one page per client (front matter as a list, then the
   body), out of the nav, with an index page, with the theme and plugins of the
   config ``crmgen build`` generated: what MkDocs itself costs;
@@ -33,6 +36,8 @@ reported as "n/a" with the reason.
 from __future__ import annotations
 
 import argparse
+import ast
+import contextlib
 import datetime as dt
 import importlib.metadata
 import itertools
@@ -60,6 +65,7 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
 
 WORK = HERE / "work"
+RUNTIME = WORK / "rt"  # the build servers of the benchmark, apart from the user's
 PY = sys.executable
 TODAY = generate.ANCHOR.isoformat()
 QUICK = {"floor", "check_warm", "due"}  # commands of a second or less, without side effects
@@ -190,15 +196,26 @@ class Sample:
     cpu: float
     maxrss_mb: float
     tree_mb: float
+    served: bool = False
 
 
 class MeasureError(RuntimeError):
     pass
 
 
-def measure(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -> Sample:
-    """Run ``cmd`` as a child; wall time, its ru_maxrss (os.wait4) and the tree's peak RSS."""
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
+def measure(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0,),
+            env: dict[str, str] | None = None) -> Sample:
+    """Run ``cmd`` as a child; wall time, its ru_maxrss (os.wait4) and the tree's peak RSS.
+
+    A ``crmgen build`` served by the build server runs in the server's child, outside this
+    tree: the client reports that process's CPU and ``ru_maxrss`` (``CRMGEN_BUILD_STATS``),
+    and they are added to the client's own.
+    """
+    stats = WORK / "build-stats"
+    with contextlib.suppress(FileNotFoundError):
+        stats.unlink()
+    env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "CRMGEN_RUNTIME_DIR": str(RUNTIME),
+           "CRMGEN_BUILD_STATS": str(stats), **(env or {})}
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
@@ -222,7 +239,21 @@ def measure(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0
     # wait4 counts the child and the descendants it reaped; sampling also sees the
     # unreaped ones (worker pools) but misses each process's last < 0.1 s.
     cpu = max(usage.ru_utime + usage.ru_stime, sampler.cpu_seconds)
+    served = _served(stats)
+    if served is not None:
+        cpu += served["utime"] + served["stime"]
+        build_rss = served["maxrss_kb"] * (1 if sys.platform == "darwin" else 1024)
+        return Sample(seconds, cpu, max(maxrss, build_rss) / 2**20, (peak + build_rss) / 2**20, served=True)
     return Sample(seconds, cpu, maxrss / 2**20, max(peak, maxrss) / 2**20)
+
+
+def _served(stats: Path) -> dict | None:
+    """What the build server said of the build it ran for the last command, if it ran one."""
+    try:
+        data = ast.literal_eval(stats.read_text(encoding="utf-8"))
+    except (OSError, ValueError, SyntaxError):
+        return None
+    return data if isinstance(data, dict) and data.get("served") else None
 
 
 @dataclass
@@ -232,8 +263,10 @@ class Result:
     maxrss_mb: float = 0.0
     tree_mb: float = 0.0
     na: str | None = None
+    served: int = 0  # runs the build server ran
 
     def add(self, s: Sample) -> None:
+        self.served += s.served
         self.seconds.append(s.seconds)
         self.cpu.append(s.cpu)
         self.maxrss_mb = max(self.maxrss_mb, s.maxrss_mb)
@@ -415,6 +448,39 @@ def measure_serve(project: Path, slugs: list[str], repeat: int, results: dict[st
         log_file.close()
 
 
+# -- the build server ------------------------------------------------------------
+
+def start_build_server(build: list[str], project: Path) -> bool:
+    """Run one build so that it starts the build server (crmgen.buildclient), and wait until
+    the server listens; False when it is off here (CI, CRMGEN_BUILD_SERVER=0)."""
+    from crmgen import buildclient
+
+    if not buildclient.enabled({**os.environ, "CRMGEN_RUNTIME_DIR": str(RUNTIME)}):
+        return False
+    RUNTIME.mkdir(mode=0o700, parents=True, exist_ok=True)
+    env = {**os.environ, "CRMGEN_RUNTIME_DIR": str(RUNTIME)}
+    subprocess.run(build, capture_output=True, cwd=project, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if any(RUNTIME.glob("build-*.sock")):
+            log("build server ready")
+            return True
+        time.sleep(0.1)
+    log("no build server started: the builds run in their own processes")
+    return False
+
+
+def stop_build_servers() -> None:
+    """Stop the servers of this benchmark (each writes its pid in its lock file)."""
+    for lock in RUNTIME.glob("build-*.lock"):
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(lock.read_text().strip()), signal.SIGTERM)
+    for _ in range(50):
+        if not any(RUNTIME.glob("build-*.sock")):
+            break
+        time.sleep(0.1)
+
+
 # -- one size --------------------------------------------------------------------
 
 def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
@@ -428,7 +494,7 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
     results = {key: Result() for key, _ in MEASURES}
     crm = crmgen(project)
 
-    def run(key: str, cmd: list[str], before=None, ok=(0,)) -> None:
+    def run(key: str, cmd: list[str], before=None, ok=(0,), env=None) -> None:
         r = results[key]
         if only is not None and key not in only:
             r.na = "not run (--only)"
@@ -439,7 +505,7 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
             for k in range(max(repeat, QUICK_RUNS) if key in QUICK else repeat):
                 if before is not None:
                     before(k)
-                r.add(measure(cmd, cwd=project, ok=ok))
+                r.add(measure(cmd, cwd=project, ok=ok, env=env))
             log(f"N={n}: {key}: median {r.median:.3f} s, peak {r.maxrss_mb:.0f} MB (tree {r.tree_mb:.0f} MB)")
         except MeasureError as exc:
             r.na = f"failed: {str(exc).strip().splitlines()[-1][:160]}"
@@ -472,17 +538,24 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
             generate.append_interaction(project / "clients" / f"{slug}.md", f"build-edit-{k}")
 
         build = [*crm, "build", "--today", TODAY]
-        run("build_full", build, before=fresh)
+        # A fresh build runs in its own process (as a user's first build does), so its time,
+        # CPU and memory are all its own; the builds after it go through the build server
+        # that first build starts, as a user's next builds do.
+        stop_build_servers()
+        run("build_full", build, before=fresh, env={"CRMGEN_BUILD_SERVER": "0"})
         if results["build_full"].na is None:
+            start_build_server(build, project)
             run("build_edit", build, before=edit)
             run("build_noop", build)
         elif results["build_full"].na.startswith("not run"):
             if only is None or "build_edit" in only:
                 fresh(0)
                 subprocess.run(build, capture_output=True, cwd=project)  # the build to edit on
+                start_build_server(build, project)
             run("build_edit", build, before=edit)
         else:
             missing(["build_edit"], "n/a (the full build failed)")
+        stop_build_servers()
     else:
         missing(["build_full", "build_edit"], "n/a (no `crmgen build` yet)")
 
@@ -582,7 +655,11 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
             "Peak MB: `ru_maxrss` of the command's process (largest single process); "
             "tree MB: peak of the summed PSS (shared pages split among the processes sharing them) "
             "of the process and its children (worker pools, build chunks), sampled every 0.1 s; "
-            "the memory target is checked against it.", ""]
+            "the memory target is checked against it. "
+            "A fresh build runs in its own process (`CRMGEN_BUILD_SERVER=0`), as a first build does; "
+            "the builds after it go through the build server it starts (see the README), as a user's "
+            "next builds do: the rows say how many runs were served, and their CPU and memory add the "
+            "served build process's own (`os.wait4` in the server) to the client's.", ""]
 
     out += ["## Targets", "", "| target | limit | " + " | ".join(f"N={n:,}" for n in sizes) + " | verdict |",
             "|---|---|" + "---|" * len(sizes) + "---|"]
@@ -644,6 +721,8 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
             runs = ", ".join(f"{s:.2f}" for s in res.seconds)
             peak = f"{res.maxrss_mb:.0f}" if res.maxrss_mb else "—"
             cpu = "—" if res.cpu_median is None else f"{res.cpu_median:.2f}"
+            if res.served:
+                label = f"{label} (served {res.served} of {len(res.seconds)})"
             out.append(f"| {label} | {res.median:.3f} | {runs} | {per} | {cpu} | {peak} | {res.tree_mb:.0f} |")
         out.append("")
 

@@ -362,6 +362,7 @@ def main(path: str) -> None:
         log(f"not started: {os.path.dirname(path)} is not a private directory")
         return
     server = Server(path, the_key)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop cleanly: the socket goes too
     if not server.take_lock():
         return  # another server has it
     started = time.monotonic()
