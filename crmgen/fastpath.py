@@ -6,7 +6,9 @@ unchanged files. ``python -m crmgen`` therefore first hands its arguments to
 :func:`main`, which understands the common forms of ``check`` and ``due``:
 
 - when the book summary (:mod:`crmgen.summary`) still describes the book, the
-  answer comes from it, importing nothing but the standard library;
+  answer comes from it, importing nothing but the standard library; ``due`` asked
+  exactly what it was asked last (same book, day, options and output) copies the
+  output it kept then (:mod:`crmgen.dueout`);
 - otherwise ``check`` and ``due`` run as usual (and write a new summary), still
   without importing Click;
 - anything else (other commands, ``--help``, file arguments, an unusual option,
@@ -62,9 +64,10 @@ def _utf8(stream: Any) -> bool:
 _ANSI = None
 
 
-def write(chunks: list[Chunk]) -> bool:
+def write(chunks: list[Chunk], record: Any = None) -> bool:
     """Write chunks as ``click.echo(text, err=..., color=...)`` would; False (nothing written)
-    when that cannot be guaranteed here."""
+    when that cannot be guaranteed here. ``record`` (a :class:`crmgen.dueout.Recorder`) is
+    given the bytes written to stdout, and abandoned if anything goes to stderr."""
     texts = []
     for err, text, colour in chunks:
         stream = sys.stderr if err else sys.stdout
@@ -82,6 +85,9 @@ def write(chunks: list[Chunk]) -> bool:
                 _ANSI = re.compile(r"\033\[[;?0-9]*[a-zA-Z]")  # click._compat._ansi_re
             text = _ANSI.sub("", text)
         texts.append((stream, text + "\n"))
+    if record is not None and any(stream is not sys.stdout for stream, _ in texts):
+        record.abandon()
+        record = None
     for stream, text in texts:
         if not isinstance(text, str):
             stream.flush()
@@ -91,11 +97,21 @@ def write(chunks: list[Chunk]) -> bool:
             for piece in [text] if isinstance(text, bytes) else text:  # a few writes, no huge buffer
                 batch.append(piece)
                 if len(batch) == 512:
+                    if record is not None:
+                        record.add(batch)  # first: put() may shorten a piece written in part
                     put(batch)
                     batch = []
+            if record is not None:
+                record.add(batch)
             put(batch)
             stream.buffer.flush()
         else:
+            if record is not None:
+                try:
+                    record.add([text.encode(stream.encoding, stream.errors)])  # as the stream encodes it
+                except (UnicodeError, LookupError):
+                    record.abandon()
+                    record = None
             stream.write(text)
             stream.flush()
     return True
@@ -168,7 +184,7 @@ def _parse(argv: list[str]) -> tuple[str | None, str, dict[str, Any]] | None:
             if value not in kind:
                 return None
         elif kind == "date":
-            value = _date(value)
+            value = _ymd(value)
             if value is None:
                 return None
         elif kind == "int":
@@ -189,20 +205,29 @@ def _parse(argv: list[str]) -> tuple[str | None, str, dict[str, Any]] | None:
     return directory, command, opts
 
 
-def _date(text: str) -> Any:
-    """YYYY-MM-DD (month and day of one or two digits) as click.DateTime(["%Y-%m-%d"]) reads
-    it, else None (then Click reads, or rejects, it)."""
-    import datetime as dt
-
+def _ymd(text: str) -> tuple[int, int, int] | None:
+    """(year, month, day) of YYYY-MM-DD (month and day of one or two digits) as
+    click.DateTime(["%Y-%m-%d"]) reads it, else None (then Click reads, or rejects, it).
+    Without ``datetime``: its import is a noticeable part of a ``due`` answered from memory."""
     parts = text.split("-")
     if len(parts) != 3 or len(parts[0]) != 4 or not all(1 <= len(p) <= 2 for p in parts[1:]):
         return None
     if not all(p.isascii() and p.isdigit() for p in parts):
         return None
-    try:
-        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError:
+    y, m, d = int(parts[0]), int(parts[1]), int(parts[2])
+    if not 1 <= m <= 12 or y < 1:
         return None
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[m - 1]
+    return (y, m, d) if 1 <= d <= days else None
+
+
+def _date(text: str) -> Any:
+    """:func:`_ymd` as a ``datetime.date``, or None."""
+    import datetime as dt
+
+    ymd = _ymd(text)
+    return None if ymd is None else dt.date(*ymd)
 
 
 def _root(directory: str | None) -> str | None:
@@ -257,20 +282,40 @@ def main(argv: list[str]) -> int | None:
         return code if write(chunks) else None
     if fmt == "ics":
         return None  # the calendar needs the site name from mkdocs.yml and icalendar: not worth a fast path
-    import datetime as dt
-
-    today = opts.get("--today") or dt.date.today()
+    day = opts.get("--today") or time.localtime()[:3]  # the day date.today() gives, read once
     within, owner, kinds = opts.get("--within"), opts.get("--owner"), opts["--kind"]
     fail = bool(opts.get("--fail-on-overdue"))
     from . import summary
 
-    found = summary.load(root, with_due=True)
+    kept: Any = None  # the output of the same due on the same book and day (crmgen.dueout)
+    wanted = None
+
+    def listing_needed(head: dict) -> bool:
+        nonlocal kept, wanted
+        if head["has_errors"] or os.name != "posix":
+            return not head["has_errors"]
+        from . import dueout
+
+        mode = (isatty(sys.stdout), sys.stdout.encoding, getattr(sys.stdout, "errors", None))
+        wanted = dueout.key(head, dueout.boot_id(), day, (within, owner, tuple(kinds), fmt, fail), mode)
+        kept = dueout.find(root, wanted) if wanted is not None else None
+        return kept is None
+
+    found = summary.load(root, with_due=listing_needed)
     if found is not None and found[0]["has_errors"]:
         from .commands import problem_chunks
 
         head = found[0]
         chunks = problem_chunks(head["problems"], head["files"], "text", colour=isatty(sys.stderr))
         return 1 if write(chunks) else None
+    if kept is not None:
+        from .dueout import send
+
+        send(kept, sys.stdout)
+        return kept[2]
+    import datetime as dt
+
+    today = dt.date(*day)
     if found is not None and found[1] is not None:
         from .duepack import Packed
 
@@ -289,7 +334,22 @@ def main(argv: list[str]) -> int | None:
                                 fmt, colour)
         t = today.toordinal()
         overdue = bool(runs and packed.ords[runs[0][0]] < t) or any(r[0] < t for r in extra)
-        return (3 if fail and overdue else 0) if write(chunks) else None
+        code = 3 if fail and overdue else 0
+        record = None
+        if wanted is not None:
+            from .dueout import Recorder
+
+            record = Recorder(root, wanted, code)
+        written = False
+        try:
+            written = write(chunks, record)
+        finally:
+            if record is not None:
+                if written:
+                    record.commit()
+                else:
+                    record.abandon()
+        return code if written else None
     project = _project(directory)
     if project is None:
         return None

@@ -20,7 +20,8 @@ every run (never a timestamp alone):
   the run that wrote the summary started (git's "racy clean" rule: a second edit
   in the same clock tick could keep the fingerprint), and no symlinks.
 
-Otherwise the command takes the ordinary path and writes a new summary. The file
+Otherwise the command takes the ordinary path and writes a new summary, with a new
+random ``token`` (the output ``due`` keeps, :mod:`crmgen.dueout`, is keyed by it). The file
 is written atomically; one that cannot be read is ignored. This module only
 uses the standard library (``marshal``, ``os``): the fast path of the command
 line loads it at start-up.
@@ -32,9 +33,12 @@ import marshal
 import os
 import stat
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 RACY_NS = 2_000_000_000  # as crmgen.cache.RACY_NS
 FILE = "book-v1.marshal"
@@ -49,8 +53,8 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # this list complete when such a module is added: tests/test_summary.py checks it
 # against what `check` and `due` actually import.
 MODULES = (
-    "__init__.py", "book.py", "cache.py", "cells.py", "commands.py", "config.py", "duecmd.py", "duepack.py",
-    "dueplan.py", "duesave.py", "errors.py", "fastpath.py", "loader.py", "model.py", "privacy.py",
+    "__init__.py", "book.py", "cache.py", "cells.py", "commands.py", "config.py", "duecmd.py", "dueout.py",
+    "duepack.py", "dueplan.py", "duesave.py", "errors.py", "fastpath.py", "loader.py", "model.py", "privacy.py",
     "reminders.py", "schema.py", "summary.py", "validation.py", "cli/app.py", "cli/check.py", "cli/due.py",
 )
 
@@ -110,12 +114,14 @@ def scan(root: str, clients_dir: str, limit_ns: int) -> list[tuple[str, tuple]] 
     return out
 
 
-def load(root: str, *, with_due: bool = False) -> tuple[dict, Any] | None:
+def load(root: str, *, with_due: bool | Callable[[dict], bool] = False) -> tuple[dict, Any] | None:
     """(head, due part) of the summary if it still describes the book exactly, else None.
 
-    ``head`` holds ``files``, ``has_errors`` and ``problems`` (sorted tuples
-    ``(path, line, col, severity, message, code)``); the due part (read only
-    ``with_due``) is None when ``due`` cannot be answered from the summary. Its raw
+    ``head`` holds ``files``, ``has_errors``, ``problems`` (sorted tuples
+    ``(path, line, col, severity, message, code)``) and ``token`` (random, new with
+    each summary written); the due part (read only ``with_due``, or when
+    ``with_due(head)`` says so once the head is known to hold) is None when ``due``
+    cannot be answered from the summary. Its raw
     sections (see :func:`save`) are memoryviews of the file, mapped, not read:
     ``due`` on a large book uses only a part of them.
     """
@@ -136,7 +142,7 @@ def load(root: str, *, with_due: bool = False) -> tuple[dict, Any] | None:
                 return None
             if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
                 return None
-            if not with_due:
+            if not with_due or (callable(with_due) and not with_due(head)):
                 return head, None
             import mmap
 
@@ -163,7 +169,8 @@ def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: 
     ``raw`` byte strings are stored as they are after the due part (a dict), which
     gets them back under ``"_raw"``.
     """
-    head = {"magic": MAGIC, "code": code_key(), "root": root, "saved_ns": saved_ns, "config": config,
+    head = {"magic": MAGIC, "code": code_key(), "root": root, "saved_ns": saved_ns, "token": os.urandom(16),
+            "config": config,
             "clients_dir": clients_dir, "entries": entries, "files": files, "has_errors": has_errors,
             "problems": problems}
     raw = raw if isinstance(due, dict) else None
