@@ -135,14 +135,22 @@ class Server:
     def run(self) -> str:
         """Serve until there is a reason to stop; the reason."""
         checked = time.monotonic()
+        stopping = None
         while True:
             now = time.monotonic()
+            if stopping and not self.children:
+                return stopping
             if not self.children and now - self.last > self.idle:
                 return f"idle for {self.idle:.0f} s"
-            if now - checked >= CHECK_SECONDS:
+            if now - checked >= CHECK_SECONDS and not stopping:
                 checked = now
                 if not self.owns_socket():
-                    return "the socket was removed or replaced"
+                    # no new builds; those running still get their exit status
+                    stopping = "the socket was removed or replaced"
+                    self.selector.unregister(self.listener)
+                    self.listener.close()  # type: ignore[union-attr]
+                    self.listener = None
+                    continue
                 if not self.children and buildclient.key() != self.key:
                     return "crmgen, Python or the installed packages changed"
             wait = CHECK_SECONDS if self.children else min(CHECK_SECONDS, self.idle - (now - self.last))
@@ -271,8 +279,9 @@ class Server:
             self.selector.close()
             for other in self.children.values():
                 other.close()
-            self.listener.close()  # type: ignore[union-attr]
             conn.close()
+            if self.listener is not None:
+                self.listener.close()
             for fd in (self.lock_fd, self.wake_r, self.wake_w):
                 os.close(fd)
             code = become(fds, req)
