@@ -287,6 +287,9 @@ class Server:
             code = become(fds, req)
         except SystemExit as exc:
             code = _exit_code(exc)
+        except KeyboardInterrupt:  # Ctrl-C before the command line took over: as Click says it
+            sys.stderr.write("\nAborted!\n")
+            code = 1
         except BaseException:  # noqa: BLE001 - reported as the command would, then exit
             import traceback
 

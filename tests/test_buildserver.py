@@ -341,6 +341,7 @@ def test_ctrl_c_reaches_the_served_build(bigger, runtime, tmp_path):
     # the served build is the server's child: wait until it runs
     assert _wait_for(lambda: _children(server), 20), "no served build started"
     builds = _children(server)
+    time.sleep(1.0)  # well into the build (a full one of 80 clients takes seconds)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0
