@@ -42,7 +42,9 @@ def log(message: str) -> None:
 
 def preload(base: str) -> int:
     """Import what the build that started this server imported (``BASE.modules``)."""
-    names: list[str] = ["crmgen.cli.app", "crmgen.cli.build", "crmgen.site"]
+    # what any build needs, should the build that started the server have stopped early
+    names: list[str] = ["crmgen.cli.app", "crmgen.cli.build", "crmgen.site", "mkdocs.commands.build",
+                        "mkdocs.config.defaults", "material.plugins.search.plugin"]
     try:
         with open(f"{base}.modules", "rb") as f:
             names += [n for n in marshal.load(f) if isinstance(n, str)]
