@@ -327,29 +327,20 @@ def test_served_builds_keep_exit_codes_streams_and_working_directory(samples, ru
     assert usage.returncode == 2 and "No such option" in usage.stderr
 
 
-@pytest.mark.slow
-def test_ctrl_c_reaches_the_served_build(bigger, runtime, tmp_path):
-    samples = bigger
+def _served_full_build(root: Path, runtime: str, **popen: object) -> tuple[int, subprocess.Popen, list[int], dict]:
+    """A server started by a first build, then a served `build --full` running: the server's
+    pid, the client, the served build's pids and the environment."""
     env = _env(runtime)
-    assert _build(samples, env).returncode == 0
+    assert _build(root, env).returncode == 0
     assert _wait_for(lambda: _serving(runtime))
     server = _server_pid(runtime)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crmgen", "-C", str(samples), "build", "--today", TODAY, "--full"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=samples,
+        [sys.executable, "-m", "crmgen", "-C", str(root), "build", "--today", TODAY, "--full"],
+        env=env, cwd=root, **popen,
     )
     # the served build is the server's child: wait until it runs
     assert _wait_for(lambda: _children(server), 20), "no served build started"
-    builds = _children(server)
-    time.sleep(1.0)  # well into the build (a full one of 80 clients takes seconds)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0
-    assert "Aborted" in err or "Interrupted" in err or proc.returncode == 130, err
-    assert _wait_for(lambda: not any(_alive(p) for p in builds), 20)
-    assert _alive(server)  # the server goes on
-    again = _build(samples, env)
-    assert again.returncode == 0, again.stderr
+    return server, proc, _children(server), env
 
 
 def _children(pid: int) -> list[int]:
@@ -361,18 +352,24 @@ def _children(pid: int) -> list[int]:
 
 
 @pytest.mark.slow
+def test_ctrl_c_reaches_the_served_build(bigger, runtime):
+    server, proc, builds, env = _served_full_build(bigger, runtime, stdout=subprocess.PIPE,
+                                                   stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)  # well into the build (a full one of 80 clients takes seconds)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert "Aborted" in err or "Interrupted" in err or proc.returncode == 130, err
+    assert _wait_for(lambda: not any(_alive(p) for p in builds), 20)
+    assert _alive(server)  # the server goes on
+    again = _build(bigger, env)
+    assert again.returncode == 0, again.stderr
+
+
+@pytest.mark.slow
 def test_a_client_killed_takes_its_build_with_it(bigger, runtime):
-    samples = bigger
-    env = _env(runtime)
-    assert _build(samples, env).returncode == 0
-    assert _wait_for(lambda: _serving(runtime))
-    server = _server_pid(runtime)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crmgen", "-C", str(samples), "build", "--today", TODAY, "--full"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=samples,
-    )
-    assert _wait_for(lambda: _children(server), 20)
-    builds = _children(server)
+    _, proc, builds, _ = _served_full_build(bigger, runtime, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
     proc.kill()
     proc.wait()
     assert _wait_for(lambda: not any(_alive(p) for p in builds), 20)
