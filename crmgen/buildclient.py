@@ -251,8 +251,11 @@ def _wait(sock: Any, pid: int) -> int:
     stats = os.environ.get("CRMGEN_BUILD_STATS")
     if stats:
         # for the benchmark: what the served build cost (os.wait4 in the server)
-        with open(stats, "w", encoding="utf-8") as out:
-            out.write(repr({"served": True, "pid": pid, **usage}))
+        try:
+            with open(stats, "w", encoding="utf-8") as out:
+                out.write(repr({"served": True, "pid": pid, **usage}))
+        except OSError as exc:
+            sys.stderr.write(f"crmgen: warning: CRMGEN_BUILD_STATS: {exc}\n")
     return code
 
 
