@@ -121,3 +121,26 @@ def test_sync_tree_deletes_stale_files_and_the_directories_they_leave_empty(tmp_
         ["index.md"], ["clients/b/index.md", "deep/er/x.md"])
     assert files(docs) == {"index.md": b"i2", "clients/a/index.md": b"a"}
     assert sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_dir()) == ["clients", "clients/a"]
+
+
+def test_a_tree_writer_places_pages_as_they_come_and_the_sync_keeps_them(tmp_path: Path) -> None:
+    import pytest
+
+    from crmgen.errors import UsageError
+    from crmgen.site import publish
+
+    docs = tmp_path / "docs"
+    publish.sync_tree(docs, {"index.md": b"i", "clients/a/index.md": b"a", "clients/b/index.md": b"b"})
+    before = os.stat(docs / "clients" / "a" / "index.md").st_mtime_ns
+    writer = publish.TreeWriter(docs)
+    same, new = writer("clients/a/index.md", b"a"), writer("clients/c/index.md", b"ccc")
+    assert (same.size, new.size) == (1, 3)
+    assert writer.written == ["clients/c/index.md"]  # an unchanged page is not written again
+    assert os.stat(docs / "clients" / "a" / "index.md").st_mtime_ns == before
+    assert (docs / "clients" / "c" / "index.md").read_bytes() == b"ccc"  # on disk at once
+    with pytest.raises(UsageError, match="outside"):
+        writer("../escape.md", b"x")
+    # the sync leaves placed pages alone and deletes what neither it nor the writer was given
+    assert publish.sync_tree_changes(docs, {"index.md": b"i", "clients/a/index.md": same,
+                                            "clients/c/index.md": new}) == ([], ["clients/b/index.md"])
+    assert files(docs) == {"index.md": b"i", "clients/a/index.md": b"a", "clients/c/index.md": b"ccc"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -81,11 +82,87 @@ def test_a_failing_chunk_fails_the_build_and_keeps_the_old_site(many: Path, tmp_
     build(many, site)
     before = tree(site)
     monkeypatch.setattr(shards, "SHARD_MIN", 1)
-
-    def boom(*args, **kwargs):  # runs in the chunk's (forked) process
-        raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr("crmgen.site.run_mkdocs", boom)
+    # A project hook that fails in a chunk's process only (started by the fork server: a
+    # monkeypatch here would not reach it).
+    (many / "boom.py").write_text(
+        "from crmgen.site import incremental\n\n\n"
+        "def on_page_markdown(markdown, page, config, files):\n"
+        "    if incremental.SHARD is not None:\n"
+        "        raise RuntimeError('disk on fire')\n"
+        "    return markdown\n", encoding="utf-8")
+    config = many / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "hooks:\n  - boom.py\n", encoding="utf-8")
     with pytest.raises(CrmgenError, match="disk on fire"):
         build(many, site, full=True)
     assert tree(site) == before
+
+
+def test_chunks_are_started_by_the_fork_server_unless_they_share_the_dictionary(monkeypatch) -> None:
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork server here")
+    assert shards._context(share_dictionary=False).get_start_method() == "forkserver"
+    monkeypatch.setattr(shards, "can_fork", lambda: True)
+    assert shards._context(share_dictionary=True).get_start_method() == "fork"
+    monkeypatch.setattr(shards, "can_fork", lambda: False)  # threads run (serve): never a fork
+    assert shards._context(share_dictionary=True).get_start_method() == "forkserver"
+
+
+def test_chunks_read_the_segmentation_memo_of_the_build(many: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(shards, "SHARD_MIN", 1)
+    monkeypatch.setattr(shards, "CHUNK_MAX", 3)
+    results = []
+    real = shards.build_chunks
+    monkeypatch.setattr(shards, "build_chunks", lambda *a, **k: results.append(real(*a, **k)) or results[-1])
+    build(many, tmp_path / "site", full=True)
+    assert results[-1].segments  # the first build segmented the Chinese names
+    build(many, tmp_path / "site", full=True)
+    assert results[-1].built and not results[-1].segments  # the second knew them all from the memo
+
+
+def test_a_chunk_writes_its_search_entries_to_a_file(tmp_path: Path) -> None:
+    from crmgen.site import incremental
+
+    path = tmp_path / "entries"
+    writer = incremental.EntryWriter(str(path))
+    writer.add([{"location": "a/", "title": "A"}, {"location": "a/#x", "title": "X"}])
+    writer.add([{"location": "b/", "title": "华东"}])
+    writer.close()
+    data = path.read_bytes()
+    assert data == b'{"location":"a/","title":"A"},{"location":"a/#x","title":"X"},{"location":"b/","title":"\\u534e\\u4e1c"}'
+    (a0, a1), (b0, b1) = writer.spans["a/"], writer.spans["b/"]
+    assert data[a0:a1] == incremental.fragments([{"location": "a/", "title": "A"},
+                                                 {"location": "a/#x", "title": "X"}])["a/"].encode()
+    assert b0 == a1 + 1 and data[a1:b0] == b","  # neighbours: copied into the index as one block
+
+    files = incremental.EntryFiles()
+    files.add(str(path), writer.spans)
+    path.unlink()  # the chunks' directory goes; the open file stays readable
+    fd, start, end = files.spans["b/"]
+    assert os.pread(fd, end - start, start) == data[b0:b1]
+    files.close()
+    assert not files.spans
+    with pytest.raises(OSError):
+        os.fstat(fd)
+
+
+def test_the_index_copies_neighbouring_spans_of_one_file_at_once(tmp_path: Path, monkeypatch) -> None:
+    from crmgen.site import incremental
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.write_bytes(b"[1],[2],[3]")
+    two.write_bytes(b"[4],[5]")
+    copies = []
+    real = incremental._copy_range
+    monkeypatch.setattr(incremental, "_copy_range", lambda *a: copies.append(a[2:]) or real(*a))
+    fd1, fd2 = os.open(one, os.O_RDONLY), os.open(two, os.O_RDONLY)
+    out = tmp_path / "index"
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT)
+    try:
+        incremental._write_index(fd, b"{", [(fd1, 0, 3), (fd1, 4, 7), b"[x]", (fd2, 4, 7), (fd1, 8, 11), (fd2, 0, 3)])
+    finally:
+        for f in (fd, fd1, fd2):
+            os.close(f)
+    assert out.read_bytes() == b"{[1],[2],[x],[5],[3],[4]]}"
+    assert copies == [(0, 7), (4, 3), (8, 3), (0, 3)]  # [1],[2] in one copy; other files' spans never joined

@@ -721,3 +721,28 @@ def test_tidy_skips_its_patterns_only_where_they_cannot_match(text: str) -> None
 
     expected = re.sub(r"\n{3,}", "\n\n", re.sub(r"\n[ \t]+(?=\n)", "\n", text)).strip("\n") + "\n"
     assert _tidy(text) == expected
+
+
+def test_client_pages_can_be_handed_over_as_they_are_rendered():
+    from crmgen.ics import to_ics
+
+    project = load_project(FIXTURE)
+    book = load_book(project)
+    whole = _render()
+    taken: dict[str, bytes] = {}
+
+    def write(page: str, data: bytes) -> str:
+        taken[page] = data
+        return "placed"
+
+    out = pages.render_pages(pages.RenderInput(
+        clients=book.clients, reminders=due(book.clients, TODAY, project.settings), history=_history(),
+        today=TODAY, settings=project.settings, title="Test CRM", templates_dir=None,
+        ics=lambda rs, name: to_ics(rs, calendar_name=name), dashboard=dashboard_context, write=write,
+    ))
+    clients = {p for p in whole if pages.CLIENT_PAGE.match(p)}
+    assert clients and set(taken) == clients  # every client page, and nothing else
+    assert all(taken[p] == whole[p] for p in clients)  # the same text
+    assert all(out[p] == "placed" for p in clients)  # what write returned stands for it
+    assert sorted(out) == sorted(whole)
+    assert all(out[p] == whole[p] for p in out if p not in clients)

@@ -238,7 +238,7 @@ class SearchMerge:
     dirty: bool  # a search index of the previous build is to be merged into
     order: list[str] = field(default_factory=list)  # page URLs, in MkDocs' file order
     built: set[str] = field(default_factory=set)  # page URLs rebuilt in this run
-    extra: dict[str, str] = field(default_factory=dict)  # search entries (JSON text) of pages chunks built
+    extra: dict[str, Span] = field(default_factory=dict)  # where the search entries of pages chunks built are
     skip: frozenset[str] = frozenset()  # docs paths built by chunk processes: MkDocs leaves them alone
     static_templates: bool = True  # False: the 404 page and sitemap of the last build still hold
     write_js: bool = False  # write search_index.js in place of Material's offline plugin
@@ -250,15 +250,71 @@ class SearchMerge:
 CURRENT: SearchMerge | None = None
 
 
+Span = tuple[int, int, int]  # (file descriptor, start, end): bytes of an open file
+
+
+class EntryWriter:
+    """A chunk's search entries, written to a file as its pages are built, not kept in memory.
+
+    Each page's entries go in as the JSON text Material's index holds
+    (:func:`fragments`), one page after another with a comma between them, so the
+    entries of neighbouring pages are copied into the index as one block. At
+    10,000 clients the entries are 100 MB of text: held by the chunks and then by
+    the parent until the index was written, they were a tenth of the build's memory.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.spans: dict[str, tuple[int, int]] = {}  # page URL -> (start, end) of its entries in the file
+        self._file = open(path, "wb")  # noqa: SIM115 - closed by close(), after the chunk's build
+        self._size = 0
+
+    def add(self, entries: list[Any]) -> None:
+        """Append ``entries`` (Material's search entries of one or more pages)."""
+        for url, text in fragments(entries).items():
+            data = text.encode()
+            if self._size:
+                self._file.write(b",")
+                self._size += 1
+            self.spans[url] = (self._size, self._size + len(data))
+            self._file.write(data)
+            self._size += len(data)
+
+    def close(self) -> None:
+        self._file.close()
+
+
 @dataclass
 class Shard:
-    """Set in a chunk's process (:mod:`.shards`): build only ``uris``, hand back search entries."""
+    """Set in a chunk's process (:mod:`.shards`): build only ``uris``, write their search entries."""
 
     uris: frozenset[str]  # docs paths of the pages this process renders
-    entries: dict[str, str] = field(default_factory=dict)  # page URL -> its search entries as JSON text
+    entries: EntryWriter | None = None  # where the pages' search entries go
     built: set[str] = field(default_factory=set)  # page URLs rendered
     building: bool = False  # MkDocs is past reading pages (see incremental_hooks.on_files)
     files: Any = None  # MkDocs' Files, for rendering a page while it is built
+
+
+class EntryFiles:
+    """The files chunk processes wrote their search entries to, open for the merge (:func:`merge_search_index`).
+
+    Each file is opened when its chunk has finished and read through its descriptor,
+    so the chunks' temporary directory may go before the index is written.
+    """
+
+    def __init__(self) -> None:
+        self.spans: dict[str, Span] = {}  # page URL -> where its entries are
+        self._fds: list[int] = []
+
+    def add(self, path: str, spans: dict[str, tuple[int, int]]) -> None:
+        fd = os.open(path, os.O_RDONLY)
+        self._fds.append(fd)
+        self.spans.update((url, (fd, start, end)) for url, (start, end) in spans.items())
+
+    def close(self) -> None:
+        while self._fds:
+            os.close(self._fds.pop())
+        self.spans = {}
 
 
 SHARD: Shard | None = None
@@ -295,11 +351,12 @@ def merge_search_index(site_dir: Path) -> None:
 
     The text is Material's own serialisation, ``{"config":...,"docs":[...]}``,
     assembled from per-page fragments in the order of MkDocs' files: those of
-    the pages built in this run, and those of every other page copied from the
-    last build's index (runs of neighbouring pages at once, by the kernel where
-    it can): after an edit only the rebuilt pages' entries pass through Python
-    (at 10,000 clients the index is 100 MB). The index is kept for the next
-    build, with where each page's entries are in it.
+    the pages built in this process, and those of every other page copied from
+    the files chunk processes wrote (:class:`EntryWriter`) or from the last
+    build's index (runs of neighbouring pages at once, by the kernel where it
+    can): only the entries of pages built here pass through Python (at 10,000
+    clients the index is 100 MB). The index is kept for the next build, with
+    where each page's entries are in it.
     """
     merge = CURRENT
     path = site_dir / "search" / "search_index.json"
@@ -307,7 +364,6 @@ def merge_search_index(site_dir: Path) -> None:
         return
     data = json.loads(path.read_text(encoding="utf-8"))
     fresh = {url: text.encode() for url, text in fragments(data["docs"]).items()}
-    fresh.update((url, text.encode()) for url, text in merge.extra.items())
     header = f'{{"config":{_dumps(data["config"])},"docs":['.encode()
     store = merge.work / SEARCH_STORE
     spans: dict[str, tuple[int, int]] = {}
@@ -316,15 +372,18 @@ def merge_search_index(site_dir: Path) -> None:
         source = -1
         if merge.dirty:
             old, source = _open_store(merge.work, stack)
-        pieces: list[bytes | tuple[int, int]] = []  # in the order they are written: text, or a span of the store
+        pieces: list[bytes | Span] = []  # in the order they are written: text, or a span of a file
         at = len(header)
         for url in merge.order:
-            if url in fresh:
-                piece: bytes | tuple[int, int] = fresh[url]
+            if url in merge.extra:
+                piece: bytes | Span = merge.extra[url]
+                size = piece[2] - piece[1]
+            elif url in fresh:
+                piece = fresh[url]
                 size = len(piece)
             elif url in old and url not in merge.built:
-                piece = old[url]
-                size = piece[1] - piece[0]
+                piece = (source, *old[url])
+                size = piece[2] - piece[1]
             else:
                 continue  # no entries (excluded from search)
             if spans:
@@ -337,7 +396,7 @@ def merge_search_index(site_dir: Path) -> None:
                 path.unlink()
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the mode open() gives
             try:
-                _write_index(fd, header, pieces, source)
+                _write_index(fd, header, pieces)
             finally:
                 os.close(fd)
     _keep_store(path, store, spans)
@@ -378,31 +437,31 @@ def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _same_text(path: Path, header: bytes, pieces: list[bytes | tuple[int, int]]) -> bool:
+def _same_text(path: Path, header: bytes, pieces: list[bytes | Span]) -> bool:
     """Whether ``path`` (an index Material wrote whole, in a small one-process build) is what crmgen would write."""
     expected = header + b",".join(p for p in pieces if isinstance(p, bytes)) + b"]}"
     return all(isinstance(p, bytes) for p in pieces) and path.read_bytes() == expected
 
 
-def _write_index(fd: int, header: bytes, pieces: list[bytes | tuple[int, int]], source: int) -> None:
+def _write_index(fd: int, header: bytes, pieces: list[bytes | Span]) -> None:
     """Write ``header``, the pieces joined by commas, and ``]}`` to ``fd``.
 
-    Spans of neighbouring pages in the store are copied as one: the comma between
-    them is in the store too.
+    Spans of neighbouring pages in the same file (the store, a chunk's entries)
+    are copied as one: the comma between them is in the file too.
     """
     text = [header]  # to write before the next span
-    run: list[int] = []  # [start, end] of the store still to copy
+    run: list[int] = []  # [file, start, end] still to copy
 
     def flush() -> None:
         _write_all(fd, b"".join(text))
         text.clear()
         if run:
-            _copy_range(source, fd, run[0], run[1] - run[0])
+            _copy_range(run[0], fd, run[1], run[2] - run[1])
             run.clear()
 
     for i, piece in enumerate(pieces):
-        if isinstance(piece, tuple) and run and piece[0] == run[1] + 1:
-            run[1] = piece[1]
+        if isinstance(piece, tuple) and run and piece[0] == run[0] and piece[1] == run[2] + 1:
+            run[2] = piece[2]
             continue
         if run or len(text) > 1000:
             flush()
@@ -431,7 +490,8 @@ def _copy_range(source: int, target: int, start: int, length: int) -> None:
             done = len(chunk := os.pread(source, min(length, 1 << 20), start))
             _write_all(target, chunk)
         if done <= 0:
-            raise OSError(f"the search index kept from the last build ends before byte {start + length}")
+            raise OSError(f"a file the search index is copied from (the last build's index, a chunk's "
+                          f"entries) ends before byte {start + length}")
         start += done
         length -= done
 

@@ -10,8 +10,8 @@ In every process it lists the theme's files without their hidden directories
 (Material's 14,000 icons, which MkDocs lists on every build only to drop them).
 
 In a chunk's process it makes MkDocs render that chunk's pages and nothing else
-(no assets, no 404 page or sitemap, no search index) and keeps the chunk's
-search entries for the parent.
+(no assets, no 404 page or sitemap, no search index) and writes the chunk's
+search entries to a file for the parent.
 """
 
 from __future__ import annotations
@@ -182,9 +182,9 @@ def on_post_page(output: str, page: Any, config: Any) -> str:
     if shard is not None:
         page.content = page.markdown = None  # written: a chunk keeps one page in memory at a time
         plugin = _search_plugin(config)
-        if plugin is not None and plugin.search_index.entries:
-            # The page's search entries as JSON text now, not thousands of dicts until the end.
-            shard.entries.update(incremental.fragments(plugin.search_index.entries))
+        if plugin is not None and plugin.search_index.entries and shard.entries is not None:
+            # The page's search entries to a file now, not thousands of dicts in memory until the end.
+            shard.entries.add(plugin.search_index.entries)
             plugin.search_index.entries.clear()
     return output
 
@@ -196,7 +196,8 @@ def on_post_build(config: Any) -> None:
         # A chunk's process runs neither search's nor offline's post_build (see on_config):
         # its entries are complete once its pages are built.
         plugin = _search_plugin(config)
-        if plugin is not None:
-            shard.entries.update(incremental.fragments(plugin.search_index.entries))
+        if plugin is not None and shard.entries is not None:
+            shard.entries.add(plugin.search_index.entries)
+            plugin.search_index.entries.clear()
         return
     incremental.merge_search_index(Path(config.site_dir))

@@ -546,6 +546,9 @@ class RenderInput:
     # A digest of what a client was parsed from (crmgen.book.Book.digest), or None: then
     # the client itself is hashed (10,000 of them were a second of every build).
     digest: Callable[[Client], str | None] | None = None
+    # Takes each client page as it is rendered (docs path, UTF-8 text); what it returns
+    # stands for the page in the result (crmgen.site.publish.TreeWriter). None: the text.
+    write: Callable[[str, bytes], Any] | None = None
 
 
 class RowMemo:
@@ -643,6 +646,9 @@ def render_pages(
                 text = "---\nsearch:\n  exclude: true\n" + text[4:]
             else:
                 text = "---\nsearch:\n  exclude: true\n---\n\n" + text
+        elif data.write is not None:
+            out[page] = data.write(page, text.encode("utf-8"))
+            return
         out[page] = text.encode("utf-8")
 
     def calendar(path: str, reminders: list[Any], name: str, sources: list[Client]) -> None:

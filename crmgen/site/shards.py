@@ -12,17 +12,22 @@ written, so a big build is split:
    as in one build) but renders only its chunk (crmgen's hook marks the other
    files unmodified), each page when MkDocs builds it rather than all first (one
    page's HTML in memory at a time), skips the theme's static templates and
-   assets, and hands its search entries back instead of writing a search index;
+   assets, and writes its search entries to a file instead of a search index;
 3. the parent then runs MkDocs once more over the same build dir: every page is
    built already, so it only copies assets, renders the 404 page and sitemap,
-   and writes the search index with every chunk's entries merged in page order
+   and writes the search index with every chunk's entries copied in page order
    (:func:`crmgen.site.incremental.merge_search_index`).
 
-A chunk's process is forked from the parent when the parent runs no other
-thread (jieba's dictionary and MkDocs' imports are then shared, not loaded
-again); under ``crmgen serve``, which runs threads, it is started by a fork
-server instead. At most one process per core runs at a time, and each exits
-after its chunk, so memory stays bounded by the chunk size.
+A chunk's process is started by a fork server that has imported MkDocs,
+Material and jieba (:mod:`.chunk_preload`) and nothing else, not forked from the
+build itself. A child forked from the build shares its pages until it writes to
+them, and it writes to most: at 10,000 clients the build's heap is 540 MB with
+70 MB of free blocks scattered through it, and the 90 MB a chunk allocates went
+into those holes, copying every page they were in (a chunk held 230 MB of its
+own, a fork server's holds 120 MB). Only when jieba's full dictionary is
+loaded in the build (no index of it could be written) are chunks forked from
+it, which then share the dictionary. At most one process per core runs at a
+time, and each exits after its chunk, so memory stays bounded by the chunk size.
 """
 
 from __future__ import annotations
@@ -42,6 +47,11 @@ from typing import Any
 
 from ..errors import CrmgenError
 from ..forking import can_fork, frozen
+from . import incremental
+
+# What the fork server imports before it forks a chunk's process (a module of crmgen's,
+# so jieba is imported crmgen's quick way).
+PRELOAD = ["crmgen.site.chunk_preload"]
 
 CHUNK_MAX = 3000  # pages per process: each chunk starts by listing every file (O(N)), so few chunks;
 # a chunk holds one page's HTML at a time (incremental_hooks), so memory does not limit their size
@@ -91,25 +101,51 @@ class ChunkResult:
     """What one chunk's process hands back."""
 
     warnings: list[str] = field(default_factory=list)
-    entries: dict[str, str] = field(default_factory=dict)  # page URL -> search entries (JSON text)
+    entries: dict[str, tuple[int, int]] = field(default_factory=dict)  # page URL -> its search entries in entry_file
+    entry_file: str | None = None
     built: list[str] = field(default_factory=list)  # page URLs rendered
     segments: dict[Any, tuple[str, ...]] = field(default_factory=dict)  # new jieba results (crmgen.segment)
     segmented: set[Any] = field(default_factory=set)  # texts whose segmentation was used
     error: str | None = None
 
 
-def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, today: dt.date, out: str) -> None:
-    """Child process: build ``uris`` with MkDocs, pickle a :class:`ChunkResult` to ``out``."""
-    from .. import segment
-    from . import incremental, run_mkdocs
+@dataclass
+class Chunks:
+    """What all the chunks built; :meth:`close` once the search index is written."""
 
-    result = ChunkResult()
+    warnings: list[str] = field(default_factory=list)
+    entries: incremental.EntryFiles = field(default_factory=incremental.EntryFiles)
+    built: list[str] = field(default_factory=list)
+    segments: dict[Any, tuple[str, ...]] = field(default_factory=dict)
+    segmented: set[Any] = field(default_factory=set)
+
+    def close(self) -> None:
+        self.entries.close()
+
+
+def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, today: dt.date, out: str,
+               memo_file: str | None = None) -> None:
+    """Child process: build ``uris`` with MkDocs, pickle a :class:`ChunkResult` to ``out``.
+
+    ``memo_file``: the segmentation memo the build loaded, for a child that does not
+    share the build's (one the fork server started).
+    """
+    from .. import segment
+    from . import run_mkdocs
+
+    result = ChunkResult(entry_file=f"{out}.search")
     incremental.CURRENT = None
-    incremental.SHARD = incremental.Shard(uris=frozenset(uris))
+    incremental.SHARD = incremental.Shard(uris=frozenset(uris), entries=incremental.EntryWriter(result.entry_file))
+    if segment.CURRENT is None and memo_file is not None:
+        segment.CURRENT = segment.Memo.load(Path(memo_file))
     try:
-        with incremental.unlink_before_write():
-            result.warnings = run_mkdocs(Path(config_file), Path(build_dir), strict=strict, today=today, dirty=True)
-        result.entries = incremental.SHARD.entries
+        try:
+            with incremental.unlink_before_write():
+                result.warnings = run_mkdocs(Path(config_file), Path(build_dir), strict=strict, today=today,
+                                             dirty=True)
+        finally:
+            incremental.SHARD.entries.close()
+        result.entries = incremental.SHARD.entries.spans
         result.built = sorted(incremental.SHARD.built)
         if segment.CURRENT is not None:
             result.segments, result.segmented = segment.CURRENT.new, segment.CURRENT.used
@@ -123,30 +159,36 @@ def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, 
     os.replace(tmp, out)
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context(share_dictionary: bool) -> multiprocessing.context.BaseContext:
+    """The fork server; a fork of this process when the chunks are to share its jieba dictionary."""
+    methods = multiprocessing.get_all_start_methods()
     # Forking a process that runs other threads (serve's watcher and HTTP server) can
     # copy a lock another thread holds; a fork server starts clean.
-    if can_fork():
+    if share_dictionary and can_fork():
         return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("forkserver" if "forkserver" in multiprocessing.get_all_start_methods()
-                                       else "spawn")
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(PRELOAD)  # read when the server starts
+        return ctx
+    return multiprocessing.get_context("fork" if can_fork() else "spawn")
 
 
-def prepare_parent() -> None:
-    """Load what every chunk needs once, before forking.
+def prepare_parent() -> bool:
+    """Load what every chunk needs once, before starting them; True when they should share it by fork.
 
     jieba's dictionary (~0.4-1.3 s per process) is loaded unless the segmentation
     memo already knows most of the text (then most chunks never need it) or new
     text can be segmented from the dictionary's index (:mod:`crmgen.segment`).
+    Loading it writes the index, which the chunks then read; only when it could
+    not be written do they need this process's dictionary.
     """
     from .. import segment
 
     with contextlib.suppress(ImportError):
         if (segment.CURRENT is None or not segment.CURRENT.known) and not segment.index_ready():
             segment.load_jieba()
-    with contextlib.suppress(ImportError):
-        import material.plugins.search.plugin  # noqa: F401
-        import mkdocs.commands.build  # noqa: F401
+            return not segment.index_ready()
+    return False
 
 
 def build_chunks(
@@ -158,19 +200,28 @@ def build_chunks(
     today: dt.date,
     cores: int,
     progress: Callable[[int], None] | None = None,
-) -> ChunkResult:
-    """Build every chunk in its own process, ``cores`` at a time; merge what they return."""
-    ctx = _context()
+    memo_file: Path | None = None,
+) -> Chunks:
+    """Build every chunk in its own process, ``cores`` at a time; merge what they return.
+
+    ``memo_file`` is where the segmentation memo of this build (``segment.CURRENT``)
+    was loaded from. The result's search entries stay open until it is closed.
+    """
+    # A process running other threads (serve) never forks: its chunks load what they need.
+    ctx = _context(can_fork() and prepare_parent())
     forking = ctx.get_start_method() == "fork"
     if forking:
-        prepare_parent()
+        with contextlib.suppress(ImportError):
+            import material.plugins.search.plugin  # noqa: F401
+            import mkdocs.commands.build  # noqa: F401
+    memo = str(memo_file) if memo_file is not None else None
     with frozen() if forking else contextlib.nullcontext():
-        return _run_chunks(ctx, config_file, build_dir, chunks, strict, today, cores, progress)
+        return _run_chunks(ctx, config_file, build_dir, chunks, strict, today, cores, progress, memo)
 
 
 def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[str]], strict: bool,
-                today: dt.date, cores: int, progress: Callable[[int], None] | None) -> ChunkResult:
-    merged = ChunkResult()
+                today: dt.date, cores: int, progress: Callable[[int], None] | None, memo: str | None) -> Chunks:
+    merged = Chunks()
     with tempfile.TemporaryDirectory(prefix="crmgen-chunks-") as tmp:
         queue = list(enumerate(chunks))
         running: dict[int, tuple[Any, str, int]] = {}
@@ -182,7 +233,7 @@ def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[
                     out = os.path.join(tmp, f"chunk-{index}.pickle")
                     proc = ctx.Process(
                         target=_run_chunk,
-                        args=(str(config_file), str(build_dir), uris, strict, today, out),
+                        args=(str(config_file), str(build_dir), uris, strict, today, out, memo),
                         name=f"crmgen-build-{index}",
                     )
                     proc.start()
@@ -194,9 +245,14 @@ def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[
                     result = _read_result(out, proc.exitcode)
                     if result.error is not None:
                         raise CrmgenError(result.error)
+                    if result.entry_file is not None:
+                        merged.entries.add(result.entry_file, result.entries)  # open before tmp goes
                     results[index] = result
                     if progress is not None:
                         progress(len(chunks[index]))
+        except BaseException:
+            merged.close()
+            raise
         finally:
             for proc, _, _ in running.values():
                 proc.terminate()
@@ -205,7 +261,6 @@ def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[
     for index in sorted(results):
         result = results[index]
         merged.warnings.extend(result.warnings)
-        merged.entries.update(result.entries)
         merged.built.extend(result.built)
         merged.segments.update(result.segments)
         merged.segmented |= result.segmented
