@@ -222,7 +222,8 @@ def build_chunks(
 def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[str]], strict: bool,
                 today: dt.date, cores: int, progress: Callable[[int], None] | None, memo: str | None) -> Chunks:
     merged = Chunks()
-    with tempfile.TemporaryDirectory(prefix="crmgen-chunks-") as tmp:
+    # Beside the config (.crmgen/), not in a /tmp that may be memory: the search entries are 100 MB.
+    with tempfile.TemporaryDirectory(prefix="crmgen-chunks-", dir=config_file.parent) as tmp:
         queue = list(enumerate(chunks))
         running: dict[int, tuple[Any, str, int]] = {}
         results: dict[int, ChunkResult] = {}
