@@ -51,14 +51,24 @@ def preload(base: str) -> int:
     except (OSError, EOFError, ValueError, TypeError):
         pass
     done = 0
-    for name in names:
-        if name in sys.modules:
-            continue
-        try:
-            importlib.import_module(name)
-            done += 1
-        except BaseException:  # noqa: BLE001 - a module that will not load here is left to the build
-            continue
+    # What the build never imported stays out, even where a module would import it on the way
+    # (jieba's _compat imports pkg_resources unless crmgen.segment keeps it out, as here).
+    blocked = [name for name in BLOCK if name not in names and name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # an import of it fails: the fallback
+    try:
+        for name in names:
+            if name in sys.modules:
+                continue
+            try:
+                importlib.import_module(name)
+                done += 1
+            except BaseException:  # noqa: BLE001 - a module that will not load here is left to the build
+                continue
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
     for name, function in WARM:
         try:
             getattr(sys.modules[name], function)()
@@ -66,6 +76,9 @@ def preload(base: str) -> int:
             continue
     return done
 
+
+# Modules a build keeps out on purpose (see crmgen.segment.import_jieba).
+BLOCK = ("pkg_resources",)
 
 # Caches of what is installed, filled once in the server for every build it forks (they
 # hold as long as the server does: installing a package changes its key).

@@ -8,6 +8,7 @@ build, real Unix sockets, real signals.
 from __future__ import annotations
 
 import filecmp
+import marshal
 import os
 import shutil
 import signal
@@ -415,3 +416,17 @@ def test_a_server_of_another_key_refuses(samples, runtime, tmp_path):
     sock.sendall(data[sent:])
     assert buildclient.receive(sock) == ("refused", "another crmgen or Python")
     sock.close()
+
+
+def test_the_server_imports_what_the_build_imported_and_no_more(tmp_path):
+    """jieba imports pkg_resources (a tenth of a second) unless it is kept out, as a build
+    keeps it out: the server's imports follow the build's list, so it stays out there too."""
+    base = tmp_path / "build-x"
+    with open(f"{base}.modules", "wb") as f:
+        marshal.dump(["jieba._compat", "jieba", "json"], f)
+    code = (
+        "import sys; from crmgen import buildserver; buildserver.preload(sys.argv[1]); "
+        "print('jieba' in sys.modules, 'pkg_resources' in sys.modules, 'json' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(base)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False", "True"]
