@@ -44,6 +44,8 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 # Set in a build the server forked: it must not ask a server, or start one.
 SERVED = False
+SERVER_BASE: str | None = None  # that server's files, without their suffix
+PRELOADED: frozenset = frozenset()  # the modules it had imported
 # Set when this process looked for a server and found none: start one when the build ends.
 _WANTED = False
 
@@ -262,7 +264,10 @@ def _wait(sock: Any, pid: int) -> int:
 def start_server() -> None:
     """At the end of a build in this process: start a server for the next one, when this
     process looked for one and found none. It imports what this build imported."""
-    if SERVED or not _WANTED or not enabled():
+    if SERVED:
+        report_modules()
+        return
+    if not _WANTED or not enabled():
         return
     import subprocess
 
@@ -291,6 +296,33 @@ def start_server() -> None:
             )
         except OSError:
             return
+
+
+def report_modules() -> None:
+    """In a served build, at its end: add what it imported beyond the server's modules to the
+    server's list, for the server to import before the next build."""
+    if SERVER_BASE is None:
+        return
+    new = [n for n in preload_names(sys.modules, sys.path) if n not in PRELOADED]
+    if not new:
+        return
+    listed = f"{SERVER_BASE}.modules"
+    try:
+        with open(listed, "rb") as f:
+            names = marshal.load(f)
+    except (OSError, EOFError, ValueError, TypeError):
+        names = []
+    if not isinstance(names, list):
+        names = []
+    known = set(names)
+    names += [n for n in new if n not in known]
+    try:
+        tmp = f"{listed}.{os.getpid()}"
+        with open(tmp, "wb") as out:
+            marshal.dump(names, out)
+        os.replace(tmp, listed)
+    except OSError:
+        pass
 
 
 def preload_names(modules: dict[str, Any], path: list[str]) -> list[str]:

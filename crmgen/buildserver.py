@@ -98,6 +98,7 @@ class Server:
         self.lock_fd = -1
         self.wake_r = self.wake_w = -1
         self.inode = None
+        self.modules_stamp = _stamp(f"{self.base}.modules")
 
     # -- start and stop ----------------------------------------------------------------
 
@@ -264,6 +265,22 @@ class Server:
             except OSError:
                 pass
             conn.close()
+        if not self.children:
+            self.learn()
+
+    def learn(self) -> None:
+        """Import what the builds reported they imported beyond this server's modules (a server
+        started by a build that rendered nothing learns, after one edit, what rendering needs)."""
+        stamp = _stamp(f"{self.base}.modules")
+        if stamp == self.modules_stamp:
+            return
+        self.modules_stamp = stamp
+        started = time.monotonic()
+        count = preload(self.base)
+        if count:
+            gc.collect()
+            gc.freeze()
+            log(f"learnt: {count} modules imported in {time.monotonic() - started:.2f} s")
 
     def client_gone(self, pid: int) -> None:
         """The client's connection is readable: it closed (it died, or was killed)."""
@@ -299,7 +316,7 @@ class Server:
                 self.listener.close()
             for fd in (self.lock_fd, self.wake_r, self.wake_w):
                 os.close(fd)
-            code = become(fds, req)
+            code = become(fds, req, self.base)
         except SystemExit as exc:
             code = _exit_code(exc)
         except KeyboardInterrupt:  # Ctrl-C before the command line took over: as Click says it
@@ -319,7 +336,7 @@ class Server:
             os._exit(code)
 
 
-def become(fds: list[int], req: dict) -> int:
+def become(fds: list[int], req: dict, base: str) -> int:
     """In the forked child: take on the client's process state, then run the command."""
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
@@ -340,6 +357,8 @@ def become(fds: list[int], req: dict) -> int:
             pass
     _fresh_state()
     buildclient.SERVED = True
+    buildclient.SERVER_BASE = base
+    buildclient.PRELOADED = frozenset(sys.modules)
     from . import __main__ as command
 
     try:
@@ -358,6 +377,14 @@ def _fresh_state() -> None:
     random = sys.modules.get("random")
     if random is not None:
         random.seed()
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -394,6 +421,7 @@ def main(path: str) -> None:
         return  # another server has it
     started = time.monotonic()
     count = preload(server.base)
+    server.modules_stamp = _stamp(f"{server.base}.modules")
     gc.collect()
     gc.freeze()  # the children's pages stay shared: no collection touches the objects
     try:

@@ -430,3 +430,22 @@ def test_the_server_imports_what_the_build_imported_and_no_more(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code, str(base)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False", "True"]
+
+
+@pytest.mark.slow
+def test_the_server_learns_what_served_builds_import(samples, runtime):
+    """A server started by a build that stopped early (a broken file) learns, from the first
+    served build that renders, the modules rendering needs, and imports them for the next."""
+    env = _env(runtime)
+    broken = samples / "clients" / "zz-broken.md"
+    broken.write_text("---\nname: [unclosed\n---\n", encoding="utf-8")
+    assert _build(samples, env).returncode == 1
+    assert _wait_for(lambda: _serving(runtime))
+    listed = next(Path(runtime).glob("build-*.modules"))
+    assert "crmgen.dashboard" not in marshal.loads(listed.read_bytes())
+    broken.unlink()
+    assert _build(samples, env).returncode == 0
+    assert "crmgen.dashboard" in marshal.loads(listed.read_bytes())
+    log = next(Path(runtime).glob("build-*.log"))
+    assert _wait_for(lambda: "learnt:" in log.read_text(), 20), log.read_text()
+    assert _build(samples, env).returncode == 0
