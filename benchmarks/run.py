@@ -70,6 +70,7 @@ PY = sys.executable
 TODAY = generate.ANCHOR.isoformat()
 QUICK = {"floor", "check_warm", "due"}  # commands of a second or less, without side effects
 QUICK_RUNS = 7
+SMALL_N = 100  # at this size and below every measure takes seconds: all get QUICK_RUNS runs
 COMMAND_TIMEOUT = 3600
 SERVE_START_TIMEOUT = 900
 SERVE_EDIT_TIMEOUT = 300
@@ -494,6 +495,11 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
     results = {key: Result() for key, _ in MEASURES}
     crm = crmgen(project)
 
+    def runs(key: str) -> int:
+        # At small N the builds take a few seconds: their ratios flip around a limit with
+        # one slow run of three, so they get as many runs as the quick measures.
+        return max(repeat, QUICK_RUNS) if key in QUICK or n <= SMALL_N else repeat
+
     def run(key: str, cmd: list[str], before=None, ok=(0,), env=None) -> None:
         r = results[key]
         if only is not None and key not in only:
@@ -502,7 +508,7 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
         try:
             # A tenth of a second varies by tens of percent from run to run on a shared
             # machine: the quick measures behind a ratio get more runs for their median.
-            for k in range(max(repeat, QUICK_RUNS) if key in QUICK else repeat):
+            for k in range(runs(key)):
                 if before is not None:
                     before(k)
                 r.add(measure(cmd, cwd=project, ok=ok, env=env))
@@ -534,7 +540,7 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
                 shutil.rmtree(d, ignore_errors=True)
 
         def edit(k: int) -> None:
-            slug = slugs[(len(slugs) * (k + 1)) // (repeat + 1)]
+            slug = slugs[(len(slugs) * (k + 1)) // (runs("build_edit") + 1)]
             generate.append_interaction(project / "clients" / f"{slug}.md", f"build-edit-{k}")
 
         build = [*crm, "build", "--today", TODAY]
