@@ -473,9 +473,13 @@ def start_build_server(build: list[str], project: Path) -> bool:
 
 def stop_build_servers() -> None:
     """Stop the servers of this benchmark (each writes its pid in its lock file)."""
+    from crmgen.buildclient import holder
+
     for lock in RUNTIME.glob("build-*.lock"):
-        with contextlib.suppress(OSError, ValueError):
-            os.kill(int(lock.read_text().strip()), signal.SIGTERM)
+        pid = holder(str(lock))
+        if pid:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
     for _ in range(50):
         if not any(RUNTIME.glob("build-*.sock")):
             break

@@ -298,6 +298,30 @@ def start_server() -> None:
             return
 
 
+def holder(lock: str) -> int | None:
+    """The pid of the server holding the lock file ``lock`` (``build-*.lock``); None when no
+    process holds it, so that a pid left in a dead server's file is never signalled."""
+    import fcntl
+
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            pass  # held: the pid in it is the holder's
+        else:
+            return None  # nobody holds it
+        try:
+            return int(os.read(fd, 32).decode().strip() or 0) or None
+        except ValueError:
+            return None
+    finally:
+        os.close(fd)
+
+
 def report_modules() -> None:
     """In a served build, at its end: add what it imported beyond the server's modules to the
     server's list, for the server to import before the next build."""

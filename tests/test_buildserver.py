@@ -158,7 +158,7 @@ def runtime():
     path = tempfile.mkdtemp(prefix="crmrt", dir="/tmp")
     yield path
     for lock in Path(path).glob("*.lock"):
-        pid = _pid(lock)
+        pid = buildclient.holder(str(lock))
         if pid:
             with _suppress():
                 os.kill(pid, signal.SIGTERM)
@@ -208,8 +208,8 @@ def _serving(runtime: str) -> bool:
 def _server_pid(runtime: str) -> int:
     locks = list(Path(runtime).glob("build-*.lock"))
     assert len(locks) == 1, locks
-    pid = _pid(locks[0])
-    assert pid
+    pid = buildclient.holder(str(locks[0]))
+    assert pid and pid == _pid(locks[0])
     return pid
 
 
@@ -449,3 +449,22 @@ def test_the_server_learns_what_served_builds_import(samples, runtime):
     log = next(Path(runtime).glob("build-*.log"))
     assert _wait_for(lambda: "learnt:" in log.read_text(), 20), log.read_text()
     assert _build(samples, env).returncode == 0
+
+
+def test_only_a_held_lock_names_a_server(tmp_path):
+    """A dead server's lock file still holds its pid, which may be another process's by now."""
+    import fcntl
+
+    lock = tmp_path / "build-x.lock"
+    lock.write_text(f"{os.getpid()}\n")
+    assert buildclient.holder(str(lock)) is None
+    fd = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # another open file description, as a separate process would have
+        assert subprocess.run(
+            [sys.executable, "-c", "import sys; from crmgen import buildclient; print(buildclient.holder(sys.argv[1]))",
+             str(lock)], capture_output=True, text=True, check=True).stdout.strip() == str(os.getpid())
+    finally:
+        os.close(fd)
+    assert buildclient.holder(str(tmp_path / "missing.lock")) is None
