@@ -212,11 +212,11 @@ def serve_build(argv: list[str]) -> int | None:
         sent = socket.send_fds(sock, [data], [0, 1, 2])
         sock.sendall(data[sent:])
         first = receive(sock)
-    except OSError:
+    except (OSError, ValueError, EOFError, TypeError):  # no server, or not one that speaks this
         sock.close()
         _WANTED = True
         return None
-    if not first or first[0] != "pid":
+    if not isinstance(first, tuple) or len(first) != 2 or first[0] != "pid":
         sock.close()
         _WANTED = True
         return None
@@ -241,11 +241,11 @@ def _wait(sock: Any, pid: int) -> int:
         signal.signal(signum, forward)
     try:
         reply = receive(sock)
-    except OSError:
+    except (OSError, ValueError, EOFError, TypeError):
         reply = None
     finally:
         sock.close()
-    if not reply or reply[0] != "exit":
+    if not isinstance(reply, tuple) or len(reply) != 3 or reply[0] != "exit":
         sys.stderr.write("crmgen: error: the build server stopped during the build; build again, "
                          "or set CRMGEN_BUILD_SERVER=0 to build in the command's own process\n")
         return 1

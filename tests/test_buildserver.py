@@ -468,3 +468,34 @@ def test_only_a_held_lock_names_a_server(tmp_path):
     finally:
         os.close(fd)
     assert buildclient.holder(str(tmp_path / "missing.lock")) is None
+
+
+@pytest.mark.parametrize("answer", [b"\x00\x00\x00\x03abc", buildclient.pack(("pid",)), b""])
+def test_a_client_answered_nonsense_builds_in_its_own_process(monkeypatch, runtime, answer):
+    import threading
+
+    monkeypatch.setenv("CRMGEN_RUNTIME_DIR", runtime)
+    monkeypatch.setenv("CRMGEN_BUILD_SERVER", "1")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(buildclient, "_WANTED", False)
+    os.chmod(runtime, 0o700)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(buildclient.address(buildclient.key()))
+    listener.listen(1)
+
+    def serve_nonsense() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            _, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
+            for fd in fds:
+                os.close(fd)
+            conn.sendall(answer)
+
+    thread = threading.Thread(target=serve_nonsense)
+    thread.start()
+    try:
+        assert buildclient.serve_build(["build"]) is None
+    finally:
+        thread.join(10)
+        listener.close()
+    assert buildclient._WANTED  # and a real server is started when the build ends
