@@ -17,6 +17,7 @@ a child is forked from a process with no other thread.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import gc
@@ -63,7 +64,7 @@ def preload(base: str) -> int:
             try:
                 importlib.import_module(name)
                 done += 1
-            except BaseException:  # noqa: BLE001 - a module that will not load here is left to the build
+            except Exception:  # noqa: BLE001 - a module that will not load here is left to the build
                 continue
     finally:
         for name in blocked:
@@ -72,7 +73,7 @@ def preload(base: str) -> int:
     for name, function in WARM:
         try:
             getattr(sys.modules[name], function)()
-        except BaseException:  # noqa: BLE001 - not loaded, or not here: the build does it
+        except Exception:  # noqa: BLE001 - not loaded, or not here: the build does it
             continue
     return done
 
@@ -253,7 +254,8 @@ class Server:
             self.last = time.monotonic()
             if conn is None:
                 continue
-            self.selector.unregister(conn)
+            with contextlib.suppress(KeyError):  # not when its client went away first
+                self.selector.unregister(conn)
             code = os.waitstatus_to_exitcode(status)
             if code < 0:
                 code = 128 - code  # killed by a signal: as a shell reports it

@@ -369,11 +369,17 @@ def test_ctrl_c_reaches_the_served_build(bigger, runtime):
 
 @pytest.mark.slow
 def test_a_client_killed_takes_its_build_with_it(bigger, runtime):
-    _, proc, builds, _ = _served_full_build(bigger, runtime, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL)
+    server, proc, builds, env = _served_full_build(bigger, runtime, stdout=subprocess.DEVNULL,
+                                                   stderr=subprocess.DEVNULL)
     proc.kill()
     proc.wait()
     assert _wait_for(lambda: not any(_alive(p) for p in builds), 20)
+    time.sleep(0.5)
+    assert _alive(server)  # and it serves the next build
+    stats = Path(runtime) / "stats"
+    again = _build(bigger, {**env, "CRMGEN_BUILD_STATS": str(stats)})
+    assert again.returncode == 0, again.stderr
+    assert stats.exists()
 
 
 @pytest.mark.slow
