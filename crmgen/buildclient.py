@@ -210,7 +210,8 @@ def serve_build(argv: list[str]) -> int | None:
         sock.connect(path)
         data = pack(request(argv, the_key))
         sent = socket.send_fds(sock, [data], [0, 1, 2])
-        sock.sendall(data[sent:])
+        if sent < len(data):  # (a send of nothing to a server that has replied and closed fails)
+            sock.sendall(data[sent:])
         first = receive(sock)
     except (OSError, ValueError, EOFError, TypeError):  # no server, or not one that speaks this
         sock.close()
