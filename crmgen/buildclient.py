@@ -46,8 +46,8 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 SERVED = False
 SERVER_BASE: str | None = None  # that server's files, without their suffix
 PRELOADED: frozenset = frozenset()  # the modules it had imported
-# Set when this process looked for a server and found none: start one when the build ends.
-_WANTED = False
+# The socket this process found no server at: start one there when the build ends.
+_WANTED: str | None = None
 
 PROTOCOL = 1
 
@@ -154,16 +154,18 @@ def pack(message: Any) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
-def receive(sock: Any) -> Any:
-    """The next message, or None at the end of the connection."""
-    head = _exactly(sock, 4)
-    if head is None:
+def receive(sock: Any, head: bytes = b"") -> Any:
+    """The next message, or None at the end of the connection; ``head``: its first bytes,
+    read already (with the file descriptors that came with them)."""
+    rest = exactly(sock, 4 - len(head))
+    if rest is None:
         return None
-    body = _exactly(sock, int.from_bytes(head, "big"))
+    body = exactly(sock, int.from_bytes(head + rest, "big"))
     return None if body is None else marshal.loads(body)
 
 
-def _exactly(sock: Any, n: int) -> bytes | None:
+def exactly(sock: Any, n: int) -> bytes | None:
+    """``n`` bytes from ``sock``, or None if the connection ends first."""
     chunks = []
     while n:
         chunk = sock.recv(min(n, 1 << 20))
@@ -177,7 +179,7 @@ def _exactly(sock: Any, n: int) -> bytes | None:
 def request(argv: list[str], the_key: bytes) -> dict:
     """Everything the served build needs of this process."""
     streams = {}
-    for name in ("stdin", "stdout", "stderr"):
+    for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         streams[name] = (getattr(stream, "encoding", None), getattr(stream, "errors", None))
     return {
@@ -187,6 +189,7 @@ def request(argv: list[str], the_key: bytes) -> dict:
 
 
 def _umask() -> int:
+    # as crmgen.fsutil's; that module is not loaded here (it pulls in crmgen.errors and dataclasses)
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -202,7 +205,7 @@ def serve_build(argv: list[str]) -> int | None:
     the_key = key()
     path = address(the_key)
     if not private_dir(os.path.dirname(path)):
-        _WANTED = True
+        _WANTED = path
         return None
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -214,12 +217,10 @@ def serve_build(argv: list[str]) -> int | None:
             sock.sendall(data[sent:])
         first = receive(sock)
     except (OSError, ValueError, EOFError, TypeError):  # no server, or not one that speaks this
-        sock.close()
-        _WANTED = True
-        return None
+        first = None
     if not isinstance(first, tuple) or len(first) != 2 or first[0] != "pid":
         sock.close()
-        _WANTED = True
+        _WANTED = path
         return None
     sock.settimeout(None)
     return _wait(sock, first[1])
@@ -230,13 +231,7 @@ def _wait(sock: Any, pid: int) -> int:
     import signal
 
     def forward(signum: int, _frame: Any) -> None:
-        try:
-            os.killpg(pid, signum)
-        except OSError:
-            try:
-                os.kill(pid, signum)  # not yet in its own group
-            except OSError:
-                pass
+        signal_build(pid, signum)
 
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, forward)
@@ -262,27 +257,42 @@ def _wait(sock: Any, pid: int) -> int:
     return code
 
 
+def signal_build(pid: int, signum: int) -> None:
+    """Send ``signum`` to the served build ``pid`` and its processes (its group; the build
+    alone if it has not made its group yet)."""
+    try:
+        os.killpg(pid, signum)
+    except OSError:
+        try:
+            os.kill(pid, signum)
+        except OSError:
+            pass
+
+
+def _replace(path: str, data: bytes) -> None:
+    """Write ``path`` whole or not at all (a temporary file of this process, renamed)."""
+    tmp = f"{path}.{os.getpid()}"
+    with open(tmp, "wb") as out:
+        out.write(data)
+    os.replace(tmp, path)
+
+
 def start_server() -> None:
     """At the end of a build in this process: start a server for the next one, when this
     process looked for one and found none. It imports what this build imported."""
     if SERVED:
         report_modules()
         return
-    if not _WANTED or not enabled():
+    path = _WANTED
+    if path is None or not enabled():
         return
     import subprocess
 
-    the_key = key()
-    path = address(the_key)
     if not private_dir(os.path.dirname(path), create=True):
         return
     base = path[: -len(".sock")]
-    modules = preload_names(sys.modules, sys.path)
     try:
-        tmp = f"{base}.modules.{os.getpid()}"
-        with open(tmp, "wb") as out:
-            marshal.dump(modules, out)
-        os.replace(tmp, f"{base}.modules")
+        _replace(f"{base}.modules", marshal.dumps(preload_names(sys.modules, sys.path)))
         log = open(f"{base}.log", "ab")
     except OSError:
         return
@@ -342,10 +352,7 @@ def report_modules() -> None:
     known = set(names)
     names += [n for n in new if n not in known]
     try:
-        tmp = f"{listed}.{os.getpid()}"
-        with open(tmp, "wb") as out:
-            marshal.dump(names, out)
-        os.replace(tmp, listed)
+        _replace(listed, marshal.dumps(names))
     except OSError:
         pass
 

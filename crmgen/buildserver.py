@@ -191,17 +191,11 @@ class Server:
             conn.settimeout(5.0)
             if not self.same_user(conn):
                 raise ConnectionError("a client of another user")
-            data, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
-            if len(data) < 4 or len(fds) != 3:
-                raise ConnectionError("a malformed request")
-            size = int.from_bytes(data[:4], "big")
-            body = data[4:]
-            while len(body) < size:
-                chunk = conn.recv(min(size - len(body), 1 << 20))
-                if not chunk:
-                    raise ConnectionError("a request cut short")
-                body += chunk
-            req = marshal.loads(body)
+            # the descriptors come with the first bytes: the length, then the message
+            head, fds, _, _ = socket.recv_fds(conn, 4, 3)
+            req = buildclient.receive(conn, head) if len(fds) == 3 and head else None
+            if not isinstance(req, dict):
+                raise ConnectionError("a malformed or cut-short request")
             if req.get("key") != self.key:
                 conn.sendall(buildclient.pack(("refused", "another crmgen or Python")))
                 raise ConnectionError("a client with another key")
@@ -221,7 +215,7 @@ class Server:
         try:
             conn.sendall(buildclient.pack(("pid", pid)))
         except OSError:
-            _kill(pid, signal.SIGTERM)
+            buildclient.signal_build(pid, signal.SIGTERM)
         conn.setblocking(False)
         self.children[pid] = conn
         self.selector.register(conn, selectors.EVENT_READ, pid)
@@ -298,7 +292,7 @@ class Server:
         if not data:
             self.selector.unregister(conn)
             log(f"client of build {pid} went away: stopping the build")
-            _kill(pid, signal.SIGTERM)
+            buildclient.signal_build(pid, signal.SIGTERM)
 
     # -- the child: become the client's build --------------------------------------------
 
@@ -396,16 +390,6 @@ def _exit_code(exc: SystemExit) -> int:
         return exc.code
     sys.stderr.write(f"{exc.code}\n")
     return 1
-
-
-def _kill(pid: int, signum: int) -> None:
-    try:
-        os.killpg(pid, signum)
-    except OSError:
-        try:
-            os.kill(pid, signum)
-        except OSError:
-            pass
 
 
 def main(path: str) -> None:
