@@ -215,8 +215,7 @@ def measure(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0
     stats = WORK / "build-stats"
     with contextlib.suppress(FileNotFoundError):
         stats.unlink()
-    env = {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "CRMGEN_RUNTIME_DIR": str(RUNTIME),
-           "CRMGEN_BUILD_STATS": str(stats), **(env or {})}
+    env = {**child_env(), "CRMGEN_BUILD_STATS": str(stats), **(env or {})}
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
@@ -246,6 +245,13 @@ def measure(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0
         build_rss = served["maxrss_kb"] * (1 if sys.platform == "darwin" else 1024)
         return Sample(seconds, cpu, max(maxrss, build_rss) / 2**20, (peak + build_rss) / 2**20, served=True)
     return Sample(seconds, cpu, maxrss / 2**20, max(peak, maxrss) / 2**20)
+
+
+def child_env() -> dict[str, str]:
+    """The environment of every command the benchmark runs, measured or not: the same one
+    for all, or a build server started by an unmeasured build would not be the measured
+    builds' (its key holds the PYTHON* variables)."""
+    return {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "CRMGEN_RUNTIME_DIR": str(RUNTIME)}
 
 
 def _served(stats: Path) -> dict | None:
@@ -456,11 +462,10 @@ def start_build_server(build: list[str], project: Path) -> bool:
     the server listens; False when it is off here (CI, CRMGEN_BUILD_SERVER=0)."""
     from crmgen import buildclient
 
-    if not buildclient.enabled({**os.environ, "CRMGEN_RUNTIME_DIR": str(RUNTIME)}):
+    if not buildclient.enabled(child_env()):
         return False
     RUNTIME.mkdir(mode=0o700, parents=True, exist_ok=True)
-    env = {**os.environ, "CRMGEN_RUNTIME_DIR": str(RUNTIME)}
-    subprocess.run(build, capture_output=True, cwd=project, env=env)
+    subprocess.run(build, capture_output=True, cwd=project, env=child_env())
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if any(RUNTIME.glob("build-*.sock")):
@@ -558,15 +563,15 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
                 # one unmeasured edit, as in the serve measure: the server learns what a build
                 # that renders imports (it was started by a build that rendered nothing)
                 generate.append_interaction(project / "clients" / f"{slugs[0]}.md", "build-warm-up")
-                subprocess.run(build, capture_output=True, cwd=project,
-                               env={**os.environ, "CRMGEN_RUNTIME_DIR": str(RUNTIME)})
+                subprocess.run(build, capture_output=True, cwd=project, env=child_env())
                 time.sleep(1.0)
             run("build_edit", build, before=edit)
             run("build_noop", build)
         elif results["build_full"].na.startswith("not run"):
             if only is None or "build_edit" in only:
                 fresh(0)
-                subprocess.run(build, capture_output=True, cwd=project)  # the build to edit on
+                subprocess.run(build, capture_output=True, cwd=project,  # the build to edit on
+                               env={**child_env(), "CRMGEN_BUILD_SERVER": "0"})
                 start_build_server(build, project)
             run("build_edit", build, before=edit)
         else:

@@ -98,7 +98,9 @@ def test_runner_serves_the_builds_after_the_first(tmp_path: Path) -> None:
     import os
 
     out = tmp_path / "RESULTS.md"
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    # without PYTHONUNBUFFERED, which the measured commands get: the unmeasured builds must
+    # get it too, or the server they start is not the measured builds' (it is in its key)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTHONUNBUFFERED")}
     env["CRMGEN_BUILD_SERVER"] = "1"
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--sizes", "5", "--repeat", "2", "--no-serve",
