@@ -44,6 +44,7 @@ with it is byte for byte the one built without.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import marshal
@@ -313,7 +314,9 @@ def cut(sentence: bytes | str) -> tuple[str, ...]:
     return tuple(load_jieba().cut(sentence))
 
 
+@functools.lru_cache(maxsize=1)
 def _versions() -> tuple[str, ...]:
+    """What the memo's segmentations depend on, read once per process (as ``slugs._memo_key``)."""
     from importlib.metadata import version
 
     out: list[str] = [str(_FORMAT)]

@@ -13,6 +13,7 @@ module's rules, so an upgrade starts it afresh; a memo that cannot be read is ig
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -76,7 +77,10 @@ def slugify(name: str) -> str:
     return slug
 
 
+@functools.lru_cache(maxsize=1)
 def _memo_key() -> str:
+    """The rules and the versions of what makes the slugs; read once per process (each
+    ``importlib.metadata.version`` call parses a package's metadata: 2 ms a build)."""
     from importlib.metadata import PackageNotFoundError, version
 
     parts = [f"rules={RULES_VERSION}"]

@@ -492,3 +492,17 @@ def test_a_client_answered_nonsense_builds_in_its_own_process(monkeypatch, runti
         listener.close()
     # and a real server is started there when the build ends
     assert buildclient._WANTED == buildclient.address(buildclient.key())
+
+
+def test_the_server_fills_the_caches_of_what_is_installed(tmp_path):
+    """What every build would look up in the installed packages' metadata (MkDocs' themes,
+    the versions in the slug and segmentation memos) is looked up once, in the server."""
+    code = (
+        "import sys; from crmgen import buildserver; buildserver.preload(sys.argv[1]); "
+        "from mkdocs import utils; from crmgen import slugs, segment; "
+        "print(*(f.cache_info().currsize for f in (utils.get_themes, slugs._memo_key, segment._versions)), "
+        "'_strptime' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "build-x")],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1", "1", "True"]

@@ -346,10 +346,11 @@ def build_site(
     work = project.root / CACHE_DIR
     state = incremental.State() if full else incremental.State.load(work)
     rows = None if full else incremental.load_pickle(work / ROWS_FILE)
+    made_by = incremental.versions()  # stats every module of crmgen: once a build
     page_cache = pages.PageCache(
         key=incremental.fingerprint(
             today, title, settings, templates_fingerprint(project), history.available, history.reason,
-            views.owners, broken, incremental.versions(),
+            views.owners, broken, made_by,
         ),
         old=state.pages,
         docs=work / "docs",
@@ -407,7 +408,7 @@ def build_site(
         config_file.write_text(text, encoding="utf-8")
     (cache / ".gitignore").write_text("*\n", encoding="utf-8")
 
-    key = incremental.global_key(text, assets)
+    key = incremental.global_key(text, assets, made_by)
     build_dir = work / incremental.BUILD_DIR
     dirty = state.key == key and build_dir.is_dir()
     removed = [pages.html_path(p) for p in written + deleted]

@@ -164,8 +164,9 @@ def save_pickle(path: Path, data: Any) -> None:
         _atomic_pickle(path, data)
 
 
-def global_key(config_text: str, assets: dict[str, bytes]) -> str:
-    return fingerprint(config_text, sorted(assets.items()), versions())
+def global_key(config_text: str, assets: dict[str, bytes], made_by: tuple[Any, ...] | None = None) -> str:
+    """What every page of the last build shares; ``made_by`` is :func:`versions` when known."""
+    return fingerprint(config_text, sorted(assets.items()), versions() if made_by is None else made_by)
 
 
 # -- MkDocs writes ------------------------------------------------------------
