@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import random
 from pathlib import Path
@@ -54,20 +53,32 @@ def test_a_page_out_of_search_gets_its_blocks_back_cleaned_after_search() -> Non
 
 
 def test_theme_files_are_listed_without_hidden_directories_only(tmp_path: Path) -> None:
-    import jinja2
+    import functools
 
-    for rel in ("main.html", "assets/app.js", ".icons/a/b.svg", "assets/.cache/x.js", ".hidden.css", "x/.y/z.css"):
+    import jinja2
+    from mkdocs.structure.files import Files
+
+    names = ("main.html", "partials/Nav.HTML", "hooks.py", "assets/app.js", ".icons/a/b.svg", "assets/.cache/x.js",
+             ".hidden.css", "x/.y/z.css", "README.md", "locales/en.js", "static.css")
+    for rel in names:
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x", encoding="utf-8")
     loader = jinja2.FileSystemLoader([str(tmp_path)])
     listed = incremental_hooks._visible_templates(loader)
     assert ".icons/a/b.svg" not in listed and ".hidden.css" in listed
+    assert "main.html" not in listed and "partials/Nav.HTML" not in listed and "hooks.py" not in listed
 
-    def kept(name: str) -> bool:  # the part of MkDocs' filter (Files.add_files_from_theme) that matters here
-        return not any(fnmatch.fnmatch(name.lower(), p) for p in (".*", "*/.*"))
+    def theme_files(env: jinja2.Environment) -> list[str]:  # what MkDocs copies from the theme
+        files = Files([])
+        config = SimpleNamespace(theme=SimpleNamespace(static_templates={"static.css"}, dirs=[str(tmp_path)]),
+                                 docs_dir=str(tmp_path / "docs"), site_dir=str(tmp_path / "site"),
+                                 use_directory_urls=False)
+        files.add_files_from_theme(env, config)
+        return [f.src_uri for f in files]
 
-    assert [n for n in listed if kept(n)] == [n for n in loader.list_templates() if kept(n)] == ["assets/app.js",
-                                                                                                "main.html"]
+    ours = jinja2.Environment(loader=jinja2.FileSystemLoader([str(tmp_path)]))
+    ours.loader.list_templates = functools.partial(incremental_hooks._visible_templates, ours.loader)
+    assert theme_files(ours) == theme_files(jinja2.Environment(loader=loader)) == ["assets/app.js"]
 
 
 def test_the_search_index_is_kept_as_a_link_and_copied_from(book: Path, tmp_path: Path,  # noqa: F811
