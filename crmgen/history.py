@@ -19,6 +19,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from . import warm
+
 # Separators git will not put into a commit header line: record separator
 # before each commit, unit separator between its fields.
 _RS, _US = "\x1e", "\x1f"
@@ -111,8 +113,7 @@ def read_history(root: Path, clients_dir: str = "clients", cache_dir: Path | Non
     key = (_CACHE_FORMAT, head, clients_dir, str(root.resolve()))
     path = cache_dir / CACHE_FILE
     try:
-        with open(path, "rb") as fh:
-            cached_key, history = pickle.load(fh)
+        cached_key, history = warm.read_parsed(path, pickle.loads)
         if cached_key == key and isinstance(history, History):
             return history
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):

@@ -56,6 +56,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from . import warm
+
 MEMO_FILE = "segments.pickle"
 _FORMAT = 1
 _INDEX_FORMAT = 1
@@ -358,8 +360,7 @@ class Memo:
     @classmethod
     def load(cls, path: Path) -> Memo:
         try:
-            with open(path, "rb") as fh:
-                versions, known = pickle.load(fh)
+            versions, known = warm.read_parsed(path, pickle.loads)
             if versions == _versions() and isinstance(known, dict):
                 return cls(known)
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):

@@ -506,3 +506,61 @@ def test_the_server_fills_the_caches_of_what_is_installed(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "build-x")],
                          capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["1", "1", "1", "True"]
+
+
+def _children(pid: int) -> set[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return {int(p) for p in f.read().split()}
+    except OSError:
+        return set()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads a process's children from /proc")
+def test_the_next_build_runs_in_a_spare_that_hides_no_change(samples, runtime, tmp_path):
+    """After a served build the server forks a spare that reads ahead what the next build
+    reads (crmgen.warm); the next build with the same arguments runs in it, and sees every
+    change made since: to mkdocs.yml, to a client."""
+    env = _env(runtime)
+    stats = tmp_path / "stats"
+    assert _build(samples, env).returncode == 0  # in its own process: starts the server
+    assert _wait_for(lambda: _serving(runtime))
+    server = _server_pid(runtime)
+    assert _build(samples, env).returncode == 0  # served, by a fresh child: no build before it
+    assert _wait_for(lambda: len(_children(server)) == 1)
+    (spare,) = _children(server)
+
+    config = samples / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("site_name:", "site_name: Spare 备用 #"),
+                      encoding="utf-8")
+    client = sorted((samples / "clients").glob("*.md"))[0]
+    with client.open("a", encoding="utf-8") as f:
+        f.write("\n## 2026-11-20\n\nRead ahead: 预读之后.\n")
+    served = _build(samples, {**env, "CRMGEN_BUILD_STATS": str(stats)})
+    assert served.returncode == 0, served.stderr
+    assert eval(stats.read_text())["pid"] == spare  # noqa: S307 - our own repr of a dict of numbers
+    assert "Spare 备用" in (samples / "site" / "index.html").read_text(encoding="utf-8")
+    assert "预读之后" in (samples / "site" / "clients" / client.stem / "index.html").read_text(encoding="utf-8")
+    full = subprocess.run(
+        [sys.executable, "-m", "crmgen", "-C", str(samples), "build", "--today", TODAY, "--full",
+         "-d", str(tmp_path / "full")],
+        capture_output=True, text=True, env={**env, "CRMGEN_BUILD_SERVER": "0"}, timeout=300,
+    )
+    assert full.returncode == 0, full.stderr
+    assert _same_tree(samples / "site", tmp_path / "full") == []
+
+    # other arguments: the spare made for the last build is stopped, and a child builds
+    assert _wait_for(lambda: len(_children(server)) == 1)
+    (spare,) = _children(server)
+    other = _build(samples, {**env, "CRMGEN_BUILD_STATS": str(stats)}, "--strict")
+    assert other.returncode == 0, other.stderr
+    assert eval(stats.read_text())["pid"] != spare  # noqa: S307
+    assert _wait_for(lambda: not _alive(spare))
+
+    # a server that stops takes its spare with it
+    assert _wait_for(lambda: len(_children(server)) == 1)
+    (spare,) = _children(server)
+    next(Path(runtime).glob("build-*.sock")).unlink()
+    assert _wait_for(lambda: not _alive(server), 15)
+    assert _wait_for(lambda: not _alive(spare), 5)

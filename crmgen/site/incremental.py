@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import warm
+
 KEEP = object()  # in a rendered tree: "this page is unchanged, leave the file as it is"
 STATE_FILE = "incremental.pickle"
 SEARCH_STORE = "search-index.json"  # the last build's search index (a hard link to it)
@@ -122,12 +124,11 @@ class State:
 
     @classmethod
     def load(cls, work: Path) -> State:
+        data = load_pickle(work / STATE_FILE)
         try:
-            with open(work / STATE_FILE, "rb") as fh:
-                data = pickle.load(fh)
             if data.get("format") == FORMAT_VERSION:
                 return cls(key=data["key"], pages=data["pages"], static=data["static"])
-        except (OSError, EOFError, pickle.UnpicklingError, KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError):
             pass
         return cls()
 
@@ -151,11 +152,11 @@ def _atomic_pickle(path: Path, data: Any) -> None:
 
 
 def load_pickle(path: Path) -> Any:
-    """A cache file's content, or None when it is missing or unreadable."""
+    """A cache file's content, or None when it is missing or unreadable (from a spare's
+    read-ahead when the file's bytes are the same, :mod:`crmgen.warm`)."""
     try:
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+        return warm.read_parsed(path, pickle.loads)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         return None
 
 
