@@ -89,12 +89,16 @@ def test_the_config_witness_holds_what_mkdocs_reads(project, monkeypatch):
     first = _config_witness(config, out, False)
     assert first is not None and first == _config_witness(config, out, False)
     assert _config_witness(config, out, True) != first
-    monkeypatch.setenv("CRMGEN_SOME_VARIABLE", "for !ENV")
-    assert _config_witness(config, out, False) != first
-    monkeypatch.delenv("CRMGEN_SOME_VARIABLE")
+    monkeypatch.setenv("CRMGEN_SOME_VARIABLE", "a")
+    assert _config_witness(config, out, False) == first  # no !ENV tag: the environment is no input
     user = project / "mkdocs.yml"
     user.write_text(user.read_text(encoding="utf-8") + "\ncopyright: changed\n", encoding="utf-8")
     assert _config_witness(config, out, False) != first
+    user.write_text(user.read_text(encoding="utf-8") + "\nrepo_url: !ENV CRMGEN_SOME_VARIABLE\n", encoding="utf-8")
+    tagged = _config_witness(config, out, False)
+    assert tagged == _config_witness(config, out, False)
+    monkeypatch.setenv("CRMGEN_SOME_VARIABLE", "b")
+    assert _config_witness(config, out, False) != tagged
 
     text = config.read_text(encoding="utf-8")
     config.write_text(text.replace("- offline\n", "- offline\n- tags\n"), encoding="utf-8")
@@ -103,7 +107,12 @@ def test_the_config_witness_holds_what_mkdocs_reads(project, monkeypatch):
     assert _config_witness(config, out, False) is None
 
 
-def test_a_build_after_prepare_takes_what_is_unchanged_and_sees_what_changed(project, tmp_path):
+def test_a_build_after_prepare_takes_what_is_unchanged_and_sees_what_changed(project, tmp_path, monkeypatch):
+    import mkdocs.config
+
+    loads = []
+    real = mkdocs.config.load_config
+    monkeypatch.setattr(mkdocs.config, "load_config", lambda *a, **k: loads.append(1) or real(*a, **k))
     _build(project)
     assert warm.prepare(["-C", str(project), "build", "--today", TODAY]) >= 5
     user = project / "mkdocs.yml"
@@ -117,8 +126,10 @@ def test_a_build_after_prepare_takes_what_is_unchanged_and_sees_what_changed(pro
     warm.forget()
     kept = warm.prepare(["-C", str(project), "build", "--today", TODAY])
     assert kept >= 5
+    loads.clear()
     assert _build(project).incremental
-    assert warm.count() == 0  # every value read ahead was taken
+    assert warm.count() == 0  # every value read ahead was given out
+    assert loads == []  # MkDocs' config among them: the build did not load it again
 
 
 def test_prepare_reads_nothing_for_another_command_or_a_full_build(project):

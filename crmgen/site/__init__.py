@@ -242,7 +242,10 @@ def _config_witness(config_file: Path, out_dir: Path, strict: bool) -> Any:
     read = warm.file_texts(files + data["hooks"])
     if any(content is None or b"INHERIT" in content for path, content in read if path in files):
         return None
-    env = sorted((k, v) for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH")  # set by _quiet_mkdocs
+    # The environment reaches the config through !ENV tags only (Material sets a variable of its
+    # own when imported, and _quiet_mkdocs SOURCE_DATE_EPOCH: neither is an input).
+    tagged = b"!ENV" in text or any(b"!ENV" in content for path, content in read if path in files)
+    env = sorted(os.environ.items()) if tagged else None
     return (text, read, str(out_dir), strict, env, os.getcwd())
 
 
