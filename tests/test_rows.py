@@ -42,7 +42,7 @@ def test_rows_are_reused_for_unchanged_clients_only(project: Path, tmp_path: Pat
     build(project, site)
     kept = rows(project)
     # every kind of memoised row is there, for both clients
-    assert {key[0] for key in kept} == {"list-row", "clients-row", "reminder-row", "owner-client-row"}
+    assert {key[0] for key in kept} >= {"list-row", "clients-row", "reminder-row", "owner-client-row"}
     assert {key[1] for key in kept} >= {"clients/index.md", "reminders/index.md", "lists/grade.md"}
 
     # Mark alpha's and beta's kept rows: only rows that are reused show the mark.

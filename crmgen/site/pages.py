@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import posixpath
 import re
 from collections import defaultdict
@@ -557,21 +558,28 @@ class RowMemo:
     After one edit the reminders page, the lists and the clients page still list
     every client: at 10,000 clients rendering their rows again was most of the
     build. A row is keyed by its client's page fingerprint, so it is reused
-    exactly when the client's own page is.
+    exactly when the client's own page is. A row of plain values (a dict, as the
+    dashboard's tables have) is keyed by those values and ``inputs``, the inputs
+    every page shares (templates, today, settings, versions).
     """
 
     def __init__(self, old: dict[Any, str], new: dict[Any, str], client_key: Callable[[Client], str],
-                 views: Views) -> None:
+                 views: Views, inputs: str | None = None) -> None:
         self.old = old
         self.new = new  # filled with the rows of this build
         self._client_key = client_key
         self._views = views
+        self._inputs = inputs
         self._reminder_at: dict[int, tuple[str, int]] | None = None
 
     def key(self, item: Any) -> Any:
-        """What ``item``'s row is made of: its client's fingerprint (and which reminder), or None."""
+        """What ``item``'s row is made of: its client's fingerprint (and which reminder), its
+        values, or None."""
         if isinstance(item, Client):
             return self._client_key(item)
+        if type(item) is dict:
+            # An unhashable value makes the lookup fail: that row is rendered, not kept.
+            return None if self._inputs is None else (self._inputs, tuple(item.items()))
         if self._reminder_at is None:
             self._reminder_at = {
                 id(r): (slug, i) for slug, rs in self._views.reminders_by_client.items() for i, r in enumerate(rs)
@@ -581,6 +589,12 @@ class RowMemo:
         if client is None:
             return None
         return (self._client_key(client), found[1])  # type: ignore[index]
+
+    def carry(self, pages: Container[str]) -> None:
+        """Keep the last build's rows of ``pages``, which were not rendered this time, for the next."""
+        for full, text in self.old.items():
+            if full[1] in pages:
+                self.new.setdefault(full, text)
 
 
 @dataclass
@@ -692,17 +706,6 @@ def render_pages(
                 render_client(client)
         return out
 
-    # Home page: the dashboard helper's template and numbers.
-    dash: dict[str, Any] = {}
-    if data.dashboard is not None:
-        dash = data.dashboard(data.clients, data.reminders, data.today, data.settings, data.broken)
-    try:
-        env.get_template("dashboard.md.j2")
-    except jinja2.TemplateNotFound:
-        render("placeholder-dashboard.md.j2", HOME, broken=data.broken, clients=data.clients)
-    else:
-        render("dashboard.md.j2", HOME, **dash)
-
     cache = data.page_cache
     files = getattr(data.history, "files", None)
     client_keys: dict[str, str] = {}
@@ -731,8 +734,49 @@ def render_pages(
             )
         return key
 
+    everyone: str | None = None
+    kept_pages: set[str] = set()
+
+    def kept(page: str, *made_of: Any) -> bool:
+        """True when ``page`` is made of the same inputs as in the last build and is still in
+        the docs tree: then it is left as it is (:data:`KEEP`), not rendered again."""
+        if cache is None:
+            return False
+        cache.new[page] = fingerprint(cache.key, page, *made_of)
+        if cache.old.get(page) == cache.new[page] and os.path.isfile(f"{cache.docs}/{page}"):
+            out[page] = KEEP  # type: ignore[assignment]
+            kept_pages.add(page)
+            return True
+        return False
+
+    def kept_whole_book(page: str) -> bool:
+        """:func:`kept` for a page made of every client and reminder (the dashboard, the lists)."""
+        nonlocal everyone
+        if cache is None:
+            return False
+        if everyone is None:
+            # The clients' page fingerprints cover their reminders, the day and the settings.
+            everyone = fingerprint(
+                [client_key(c) for c in data.clients],
+                [_values(r) for r in data.reminders if r.client not in views.by_slug],
+                data.ics is not None, data.dashboard is not None,
+            )
+        return kept(page, everyone)
+
     if cache is not None:
-        rows = RowMemo(cache.rows_old, cache.rows_new, client_key, views)
+        rows = RowMemo(cache.rows_old, cache.rows_new, client_key, views, inputs=cache.key)
+
+    # Home page: the dashboard helper's template and numbers.
+    if not kept_whole_book(HOME):
+        dash: dict[str, Any] = {}
+        if data.dashboard is not None:
+            dash = data.dashboard(data.clients, data.reminders, data.today, data.settings, data.broken)
+        try:
+            env.get_template("dashboard.md.j2")
+        except jinja2.TemplateNotFound:
+            render("placeholder-dashboard.md.j2", HOME, broken=data.broken, clients=data.clients)
+        else:
+            render("dashboard.md.j2", HOME, **dash)
 
     # Reminders: all, then one page (and calendar) per owner.
     owners_with: dict[str, list[Any]] = defaultdict(list)
@@ -741,17 +785,18 @@ def render_pages(
     clients_of: dict[str, list[Client]] = defaultdict(list)
     for c in data.clients:
         clients_of[c.owner or NO_OWNER].append(c)
-    render(
-        "reminders.md.j2",
-        REMINDERS,
-        heading="Reminders",
-        owner=None,
-        groups=group(data.reminders),
-        total=len(data.reminders),
-        owners=[(name, views.owners[name], len(owners_with.get(name, ()))) for name in views.owners],
-        ics=posixpath.basename(REMINDERS_ICS),
-        clients=[],
-    )
+    if not kept_whole_book(REMINDERS):
+        render(
+            "reminders.md.j2",
+            REMINDERS,
+            heading="Reminders",
+            owner=None,
+            groups=group(data.reminders),
+            total=len(data.reminders),
+            owners=[(name, views.owners[name], len(owners_with.get(name, ()))) for name in views.owners],
+            ics=posixpath.basename(REMINDERS_ICS),
+            clients=[],
+        )
     if data.ics is not None:
         calendar(REMINDERS_ICS, data.reminders, f"{data.title}: reminders", data.clients)
     for name, slug in views.owners.items():
@@ -760,14 +805,11 @@ def render_pages(
         if data.ics is not None:
             calendar(f"reminders/{slug}.ics", mine, f"{data.title}: {name}", clients_of.get(name, []))
         theirs = clients_of.get(name, [])
-        if cache is not None:
-            # An owner's page shows their reminders and their clients: after one edit,
-            # the other owners' pages are the same and are not rendered again.
-            # (Their reminders are those of their clients: the clients' keys cover them.)
-            cache.new[page] = fingerprint(cache.key, "owner page", name, [client_key(c) for c in theirs])
-            if cache.old.get(page) == cache.new[page] and (cache.docs / page).is_file():
-                out[page] = KEEP  # type: ignore[assignment]
-                continue
+        # An owner's page shows their reminders and their clients: after one edit,
+        # the other owners' pages are the same and are not rendered again.
+        # (Their reminders are those of their clients: the clients' keys cover them.)
+        if cache is not None and kept(page, name, data.ics is not None, [client_key(c) for c in theirs]):
+            continue
         render(
             "reminders.md.j2",
             page,
@@ -781,8 +823,11 @@ def render_pages(
         )
 
     # Lists.
-    render("clients.md.j2", ALL_CLIENTS, clients=sorted(data.clients, key=name_order))
+    if not kept_whole_book(ALL_CLIENTS):
+        render("clients.md.j2", ALL_CLIENTS, clients=sorted(data.clients, key=name_order))
     for key, (page, title) in LISTS.items():
+        if kept_whole_book(page):
+            continue
         render(
             "list.md.j2",
             page,
@@ -805,6 +850,8 @@ def render_pages(
         if progress is not None:
             progress(i)
 
+    if rows is not None:
+        rows.carry(kept_pages)  # a kept page's rows serve the next build that renders it
     if FORMAT_DOC.is_file():
         out[FORMAT] = FORMAT_DOC.read_bytes()
     return out
