@@ -13,6 +13,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 from crmgen.book import load_book
 from crmgen.config import Settings, load_project
@@ -721,6 +722,16 @@ def test_tidy_skips_its_patterns_only_where_they_cannot_match(text: str) -> None
 
     expected = re.sub(r"\n{3,}", "\n\n", re.sub(r"\n[ \t]+(?=\n)", "\n", text)).strip("\n") + "\n"
     assert _tidy(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="\n \t\r\x0b\u3000\u2028ab<", max_size=40))
+def test_html_blocks_drop_exactly_the_blank_lines(text: str) -> None:
+    from crmgen.site.markup import HTML_END, HTML_START, html_block
+
+    lines = [line for line in text.split("\n") if line.strip()]
+    expected = f"{HTML_START}\n" + "\n".join(lines) + f"\n{HTML_END}\n" if lines else ""
+    assert html_block(Markup(text)) == expected and isinstance(html_block(Markup(text)), Markup)
 
 
 def test_client_pages_can_be_handed_over_as_they_are_rendered():

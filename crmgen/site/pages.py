@@ -672,7 +672,7 @@ def render_pages(
             # The clients' page fingerprints cover their reminders (and today, the settings):
             # hashing 10,000 of them is cheaper than hashing 40,000 reminders.
             cache.new[path] = fingerprint(cache.key, "calendar", name, [client_key(c) for c in sources])
-            if cache.old.get(path) == cache.new[path] and (cache.docs / path).is_file():
+            if cache.old.get(path) == cache.new[path] and os.path.isfile(f"{cache.docs}/{path}"):
                 out[path] = KEEP  # type: ignore[assignment]
                 return
         out[path] = data.ics(reminders, name)
@@ -841,7 +841,7 @@ def render_pages(
         page = client_page(client.slug)
         if cache is not None:
             cache.new[page] = client_key(client)
-            if cache.old.get(page) == cache.new[page] and (cache.docs / page).is_file():
+            if cache.old.get(page) == cache.new[page] and os.path.isfile(f"{cache.docs}/{page}"):
                 out[page] = KEEP  # type: ignore[assignment]
                 if progress is not None:
                     progress(i)
@@ -886,7 +886,14 @@ def _tidy(text: str) -> str:
     # The substring tests are what the patterns need to match at all, and much faster
     # than a regex scan of the index pages (megabytes at 10,000 clients).
     if " \n" in text or "\t\n" in text:
-        text = re.sub(r"\n[ \t]+(?=\n)", "\n", text)
+        text = _BLANK_LINE_SPACE.sub("\n", text)
     if "\n\n\n" in text:
-        text = re.sub(r"\n{3,}", "\n\n", text)
-    return text.strip("\n") + "\n"
+        text = _BLANK_LINES.sub("\n\n", text)
+    if text.startswith("\n") or not text.endswith("\n") or text.endswith("\n\n"):
+        return text.strip("\n") + "\n"
+    return text  # already ends in one line break: not copied again
+
+
+_BLANK_LINE_SPACE = re.compile(r"\n[ \t]+(?=\n)")
+# \n{3,}, spelled with a literal start the regex engine can search for (5 times faster).
+_BLANK_LINES = re.compile(r"\n\n\n+")
