@@ -725,7 +725,7 @@ def test_tidy_skips_its_patterns_only_where_they_cannot_match(text: str) -> None
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="\n \t\r\x0b\u3000\u2028ab<", max_size=40))
+@given(st.text(alphabet="\n \t\r\x0b\x1c\x85\u3000\u2028ab<", max_size=40))
 def test_html_blocks_drop_exactly_the_blank_lines(text: str) -> None:
     from crmgen.site.markup import HTML_END, HTML_START, html_block
 

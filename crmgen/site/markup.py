@@ -88,13 +88,27 @@ def html_block(content: str) -> Markup:
     would end it there when no hook takes it out). Every value in ``content`` was
     escaped by :func:`finalize`, so it cannot contain a marker line.
     """
-    # filter(str.strip, ...): no Python code runs per line (tables of 10,000 rows).
-    lines = "\n".join(filter(str.strip, str(content).split("\n")))
-    if not lines:
+    text = str(content)
+    if text.endswith("\n"):
+        text = text[:-1]  # the block's last line break: the only blank line most blocks have
+    if _has_blank_line(text):
+        text = "\n".join(filter(str.strip, text.split("\n")))
+    if not text:
         return Markup("")
     # The line break after the end marker is the template's line break, which
     # trim_blocks removes after {% endfilter %}: blank lines around stay as written.
-    return str.__new__(Markup, f"{HTML_START}\n{lines}\n{HTML_END}\n")
+    return str.__new__(Markup, f"{HTML_START}\n{text}\n{HTML_END}\n")
+
+
+_INNER_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")  # \s is str.isspace, as str.strip uses
+
+
+def _has_blank_line(text: str) -> bool:
+    """Whether a line of ``text`` is empty or whitespace: one regex search, where splitting the
+    tables of the index pages into lines to look at each was most of :func:`html_block`."""
+    first = text[: text.find("\n")] if "\n" in text else text
+    last = text[text.rfind("\n") + 1 :]
+    return not first.strip() or not last.strip() or _INNER_BLANK_LINE.search(text) is not None
 
 
 # Code spans and fenced blocks: their content is shown literally by Markdown

@@ -465,27 +465,31 @@ class SiteContext:
         covers the client, its reminders, the templates, the day and the settings).
         So ``macro`` must read nothing but its arguments and ``site``.
         """
-        return str.__new__(Markup, self._row(name, macro, item, args))
+        return self.memo_rows(name, macro, (item,), *args)
 
     def memo_rows(self, name: str, macro: Callable[..., Any], items: Iterable[Any], *args: Any) -> Markup:
         """:meth:`memo` for each of ``items``, joined: a whole table in one call (no template loop
         over 10,000 rows)."""
-        return str.__new__(Markup, "".join([self._row(name, macro, item, args) for item in items]))
-
-    def _row(self, name: str, macro: Callable[..., Any], item: Any, args: tuple[Any, ...]) -> str:
         rows = self.row_memo
-        key = rows.key(item) if rows is not None else None
-        if rows is None or key is None:
-            return str(macro(item, *args))
-        full = (name, self.page, key, args)
-        try:
-            text = rows.old.get(full)
-        except TypeError:  # a template passed a list or a dict: no key to keep the row under
-            return str(macro(item, *args))
-        if text is None:
-            text = str(macro(item, *args))
-        rows.new[full] = text
-        return text
+        if rows is None:
+            return str.__new__(Markup, "".join([str(macro(item, *args)) for item in items]))
+        old, new, key_of, page = rows.old.get, rows.new, rows.key, self.page
+        out = []
+        for item in items:
+            key = key_of(item)
+            text = None
+            if key is not None:
+                full = (name, page, key, args)
+                try:
+                    text = old(full)
+                except TypeError:  # a list or a dict among the arguments or values: no key to keep it under
+                    key = None
+            if text is None:
+                text = str(macro(item, *args))
+            if key is not None:
+                new[full] = text
+            out.append(text)
+        return str.__new__(Markup, "".join(out))
 
     def url(self, target: str) -> Markup:
         """Relative link to another generated page (docs-relative ``.md`` path)."""
@@ -570,7 +574,7 @@ class RowMemo:
         self._client_key = client_key
         self._views = views
         self._inputs = inputs
-        self._reminder_at: dict[int, tuple[str, int]] | None = None
+        self._reminder_at: dict[int, tuple[str, int]] | None = None  # a reminder's key, by its id
 
     def key(self, item: Any) -> Any:
         """What ``item``'s row is made of: its client's fingerprint (and which reminder), its
@@ -581,14 +585,13 @@ class RowMemo:
             # An unhashable value makes the lookup fail: that row is rendered, not kept.
             return None if self._inputs is None else (self._inputs, tuple(item.items()))
         if self._reminder_at is None:
+            by_slug = self._views.by_slug
             self._reminder_at = {
-                id(r): (slug, i) for slug, rs in self._views.reminders_by_client.items() for i, r in enumerate(rs)
+                id(r): (self._client_key(by_slug[slug]), i)
+                for slug, rs in self._views.reminders_by_client.items() if slug in by_slug
+                for i, r in enumerate(rs)
             }
-        found = self._reminder_at.get(id(item))
-        client = self._views.by_slug.get(found[0]) if found is not None else None
-        if client is None:
-            return None
-        return (self._client_key(client), found[1])  # type: ignore[index]
+        return self._reminder_at.get(id(item))
 
     def carry(self, pages: Container[str]) -> None:
         """Keep the last build's rows of ``pages``, which were not rendered this time, for the next."""
