@@ -293,7 +293,8 @@ def out_of_touch(clients: Iterable[Client], today: dt.date, settings: Settings) 
         cadence = client.cadence if client.cadence is not None else settings.cadence.get(client.grade)
         if cadence is None:
             continue
-        last = client.last_contact or client.since
+        contact = client.last_contact  # a property that looks at every interaction: once
+        last = contact or client.since
         days = (today - last).days if last is not None else None
         if days is not None and days <= cadence:
             continue
@@ -305,7 +306,7 @@ def out_of_touch(clients: Iterable[Client], today: dt.date, settings: Settings) 
                 "stage": client.stage,
                 "owner": client.owner,
                 "last_contact": last,
-                "since_only": client.last_contact is None and last is not None,
+                "since_only": contact is None and last is not None,
                 "days_since": days,
                 "cadence": cadence,
                 "over": days - cadence if days is not None else None,

@@ -757,3 +757,16 @@ def test_client_pages_can_be_handed_over_as_they_are_rendered():
     assert all(out[p] == "placed" for p in clients)  # what write returned stands for it
     assert sorted(out) == sorted(whole)
     assert all(out[p] == whole[p] for p in out if p not in clients)
+
+
+def test_grouped_clients_put_each_group_in_name_order() -> None:
+    zeta = Client(slug="zeta", path="clients/zeta.md", name="Zeta", grade="B", tags=("x",))
+    huadong = Client(slug="huadong", path="clients/huadong.md", name="华东", grade="B", tags=("x", "y"))
+    alpha = Client(slug="alpha", path="clients/alpha.md", name="Alpha", grade="A")
+    groups = pages.grouped_clients([zeta, huadong, alpha], "tag")
+    assert [(k, [c.slug for c in cs]) for k, cs in groups] == [
+        ("x", ["huadong", "zeta"]), ("y", ["huadong"]), ("(no tag)", ["alpha"])]
+    in_order = sorted([zeta, huadong, alpha], key=pages.name_order)
+    assert [c.slug for c in in_order] == ["alpha", "huadong", "zeta"]
+    assert pages.grouped_clients(in_order, "grade", in_name_order=True) == pages.grouped_clients(
+        [zeta, huadong, alpha], "grade") == [("A", [alpha]), ("B", [huadong, zeta])]

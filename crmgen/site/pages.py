@@ -358,10 +358,11 @@ def intro(client: Client) -> str:
     return (client.body[: match.start()] if match else client.body).strip()
 
 
-def grouped_clients(clients: Iterable[Client], key: str) -> list[tuple[str, list[Client]]]:
-    """Clients grouped by grade, stage, owner or tag, in a stable, meaningful order."""
+def grouped_clients(clients: Iterable[Client], key: str, *, in_name_order: bool = False) -> list[tuple[str, list[Client]]]:
+    """Clients grouped by grade, stage, owner or tag, in a stable, meaningful order; each group
+    in name order (``in_name_order``: ``clients`` are in that order already, see :func:`name_order`)."""
     groups: dict[str, list[Client]] = defaultdict(list)
-    for c in clients:
+    for c in clients if in_name_order else sorted(clients, key=name_order):
         if key == "tag":
             for t in c.tags or ("(no tag)",):
                 groups[t].append(c)
@@ -375,7 +376,7 @@ def grouped_clients(clients: Iterable[Client], key: str) -> list[tuple[str, list
         order = [s for s in STAGES if s in groups] + sorted(set(groups) - set(STAGES))
     else:
         order = sorted(groups, key=lambda k: (k.startswith("("), _pinyin_key(k)))
-    return [(k, sorted(groups[k], key=name_order)) for k in order]
+    return [(k, groups[k]) for k in order]
 
 
 def name_order(client: Client) -> tuple[str, str]:
@@ -826,17 +827,21 @@ def render_pages(
         )
 
     # Lists.
+    by_name: list[Client] | None = None  # every list's order, sorted once (when a list is rendered)
     if not kept_whole_book(ALL_CLIENTS):
-        render("clients.md.j2", ALL_CLIENTS, clients=sorted(data.clients, key=name_order))
+        by_name = sorted(data.clients, key=name_order)
+        render("clients.md.j2", ALL_CLIENTS, clients=by_name)
     for key, (page, title) in LISTS.items():
         if kept_whole_book(page):
             continue
+        if by_name is None:
+            by_name = sorted(data.clients, key=name_order)
         render(
             "list.md.j2",
             page,
             key=key,
             heading=f"Clients {title[0].lower()}{title[1:]}",
-            groups=grouped_clients(data.clients, key),
+            groups=grouped_clients(by_name, key, in_name_order=True),
         )
 
     # One page per client.
