@@ -70,15 +70,18 @@ def render(root: Path, docs: Path, old: dict[str, str], calls: list[int] | None 
     return out, cache.new
 
 
-def test_nothing_changed_renders_no_index_page(book: Path, tmp_path: Path) -> None:
+def test_nothing_changed_renders_no_index_page(book: Path, tmp_path: Path, monkeypatch) -> None:
     import dataclasses
 
     docs = tmp_path / "docs"
     first, state = render(book, docs, {})
     calls: list[int] = []
+    environments: list[object] = []
+    make_environment = site_pages.make_environment
+    monkeypatch.setattr(site_pages, "make_environment", lambda *a: environments.append(a) or make_environment(*a))
     again, state = render(book, docs, state, calls)
     assert all(again[p] is KEEP for p in INDEX)
-    assert calls == []  # the dashboard's numbers are not even worked out
+    assert calls == [] and environments == []  # not even the dashboard's numbers or the templates
     # one client's grade: every index page lists it, so every one is made again
     clients = [dataclasses.replace(c, grade="A") if c.slug == "beta" else c for c in load_book(load_project(book)).clients]
     after, _ = render(book, docs, state, calls, clients=clients)

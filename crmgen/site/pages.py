@@ -626,7 +626,12 @@ def render_pages(
 
     # Beside the docs tree: .crmgen/cache/templates/ (the docs tree is .crmgen/docs/).
     template_cache = data.page_cache.docs.parent / "cache" / "templates" if data.page_cache is not None else None
-    env = make_environment(data.templates_dir, template_cache)
+
+    @functools.cache
+    def environment() -> jinja2.Environment:
+        """Made when a page is first rendered: a build where nothing changed renders none."""
+        return make_environment(data.templates_dir, template_cache)
+
     views = data.views or build_views(data.clients, data.reminders)
     out: dict[str, bytes] = {}
     rows: RowMemo | None = None
@@ -644,6 +649,7 @@ def render_pages(
         )
 
     def render(template: str, page: str, **context: Any) -> None:
+        env = environment()
         try:
             text = env.get_template(template).render(site=site(page), **context)
         except jinja2.TemplateSyntaxError as exc:
@@ -776,7 +782,7 @@ def render_pages(
         if data.dashboard is not None:
             dash = data.dashboard(data.clients, data.reminders, data.today, data.settings, data.broken)
         try:
-            env.get_template("dashboard.md.j2")
+            environment().get_template("dashboard.md.j2")
         except jinja2.TemplateNotFound:
             render("placeholder-dashboard.md.j2", HOME, broken=data.broken, clients=data.clients)
         else:
