@@ -26,7 +26,6 @@ fsynced) is not trusted at all.
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import stat
 import struct
@@ -220,6 +219,8 @@ class ParseCache:
         """
         if rel not in self.fresh or self.path is None:
             return None
+        import hashlib  # not at the top: OpenSSL's bindings load slowly, and `check` never digests
+
         return hashlib.blake2b(self._blob(rel), digest_size=16).hexdigest()
 
     def _blob(self, rel: str) -> Blob:
