@@ -6,18 +6,19 @@ import functools
 import os
 import re
 import sys
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING
 
 from .cache import ParseCache
 from .config import Project
 from .errors import ERROR, WARNING, Problem
 from .loader import RawFile, parse_text, read_file
-from .model import Client
 from .validation import SLUG_RE, Located, validate
+
+if TYPE_CHECKING:
+    from .model import Client
 
 
 @dataclass
@@ -61,6 +62,8 @@ def slug_problem(rel_path: str, slug: str) -> Problem | None:
 
 def normalise_slug(text: str) -> str:
     """Lowercase ASCII, runs of anything else turned into single dashes."""
+    import unicodedata  # only for a file name that is not a slug already
+
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return _NOT_SLUG_RUN(text.lower()).strip("-")
 
@@ -96,18 +99,21 @@ def read_client_file(path: Path, rel_path: str, root: Path | None = None) -> tup
     return located.client, located.problems
 
 
-def _read(path: Path, rel_path: str, root: Path) -> Located:
-    return _located(rel_path, *read_file(path, rel_path, root))
+def _read(path: Path, rel_path: str, root: Path, build: bool = True) -> Located:
+    return _located(rel_path, *read_file(path, rel_path, root), build=build)
 
 
-def _located(rel_path: str, raw: RawFile | None, problems: list[Problem]) -> Located:
-    """Validate what the loader produced; the slug comes from the file name."""
+def _located(rel_path: str, raw: RawFile | None, problems: list[Problem], *, build: bool = True) -> Located:
+    """Validate what the loader produced; the slug comes from the file name.
+
+    ``build=False``: the client's :class:`~crmgen.validation.Facts` instead of the client.
+    """
     slug = _slug_of(rel_path)
     if (p := slug_problem(rel_path, slug)) is not None:
         problems = [p, *problems]
     if raw is None:
         return Located(None, problems)
-    located = validate(raw, slug)
+    located = validate(raw, slug, build=build)
     located.problems[:0] = problems
     if any(p.is_error for p in located.problems):
         located.client = None
@@ -139,15 +145,15 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
     a long-running process passes its own ``cache`` to keep it in memory.
 
     ``clients=False`` (for ``check --no-cache``, which only reports problems) leaves
-    ``Book.clients`` empty, so parallel workers send back only the problems and
-    the few facts cross-file checks need instead of whole clients. Without the
-    cache only: cached entries are always whole. ``digests=True`` (the site build)
-    fills ``Book.digests``.
+    ``Book.clients`` empty: files are checked without building clients, and parallel
+    workers send back only the problems and the few facts cross-file checks need.
+    Without the cache only: cached entries are always whole. ``digests=True`` (the
+    site build) fills ``Book.digests``.
     """
     root = project.root
     directory = project.clients_dir
     names = _client_names(directory)
-    # workers may send back slim results only when nothing is kept of them
+    # clients need not be built when nothing is kept of them
     slim = not clients and not use_cache and cache is None
     if cache is None:
         cache = ParseCache(project.cache_dir if use_cache else None)
@@ -173,7 +179,8 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
     read = _read_many([(directory / name, rel) for rel, name, _ in todo], root, slim)
     for (rel, _name, key), loc in zip(todo, read, strict=True):
         located[rel] = loc
-        cache.put(rel, key, _for_cache(loc))
+        if not slim:
+            cache.put(rel, key, _for_cache(loc))
     cache.save()
     located = dict(sorted(located.items()))
     problems = [p for loc in located.values() for p in loc.problems]
@@ -220,33 +227,20 @@ def _for_cache(loc: Located) -> Located:
 PARALLEL_MIN = 400
 
 
-class Facts(NamedTuple):
-    """What :func:`cross_file_problems` needs of a client: sent back by workers instead of the client."""
-
-    slug: str
-    referred_by: str | None
-    phone: str | None
-    email: str | None
-
-
-def _slim(loc: Located) -> Located:
-    c = loc.client
-    facts = Facts(c.slug, c.referred_by, c.phone, c.email) if c is not None else None
-    return Located(facts, loc.problems, loc.positions)  # type: ignore[arg-type]
-
-
 def _read_chunk(args: tuple[list[tuple[Path, str]], Path, bool]) -> list[Located]:
     items, root, slim = args
-    if slim:  # unpickling whole clients in the parent would cost more than parsing them
-        return [_slim(_read(path, rel, root)) for path, rel in items]
-    return [_read(path, rel, root) for path, rel in items]
+    return [_read(path, rel, root, not slim) for path, rel in items]
 
 
 def _read_many(items: list[tuple[Path, str]], root: Path, slim: bool = False) -> list[Located]:
-    """Read files, on every core when there are many (parsing is independent per file)."""
+    """Read files, on every core when there are many (parsing is independent per file).
+
+    ``slim``: build no clients, only their :class:`~crmgen.validation.Facts` (sending whole
+    clients back from workers would also cost more than parsing them).
+    """
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_MIN or workers < 2:
-        return [_read(path, rel, root) for path, rel in items]
+        return [_read(path, rel, root, not slim) for path, rel in items]
     import concurrent.futures
     import multiprocessing
 
@@ -263,7 +257,7 @@ def _read_many(items: list[tuple[Path, str]], root: Path, slim: bool = False) ->
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
             return [loc for chunk in pool.map(_read_chunk, chunks) for loc in chunk]
     except (OSError, concurrent.futures.process.BrokenProcessPool):
-        return [_read(path, rel, root) for path, rel in items]
+        return [_read(path, rel, root, not slim) for path, rel in items]
 
 
 def _rel(path: Path, root: Path) -> str:

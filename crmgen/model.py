@@ -11,11 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-GRADES = ("A", "B", "C", "D", "E", "F")
-STAGES = ("prospect", "customer", "dormant", "lost")
-INTERACTION_TYPES = ("visit", "call", "meeting", "message", "email", "gift", "note")
-PROMISE_SIDES = ("us", "client")
-COMPLAINT_STEPS = ("listen", "analyse", "solve", "inform", "act", "review")
+from .schema import COMPLAINT_STEPS, GRADES, INTERACTION_TYPES, PROMISE_SIDES, STAGES
+
+__all__ = ["COMPLAINT_STEPS", "GRADES", "INTERACTION_TYPES", "PROMISE_SIDES", "STAGES", "Anniversary", "Birthday",
+           "Client", "Complaint", "Contact", "Interaction", "Order", "Promise", "Rebate", "RebateTier"]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES
+# The values a field may take (the model re-exports them): here, so that checking a file
+# needs neither the model nor its dataclasses.
+GRADES = ("A", "B", "C", "D", "E", "F")
+STAGES = ("prospect", "customer", "dormant", "lost")
+INTERACTION_TYPES = ("visit", "call", "meeting", "message", "email", "gift", "note")
+PROMISE_SIDES = ("us", "client")
+COMPLAINT_STEPS = ("listen", "analyse", "solve", "inform", "act", "review")
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 

@@ -12,26 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
 from . import schema as S
 from .errors import ERROR, WARNING, Problem
 from .loader import RawFile
-from .model import (
-    INTERACTION_TYPES,
-    Anniversary,
-    Birthday,
-    Client,
-    Complaint,
-    Contact,
-    Interaction,
-    Order,
-    Promise,
-    Rebate,
-    RebateTier,
-)
+from .schema import INTERACTION_TYPES
+
+if TYPE_CHECKING:
+    from .model import Client, Interaction
 
 T_STR = "tag:yaml.org,2002:str"
 T_INT = "tag:yaml.org,2002:int"
@@ -48,11 +39,11 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _NO_YEAR = re.compile(r"^--(\d{1,2})-(\d{1,2})$")
 _CADENCE = re.compile(r"^(\d+)\s*([dwm])$", re.IGNORECASE)
 _RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*%$")
-_HEADING = re.compile(r"^##[ \t]+(\S+)[ \t]*(.*?)[ \t]*$")
-_DATEISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+# On one line (no line break): the rest, less its trailing blanks, is the last group .rstrip(" \t")
+# (a lazy group before "[ \t]*$" costs a backtracking step per character)
+_HEADING = re.compile(r"##[ \t]+(\S+)[ \t]*(.*)")
 _DATE_OTHER_SEP = re.compile(r"^\d{4}[/.年]\d{1,2}[/.月]\d{1,2}日?$")
-_NEXT = re.compile(r"^[ \t]*(?:[-*][ \t]+)?(?:next|下一步)[ \t]*[:：][ \t]*(\S*)[ \t]*(.*?)[ \t]*$",
-                   re.IGNORECASE)
+_NEXT = re.compile(r"[ \t]*(?:[-*][ \t]+)?(?:next|下一步)[ \t]*[:：][ \t]*(\S*)[ \t]*(.*)", re.IGNORECASE)
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
 _CADENCE_UNIT = {"d": 1, "w": 7, "m": 30}
 
@@ -63,9 +54,18 @@ _constructor = yaml.constructor.SafeConstructor()
 class Located:
     """A validated client plus where its cross-file facts sit in the file."""
 
-    client: Client | None
+    client: Client | None  # its Facts instead when validated with build=False
     problems: list[Problem]
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+class Facts(NamedTuple):
+    """What the cross-file checks (:func:`crmgen.book.cross_file_problems`) need of a client."""
+
+    slug: str
+    referred_by: str | None
+    phone: str | None
+    email: str | None
 
 
 class _Walker:
@@ -274,7 +274,8 @@ class _Walker:
             return None
         return days
 
-    def birthday(self, node: yaml.ScalarNode, path: str) -> Birthday | None:
+    def birthday(self, node: yaml.ScalarNode, path: str) -> tuple[int, int, int | None] | None:
+        """(month, day, year or None): the arguments of a :class:`crmgen.model.Birthday`."""
         raw = node.value.strip()
         m = _NO_YEAR.match(raw)
         if node.tag == T_STR and m:
@@ -284,9 +285,9 @@ class _Walker:
             except ValueError:
                 self.error(node, f"{path}: {raw} is not a real day of the year", "impossible-date")
                 return None
-            return Birthday(month, day)
+            return month, day, None
         value = self.date(node, path)
-        return Birthday(value.month, value.day, value.year) if value else None
+        return (value.month, value.day, value.year) if value else None
 
     def rate(self, node: yaml.ScalarNode, path: str) -> float | None:
         if node.tag == T_STR and (m := _RATE.match(node.value.strip())):
@@ -336,14 +337,44 @@ def _describe(node: yaml.Node) -> str:
 
 # -- body ----------------------------------------------------------------------
 
+# (line index, date, the heading after the date, index of the line after the section,
+#  the Next date and what to do)
+Section = tuple[int, dt.date, str, int, dt.date | None, str | None]
+
+
 def parse_body(raw: RawFile, problems: list[Problem]) -> tuple[Interaction, ...]:
     """The dated ``## YYYY-MM-DD type: summary`` sections of the body."""
+    from .model import Interaction
+
     lines = raw.body.splitlines()
-    found: list[tuple[int, dt.date, str, str]] = []  # (index, date, type, summary)
+    interactions = []
+    for i, when, rest, end, next_date, next_what in _sections(raw, lines, problems):
+        word, _, summary = rest.partition(":") if ":" in rest.split(" ", 1)[0] else rest.partition(" ")
+        if word.strip().lower() in INTERACTION_TYPES:
+            kind, text = word.strip().lower(), summary.strip()
+        else:
+            kind, text = "note", rest.strip()
+        interactions.append(Interaction(
+            date=when, type=kind, summary=text, body="\n".join(lines[i + 1:end]).strip("\n"),
+            next_date=next_date, next_what=next_what, line=raw.body_line + i,
+        ))
+    return tuple(interactions)
+
+
+def _sections(raw: RawFile, lines: list[str], problems: list[Problem]) -> list[Section]:
+    """The dated sections of the body's ``lines``; what is wrong in them goes to ``problems``."""
+    body = raw.body
+    # only a heading (or a fence, when there is one) can start or end a section: the other
+    # lines are skipped in C rather than one by one
+    if "```" in body or "~~~" in body:
+        marked = [i for i, line in enumerate(lines) if line.startswith("#") or "```" in line or "~~~" in line]
+    else:
+        marked = [i for i, line in enumerate(lines) if line.startswith("#")]
+    found: list[tuple[int, dt.date, str, int]] = []  # (index, date, rest of the heading, next bound's index)
     bounds: list[int] = []
     in_fence = False
-    for i, line in enumerate(lines):
-        # a fence has ``` or ~~~ in it: the cheap test spares the regex on almost every line
+    for i in marked:
+        line = lines[i]
         if ("```" in line or "~~~" in line) and _FENCE.match(line):
             in_fence = not in_fence
             continue
@@ -354,41 +385,35 @@ def parse_body(raw: RawFile, problems: list[Problem]) -> tuple[Interaction, ...]
         m = _HEADING.match(line)
         if not m:
             continue
-        token, rest = m[1], m[2]
+        token = m[1]
         lineno = raw.body_line + i
-        if _DATE_OTHER_SEP.match(token):
-            problems.append(Problem(raw.rel_path, lineno, 4, WARNING,
-                f"heading date '{token}' is not YYYY-MM-DD, so this is not counted as an interaction; "
-                "write it like 2026-11-02", "heading-date"))
+        dm = _ISO_DATE.match(token)
+        if dm is None:
+            if _DATE_OTHER_SEP.match(token):
+                problems.append(Problem(raw.rel_path, lineno, 4, WARNING,
+                    f"heading date '{token}' is not YYYY-MM-DD, so this is not counted as an interaction; "
+                    "write it like 2026-11-02", "heading-date"))
             continue
-        if not _DATEISH.match(token):
-            continue
-        y, mo, d = (int(x) for x in token.split("-"))
         try:
-            when = dt.date(y, mo, d)
+            when = dt.date(int(dm[1]), int(dm[2]), int(dm[3]))
         except ValueError:
             problems.append(Problem(raw.rel_path, lineno, 4, ERROR,
                 f"interaction date {token} is not a real date; fix the heading", "impossible-date"))
             continue
-        word, _, summary = rest.partition(":") if ":" in rest.split(" ", 1)[0] else rest.partition(" ")
-        if word.strip().lower() in INTERACTION_TYPES:
-            kind, text = word.strip().lower(), summary.strip()
-        else:
-            kind, text = "note", rest.strip()
-        found.append((i, when, kind, text))
-    interactions = []
-    for i, when, kind, summary in found:
-        end = next((b for b in bounds if b > i), len(lines))
-        section = lines[i + 1:end]
+        # a heading is a bound: the next one ends its section
+        found.append((i, when, m[2].rstrip(" \t"), len(bounds)))
+    sections: list[Section] = []
+    for i, when, rest, after in found:
+        end = bounds[after] if after < len(bounds) else len(lines)
         next_date = next_what = None
-        for j, line in enumerate(section):
+        for j in range(i + 1, end):
+            line = lines[j]
             # a Next line has a colon (ASCII or full-width) in it
             if ":" not in line and "：" not in line:
                 continue
             m = _NEXT.match(line)
             if not m:
                 continue
-            lineno = raw.body_line + i + 1 + j
             token = m[1]
             dm = _ISO_DATE.match(token)
             try:
@@ -396,23 +421,24 @@ def parse_body(raw: RawFile, problems: list[Problem]) -> tuple[Interaction, ...]
             except ValueError:
                 parsed = None
             if parsed is None:
-                problems.append(Problem(raw.rel_path, lineno, line.find(token) + 1 if token else 1, ERROR,
-                    f"next step date '{token}' is not a real date; write 'Next: YYYY-MM-DD what to do'",
+                problems.append(Problem(raw.rel_path, raw.body_line + j, line.find(token) + 1 if token else 1,
+                    ERROR, f"next step date '{token}' is not a real date; write 'Next: YYYY-MM-DD what to do'",
                     "bad-next"))
                 continue
-            next_date, next_what = parsed, m[2] or None
+            next_date, next_what = parsed, m[2].rstrip(" \t") or None
             break
-        interactions.append(Interaction(
-            date=when, type=kind, summary=summary, body="\n".join(section).strip("\n"),
-            next_date=next_date, next_what=next_what, line=raw.body_line + i,
-        ))
-    return tuple(interactions)
+        sections.append((i, when, rest, end, next_date, next_what))
+    return sections
 
 
 # -- assembly ------------------------------------------------------------------
 
-def validate(raw: RawFile, slug: str) -> Located:
-    """Validate one parsed file; the client is None when there is any error."""
+def validate(raw: RawFile, slug: str, *, build: bool = True) -> Located:
+    """Validate one parsed file; the client is None when there is any error.
+
+    ``build=False`` (``check --no-cache``, which only reports) makes every check without
+    building the client, or even importing the model: ``Located.client`` is its :class:`Facts`.
+    """
     w = _Walker(raw)
     data: dict[str, Any] | None = None
     if raw.node is None and not raw.yaml_failed:
@@ -420,74 +446,97 @@ def validate(raw: RawFile, slug: str) -> Located:
             "front matter is empty; add at least 'name:' and 'grade:'", "missing-key"))
     elif raw.node is not None:
         data = w.mapping(raw.node, "", S.CLIENT)
-    interactions = parse_body(raw, w.problems)
+    if build:
+        interactions = parse_body(raw, w.problems)
+    else:
+        _sections(raw, raw.body.splitlines(), w.problems)
     if data is None:
         return Located(None, w.problems, w.positions)
-    client = _assemble(w, raw, slug, data, interactions)
-    if any(p.is_error for p in w.problems):
-        client = None
+    _check_records(w, raw, data)
+    client: Any = None
+    if "name" in data and "grade" in data and not any(p.is_error for p in w.problems):
+        if build:
+            client = _assemble(raw, slug, data, interactions, w.positions)
+        else:
+            client = Facts(slug, data.get("referred_by"), data.get("phone"), data.get("email"))
     return Located(client, w.problems, w.positions)
 
 
-def _assemble(w: _Walker, raw: RawFile, slug: str, d: dict[str, Any],
-              interactions: tuple[Interaction, ...]) -> Client | None:
-    contacts = tuple(
-        Contact(name=r.get("name", ""), role=r.get("role"), phone=r.get("phone"), email=r.get("email"),
-                birthday=r.get("birthday"), left=r.get("left"), notes=r.get("notes"), line=r["__line__"])
-        for r, _ in d.get("contacts", ())
-    )
-    dates = tuple(Anniversary(what=r.get("what", ""), date=r["date"], line=r["__line__"])
-                  for r, _ in d.get("dates", ()) if r.get("date"))
-    promises = []
-    for item in d.get("promises", ()):
-        r = item[0]
+def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
+    """The checks that look at several values of one record (or of the rebate) at once."""
+    for r, node in d.get("promises", ()):
         if r.get("kept") and r.get("broken"):
-            w.error(item[1], f"promises[{r['__index__']}]: both kept and broken; keep only the one "
+            w.error(node, f"promises[{r['__index__']}]: both kept and broken; keep only the one "
                     "that happened", "kept-and-broken")
-        if r.get("due") and "by" in r and "what" in r:
-            promises.append(Promise(by=r["by"], what=r["what"], due=r["due"], amount=r.get("amount"),
-                                    kept=r.get("kept"), broken=r.get("broken"), index=r["__index__"],
-                                    line=r["__line__"]))
-    orders = []
-    for item in d.get("orders", ()):
-        r = item[0]
+    for r, node in d.get("orders", ()):
         amount, paid = r.get("amount"), r.get("paid", 0) or 0
         if amount is not None and paid > amount:
-            w.error(item[1], f"orders[{r['__index__']}]: paid {paid:g} is more than the amount "
+            w.error(node, f"orders[{r['__index__']}]: paid {paid:g} is more than the amount "
                     f"{amount:g}; check both figures", "overpaid")
-        if r.get("date") and amount is not None:
-            orders.append(Order(date=r["date"], amount=amount, paid=paid, pay_by=r.get("pay_by"),
-                                delivered=r.get("delivered"), reviewed=r.get("reviewed"),
-                                items=r.get("items"), index=r["__index__"], line=r["__line__"]))
-    complaints = []
-    for item in d.get("complaints", ()):
-        r = item[0]
+    for r, node in d.get("complaints", ()):
         if r.get("closed") and r.get("opened") and r["closed"] < r["opened"]:
-            w.error(item[1], f"complaints[{r['__index__']}]: closed {r['closed']} is before it was "
+            w.error(node, f"complaints[{r['__index__']}]: closed {r['closed']} is before it was "
                     f"opened {r['opened']}", "closed-before-opened")
-        if r.get("opened") and r.get("what"):
-            complaints.append(Complaint(opened=r["opened"], what=r["what"], step=r.get("step", "listen"),
-                                        closed=r.get("closed"), index=r["__index__"], line=r["__line__"]))
-    rebate = None
     if (rb := d.get("rebate")) is not None:
         start, end = rb.get("from"), rb.get("to")
         if start and end and end < start:
             line, col = w.positions.get("rebate", (raw.yaml_line, 1))
             w.problems.append(Problem(raw.rel_path, line, col, ERROR,
                 f"rebate: 'to' {end} is before 'from' {start}", "bad-period"))
+
+
+def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[Interaction, ...],
+              positions: dict[str, tuple[int, int]]) -> Client:
+    """The client of a file whose front matter ``d`` has passed every check."""
+    from .model import (
+        Anniversary,
+        Birthday,
+        Client,
+        Complaint,
+        Contact,
+        Order,
+        Promise,
+        Rebate,
+        RebateTier,
+    )
+
+    contacts = tuple(
+        Contact(name=r.get("name", ""), role=r.get("role"), phone=r.get("phone"), email=r.get("email"),
+                birthday=Birthday(*r["birthday"]) if r.get("birthday") else None, left=r.get("left"),
+                notes=r.get("notes"), line=r["__line__"])
+        for r, _ in d.get("contacts", ())
+    )
+    dates = tuple(Anniversary(what=r.get("what", ""), date=r["date"], line=r["__line__"])
+                  for r, _ in d.get("dates", ()) if r.get("date"))
+    promises = tuple(
+        Promise(by=r["by"], what=r["what"], due=r["due"], amount=r.get("amount"), kept=r.get("kept"),
+                broken=r.get("broken"), index=r["__index__"], line=r["__line__"])
+        for r, _ in d.get("promises", ()) if r.get("due") and "by" in r and "what" in r
+    )
+    orders = tuple(
+        Order(date=r["date"], amount=r["amount"], paid=r.get("paid", 0) or 0, pay_by=r.get("pay_by"),
+              delivered=r.get("delivered"), reviewed=r.get("reviewed"), items=r.get("items"),
+              index=r["__index__"], line=r["__line__"])
+        for r, _ in d.get("orders", ()) if r.get("date") and r.get("amount") is not None
+    )
+    complaints = tuple(
+        Complaint(opened=r["opened"], what=r["what"], step=r.get("step", "listen"), closed=r.get("closed"),
+                  index=r["__index__"], line=r["__line__"])
+        for r, _ in d.get("complaints", ()) if r.get("opened") and r.get("what")
+    )
+    rebate = None
+    if (rb := d.get("rebate")) is not None:
         tiers = tuple(sorted((RebateTier(over=r["over"], rate=r["rate"]) for r, _ in rb.get("tiers", ())
                               if "over" in r and "rate" in r), key=lambda t: t.over))
-        line = w.positions.get("rebate", (raw.yaml_line, 1))[0]
-        rebate = Rebate(start=start, end=end, tiers=tiers, line=line)
-    if "name" not in d or "grade" not in d:
-        return None
+        line = positions.get("rebate", (raw.yaml_line, 1))[0]
+        rebate = Rebate(start=rb.get("from"), end=rb.get("to"), tiers=tiers, line=line)
     return Client(
         slug=slug, path=raw.rel_path, name=d["name"], grade=d["grade"], stage=d.get("stage", "prospect"),
         owner=d.get("owner"), tags=d.get("tags", ()), phone=d.get("phone"), email=d.get("email"),
         address=d.get("address"), website=d.get("website"), industry=d.get("industry"),
         notes=d.get("notes"), since=d.get("since"), cadence=d.get("cadence"),
         referred_by=d.get("referred_by"), credit_limit=d.get("credit_limit"), contacts=contacts,
-        dates=dates, promises=tuple(promises), orders=tuple(orders), complaints=tuple(complaints),
+        dates=dates, promises=promises, orders=orders, complaints=complaints,
         rebate=rebate, extra=d.get("extra", {}), interactions=interactions, body=raw.body,
         body_line=raw.body_line,
     )

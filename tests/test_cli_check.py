@@ -135,3 +135,16 @@ def test_every_command_is_registered_lazily_and_has_help() -> None:
         assert command.help, f"crmgen {name} has no --help text"
     listing = CliRunner().invoke(main, ["--help"]).stdout
     assert all(f"  {name} " in listing for name in LAZY_COMMANDS)
+
+
+def test_check_without_cache_builds_no_client(project: Path) -> None:
+    write_client(project, "a", "---\nname: A\ngrade: A\nphone: '021 5555 0101'\n---\n\n## 2026-11-02 call: hi\n")
+    write_client(project, "b", "---\nname: B\ngrade: B\nphone: '021-5555-0101'\nreferred_by: c\n---\n")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "crmgen", "-C", str(project), "check",
+                           "--no-cache"], capture_output=True, text=True, env=env)
+    assert proc.returncode == 1
+    assert "clients/b.md:5:14: error: referred_by: no client 'c'" in proc.stderr
+    assert "clients/a.md:4:8: warning: possible duplicate: same phone as clients/b.md" in proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
+    assert "crmgen.validation" in imported and "crmgen.model" not in imported

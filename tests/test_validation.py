@@ -8,6 +8,8 @@ import pytest
 
 from crmgen.book import parse_client_text
 from crmgen.errors import Problem
+from crmgen.loader import parse_text
+from crmgen.validation import Facts, validate
 
 GOOD = """---
 name: 华东润滑油
@@ -322,3 +324,24 @@ def test_lossy_values_under_extra_are_a_warning(value: str, shown: str) -> None:
 def test_plain_extra_values_are_fine() -> None:
     client, problems = parse("---\nname: x\ngrade: A\nextra:\n  n: 12\n  ok: true\n  d: 2026-01-01\n---\n")
     assert problems == [] and client.extra["n"] == 12
+
+
+CHECKED_ONLY = [
+    GOOD,
+    GOOD.replace("    kept: 2026-10-30\n", "    kept: 2026-10-30\n    broken: 2026-10-31\n"),
+    GOOD.replace("paid: 40000", "paid: 90000").replace("    step: solve\n", "    closed: 2026-10-01\n"),
+    GOOD.replace("to: 2026-12-31", "to: 2025-12-31").replace("Next: 2026-12-01", "Next: 2026-13-01"),
+    GOOD.replace("## 2026-11-10", "## 2026/11/10").replace("## 2026-11-02", "## 2026-11-31"),
+    GOOD.replace("grade: B", "grade: b").replace('phone: "021-6234 5678"', "phone: 0216234"),
+    "---\nname: x\n---\n", "---\n---\nbody\n", "---\nname: [x]\ngrade: A\n---\n",
+]
+
+
+@pytest.mark.parametrize("text", CHECKED_ONLY)
+def test_checking_without_building_makes_the_same_checks(text: str) -> None:
+    raw, problems = parse_text(text, "clients/acme.md")
+    assert problems == []
+    built, checked = validate(raw, "acme"), validate(raw, "acme", build=False)
+    assert checked.problems == built.problems and checked.positions == built.positions
+    c = built.client
+    assert checked.client == (c and Facts(c.slug, c.referred_by, c.phone, c.email))
