@@ -45,8 +45,14 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         return super().resolve(kind, value, implicit)
 
 MAX_BYTES = 1024 * 1024
-_FENCE = re.compile(r"^---[ \t]*$")
-_CLOSE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+# The line breaks of str.splitlines() besides \n, \r and \r\n (which counts as one)
+_OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+# The opening fence line, and a line break then the closing one (the \n of a \r\n is a break
+# before a line too); each ends with a break str.rstrip("\r\n") takes away, or the text
+_OPEN = re.compile(r"---[ \t]*(?:\r\n|\n|\r|\Z)")
+_CLOSE = re.compile(rf"[\n\r{_OTHER_BREAKS}]((?:---|\.\.\.)[ \t]*(?:\r\n|\n|\r|\Z))")
+# the same where every break is \n: searched for its first character, several times faster
+_CLOSE_LF = re.compile(r"\n((?:---|\.\.\.)[ \t]*(?:\n|\Z))")
 
 
 @dataclass(frozen=True)
@@ -109,20 +115,27 @@ def guess_encoding(data: bytes) -> str | None:
 
 
 def split(text: str, rel_path: str) -> tuple[tuple[str, int, str, int] | None, list[Problem]]:
-    """Split ``---`` front matter from the body: (yaml, yaml_line, body, body_line)."""
-    lines = text.splitlines(keepends=True)
-    if not lines or not _FENCE.match(lines[0].rstrip("\r\n")):
+    """Split ``---`` front matter from the body: (yaml, yaml_line, body, body_line).
+
+    The first line (as ``str.splitlines`` splits lines) must be ``---``; the front matter runs
+    to the next line that is ``---`` or ``...``, blanks after either allowed. Found by searching
+    the text: splitting it all into lines took a third of the time of reading a file.
+    """
+    first = _OPEN.match(text)
+    if first is None:
         return None, [Problem(rel_path, 1, 1, ERROR,
             "missing front matter: the file must start with a line '---', then the YAML keys "
             "(name, grade, ...), then another '---'", "no-front-matter")]
-    for i in range(1, len(lines)):
-        if _CLOSE.match(lines[i].rstrip("\r\n")):
-            yaml_text = "".join(lines[1:i])
-            body = "".join(lines[i + 1:])
-            return (yaml_text, 2, body, i + 2), []
-    return None, [Problem(rel_path, 1, 1, ERROR,
-        "unclosed front matter: no closing '---' line after the YAML keys; add one before the body",
-        "unclosed-front-matter")]
+    start = first.end()
+    lf_only = "\r" not in text and not any(c in text for c in _OTHER_BREAKS)
+    close = (_CLOSE_LF if lf_only else _CLOSE).search(text, start - 1)  # from the first line's break
+    if close is None:
+        return None, [Problem(rel_path, 1, 1, ERROR,
+            "unclosed front matter: no closing '---' line after the YAML keys; add one before the body",
+            "unclosed-front-matter")]
+    yaml_text = text[start:close.start(1)]
+    lines = yaml_text.count("\n") if lf_only else len(yaml_text.splitlines())
+    return (yaml_text, 2, text[close.end():], lines + 3), []
 
 
 def _anchor_problems(yaml_text: str, rel_path: str, line0: int) -> list[Problem]:

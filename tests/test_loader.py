@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crmgen.book import parse_client_text, read_client_file
-from crmgen.loader import MAX_BYTES, decode
+from crmgen.loader import MAX_BYTES, decode, split
 
 GOOD = "---\nname: 华东润滑油\ngrade: A\n---\n## 2026-11-02 visit: 拜访\n"
 
@@ -133,3 +134,29 @@ def test_remembered_tags_are_the_safe_loaders() -> None:
         assert [(k.value, v.tag) for k, v in ours.value] == [(k.value, v.tag) for k, v in theirs.value]
     assert [v.tag.rsplit(":", 1)[1] for _, v in ours.value] == [
         "int", "str", "int", "bool", "str", "timestamp", "null", "float", "str", "int"]
+
+
+def _split_by_lines(text: str) -> tuple[str, int, str, int] | None:
+    """What loader.split finds, the plain way: line by line, as str.splitlines splits them."""
+    lines = text.splitlines(keepends=True)
+    if not lines or not re.match(r"^---[ \t]*$", lines[0].rstrip("\r\n")):
+        return None
+    for i in range(1, len(lines)):
+        if re.match(r"^(---|\.\.\.)[ \t]*$", lines[i].rstrip("\r\n")):
+            return "".join(lines[1:i]), 2, "".join(lines[i + 1:]), i + 2
+    return None
+
+
+# lines that are, almost are, or are not fences, ended by every line break str.splitlines knows
+FENCE_LINES = ["---", "...", "--- \t", "...\t", "--", "-- -", ". ..", "a", "", " ---", "----", "é"]
+BREAKS = ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029", "\n\r", ""]
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(FENCE_LINES), st.sampled_from(BREAKS)), max_size=6)
+       .map(lambda lines: "".join(a + b for a, b in lines)))
+def test_split_finds_the_fences_of_str_splitlines(text: str) -> None:
+    for candidate in (text, "---\n" + text):
+        parts, problems = split(candidate, "clients/a.md")
+        assert parts == _split_by_lines(candidate)
+        assert (parts is None) == bool(problems)
