@@ -127,13 +127,24 @@ def test_remembered_tags_are_the_safe_loaders() -> None:
 
     from crmgen import loader
 
-    text = "a: 012\nb: '012'\nc: 012\nd: yes\ne: \"yes\"\nf: 2026-01-01\ng: ~\nh: 1.5\ni: text\nj: 012\n"
+    text = ("a: 012\nb: '012'\nc: 012\nd: yes\ne: \"yes\"\nf: 2026-01-01\ng: ~\nh: 1.5\ni: text\nj: 012\n"
+            "k: [1, '1', x]\nl: {m: 1}\nn: ! 12\no: !!str 12\np: !x 12\n? [q]\n: r\n\"s\": |\n  1\n")
     for _ in range(2):  # the second time from what was remembered
         ours = yaml.compose(text, Loader=loader._Loader)
         theirs = yaml.compose(text, Loader=yaml.SafeLoader)
-        assert [(k.value, v.tag) for k, v in ours.value] == [(k.value, v.tag) for k, v in theirs.value]
-    assert [v.tag.rsplit(":", 1)[1] for _, v in ours.value] == [
-        "int", "str", "int", "bool", "str", "timestamp", "null", "float", "str", "int"]
+        assert _tags(ours) == _tags(theirs)
+    assert [v.tag.rsplit(":", 1)[-1] for _, v in ours.value] == [
+        "int", "str", "int", "bool", "str", "timestamp", "null", "float", "str", "int", "seq", "map", "int", "str",
+        "!x", "str", "str"]
+    assert loader._Loader.yaml_path_resolvers == {}  # what lets it skip the path resolvers' steps
+
+
+def _tags(node: yaml.Node) -> list:
+    """The tag of every node, depth first."""
+    if isinstance(node, yaml.ScalarNode):
+        return [node.tag]
+    children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+    return [node.tag, *(tag for child in children for tag in _tags(child))]
 
 
 def _split_by_lines(text: str) -> tuple[str, int, str, int] | None:
