@@ -31,12 +31,12 @@ import stat
 import struct
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, warm
 
 RACY_NS = 2_000_000_000
 CACHE_DIR = "parse-v2"  # holds the shards 00.pickle .. 31.pickle; a new format, a new name
@@ -92,10 +92,22 @@ def write_shard(path: Path, version: str, saved_ns: int, entries: list[tuple[str
 def read_shard(path: Path) -> tuple[str, int, list[tuple[str, tuple[int, ...], Blob]]]:
     """(format version, saved_ns, entries) of a shard file; ValueError unless it is exactly
     what was written. The pickled values are views of the file's bytes, not copies."""
+    with open(path, "rb") as fh:
+        return split_shard(fh.read())
+
+
+def decode_shard(raw: bytes) -> tuple[str, dict[str, Entry]]:
+    """(format version, entries by path) of a shard file's bytes, the values unpickled."""
     import pickle
 
-    with open(path, "rb") as fh:
-        raw = fh.read()
+    version, saved_ns, index = split_shard(raw)
+    return version, {rel: (key, pickle.loads(blob), blob, saved_ns) for rel, key, blob in index}
+
+
+def split_shard(raw: bytes) -> tuple[str, int, list[tuple[str, tuple[int, ...], Blob]]]:
+    """:func:`read_shard` of a file's bytes."""
+    import pickle
+
     if len(raw) < HEADER.size:
         raise ValueError("cache file too short")
     magic, index_size, size, crc = HEADER.unpack_from(raw)
@@ -114,7 +126,7 @@ def read_shard(path: Path) -> tuple[str, int, list[tuple[str, tuple[int, ...], B
 
 
 @contextmanager
-def _no_gc(freeze: bool) -> Iterator[None]:
+def _no_gc(freeze: Callable[[], bool]) -> Iterator[None]:
     """Unpickle without the cyclic garbage collector; with ``freeze``, keep it off what was made.
 
     Unpickling a book makes millions of objects, none of them garbage and none in a cycle;
@@ -122,13 +134,14 @@ def _no_gc(freeze: bool) -> Iterator[None]:
     unpickling, and each later full pass costs ~0.4 s. Frozen (:func:`gc.freeze`), they
     are never scanned again; reference counting still frees each one that is dropped.
     Freezing also keeps out whatever else lives at that moment (and any garbage cycle
-    among it, for good), so it is done only for a large book, read once per process.
+    among it, for good), so it is done only for a large book (``freeze()`` true at the end),
+    read once per process.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
-        if freeze:
+        if freeze():
             gc.freeze()
     finally:
         if enabled:
@@ -169,22 +182,16 @@ class ParseCache:
         import pickle  # only with a cache to read: `check --no-cache` does without
 
         version = _format_version()
-        shards = []
-        for i in range(SHARDS):
-            try:
-                file_version, saved_ns, index = read_shard(self.path / f"{i:02d}.pickle")
-            except (*_ERRORS, pickle.UnpicklingError):
-                continue
-            if file_version == version:
-                shards.append((i, saved_ns, index))
-        with _no_gc(freeze=sum(len(index) for _, _, index in shards) >= FREEZE_MIN):
-            for i, saved_ns, index in shards:
+        with _no_gc(freeze=lambda: len(self.entries) >= FREEZE_MIN):
+            for i in range(SHARDS):
                 try:
-                    entries = {rel: (key, pickle.loads(blob), blob, saved_ns) for rel, key, blob in index}
+                    # unpickled by a build server's spare when the file's bytes are the same (crmgen.warm)
+                    file_version, entries = warm.read_parsed(self.path / f"{i:02d}.pickle", decode_shard)
                 except (*_ERRORS, pickle.UnpicklingError):
                     continue
-                self.entries.update(entries)
-                self.loaded.add(i)
+                if file_version == version:
+                    self.entries.update(entries)
+                    self.loaded.add(i)
 
     def get(self, rel: str, path: str | os.PathLike[str]) -> tuple[tuple[int, ...] | None, Any]:
         """(fingerprint to store under, cached value or None)."""

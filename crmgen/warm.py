@@ -125,6 +125,9 @@ def _prepare_build(directory: str | None, *, strict: bool, full: bool) -> None:
     from .config import load_project
 
     project = load_project(directory)
+    from .cache import ParseCache
+
+    ParseCache(project.cache_dir)  # the parse cache's shards, unpickled (a few MB at 1,000 clients)
     if full:
         return  # a full build reads none of the last build's state
     from .site import prepare_build
