@@ -72,6 +72,9 @@ QUICK = {"floor", "check_warm", "due"}  # commands of a second or less, without 
 QUICK_RUNS = 7
 SMALL_N = 100  # at this size and below every measure takes seconds: all get QUICK_RUNS runs
 COMMAND_TIMEOUT = 3600
+# Before each measured build that the build server runs, as between a user's builds (and
+# as before each edit of the serve measure): the server's spare reads ahead meanwhile.
+QUIET = 1.0
 SERVE_START_TIMEOUT = 900
 SERVE_EDIT_TIMEOUT = 300
 
@@ -549,8 +552,12 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
                 shutil.rmtree(d, ignore_errors=True)
 
         def edit(k: int) -> None:
+            time.sleep(QUIET)
             slug = slugs[(len(slugs) * (k + 1)) // (runs("build_edit") + 1)]
             generate.append_interaction(project / "clients" / f"{slug}.md", f"build-edit-{k}")
+
+        def quiet(_k: int) -> None:
+            time.sleep(QUIET)
 
         build = [*crm, "build", "--today", TODAY]
         # A fresh build runs in its own process (as a user's first build does), so its time,
@@ -566,7 +573,7 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
                 subprocess.run(build, capture_output=True, cwd=project, env=child_env())
                 time.sleep(1.0)
             run("build_edit", build, before=edit)
-            run("build_noop", build)
+            run("build_noop", build, before=quiet)
         elif results["build_full"].na.startswith("not run"):
             if only is None or "build_edit" in only:
                 fresh(0)
