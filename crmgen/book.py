@@ -112,11 +112,11 @@ def _located(rel_path: str, raw: RawFile | None, problems: list[Problem], *, bui
     if (p := slug_problem(rel_path, slug)) is not None:
         problems = [p, *problems]
     if raw is None:
-        return Located(None, problems)
+        return Located(None, problems, {})
     located = validate(raw, slug, build=build)
     located.problems[:0] = problems
-    if any(p.is_error for p in located.problems):
-        located.client = None
+    if located.client is not None and any(p.is_error for p in problems):
+        return located._replace(client=None)
     return located
 
 

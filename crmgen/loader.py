@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -66,8 +66,7 @@ _CLOSE = re.compile(rf"[\n\r{_OTHER_BREAKS}]((?:---|\.\.\.)[ \t]*(?:\r\n|\n|\r|\
 _CLOSE_LF = re.compile(r"\n((?:---|\.\.\.)[ \t]*(?:\n|\Z))")
 
 
-@dataclass(frozen=True)
-class RawFile:
+class RawFile(NamedTuple):
     """A client file split into its parts; ``node`` is None when the YAML could not be read."""
 
     rel_path: str

@@ -7,8 +7,7 @@ the two can never disagree. Each field's ``doc`` is its documentation.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # The values a field may take (the model re-exports them): here, so that checking a file
 # needs neither the model nor its dataclasses.
@@ -35,13 +34,14 @@ RECORD_LIST = "record-list"
 ANY_MAPPING = "any-mapping"
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
+    """One key of the format (a named tuple: a frozen dataclass costs more to create at start-up)."""
+
     kind: str
     doc: str
     required: bool = False
     choices: tuple[str, ...] = ()
-    fields: dict[str, Field] = field(default_factory=dict)
+    fields: dict[str, Field] = {}  # one dict shared by the fields without sub-fields: never changed
     default: Any = None
     example: Any = None
 

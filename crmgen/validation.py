@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
@@ -50,13 +49,12 @@ _CADENCE_UNIT = {"d": 1, "w": 7, "m": 30}
 _constructor = yaml.constructor.SafeConstructor()
 
 
-@dataclass
-class Located:
+class Located(NamedTuple):
     """A validated client plus where its cross-file facts sit in the file."""
 
     client: Client | None  # its Facts instead when validated with build=False
     problems: list[Problem]
-    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    positions: dict[str, tuple[int, int]]
 
 
 class Facts(NamedTuple):
