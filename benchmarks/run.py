@@ -1005,13 +1005,15 @@ def _kept(saved: dict[str, dict]) -> dict[str, Result]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global WORK, RUNTIME
+    global WORK, RUNTIME, QUIET
     parser = argparse.ArgumentParser(description="Measure crmgen against its floor and plain MkDocs.")
     parser.add_argument("--sizes", default="100,1000", help="comma-separated book sizes (default 100,1000)")
     parser.add_argument("--full", action="store_true", help="also N = 10,000")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measure; the median counts (default 3)")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     parser.add_argument("--no-serve", action="store_true", help="skip the serve measure")
+    parser.add_argument("--quiet", type=float, default=QUIET, metavar="SECONDS",
+                        help=f"pause before each measured served build (default {QUIET:g}; 0 for a smoke test)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="results file")
     parser.add_argument("--work", type=Path, default=None, help="where books are generated (default benchmarks/work)")
     parser.add_argument("--snapshot", action="store_true",
@@ -1029,6 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile-size", type=int, default=1000, help="book size for --profile")
     args = parser.parse_args(argv)
     WORK = (args.work or WORK).resolve()
+    QUIET = max(args.quiet, 0.0)
     WORK.mkdir(parents=True, exist_ok=True)
     RUNTIME = WORK / "rt"
     if len(str(RUNTIME / "build-01234567.sock")) > 100:  # a Unix socket's path has ~100 bytes

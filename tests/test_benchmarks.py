@@ -77,7 +77,7 @@ def test_generated_book_passes_check_strict(generate, tmp_path: Path) -> None:
 def test_runner_end_to_end_at_tiny_n(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), "--sizes", "5", "--repeat", "1", "--no-serve",
+        [sys.executable, str(BENCH / "run.py"), "--sizes", "5", "--repeat", "1", "--no-serve", "--quiet", "0",
          "--output", str(out), "--work", str(tmp_path / "work")],
         capture_output=True, text=True, timeout=300,
     )
@@ -103,7 +103,7 @@ def test_runner_serves_the_builds_after_the_first(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTHONUNBUFFERED")}
     env["CRMGEN_BUILD_SERVER"] = "1"
     proc = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), "--sizes", "5", "--repeat", "2", "--no-serve",
+        [sys.executable, str(BENCH / "run.py"), "--sizes", "5", "--repeat", "2", "--no-serve", "--quiet", "0",
          "--only", "build_full,build_edit,build_noop", "--output", str(out), "--work", str(tmp_path / "w")],
         capture_output=True, text=True, timeout=300, env=env,
     )
