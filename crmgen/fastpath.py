@@ -24,6 +24,7 @@ read-only install) makes Python compile every module it imports, every time.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -247,6 +248,33 @@ def main(argv: list[str]) -> int | None:
     parsed = _parse(argv)
     if parsed is None or not (_utf8(sys.stdout) and _utf8(sys.stderr)):
         return None
+    # The command ends with its process and makes next to no garbage in reference cycles: the
+    # collector's passes over every object of every module imported, while it ran and once more
+    # at exit, were a twentieth of `check --no-cache` on 100 clients.
+    enabled = gc.isenabled()
+    gc.disable()
+    _freeze_at_exit()
+    try:
+        return _run(parsed, started_ns)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_FREEZE_AT_EXIT: list[bool] = []
+
+
+def _freeze_at_exit() -> None:
+    """At exit, :func:`gc.freeze` what is left: the interpreter's last collection then passes over none
+    of it (nothing the fast path opens is still open to be finalized by it)."""
+    if not _FREEZE_AT_EXIT:
+        import atexit
+
+        atexit.register(gc.freeze)
+        _FREEZE_AT_EXIT.append(True)
+
+
+def _run(parsed: tuple[str | None, str, dict[str, Any]], started_ns: int) -> int | None:
     directory, command, opts = parsed
     root = _root(directory)
     if root is None:
