@@ -283,3 +283,19 @@ def test_pieces_written_in_part_are_finished(tmp_path: Path, monkeypatch: pytest
     with open(tmp_path / "out", "wb") as fh:
         fastpath._writer(fh)([b"hello ", b"", "wörld\n".encode(), b"x" * 10])
     assert (tmp_path / "out").read_bytes() == "hello wörld\n".encode() + b"x" * 10
+
+
+def test_the_collector_is_off_while_a_command_runs_and_on_again_after(good: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    import gc
+
+    seen = []
+    real = commands.run_check
+    monkeypatch.setattr(commands, "run_check", lambda *a, **k: seen.append(gc.isenabled()) or real(*a, **k))
+    assert fast(["-C", str(good), "check", "--no-cache"], capsys)[0] == 0
+    assert seen == [False] and gc.isenabled()
+    monkeypatch.setattr(commands, "run_check", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        fastpath.main(["-C", str(good), "check", "--no-cache"])
+    assert gc.isenabled()
+    assert fastpath._FREEZE_AT_EXIT == [True]  # gc.freeze registered with atexit, once
