@@ -210,3 +210,36 @@ def test_second_build_after_a_fresh_one_renders_nothing(book: Path, tmp_path: Pa
     build(book, tmp_path / "site")
     again = build(book, tmp_path / "site")
     assert again.incremental and again.rendered == 0
+
+
+def test_a_changed_theme_override_or_hook_rebuilds_every_page(book: Path, tmp_path: Path) -> None:
+    """Files of the project's theme.custom_dir and its own MkDocs hooks are read for every page:
+    after a change to one, the site is the one a full build makes."""
+    overrides = book / "overrides"
+    overrides.mkdir()
+    (overrides / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block content %}{{ super() }}<p>first</p>{% endblock %}\n', encoding="utf-8")
+    (book / "hooks.py").write_text("def on_page_content(html, **kwargs):\n    return html + '<p>hook 1</p>'\n",
+                                   encoding="utf-8")
+    config = book / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8")
+                      + "\ntheme:\n  name: material\n  custom_dir: overrides\nhooks:\n  - hooks.py\n", encoding="utf-8")
+    site = tmp_path / "site"
+    assert not build(book, site).incremental
+    assert build(book, site).incremental  # nothing changed
+    page = site / "clients" / "alpha" / "index.html"
+    assert b"<p>first</p>" in page.read_bytes() and b"hook 1" in page.read_bytes()
+    main = overrides / "main.html"
+    main.write_text(main.read_text(encoding="utf-8").replace("first", "second"), encoding="utf-8")
+    assert not build(book, site).incremental
+    assert b"<p>second</p>" in page.read_bytes()
+    # (MkDocs loads a hook module once per process, so this process cannot show the new hook's
+    # output; `crmgen build` is a process of its own)
+    hooks = book / "hooks.py"
+    hooks.write_text(hooks.read_text(encoding="utf-8").replace("hook 1", "hook 2"), encoding="utf-8")
+    assert not build(book, site).incremental
+    (overrides / "partials").mkdir()
+    (overrides / "partials" / "footer.html").write_text("<footer>shadowed</footer>", encoding="utf-8")
+    assert not build(book, site).incremental
+    build(book, tmp_path / "full", full=True)
+    assert tree(site) == tree(tmp_path / "full")

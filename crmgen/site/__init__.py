@@ -159,6 +159,27 @@ def user_assets(project: Project) -> dict[str, bytes]:
     return out
 
 
+def theme_inputs(config: dict[str, Any]) -> dict[str, bytes]:
+    """The project's own theme directory (``theme.custom_dir``) and MkDocs hooks, file by file:
+    MkDocs reads them for every page, so a change to any of them makes the next build a full
+    one (the incremental build would keep pages made with the old ones)."""
+    from .mkdocs_config import HOOKS_FILE, INCREMENTAL_HOOKS_FILE, THEME_OVERRIDES
+
+    out: dict[str, bytes] = {}
+    theme = config.get("theme")
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    if isinstance(custom, str) and Path(custom) != THEME_OVERRIDES and Path(custom).is_dir():
+        for path in sorted(Path(custom).rglob("*")):
+            if path.is_file():
+                with contextlib.suppress(OSError):
+                    out[f"theme:{path}"] = path.read_bytes()
+    for hook in config.get("hooks") or []:
+        if isinstance(hook, str) and Path(hook) not in (HOOKS_FILE, INCREMENTAL_HOOKS_FILE):
+            with contextlib.suppress(OSError):
+                out[f"hook:{hook}"] = Path(hook).read_bytes()
+    return out
+
+
 def templates_fingerprint(project: Project) -> str:
     """The project's templates and the packaged defaults, by content."""
     parts = []
@@ -481,7 +502,7 @@ def build_site(
         config_file.write_text(text, encoding="utf-8")
     (cache / ".gitignore").write_text("*\n", encoding="utf-8")
 
-    key = incremental.global_key(text, assets, made_by)
+    key = incremental.global_key(text, {**assets, **theme_inputs(config)}, made_by)
     build_dir = work / incremental.BUILD_DIR
     dirty = state.key == key and build_dir.is_dir()
     removed = [pages.html_path(p) for p in written + deleted]
