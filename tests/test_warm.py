@@ -139,3 +139,40 @@ def test_prepare_reads_nothing_for_another_command_or_a_full_build(project):
     assert shards and warm.prepare(["-C", str(project), "build", "--full"]) == shards  # the parse cache only
     warm.forget()
     assert warm.prepare(["-C", str(project / "missing"), "build"]) == 0
+
+
+def test_the_theme_environment_made_ahead_is_used_only_while_its_templates_are_the_same(project, monkeypatch):
+    from mkdocs.theme import Theme
+
+    overrides = project / "overrides"
+    overrides.mkdir()
+    (overrides / "main.html").write_text(
+        '{% extends "base.html" %}\n{% block content %}{{ super() }}<p id="mark">first</p>{% endblock %}\n', encoding="utf-8")
+    user = project / "mkdocs.yml"
+    user.write_text(user.read_text(encoding="utf-8").replace("  name: material\n",
+                                                              "  name: material\n  custom_dir: overrides\n"),
+                    encoding="utf-8")
+    _build(project)
+    made = []
+    real = Theme.get_env
+    monkeypatch.setattr(Theme, "get_env", lambda self: made.append(1) or real(self))
+
+    warm.prepare(["-C", str(project), "build", "--today", TODAY])
+    assert made == [1]
+    made.clear()
+    assert _build(project).incremental
+    assert made == []  # the build took the environment made ahead
+
+    site = project / "site" / "index.html"
+    for change, mark in ((lambda: (overrides / "main.html").write_text(
+                             (overrides / "main.html").read_text(encoding="utf-8").replace("first", "second"),
+                             encoding="utf-8"), "second"),
+                         (lambda: (overrides / "partials").mkdir() or (overrides / "partials" / "footer.html")
+                          .write_text('<footer id="mark2">shadowed</footer>', encoding="utf-8"), "shadowed")):
+        warm.forget()
+        warm.prepare(["-C", str(project), "build", "--today", TODAY])
+        change()
+        made.clear()
+        _build(project)
+        assert made == [1]  # made again: a template changed, or another file now stands for one
+        assert mark in site.read_text(encoding="utf-8")

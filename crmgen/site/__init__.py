@@ -328,9 +328,12 @@ def prepare_build(project: Project, *, strict: bool) -> None:
         incremental.load_pickle(path)  # the unpickled value is kept for the build's own load_pickle
     config_file = work / "mkdocs.yml"
     if config_file.is_file():
+        from . import incremental_hooks
+
         collect = _Collect()
         with _quiet_mkdocs(collect, 0), contextlib.suppress(Exception):
-            _load_config(config_file, work / incremental.BUILD_DIR, strict=strict, collect=collect)
+            cfg = _load_config(config_file, work / incremental.BUILD_DIR, strict=strict, collect=collect)
+            incremental_hooks.prepare_env(cfg.theme, cfg.docs_dir)
 
 
 @dataclass
