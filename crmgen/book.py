@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import sys
@@ -65,10 +64,9 @@ def normalise_slug(text: str) -> str:
     import unicodedata  # only for a file name that is not a slug already
 
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _NOT_SLUG_RUN(text.lower()).strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")  # compiled by re's cache if ever needed
 
 
-_NOT_SLUG_RUN = functools.partial(re.compile(r"[^a-z0-9]+").sub, "-")
 # what normalise_slug leaves as it is (most file names): one regex instead of its four steps
 _NORMAL_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*").fullmatch
 
@@ -274,14 +272,13 @@ def _rel(path: Path, root: Path) -> str:
 
 
 _SEPARATORS = str.maketrans("", "", " -+()./")
-_NON_DIGITS = functools.partial(re.compile(r"\D").sub, "")
 
 
 def _norm_phone(phone: str) -> str:
     """The last 11 digits (any decimal digit, as regex ``\\d``), or '' with fewer than 7."""
     digits = phone.translate(_SEPARATORS)  # most phones: digits and these separators only
     if not digits.isdecimal():  # exactly regex \d's digits, so only then are there others to drop
-        digits = _NON_DIGITS(digits)
+        digits = re.sub(r"\D", "", digits)
     return digits[-11:] if len(digits) >= 7 else ""
 
 

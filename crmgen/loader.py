@@ -61,7 +61,9 @@ _OTHER_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 # The opening fence line, and a line break then the closing one (the \n of a \r\n is a break
 # before a line too); each ends with a break str.rstrip("\r\n") takes away, or the text
 _OPEN = re.compile(r"---[ \t]*(?:\r\n|\n|\r|\Z)")
-_CLOSE = re.compile(rf"[\n\r{_OTHER_BREAKS}]((?:---|\.\.\.)[ \t]*(?:\r\n|\n|\r|\Z))")
+# (a pattern string: compiled by re's cache when a file first needs it, as its class of line
+# breaks costs more to compile than reading ten files)
+_CLOSE = rf"[\n\r{_OTHER_BREAKS}]((?:---|\.\.\.)[ \t]*(?:\r\n|\n|\r|\Z))"
 # the same where every break is \n: searched for its first character, several times faster
 _CLOSE_LF = re.compile(r"\n((?:---|\.\.\.)[ \t]*(?:\n|\Z))")
 
@@ -138,7 +140,8 @@ def split(text: str, rel_path: str) -> tuple[tuple[str, int, str, int] | None, l
             "(name, grade, ...), then another '---'", "no-front-matter")]
     start = first.end()
     lf_only = "\r" not in text and not any(c in text for c in _OTHER_BREAKS)
-    close = (_CLOSE_LF if lf_only else _CLOSE).search(text, start - 1)  # from the first line's break
+    pattern = _CLOSE_LF if lf_only else re.compile(_CLOSE)
+    close = pattern.search(text, start - 1)  # from the first line's break
     if close is None:
         return None, [Problem(rel_path, 1, 1, ERROR,
             "unclosed front matter: no closing '---' line after the YAML keys; add one before the body",

@@ -41,9 +41,11 @@ _RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*%$")
 # On one line (no line break): the rest, less its trailing blanks, is the last group .rstrip(" \t")
 # (a lazy group before "[ \t]*$" costs a backtracking step per character)
 _HEADING = re.compile(r"##[ \t]+(\S+)[ \t]*(.*)")
-_DATE_OTHER_SEP = re.compile(r"^\d{4}[/.年]\d{1,2}[/.月]\d{1,2}日?$")
 _NEXT = re.compile(r"[ \t]*(?:[-*][ \t]+)?(?:next|下一步)[ \t]*[:：][ \t]*(\S*)[ \t]*(.*)", re.IGNORECASE)
-_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+# Patterns of rare cases, compiled by re's cache when first used: compiling every pattern
+# up front costs a check of a few files
+_DATE_OTHER_SEP = r"^\d{4}[/.年]\d{1,2}[/.月]\d{1,2}日?$"
+_FENCE = r"^[ \t]*(```|~~~)"
 _CADENCE_UNIT = {"d": 1, "w": 7, "m": 30}
 
 _constructor = yaml.constructor.SafeConstructor()
@@ -124,6 +126,8 @@ class _Walker:
         return out
 
     def value(self, node: yaml.Node, path: str, f: S.Field) -> Any:
+        if node.tag == T_STR and f.kind == S.TEXT and isinstance(node, yaml.ScalarNode):
+            return node.value  # the commonest value, read before every other test
         if node.tag not in STANDARD_TAGS:
             self.error(node, f"{path}: YAML tag '{node.tag}' is not allowed; remove it", "yaml-tag")
             return None
@@ -373,7 +377,7 @@ def _sections(raw: RawFile, lines: list[str], problems: list[Problem]) -> list[S
     in_fence = False
     for i in marked:
         line = lines[i]
-        if ("```" in line or "~~~" in line) and _FENCE.match(line):
+        if ("```" in line or "~~~" in line) and re.match(_FENCE, line):
             in_fence = not in_fence
             continue
         if in_fence or not line.startswith("#"):
@@ -387,7 +391,7 @@ def _sections(raw: RawFile, lines: list[str], problems: list[Problem]) -> list[S
         lineno = raw.body_line + i
         dm = _ISO_DATE.match(token)
         if dm is None:
-            if _DATE_OTHER_SEP.match(token):
+            if re.match(_DATE_OTHER_SEP, token):
                 problems.append(Problem(raw.rel_path, lineno, 4, WARNING,
                     f"heading date '{token}' is not YYYY-MM-DD, so this is not counted as an interaction; "
                     "write it like 2026-11-02", "heading-date"))
