@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import html
 import logging
 import os
@@ -374,15 +375,23 @@ def _plan_memo(path: Path, settings: Any, digest: Callable[[Client], str | None]
     return PlanMemo(digest, old if isinstance(old, dict) else None, key)
 
 
-def _weight(files: dict[str, Any], docs: Path, page: str) -> int:
-    """How much work a page is, for spreading pages over processes: its size."""
-    content = files.get(page)
+def _known_size(content: Any) -> int | None:
+    """The size of a rendered page, when the build holds it (None: a page left as it is)."""
     if isinstance(content, (str, bytes)):
         return len(content)
     if isinstance(content, publish.Placed):
         return content.size
+    return None
+
+
+def _weight(sizes: dict[str, int | None], docs: Path, page: str) -> int:
+    """How much work a page is, for spreading pages over processes: its size (a page left as it
+    is, looked up only when pages are spread, which a small build never does)."""
+    size = sizes.get(page)
+    if size is not None:
+        return size
     try:
-        return (docs / page).stat().st_size
+        return os.stat(os.path.join(docs, page)).st_size
     except OSError:
         return 0
 
@@ -480,7 +489,7 @@ def build_site(
     written = writer.written + written
     # The docs tree is on disk now: keep what the rest needs, not 10,000 pages' text.
     md_pages = sorted(p for p in files if p.endswith(".md"))
-    weights = {p: _weight(files, docs, p) for p in md_pages}
+    sizes = {p: _known_size(files.get(p)) for p in md_pages}
     rendered = sum(1 for p in page_cache.new if pages.CLIENT_PAGE.match(p) and files.get(p) is not incremental.KEEP)
     has_format = pages.FORMAT in files
     css = [p for p in sorted(files) if p.startswith("assets/crmgen/") and p.endswith(".css")]
@@ -524,7 +533,7 @@ def build_site(
         if len(todo) >= shards.SHARD_MIN:
             _release_memory()  # the memory of dropped page texts, held while the chunks run
             chunked = shards.build_chunks(
-                config_file, build_dir, shards.plan(todo, weights.__getitem__, cores),
+                config_file, build_dir, shards.plan(todo, functools.partial(_weight, sizes, docs), cores),
                 strict=strict, today=today, cores=cores, memo_file=memo_file,
             )
             memo.known.update(chunked.segments)
