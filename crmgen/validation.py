@@ -366,8 +366,8 @@ def parse_body(raw: RawFile, problems: list[Problem]) -> tuple[Interaction, ...]
 def _sections(raw: RawFile, lines: list[str], problems: list[Problem]) -> list[Section]:
     """The dated sections of the body's ``lines``; what is wrong in them goes to ``problems``."""
     body = raw.body
-    # only a heading (or a fence, when there is one) can start or end a section: the other
-    # lines are skipped in C rather than one by one
+    # only a heading (or a fence, when the body has one) can start or end a section: one list
+    # comprehension passes over the other lines, and a body without fences is not searched for them
     if "```" in body or "~~~" in body:
         marked = [i for i, line in enumerate(lines) if line.startswith("#") or "```" in line or "~~~" in line]
     else:
