@@ -513,37 +513,57 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
         return max(repeat, QUICK_RUNS) if key in QUICK or n <= SMALL_N else repeat
 
     def run(key: str, cmd: list[str], before=None, ok=(0,), env=None) -> None:
-        r = results[key]
-        if only is not None and key not in only:
-            r.na = "not run (--only)"
-            return
-        try:
-            # A tenth of a second varies by tens of percent from run to run on a shared
-            # machine: the quick measures behind a ratio get more runs for their median.
-            for k in range(runs(key)):
-                if before is not None:
-                    before(k)
-                r.add(measure(cmd, cwd=project, ok=ok, env=env))
-            log(f"N={n}: {key}: median {r.median:.3f} s, peak {r.maxrss_mb:.0f} MB (tree {r.tree_mb:.0f} MB)")
-        except MeasureError as exc:
-            r.na = f"failed: {str(exc).strip().splitlines()[-1][:160]}"
-            log(f"N={n}: {key}: {exc}")
+        run_together([(key, cmd, before, ok, env)])
+
+    def run_together(specs: list[tuple]) -> None:
+        """Measure ``(key, cmd, before, ok, env)`` specs in turns, one run of each per round: the
+        two sides of a ratio then see the same machine (a shared one drifts by tens of percent
+        within a minute; measured one after the other, a ratio took that drift for a difference)."""
+        active = []
+        for spec in specs:
+            if only is not None and spec[0] not in only:
+                results[spec[0]].na = "not run (--only)"
+            else:
+                active.append(spec)
+        failed: set[str] = set()
+        # A tenth of a second varies by tens of percent from run to run on a shared
+        # machine: the quick measures behind a ratio get more runs for their median.
+        for k in range(max((runs(spec[0]) for spec in active), default=0)):
+            for key, cmd, before, ok, env in active:
+                if key in failed or k >= runs(key):
+                    continue
+                try:
+                    if before is not None:
+                        before(k)
+                    results[key].add(measure(cmd() if callable(cmd) else cmd, cwd=project, ok=ok, env=env))
+                except MeasureError as exc:
+                    results[key].na = f"failed: {str(exc).strip().splitlines()[-1][:160]}"
+                    failed.add(key)
+                    log(f"N={n}: {key}: {exc}")
+        for key, *_ in active:
+            r = results[key]
+            if key not in failed:
+                log(f"N={n}: {key}: median {r.median:.3f} s, peak {r.maxrss_mb:.0f} MB (tree {r.tree_mb:.0f} MB)")
 
     def missing(keys: list[str], why: str) -> None:
         for key in keys:
             results[key].na = why
         log(f"N={n}: {', '.join(keys)}: {why}")
 
-    run("floor", [PY, str(HERE / "floor.py"), str(project)])
+    floor = ("floor", [PY, str(HERE / "floor.py"), str(project)], None, (0,), None)
     if has_command(project, "check"):
-        run("check_cold", [*crm, "check", "--no-cache"])
+        run_together([floor, ("check_cold", [*crm, "check", "--no-cache"], None, (0,), None)])
         subprocess.run([*crm, "check"], capture_output=True, cwd=project)  # fill the cache
-        run("check_warm", [*crm, "check"])
+        warm = ("check_warm", [*crm, "check"], None, (0,), None)
     else:
+        run_together([floor])
         missing(["check_cold", "check_warm"], "n/a (no `crmgen check` yet)")
+        warm = None
     if has_command(project, "due"):
-        run("due", [*crm, "due", "--today", TODAY])
+        run_together([*([warm] if warm else []), ("due", [*crm, "due", "--today", TODAY], None, (0,), None)])
     else:
+        if warm:
+            run_together([warm])
         missing(["due"], "n/a (no `crmgen due` yet)")
 
     if has_command(project, "build"):
@@ -564,7 +584,18 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
         # CPU and memory are all its own; the builds after it go through the build server
         # that first build starts, as a user's next builds do.
         stop_build_servers()
-        run("build_full", build, before=fresh, env={"CRMGEN_BUILD_SERVER": "0"})
+        plain = WORK / f"plain-{n}" / "mkdocs.yml"
+
+        def clean_plain(_k: int) -> None:
+            if not plain.is_file():
+                # its theme and plugins are those of the config the first measured build generated
+                assert plain_mkdocs_project(project, plain.parent) == plain
+            shutil.rmtree(plain.parent / "site", ignore_errors=True)
+
+        # a first build and plain MkDocs in turns (see run_together)
+        shutil.rmtree(plain.parent, ignore_errors=True)
+        run_together([("build_full", build, fresh, (0,), {"CRMGEN_BUILD_SERVER": "0"}),
+                      ("mkdocs", [PY, "-m", "mkdocs", "build", "-q", "-f", str(plain)], clean_plain, (0,), None)])
         if results["build_full"].na is None:
             if start_build_server(build, project):
                 # one unmeasured edit, as in the serve measure: the server learns what a build
@@ -587,14 +618,15 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
     else:
         missing(["build_full", "build_edit"], "n/a (no `crmgen build` yet)")
 
-    if only is None or "mkdocs" in only:
+    if (only is None or "mkdocs" in only) and results["mkdocs"].na is None and not results["mkdocs"].seconds:
+        # no crmgen build to measure it beside: on its own
         cfg = plain_mkdocs_project(project, WORK / f"plain-{n}")
 
-        def clean_plain(_k: int) -> None:
+        def clean_alone(_k: int) -> None:
             shutil.rmtree(cfg.parent / "site", ignore_errors=True)
 
-        run("mkdocs", [PY, "-m", "mkdocs", "build", "-q", "-f", str(cfg)], before=clean_plain)
-    else:
+        run("mkdocs", [PY, "-m", "mkdocs", "build", "-q", "-f", str(cfg)], before=clean_alone)
+    elif only is not None and "mkdocs" not in only:
         results["mkdocs"].na = "not run (--only)"
 
     if only is not None and not {"serve_start", "serve_edit"} & only:
