@@ -399,12 +399,7 @@ class Server:
             for target in (0, 1, 2):
                 os.dup2(quiet, target)  # the read-ahead says nothing
             os.close(quiet)
-            os.chdir(req["cwd"])
-            os.umask(req["umask"])
-            os.environ.clear()
-            os.environ.update(req["env"])
-            time.tzset()
-            sys.argv = list(req["argv"])
+            take_on(req)
             with contextlib.suppress(Exception):
                 warm.prepare(sys.argv[1:])
             sys.stdout.flush()
@@ -469,12 +464,7 @@ def become(fds: list[int], req: dict, base: str, preloaded: frozenset | None = N
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
-    os.chdir(req["cwd"])
-    os.umask(req["umask"])
-    os.environ.clear()
-    os.environ.update(req["env"])
-    time.tzset()
-    sys.argv = list(req["argv"])
+    take_on(req)
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         encoding, errors = req["streams"][name]
@@ -494,6 +484,16 @@ def become(fds: list[int], req: dict, base: str, preloaded: frozenset | None = N
     except SystemExit as exc:
         return _exit_code(exc)
     return 0
+
+
+def take_on(req: dict) -> None:
+    """The client's working directory, umask, environment and arguments."""
+    os.chdir(req["cwd"])
+    os.umask(req["umask"])
+    os.environ.clear()
+    os.environ.update(req["env"])
+    time.tzset()
+    sys.argv = list(req["argv"])
 
 
 def _fresh_state() -> None:

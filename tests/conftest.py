@@ -26,6 +26,17 @@ def write_client(root: Path, slug: str, text: str, *, raw: bytes | None = None) 
 
 
 @pytest.fixture
+def samples(tmp_path: Path) -> Path:
+    """A copy of the repository's sample project: its mkdocs.yml and clients/."""
+    import shutil
+
+    root = tmp_path / "samples"
+    shutil.copytree(REPO / "clients", root / "clients")
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    return root
+
+
+@pytest.fixture
 def project(tmp_path: Path) -> Path:
     """An empty project: mkdocs.yml and clients/."""
     (tmp_path / "mkdocs.yml").write_text("site_name: Test CRM\n", encoding="utf-8")

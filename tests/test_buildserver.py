@@ -221,14 +221,6 @@ def bigger(tmp_path):
     return root
 
 
-@pytest.fixture
-def samples(tmp_path):
-    root = tmp_path / "samples"
-    shutil.copytree(REPO / "clients", root / "clients")
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    return root
-
-
 def _same_tree(a: Path, b: Path) -> list[str]:
     """Files that differ or exist on one side only."""
     out = []
@@ -241,6 +233,16 @@ def _same_tree(a: Path, b: Path) -> list[str]:
         out += [prefix + n for n in mismatch + errors]
         stack += [(f"{prefix}{name}/", sub) for name, sub in c.subdirs.items()]
     return out
+
+
+def _same_as_a_full_build(root: Path, env: dict[str, str], out: Path) -> list[str]:
+    """Files of ``root``'s site that differ from a ``--full`` build in a process of its own."""
+    full = subprocess.run(
+        [sys.executable, "-m", "crmgen", "-C", str(root), "build", "--today", TODAY, "--full", "-d", str(out)],
+        capture_output=True, text=True, env={**env, "CRMGEN_BUILD_SERVER": "0"}, timeout=300,
+    )
+    assert full.returncode == 0, full.stderr
+    return _same_tree(root / "site", out)
 
 
 @pytest.mark.slow
@@ -265,13 +267,7 @@ def test_a_build_starts_the_server_and_the_next_builds_are_served(samples, runti
     assert "新的记录" in page
 
     # the served, incremental site is the site a full build in its own process makes
-    full = subprocess.run(
-        [sys.executable, "-m", "crmgen", "-C", str(samples), "build", "--today", TODAY, "--full",
-         "-d", str(tmp_path / "full")],
-        capture_output=True, text=True, env={**env, "CRMGEN_BUILD_SERVER": "0"}, timeout=300,
-    )
-    assert full.returncode == 0, full.stderr
-    assert _same_tree(samples / "site", tmp_path / "full") == []
+    assert _same_as_a_full_build(samples, env, tmp_path / "full") == []
 
 
 @pytest.mark.slow
@@ -542,13 +538,7 @@ def test_the_next_build_runs_in_a_spare_that_hides_no_change(samples, runtime, t
     assert eval(stats.read_text())["pid"] == spare  # noqa: S307 - our own repr of a dict of numbers
     assert "Spare 备用" in (samples / "site" / "index.html").read_text(encoding="utf-8")
     assert "预读之后" in (samples / "site" / "clients" / client.stem / "index.html").read_text(encoding="utf-8")
-    full = subprocess.run(
-        [sys.executable, "-m", "crmgen", "-C", str(samples), "build", "--today", TODAY, "--full",
-         "-d", str(tmp_path / "full")],
-        capture_output=True, text=True, env={**env, "CRMGEN_BUILD_SERVER": "0"}, timeout=300,
-    )
-    assert full.returncode == 0, full.stderr
-    assert _same_tree(samples / "site", tmp_path / "full") == []
+    assert _same_as_a_full_build(samples, env, tmp_path / "full") == []
 
     # other arguments: the spare made for the last build is stopped, and a child builds
     assert _wait_for(lambda: len(_children(server)) == 1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 from pathlib import Path
 
 import pytest
@@ -64,11 +63,8 @@ def test_values_of_another_parser_are_not_taken(tmp_path):
 
 
 @pytest.fixture
-def project(tmp_path):
-    root = tmp_path / "crm"
-    shutil.copytree(REPO / "clients", root / "clients")
-    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    return root
+def project(samples):
+    return samples
 
 
 def _build(root: Path):
