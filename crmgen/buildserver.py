@@ -411,15 +411,15 @@ class Server:
                 return 0  # the server let it go
             return become(fds, new, self.base, preloaded)
 
-        self.forked([sock], work)
+        self.forked(work)
 
     # -- the child: become the client's build --------------------------------------------
 
     def in_child(self, conn: socket.socket, fds: list[int], req: dict) -> None:
         conn.close()
-        self.forked([], lambda: become(fds, req, self.base))
+        self.forked(lambda: become(fds, req, self.base))
 
-    def forked(self, keep: list[socket.socket], work: Any) -> None:
+    def forked(self, work: Any) -> None:
         """In a forked child: leave the server's descriptors and signals behind, run ``work``,
         exit with its status. Never returns."""
         code = 1

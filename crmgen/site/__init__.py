@@ -255,8 +255,10 @@ def _config_witness(config_file: Path, out_dir: Path, strict: bool) -> Any:
     if not isinstance(data, dict):
         return None
     plugins = data.get("plugins") or []
+    if not isinstance(plugins, list):
+        return None
     names = [next(iter(p)) if isinstance(p, dict) and len(p) == 1 else p for p in plugins]
-    if not isinstance(plugins, list) or not all(isinstance(n, str) and n in _OWN_PLUGINS for n in names):
+    if not all(isinstance(n, str) and n in _OWN_PLUGINS for n in names):
         return None
     if data.get("hooks") != [str(HOOKS_FILE), str(INCREMENTAL_HOOKS_FILE)]:
         return None
@@ -268,7 +270,10 @@ def _config_witness(config_file: Path, out_dir: Path, strict: bool) -> Any:
     # own when imported, and _quiet_mkdocs SOURCE_DATE_EPOCH: neither is an input).
     tagged = b"!ENV" in text or any(b"!ENV" in content for path, content in read if path in files)
     env = sorted(os.environ.items()) if tagged else None
-    return (text, read, str(out_dir), strict, env, os.getcwd())
+    theme = data.get("theme")
+    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
+    custom_found = os.path.isdir(custom) if isinstance(custom, str) else None  # MkDocs checks it is there
+    return (text, read, str(out_dir), strict, env, os.getcwd(), custom_found)
 
 
 def _load_config(config_file: Path, out_dir: Path, *, strict: bool, collect: _Collect) -> Any:
