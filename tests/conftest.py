@@ -42,3 +42,27 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "mkdocs.yml").write_text("site_name: Test CRM\n", encoding="utf-8")
     (tmp_path / "clients").mkdir()
     return tmp_path
+
+
+def render_with_cache(project, clients, docs: Path, old: dict[str, str], today, *, history=None,
+                      dashboard=None, key: str = "inputs"):
+    """``render_pages`` with a page cache over ``docs``, as ``build_site`` calls it, the pages
+    it renders written there as the build writes them; (the rendered tree, the new page keys)."""
+    from crmgen.dashboard import dashboard_context
+    from crmgen.ics import to_ics
+    from crmgen.reminders import due
+    from crmgen.site import pages
+    from crmgen.site.incremental import KEEP
+
+    cache = pages.PageCache(key=key, old=old, docs=docs)
+    out = pages.render_pages(pages.RenderInput(
+        clients=clients, reminders=due(clients, today, project.settings), history=history, today=today,
+        settings=project.settings, title="T", templates_dir=None,
+        ics=lambda rs, name: to_ics(rs, calendar_name=name), dashboard=dashboard or dashboard_context,
+        page_cache=cache,
+    ))
+    for path, data in out.items():
+        if data is not KEEP:
+            (docs / path).parent.mkdir(parents=True, exist_ok=True)
+            (docs / path).write_bytes(data)
+    return out, cache.new

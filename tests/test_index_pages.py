@@ -12,12 +12,10 @@ import pytest
 from crmgen.book import load_book
 from crmgen.config import load_project
 from crmgen.dashboard import dashboard_context
-from crmgen.ics import to_ics
-from crmgen.reminders import due
 from crmgen.site import ROWS_FILE, build_site
 from crmgen.site import pages as site_pages
 from crmgen.site.incremental import KEEP
-from tests.conftest import write_client
+from tests.conftest import render_with_cache, write_client
 
 TODAY = dt.date(2026, 11, 23)
 INDEX = [site_pages.HOME, site_pages.REMINDERS, site_pages.ALL_CLIENTS, *(p for p, _ in site_pages.LISTS.values())]
@@ -57,17 +55,7 @@ def render(root: Path, docs: Path, old: dict[str, str], calls: list[int] | None 
             calls.append(1)
         return dashboard_context(*args)
 
-    cache = site_pages.PageCache(key="inputs", old=old, docs=docs)
-    out = site_pages.render_pages(site_pages.RenderInput(
-        clients=clients, reminders=due(clients, TODAY, project.settings), history=None, today=TODAY,
-        settings=project.settings, title="T", templates_dir=None,
-        ics=lambda rs, name: to_ics(rs, calendar_name=name), dashboard=dashboard, page_cache=cache,
-    ))
-    for path, data in out.items():
-        if data is not KEEP:
-            (docs / path).parent.mkdir(parents=True, exist_ok=True)
-            (docs / path).write_bytes(data)
-    return out, cache.new
+    return render_with_cache(project, clients, docs, old, TODAY, dashboard=dashboard)
 
 
 def test_nothing_changed_renders_no_index_page(book: Path, tmp_path: Path, monkeypatch) -> None:

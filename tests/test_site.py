@@ -680,25 +680,15 @@ def test_pages_read_the_same_with_or_without_the_hook():
 def test_owner_pages_are_kept_when_their_reminders_and_clients_are_unchanged(tmp_path):
     import dataclasses
 
-    from crmgen.ics import to_ics
     from crmgen.site.incremental import KEEP
+    from tests.conftest import render_with_cache
 
     project = load_project(FIXTURE)
     clients = load_book(project).clients
     docs = tmp_path / "docs"
 
     def render(clients, old):
-        cache = pages.PageCache(key="k", old=old, docs=docs)
-        out = pages.render_pages(pages.RenderInput(
-            clients=clients, reminders=due(clients, TODAY, project.settings), history=_history(), today=TODAY,
-            settings=project.settings, title="T", templates_dir=None,
-            ics=lambda rs, name: to_ics(rs, calendar_name=name), dashboard=dashboard_context, page_cache=cache,
-        ))
-        for path, data in out.items():
-            if data is not KEEP:
-                (docs / path).parent.mkdir(parents=True, exist_ok=True)
-                (docs / path).write_bytes(data)
-        return out, cache.new
+        return render_with_cache(project, clients, docs, old, TODAY, history=_history(), key="k")
 
     first, state = render(clients, {})
     owner_pages = [p for p in first if p.startswith("reminders/") and p.endswith(".md") and p != pages.REMINDERS]

@@ -750,10 +750,13 @@ def render_pages(
     def kept(page: str, *made_of: Any) -> bool:
         """True when ``page`` is made of the same inputs as in the last build and is still in
         the docs tree: then it is left as it is (:data:`KEEP`), not rendered again."""
-        if cache is None:
-            return False
-        cache.new[page] = fingerprint(cache.key, page, *made_of)
-        if cache.old.get(page) == cache.new[page] and os.path.isfile(f"{cache.docs}/{page}"):
+        return cache is not None and kept_as(page, fingerprint(cache.key, page, *made_of))
+
+    def kept_as(page: str, key: str) -> bool:
+        """:func:`kept` for a page whose fingerprint is ``key``."""
+        assert cache is not None
+        cache.new[page] = key
+        if cache.old.get(page) == key and os.path.isfile(f"{cache.docs}/{page}"):
             out[page] = KEEP  # type: ignore[assignment]
             kept_pages.add(page)
             return True
@@ -852,15 +855,8 @@ def render_pages(
 
     # One page per client.
     for i, client in enumerate(data.clients, start=1):
-        page = client_page(client.slug)
-        if cache is not None:
-            cache.new[page] = client_key(client)
-            if cache.old.get(page) == cache.new[page] and os.path.isfile(f"{cache.docs}/{page}"):
-                out[page] = KEEP  # type: ignore[assignment]
-                if progress is not None:
-                    progress(i)
-                continue
-        render_client(client)
+        if cache is None or not kept_as(client_page(client.slug), client_key(client)):
+            render_client(client)
         if progress is not None:
             progress(i)
 
