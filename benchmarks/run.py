@@ -13,11 +13,8 @@ benchmarks/work/ and measures, each as its own process, wall time (median of
   libyaml's CSafeLoader, nothing else (benchmarks/floor.py);
 - ``crmgen check --no-cache`` (cold) and ``crmgen check`` with a warm cache;
 - ``crmgen due``;
-- ``crmgen build`` from scratch (``.crmgen/`` and the site deleted) in its own
-  process (``CRMGEN_BUILD_SERVER=0``), then after appending an interaction to one
-  client and with nothing changed, through the build server a first build starts
-  (as a user's builds after the first; its servers live in benchmarks/work/rt and
-  are stopped after each size);
+- ``crmgen build`` from scratch (``.crmgen/`` and the site deleted), then after
+  appending an interaction to one client and with nothing changed;
 - plain ``mkdocs build`` of one page per client (front matter as a list, then the
   body), out of the nav, with an index page, with the theme and plugins of the
   config ``crmgen build`` generated: what MkDocs itself costs;
@@ -36,8 +33,6 @@ reported as "n/a" with the reason.
 from __future__ import annotations
 
 import argparse
-import ast
-import contextlib
 import datetime as dt
 import importlib.metadata
 import itertools
@@ -65,15 +60,14 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
 
 WORK = HERE / "work"
-RUNTIME = WORK / "rt"  # the build servers of the benchmark, apart from the user's
 PY = sys.executable
 TODAY = generate.ANCHOR.isoformat()
 QUICK = {"floor", "check_warm", "due"}  # commands of a second or less, without side effects
 QUICK_RUNS = 7
 SMALL_N = 100  # at this size and below every measure takes seconds: all get QUICK_RUNS runs
 COMMAND_TIMEOUT = 3600
-# Before each measured build that the build server runs, as between a user's builds (and
-# as before each edit of the serve measure): the server's spare reads ahead meanwhile.
+# Before each measured build after the first, as between a user's builds (and as before
+# each edit of the serve measure).
 QUIET = 1.0
 SERVE_START_TIMEOUT = 900
 SERVE_EDIT_TIMEOUT = 300
@@ -200,7 +194,6 @@ class Sample:
     cpu: float
     maxrss_mb: float
     tree_mb: float
-    served: bool = False
 
 
 class MeasureError(RuntimeError):
@@ -209,16 +202,8 @@ class MeasureError(RuntimeError):
 
 def measure(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0,),
             env: dict[str, str] | None = None) -> Sample:
-    """Run ``cmd`` as a child; wall time, its ru_maxrss (os.wait4) and the tree's peak RSS.
-
-    A ``crmgen build`` served by the build server runs in the server's child, outside this
-    tree: the client reports that process's CPU and ``ru_maxrss`` (``CRMGEN_BUILD_STATS``),
-    and they are added to the client's own.
-    """
-    stats = WORK / "build-stats"
-    with contextlib.suppress(FileNotFoundError):
-        stats.unlink()
-    env = {**child_env(), "CRMGEN_BUILD_STATS": str(stats), **(env or {})}
+    """Run ``cmd`` as a child; wall time, its ru_maxrss (os.wait4) and the tree's peak RSS."""
+    env = {**child_env(), **(env or {})}
     with tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
@@ -242,28 +227,12 @@ def measure(cmd: list[str], *, cwd: Path | None = None, ok: tuple[int, ...] = (0
     # wait4 counts the child and the descendants it reaped; sampling also sees the
     # unreaped ones (worker pools) but misses each process's last < 0.1 s.
     cpu = max(usage.ru_utime + usage.ru_stime, sampler.cpu_seconds)
-    served = _served(stats)
-    if served is not None:
-        cpu += served["utime"] + served["stime"]
-        build_rss = served["maxrss_kb"] * (1 if sys.platform == "darwin" else 1024)
-        return Sample(seconds, cpu, max(maxrss, build_rss) / 2**20, (peak + build_rss) / 2**20, served=True)
     return Sample(seconds, cpu, maxrss / 2**20, max(peak, maxrss) / 2**20)
 
 
 def child_env() -> dict[str, str]:
-    """The environment of every command the benchmark runs, measured or not: the same one
-    for all, or a build server started by an unmeasured build would not be the measured
-    builds' (its key holds the PYTHON* variables)."""
-    return {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1", "CRMGEN_RUNTIME_DIR": str(RUNTIME)}
-
-
-def _served(stats: Path) -> dict | None:
-    """What the build server said of the build it ran for the last command, if it ran one."""
-    try:
-        data = ast.literal_eval(stats.read_text(encoding="utf-8"))
-    except (OSError, ValueError, SyntaxError):
-        return None
-    return data if isinstance(data, dict) and data.get("served") else None
+    """The environment of every command the benchmark runs, measured or not."""
+    return {**os.environ, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"}
 
 
 @dataclass
@@ -273,10 +242,8 @@ class Result:
     maxrss_mb: float = 0.0
     tree_mb: float = 0.0
     na: str | None = None
-    served: int = 0  # runs the build server ran
 
     def add(self, s: Sample) -> None:
-        self.served += s.served
         self.seconds.append(s.seconds)
         self.cpu.append(s.cpu)
         self.maxrss_mb = max(self.maxrss_mb, s.maxrss_mb)
@@ -458,42 +425,6 @@ def measure_serve(project: Path, slugs: list[str], repeat: int, results: dict[st
         log_file.close()
 
 
-# -- the build server ------------------------------------------------------------
-
-def start_build_server(build: list[str], project: Path) -> bool:
-    """Run one build so that it starts the build server (crmgen.buildclient), and wait until
-    the server listens; False when it is off here (CI, CRMGEN_BUILD_SERVER=0)."""
-    from crmgen import buildclient
-
-    if not buildclient.enabled(child_env()):
-        return False
-    RUNTIME.mkdir(mode=0o700, parents=True, exist_ok=True)
-    subprocess.run(build, capture_output=True, cwd=project, env=child_env())
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if any(RUNTIME.glob("build-*.sock")):
-            log("build server ready")
-            return True
-        time.sleep(0.1)
-    log("no build server started: the builds run in their own processes")
-    return False
-
-
-def stop_build_servers() -> None:
-    """Stop the servers of this benchmark (each writes its pid in its lock file)."""
-    from crmgen.buildclient import holder
-
-    for lock in RUNTIME.glob("build-*.lock"):
-        pid = holder(str(lock))
-        if pid:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGTERM)
-    for _ in range(50):
-        if not any(RUNTIME.glob("build-*.sock")):
-            break
-        time.sleep(0.1)
-
-
 # -- one size --------------------------------------------------------------------
 
 def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
@@ -580,10 +511,6 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
             time.sleep(QUIET)
 
         build = [*crm, "build", "--today", TODAY]
-        # A fresh build runs in its own process (as a user's first build does), so its time,
-        # CPU and memory are all its own; the builds after it go through the build server
-        # that first build starts, as a user's next builds do.
-        stop_build_servers()
         plain = WORK / f"plain-{n}" / "mkdocs.yml"
 
         def clean_plain(_k: int) -> None:
@@ -594,27 +521,18 @@ def bench_size(n: int, repeat: int, seed: int, *, serve: bool = True,
 
         # a first build and plain MkDocs in turns (see run_together)
         shutil.rmtree(plain.parent, ignore_errors=True)
-        run_together([("build_full", build, fresh, (0,), {"CRMGEN_BUILD_SERVER": "0"}),
+        run_together([("build_full", build, fresh, (0,), None),
                       ("mkdocs", [PY, "-m", "mkdocs", "build", "-q", "-f", str(plain)], clean_plain, (0,), None)])
         if results["build_full"].na is None:
-            if start_build_server(build, project):
-                # one unmeasured edit, as in the serve measure: the server learns what a build
-                # that renders imports (it was started by a build that rendered nothing)
-                generate.append_interaction(project / "clients" / f"{slugs[0]}.md", "build-warm-up")
-                subprocess.run(build, capture_output=True, cwd=project, env=child_env())
-                time.sleep(1.0)
             run("build_edit", build, before=edit)
             run("build_noop", build, before=quiet)
         elif results["build_full"].na.startswith("not run"):
             if only is None or "build_edit" in only:
                 fresh(0)
-                subprocess.run(build, capture_output=True, cwd=project,  # the build to edit on
-                               env={**child_env(), "CRMGEN_BUILD_SERVER": "0"})
-                start_build_server(build, project)
+                subprocess.run(build, capture_output=True, cwd=project, env=child_env())  # the build to edit on
             run("build_edit", build, before=edit)
         else:
             missing(["build_edit"], "n/a (the full build failed)")
-        stop_build_servers()
     else:
         missing(["build_full", "build_edit"], "n/a (no `crmgen build` yet)")
 
@@ -715,11 +633,7 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
             "Peak MB: `ru_maxrss` of the command's process (largest single process); "
             "tree MB: peak of the summed PSS (shared pages split among the processes sharing them) "
             "of the process and its children (worker pools, build chunks), sampled every 0.1 s; "
-            "the memory target is checked against it. "
-            "A fresh build runs in its own process (`CRMGEN_BUILD_SERVER=0`), as a first build does; "
-            "the builds after it go through the build server it starts (see the README), as a user's "
-            "next builds do: the rows say how many runs were served, and their CPU and memory add the "
-            "served build process's own (`os.wait4` in the server) to the client's.", ""]
+            "the memory target is checked against it.", ""]
 
     out += ["## Targets", "", "| target | limit | " + " | ".join(f"N={n:,}" for n in sizes) + " | verdict |",
             "|---|---|" + "---|" * len(sizes) + "---|"]
@@ -781,8 +695,6 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
             runs = ", ".join(f"{s:.2f}" for s in res.seconds)
             peak = f"{res.maxrss_mb:.0f}" if res.maxrss_mb else "—"
             cpu = "—" if res.cpu_median is None else f"{res.cpu_median:.2f}"
-            if res.served:
-                label = f"{label} (served {res.served} of {len(res.seconds)})"
             out.append(f"| {label} | {res.median:.3f} | {runs} | {per} | {cpu} | {peak} | {res.tree_mb:.0f} |")
         out.append("")
 
@@ -1037,7 +949,7 @@ def _kept(saved: dict[str, dict]) -> dict[str, Result]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global WORK, RUNTIME, QUIET
+    global WORK, QUIET
     parser = argparse.ArgumentParser(description="Measure crmgen against its floor and plain MkDocs.")
     parser.add_argument("--sizes", default="100,1000", help="comma-separated book sizes (default 100,1000)")
     parser.add_argument("--full", action="store_true", help="also N = 10,000")
@@ -1045,7 +957,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
     parser.add_argument("--no-serve", action="store_true", help="skip the serve measure")
     parser.add_argument("--quiet", type=float, default=QUIET, metavar="SECONDS",
-                        help=f"pause before each measured served build (default {QUIET:g}; 0 for a smoke test)")
+                        help=f"pause before each measured build after the first (default {QUIET:g}; 0 for a smoke test)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md", help="results file")
     parser.add_argument("--work", type=Path, default=None, help="where books are generated (default benchmarks/work)")
     parser.add_argument("--snapshot", action="store_true",
@@ -1065,9 +977,6 @@ def main(argv: list[str] | None = None) -> int:
     WORK = (args.work or WORK).resolve()
     QUIET = max(args.quiet, 0.0)
     WORK.mkdir(parents=True, exist_ok=True)
-    RUNTIME = WORK / "rt"
-    if len(str(RUNTIME / "build-01234567.sock")) > 100:  # a Unix socket's path has ~100 bytes
-        RUNTIME = Path(tempfile.mkdtemp(prefix="crmgen-bench-"))
     if args.snapshot:
         use_snapshot(WORK / "src")
     if args.profile:

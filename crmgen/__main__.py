@@ -1,6 +1,5 @@
 """``python -m crmgen``: ``check`` and ``due`` take the fast path (:mod:`crmgen.fastpath`) when
-they can; ``build`` goes to the build server (:mod:`crmgen.buildclient`) when one runs;
-everything else, and anything unusual, goes to the Click command line."""
+they can; everything else, and anything unusual, goes to the Click command line."""
 
 import sys
 
@@ -10,10 +9,6 @@ def run() -> None:
     from crmgen.fastpath import main as fast
 
     code = fast(sys.argv[1:])
-    if code is None and command_of(sys.argv[1:]) == "build":
-        from crmgen.buildclient import serve_build
-
-        code = serve_build(sys.argv[1:])
     if code is None:
         from crmgen.cli import main
 

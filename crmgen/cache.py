@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import __version__, warm
+from . import __version__
 
 RACY_NS = 2_000_000_000
 CACHE_DIR = "parse-v2"  # holds the shards 00.pickle .. 31.pickle; a new format, a new name
@@ -185,8 +185,7 @@ class ParseCache:
         with _no_gc(freeze=lambda: len(self.entries) >= FREEZE_MIN):
             for i in range(SHARDS):
                 try:
-                    # unpickled by a build server's spare when the file's bytes are the same (crmgen.warm)
-                    file_version, entries = warm.read_parsed(self.path / f"{i:02d}.pickle", decode_shard)
+                    file_version, entries = decode_shard((self.path / f"{i:02d}.pickle").read_bytes())
                 except (*_ERRORS, pickle.UnpicklingError):
                     continue
                 if file_version == version:

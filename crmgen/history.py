@@ -19,8 +19,6 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import warm
-
 # Separators git will not put into a commit header line: record separator
 # before each commit, unit separator between its fields.
 _RS, _US = "\x1e", "\x1f"
@@ -113,7 +111,7 @@ def read_history(root: Path, clients_dir: str = "clients", cache_dir: Path | Non
     key = (_CACHE_FORMAT, head, clients_dir, str(root.resolve()))
     path = cache_dir / CACHE_FILE
     try:
-        cached_key, history = warm.read_parsed(path, pickle.loads)
+        cached_key, history = pickle.loads(Path(path).read_bytes())
         if cached_key == key and isinstance(history, History):
             return history
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):

@@ -56,8 +56,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from . import warm
-
 MEMO_FILE = "segments.pickle"
 _FORMAT = 1
 _INDEX_FORMAT = 1
@@ -360,7 +358,7 @@ class Memo:
     @classmethod
     def load(cls, path: Path) -> Memo:
         try:
-            versions, known = warm.read_parsed(path, pickle.loads)
+            versions, known = pickle.loads(Path(path).read_bytes())
             if versions == _versions() and isinstance(known, dict):
                 return cls(known)
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):

@@ -55,7 +55,7 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 MODULES = (
     "__init__.py", "book.py", "cache.py", "cells.py", "commands.py", "config.py", "duecmd.py", "dueout.py",
     "duepack.py", "dueplan.py", "duesave.py", "errors.py", "fastpath.py", "loader.py", "model.py", "privacy.py",
-    "reminders.py", "schema.py", "summary.py", "validation.py", "warm.py", "cli/app.py", "cli/check.py", "cli/due.py",
+    "reminders.py", "schema.py", "summary.py", "validation.py", "cli/app.py", "cli/check.py", "cli/due.py",
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import textwrap
 from pathlib import Path
 
@@ -10,9 +9,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-# Every `crmgen build` a test runs builds in its own process; tests/test_buildserver.py turns the
-# build server on for its own builds, with a runtime directory of its own.
-os.environ["CRMGEN_BUILD_SERVER"] = "0"
 
 
 def write_client(root: Path, slug: str, text: str, *, raw: bytes | None = None) -> Path:

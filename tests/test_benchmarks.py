@@ -89,36 +89,3 @@ def test_runner_end_to_end_at_tiny_n(tmp_path: Path) -> None:
     assert "failed:" not in text, text
     floor_row = next(line for line in text.splitlines() if line.startswith("| floor"))
     assert float(floor_row.split("|")[2]) > 0
-
-
-@pytest.mark.slow
-def test_runner_serves_the_builds_after_the_first(tmp_path: Path) -> None:
-    """With the build server on, the edit and no-op builds are served, counted with the served
-    process's CPU and memory, and the benchmark's servers are stopped afterwards."""
-    import os
-
-    out = tmp_path / "RESULTS.md"
-    # without PYTHONUNBUFFERED, which the measured commands get: the unmeasured builds must
-    # get it too, or the server they start is not the measured builds' (it is in its key)
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTHONUNBUFFERED")}
-    env["CRMGEN_BUILD_SERVER"] = "1"
-    proc = subprocess.run(
-        [sys.executable, str(BENCH / "run.py"), "--sizes", "5", "--repeat", "2", "--no-serve", "--quiet", "0",
-         "--only", "build_full,build_edit,build_noop", "--output", str(out), "--work", str(tmp_path / "w")],
-        capture_output=True, text=True, timeout=300, env=env,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "build server ready" in proc.stderr
-    text = out.read_text(encoding="utf-8")
-    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| `crmgen build`")}
-    import re
-
-    served = [key for key in rows if key.startswith("`crmgen build` after one edit")]
-    assert len(served) == 1, rows
-    counts = re.search(r"\(served (\d+) of (\d+)\)", served[0])
-    assert counts and counts.group(1) == counts.group(2) and int(counts.group(1)) >= 2, served
-    assert not any("served" in key for key in rows if "fresh" in key)
-    edit = rows[served[0]].split("|")
-    assert float(edit[5]) > 0.05 and float(edit[6]) > 20  # CPU s and peak MB of the served build
-    runtime = tmp_path / "w" / "rt"
-    assert not list(runtime.glob("build-*.sock"))

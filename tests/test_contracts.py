@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 GOLDEN = Path(__file__).parent / "golden" / "contracts"

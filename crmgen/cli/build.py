@@ -44,9 +44,6 @@ def _exit_now(code: int) -> None:
     its temporary directories and said everything.
     """
     if _is_the_command():
-        from ..buildclient import start_server
-
-        start_server()  # for the next build, when none answered this one
         logging.shutdown()  # what the interpreter's exit would have flushed
         sys.stdout.flush()
         sys.stderr.flush()

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import segment, slugs, warm
+from .. import segment, slugs
 from ..config import CONFIG_FILE, Project
 from ..errors import CrmgenError, Problem
 from ..model import Client
@@ -234,65 +234,11 @@ class _NoDirtyNotice(logging.Filter):
         return not record.getMessage().startswith("A 'dirty' build is being performed")
 
 
-# The plugins crmgen configures itself (mkdocs_config._plugins): loading them reads no file.
-_OWN_PLUGINS = frozenset({"search", "material/search", "offline", "material/offline"})
-
-
-def _config_witness(config_file: Path, out_dir: Path, strict: bool) -> Any:
-    """Everything MkDocs' ``load_config`` of crmgen's generated config reads (its text, the
-    inherited mkdocs.yml, the hook files, the environment, the options), or None when it may
-    read more than that (other plugins, other hooks, a chain of INHERITs): then nothing
-    loaded ahead by a spare (:mod:`crmgen.warm`) is used."""
-    import yaml
-
-    from .mkdocs_config import HOOKS_FILE, INCREMENTAL_HOOKS_FILE
-
-    try:
-        text = config_file.read_bytes()
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, yaml.YAMLError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    plugins = data.get("plugins") or []
-    if not isinstance(plugins, list):
-        return None
-    names = [next(iter(p)) if isinstance(p, dict) and len(p) == 1 else p for p in plugins]
-    if not all(isinstance(n, str) and n in _OWN_PLUGINS for n in names):
-        return None
-    if data.get("hooks") != [str(HOOKS_FILE), str(INCREMENTAL_HOOKS_FILE)]:
-        return None
-    files = [str(p) for p in [data.get("INHERIT")] if p]
-    read = warm.file_texts(files + data["hooks"])
-    if any(content is None or b"INHERIT" in content for path, content in read if path in files):
-        return None
-    # The environment reaches the config through !ENV tags only (Material sets a variable of its
-    # own when imported, and _quiet_mkdocs SOURCE_DATE_EPOCH: neither is an input).
-    tagged = b"!ENV" in text or any(b"!ENV" in content for path, content in read if path in files)
-    env = sorted(os.environ.items()) if tagged else None
-    theme = data.get("theme")
-    custom = theme.get("custom_dir") if isinstance(theme, dict) else None
-    custom_found = os.path.isdir(custom) if isinstance(custom, str) else None  # MkDocs checks it is there
-    return (text, read, str(out_dir), strict, env, os.getcwd(), custom_found)
-
-
-def _load_config(config_file: Path, out_dir: Path, *, strict: bool, collect: _Collect) -> Any:
-    """MkDocs' validated config; the one a spare loaded when it was made from the same inputs."""
+def _load_config(config_file: Path, out_dir: Path, *, strict: bool) -> Any:
+    """MkDocs' validated config."""
     from mkdocs.config import load_config
 
-    witness = _config_witness(config_file, out_dir, strict)
-    name = str(config_file)
-    if witness is not None:
-        kept = warm.held("mkdocs-config", name, witness)
-        if kept is not warm.MISSING:
-            cfg, messages = kept
-            collect.messages.extend(messages)  # its warnings, as loading it would have logged them
-            return cfg
-    before = len(collect.messages)
-    cfg = load_config(config_file=str(config_file), site_dir=str(out_dir), strict=strict)
-    if witness is not None:
-        warm.keep("mkdocs-config", name, witness, (cfg, collect.messages[before:]))
-    return cfg
+    return load_config(config_file=str(config_file), site_dir=str(out_dir), strict=strict)
 
 
 def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date, dirty: bool = False) -> list[str]:
@@ -306,7 +252,7 @@ def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date
     epoch = int(dt.datetime.combine(today, dt.time(), dt.UTC).timestamp())
     with _quiet_mkdocs(collect, epoch):
         try:
-            cfg = _load_config(config_file, out_dir, strict=strict, collect=collect)
+            cfg = _load_config(config_file, out_dir, strict=strict)
             notice = _NoDirtyNotice()
             logging.getLogger("mkdocs.commands.build").addFilter(notice)
             try:
@@ -319,27 +265,6 @@ def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date
             details = "; ".join(collect.messages) or str(exc)
             raise CrmgenError(f"MkDocs could not build the site: {details}") from exc
     return collect.messages
-
-
-def prepare_build(project: Project, *, strict: bool) -> None:
-    """In a spare process (:mod:`crmgen.warm`): read the last build's state and load MkDocs'
-    config as the next incremental build will, for it to take what is unchanged."""
-    from ..history import CACHE_FILE as HISTORY_FILE
-    from ..ics import JOURNAL_SUFFIX
-
-    work = project.root / CACHE_DIR
-    for path in (work / incremental.STATE_FILE, work / ROWS_FILE, work / PLAN_FILE, work / incremental.SEARCH_FILE,
-                 work / incremental.EVENTS_FILE, work / (incremental.EVENTS_FILE + JOURNAL_SUFFIX),
-                 project.cache_dir / segment.MEMO_FILE, project.cache_dir / HISTORY_FILE):
-        incremental.load_pickle(path)  # the unpickled value is kept for the build's own load_pickle
-    config_file = work / "mkdocs.yml"
-    if config_file.is_file():
-        from . import incremental_hooks
-
-        collect = _Collect()
-        with _quiet_mkdocs(collect, 0), contextlib.suppress(Exception):
-            cfg = _load_config(config_file, work / incremental.BUILD_DIR, strict=strict, collect=collect)
-            incremental_hooks.prepare_env(cfg.theme, cfg.docs_dir)
 
 
 @dataclass

@@ -45,8 +45,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import warm
-
 KEEP = object()  # in a rendered tree: "this page is unchanged, leave the file as it is"
 STATE_FILE = "incremental.pickle"
 SEARCH_STORE = "search-index.json"  # the last build's search index (a hard link to it)
@@ -155,7 +153,7 @@ def load_pickle(path: Path) -> Any:
     """A cache file's content, or None when it is missing or unreadable (from a spare's
     read-ahead when the file's bytes are the same, :mod:`crmgen.warm`)."""
     try:
-        return warm.read_parsed(path, pickle.loads)
+        return pickle.loads(Path(path).read_bytes())
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
         return None
 

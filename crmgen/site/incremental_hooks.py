@@ -80,7 +80,7 @@ def _skip_hidden_theme_dirs(theme: Any) -> None:
     get_env = theme.get_env
 
     def env() -> Any:
-        made = _prepared_env(theme) or get_env()
+        made = get_env()
         if type(made.loader) is jinja2.FileSystemLoader:  # what MkDocs' Theme makes
             made.loader.list_templates = functools.partial(_visible_templates, made.loader)
         return made
@@ -173,64 +173,6 @@ def _bytecode_cache(docs_dir: str) -> Any:
     except OSError:
         return None
     return jinja2.FileSystemBytecodeCache(str(cache))
-
-
-# The attribute of a Theme whose environment a spare made (crmgen.warm): (env, what it loaded).
-PREPARED = "_crmgen_prepared_env"
-
-
-def _source(dirs: list[str], name: str) -> tuple[str, bytes] | None:
-    """The file Jinja's FileSystemLoader takes for ``name`` (the first of ``dirs`` that has it)
-    and its bytes; None if there is none."""
-    for directory in dirs:
-        path = os.path.join(directory, *name.split("/"))
-        try:
-            with open(path, "rb") as fh:
-                return path, fh.read()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-            continue
-    return None
-
-
-def prepare_env(theme: Any, docs_dir: str) -> int:
-    """In a spare (:mod:`crmgen.warm`): make the Jinja environment the next build will ask
-    ``theme`` for, with every HTML template of the theme loaded (a build loads about a hundred
-    of Material's, 10-15 ms), and keep it on the theme with the bytes of each template's file,
-    read before Jinja read it. How many templates were loaded."""
-    import jinja2
-
-    env = theme.get_env()
-    env.bytecode_cache = _bytecode_cache(docs_dir)
-    names: set[str] = set()
-    for directory in theme.dirs:
-        for dirpath, dirnames, filenames in os.walk(directory):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            rel = os.path.relpath(dirpath, directory).replace(os.sep, "/")
-            names.update(f if rel == "." else f"{rel}/{f}" for f in filenames if f.endswith(".html"))
-    loaded = []
-    for name in sorted(names):
-        source = _source(theme.dirs, name)
-        if source is None:
-            continue
-        try:
-            env.get_template(name)
-        except jinja2.TemplateError:
-            continue
-        loaded.append((name, source))
-    setattr(theme, PREPARED, (env, tuple(loaded)))
-    return len(loaded)
-
-
-def _prepared_env(theme: Any) -> Any:
-    """The environment a spare made for ``theme``, once, when every template it loaded is still
-    the same file with the same bytes; else None."""
-    kept = vars(theme).pop(PREPARED, None)
-    if kept is None:
-        return None
-    env, loaded = kept
-    if all(_source(theme.dirs, name) == source for name, source in loaded):
-        return env
-    return None
 
 
 @event_priority(100)  # before search (0) reads the page
