@@ -1,9 +1,7 @@
 """``crmgen check``: the work and the output, without Click (``due``: :mod:`crmgen.duecmd`).
 
-Both the Click commands (:mod:`crmgen.cli.check`, :mod:`crmgen.cli.due`) and the
-fast path of ``python -m crmgen`` (:mod:`crmgen.fastpath`) call :func:`run_check`
-and :func:`crmgen.duecmd.run_due` and print the chunks they return, so the two
-cannot differ.
+The Click commands (:mod:`crmgen.cli.check`, :mod:`crmgen.cli.due`) call :func:`run_check`
+and :func:`crmgen.duecmd.run_due` and print the chunks they return.
 Output is a list of chunks ``(to stderr?, text, colour)``, ``colour`` as
 ``click.echo``'s ``color``; bytes are written untouched to stdout.
 """
@@ -16,7 +14,29 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .fastpath import Chunk, isatty, summary_line
+# A piece of output: (to stderr?, text, colour) where colour is as click.echo's ``color``
+# (None: keep ANSI codes only on a terminal); bytes go untouched to stdout.
+Chunk = tuple[bool, Any, "bool | None"]
+
+
+def summary_line(problems: Any, files: int) -> str:
+    """As :func:`crmgen.errors.summary_line`, of problem tuples."""
+    errors = sum(1 for p in problems if p[3] == "error")
+    warnings = len(problems) - errors
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    if not problems:
+        return f"no problems in {plural(files, 'file')}"
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')} in {plural(files, 'file')}"
+
+
+def isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 __all__ = ["needs_history", "problem_chunks", "problem_tuples", "run_check", "save_summary", "summary_line"]
 
@@ -65,9 +85,18 @@ def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, 
 
 def run_check(project: Any, files: list[Path] | None, *, strict: bool, fmt: str, no_cache: bool,
               started_ns: int) -> tuple[list[Chunk], int]:
-    """``crmgen check`` the ordinary way: (output, exit code); writes the summary."""
+    """``crmgen check``: (output, exit code). On the whole book with the cache on, answered from
+    the book summary when it still describes the book exactly, and writes a new one otherwise."""
     from .book import load_book
 
+    if files is None and not no_cache:
+        from . import summary
+
+        head = summary.load(str(project.root))
+        if head is not None:
+            problems = head["problems"]
+            failed = head["has_errors"] or (strict and bool(problems))
+            return problem_chunks(problems, head["files"], fmt, colour=isatty(sys.stderr)), int(failed)
     book = load_book(project, files, use_cache=not no_cache, clients=not no_cache)
     problems = problem_tuples(book.problems)
     if files is None and not no_cache:
@@ -82,8 +111,7 @@ def needs_history(clients: Iterable[Any]) -> bool:
     return any(c.stage != "lost" and not c.interactions and c.since is None for c in clients)
 
 
-def save_summary(project: Any, book: Any, problems: list[tuple], started_ns: int,
-                 the_plan: dict | None = None) -> None:
+def save_summary(project: Any, book: Any, problems: list[tuple], started_ns: int) -> None:
     """Write the book summary after a pass over the whole book (see :mod:`crmgen.summary`)."""
     from . import summary
 
@@ -103,12 +131,5 @@ def save_summary(project: Any, book: Any, problems: list[tuple], started_ns: int
         config = summary.fingerprint(os.stat(project.config_path))
     except OSError:
         return
-    due_part = raw = None
-    if not book.has_errors and not needs_history(book.clients):
-        from .duesave import pack
-        from .reminders import lead_days, plan
-
-        due_part, raw = pack(the_plan if the_plan is not None else plan(book.clients, settings), settings.within,
-                             lead_days(settings))
     summary.save(root, saved_ns=started_ns, config=config, clients_dir=settings.clients_dir, entries=entries,
-                 files=book.files, has_errors=book.has_errors, problems=problems, due=due_part, raw=raw)
+                 files=book.files, has_errors=book.has_errors, problems=problems)

@@ -8,8 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .cells import GROUP_COLOURS, GROUPS, NAME_WIDTH, fit, style, when, width
-from .commands import needs_history, problem_chunks, problem_tuples, save_summary
-from .fastpath import Chunk, isatty
+from .commands import Chunk, isatty, needs_history, problem_chunks, problem_tuples, save_summary
 
 __all__ = ["GROUP_COLOURS", "GROUPS", "NAME_WIDTH", "due_chunks", "due_text", "fit", "run_due", "style", "when",
            "width"]
@@ -128,10 +127,9 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
 
             first_seen = read_history(project.root, settings.clients_dir).first_seen()
             the_plan = plan(book.clients, settings, first_seen)
-            save_summary(project, book, problems, started_ns, None)
         else:
             the_plan = plan(book.clients, settings)
-            save_summary(project, book, problems, started_ns, the_plan)
+        save_summary(project, book, problems, started_ns)
     else:
         save_summary(project, book, problems, started_ns)
         return problem_chunks(problems, book.files, "text", colour=isatty(sys.stderr)), 1

@@ -1,11 +1,10 @@
-"""The book summary: one file that answers ``crmgen check`` and ``crmgen due`` for an unchanged book.
+"""The book summary: one file that answers ``crmgen check`` for an unchanged book.
 
 The parse cache (:mod:`crmgen.cache`) still reads a pickled client per file;
 for a book of 10,000 that costs more than a second. When nothing has changed,
-``check`` only needs the problems and ``due`` only the reminders' plan
-(:mod:`crmgen.dueplan`), so both are kept for the whole book in one file,
-``.crmgen/cache/book-v1.marshal``, written by every ``check``/``due`` that read
-the whole book with the cache on.
+``check`` only needs the problems, so they are kept for the whole book in one file,
+``.crmgen/cache/book-v2.marshal`` (data only: ``marshal`` runs no code), written by
+every ``check``/``due`` that read the whole book with the cache on.
 
 The summary is trusted only when every input is exactly as it was, checked on
 every run (never a timestamp alone):
@@ -20,11 +19,8 @@ every run (never a timestamp alone):
   the run that wrote the summary started (git's "racy clean" rule: a second edit
   in the same clock tick could keep the fingerprint), and no symlinks.
 
-Otherwise the command takes the ordinary path and writes a new summary, with a new
-random ``token`` (the output ``due`` keeps, :mod:`crmgen.dueout`, is keyed by it). The file
-is written atomically; one that cannot be read is ignored. This module only
-uses the standard library (``marshal``, ``os``): the fast path of the command
-line loads it at start-up.
+Otherwise the command reads the book and writes a new summary. The file is written
+atomically; one that cannot be read is ignored.
 """
 
 from __future__ import annotations
@@ -33,16 +29,13 @@ import marshal
 import os
 import stat
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import __version__
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
 RACY_NS = 2_000_000_000  # as crmgen.cache.RACY_NS
-FILE = "book-v1.marshal"
-MAGIC = "crmgen book summary 1"
+FILE = "book-v2.marshal"
+MAGIC = "crmgen book summary 2"
 CONFIG_FILE = "mkdocs.yml"
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
@@ -53,8 +46,8 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 # this list complete when such a module is added: tests/test_summary.py checks it
 # against what `check` and `due` actually import.
 MODULES = (
-    "__init__.py", "book.py", "cache.py", "cells.py", "commands.py", "config.py", "duecmd.py", "dueout.py",
-    "duepack.py", "dueplan.py", "duesave.py", "errors.py", "fastpath.py", "loader.py", "model.py", "privacy.py",
+    "__init__.py", "book.py", "cache.py", "cells.py", "commands.py", "config.py", "duecmd.py",
+    "dueplan.py", "errors.py", "loader.py", "model.py", "privacy.py",
     "reminders.py", "schema.py", "summary.py", "validation.py", "cli/app.py", "cli/check.py", "cli/due.py",
 )
 
@@ -114,86 +107,48 @@ def scan(root: str, clients_dir: str, limit_ns: int) -> list[tuple[str, tuple]] 
     return out
 
 
-def load(root: str, *, with_due: bool | Callable[[dict], bool] = False) -> tuple[dict, Any] | None:
-    """(head, due part) of the summary if it still describes the book exactly, else None.
+def load(root: str) -> dict | None:
+    """The summary's head if it still describes the book exactly, else None.
 
-    ``head`` holds ``files``, ``has_errors``, ``problems`` (sorted tuples
-    ``(path, line, col, severity, message, code)``) and ``token`` (random, new with
-    each summary written); the due part (read only ``with_due``, or when
-    ``with_due(head)`` says so once the head is known to hold) is None when ``due``
-    cannot be answered from the summary. Its raw
-    sections (see :func:`save`) are memoryviews of the file, mapped, not read:
-    ``due`` on a large book uses only a part of them.
+    It holds ``files``, ``has_errors`` and ``problems`` (sorted tuples
+    ``(path, line, col, severity, message, code)``).
     """
     try:
         with open(path_of(root), "rb") as fh:
-            size = int.from_bytes(fh.read(8), "little")
-            total = os.fstat(fh.fileno()).st_size
-            if size > total:
-                return None
-            head = marshal.loads(fh.read(size))
-            if not isinstance(head, dict) or head.get("magic") != MAGIC:
-                return None
-            if head["code"] != code_key() or head["root"] != root:
-                return None
-            saved = head["saved_ns"]
-            st = os.stat(os.path.join(root, CONFIG_FILE))
-            if fingerprint(st) != head["config"] or st.st_mtime_ns >= saved - RACY_NS:
-                return None
-            if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
-                return None
-            if not with_due or (callable(with_due) and not with_due(head)):
-                return head, None
-            import mmap
-
-            view = memoryview(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
-        start = 8 + size
-        dsize = int.from_bytes(view[start:start + 8], "little")
-        due = marshal.loads(view[start + 8:start + 8 + dsize])
-        if isinstance(due, dict) and "_raw" in due:
-            base = start + 8 + dsize
-            due["_raw"] = {k: view[base + o:base + o + n] for k, (o, n) in due["_raw"].items()}
-            if base + sum(len(v) for v in due["_raw"].values()) != total:
-                return None
-    except Exception:  # noqa: BLE001 - whatever is wrong with a cache file, the book is read again
+            head = marshal.loads(fh.read())
+        if not isinstance(head, dict) or head.get("magic") != MAGIC:
+            return None
+        if head["code"] != code_key() or head["root"] != root:
+            return None
+        saved = head["saved_ns"]
+        st = os.stat(os.path.join(root, CONFIG_FILE))
+        if fingerprint(st) != head["config"] or st.st_mtime_ns >= saved - RACY_NS:
+            return None
+        if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
+            return None
+    except (OSError, EOFError, ValueError, TypeError, KeyError):  # whatever is wrong with it, the book is read again
         return None
-    return head, due
+    return head
 
 
 def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: list[tuple[str, tuple]],
-         files: int, has_errors: bool, problems: list[tuple], due: Any, raw: dict[str, bytes] | None = None) -> None:
+         files: int, has_errors: bool, problems: list[tuple]) -> None:
     """Write the summary atomically; never fail the command (it is only a cache).
 
     ``saved_ns`` must be no later than the moment the settings and the first
     client file were read: files modified since then are not trusted next time.
-    ``raw`` byte strings are stored as they are after the due part (a dict), which
-    gets them back under ``"_raw"``.
     """
-    head = {"magic": MAGIC, "code": code_key(), "root": root, "saved_ns": saved_ns, "token": os.urandom(16),
-            "config": config,
+    head = {"magic": MAGIC, "code": code_key(), "root": root, "saved_ns": saved_ns, "config": config,
             "clients_dir": clients_dir, "entries": entries, "files": files, "has_errors": has_errors,
             "problems": problems}
-    raw = raw if isinstance(due, dict) else None
-    if raw:
-        offsets, pos = {}, 0
-        for key, value in raw.items():
-            offsets[key] = (pos, len(value))
-            pos += len(value)
-        due = {**due, "_raw": offsets}
     path = path_of(root)
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
         data = marshal.dumps(head)
-        tail = marshal.dumps(due)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         # no fsync: a file torn by a crash fails to load and is simply rebuilt
         with open(tmp, "wb") as fh:
-            fh.write(len(data).to_bytes(8, "little"))
             fh.write(data)
-            fh.write(len(tail).to_bytes(8, "little"))
-            fh.write(tail)
-            for value in (raw or {}).values():
-                fh.write(value)
         os.replace(tmp, path)
     except (OSError, ValueError):
         try:

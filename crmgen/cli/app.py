@@ -114,7 +114,7 @@ def report_problems(problems: list[Problem], files: int, fmt: str = "text", quie
 
 
 def echo_chunks(chunks: list[tuple[bool, Any, bool | None]]) -> None:
-    """Write output made by :mod:`crmgen.fastpath`; bytes (a calendar, or text already encoded with
+    """Write output made by :mod:`crmgen.commands`; bytes (a calendar, or text already encoded with
     its newline) are written untouched to stdout."""
     for err, data, color in chunks:
         if isinstance(data, bytes):
