@@ -171,11 +171,28 @@ class Project:
 
     @property
     def cache_dir(self) -> Path:
-        return self.work_dir / "cache"
+        """Where crmgen keeps its caches for this project: outside the work tree (see :func:`cache_dir_for`)."""
+        return cache_dir_for(self.root)
 
     @property
     def config_path(self) -> Path:
         return self.root / CONFIG_FILE
+
+
+def cache_dir_for(root: Path) -> Path:
+    """The cache directory of the project at ``root``: ``$XDG_CACHE_HOME/crmgen/<name>-<hash of its path>``
+    (``~/.cache`` without the variable).
+
+    Caches hold pickles and compiled templates, which run code when loaded. Kept outside the
+    project, no cache file can arrive with a ``git pull`` or be written by anyone but the user.
+    """
+    import hashlib
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    resolved = Path(root).resolve()
+    digest = hashlib.sha256(os.fsencode(resolved)).hexdigest()[:16]
+    safe = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "_" for ch in resolved.name)[:40]
+    return Path(base) / "crmgen" / f"{safe or 'project'}-{digest}"
 
 
 def find_root(start: Path) -> Path:

@@ -78,7 +78,9 @@ def fingerprint(st: os.stat_result) -> tuple[int, int, int, int, int]:
 
 
 def path_of(root: str) -> str:
-    return os.path.join(root, ".crmgen", "cache", FILE)
+    from .config import cache_dir_for
+
+    return os.path.join(cache_dir_for(root), FILE)
 
 
 def scan(root: str, clients_dir: str, limit_ns: int) -> list[tuple[str, tuple]] | None:

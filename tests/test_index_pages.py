@@ -126,7 +126,7 @@ def test_rows_of_kept_pages_serve_the_next_edit(book: Path, tmp_path: Path) -> N
     site = tmp_path / "site"
     build(book, site)
     build(book, site)  # nothing changed: no index page is rendered, their rows are kept all the same
-    rows_file = book / ".crmgen" / ROWS_FILE
+    rows_file = load_project(book).cache_dir / ROWS_FILE
     with open(rows_file, "rb") as fh:
         kept = pickle.load(fh)
     assert {key[1] for key in kept} >= {site_pages.ALL_CLIENTS, site_pages.REMINDERS, site_pages.HOME}

@@ -31,7 +31,7 @@ def build(root: Path, site: Path, *, full: bool = False):
 
 
 def rows(root: Path) -> dict:
-    with open(root / ".crmgen" / ROWS_FILE, "rb") as fh:
+    with open(load_project(root).cache_dir / ROWS_FILE, "rb") as fh:
         return pickle.load(fh)
 
 
@@ -47,7 +47,7 @@ def test_rows_are_reused_for_unchanged_clients_only(project: Path, tmp_path: Pat
 
     # Mark alpha's and beta's kept rows: only rows that are reused show the mark.
     marked = {key: text.replace("<tr>", "<tr data-kept>") for key, text in kept.items()}
-    with open(project / ".crmgen" / ROWS_FILE, "wb") as fh:
+    with open(load_project(project).cache_dir / ROWS_FILE, "wb") as fh:
         pickle.dump(marked, fh)
     path = project / "clients" / "beta.md"
     path.write_text(path.read_text(encoding="utf-8").replace("Beta Foods", "Beta Foods 食品"), encoding="utf-8")
@@ -86,7 +86,7 @@ def test_a_full_build_ignores_kept_rows(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     build(project, site)
     poisoned = {key: text.replace("Alpha Trading", "Stale Name") for key, text in rows(project).items()}
-    with open(project / ".crmgen" / ROWS_FILE, "wb") as fh:
+    with open(load_project(project).cache_dir / ROWS_FILE, "wb") as fh:
         pickle.dump(poisoned, fh)
     build(project, site, full=True)
     listing = (project / ".crmgen" / "docs" / "clients" / "index.md").read_text(encoding="utf-8")
@@ -136,7 +136,7 @@ def test_kept_plans_follow_the_settings_and_the_files(project: Path, tmp_path: P
     write_client(project, "alpha", client_text("Alpha Trading"))
     write_client(project, "beta", client_text("Beta Foods", owner="李娜"))
     built()
-    assert (project / ".crmgen" / PLAN_FILE).is_file()
+    assert (load_project(project).cache_dir / PLAN_FILE).is_file()
     # settings change every client's reminders: the kept plans must not answer
     (project / "mkdocs.yml").write_text("site_name: Test CRM\nextra:\n  crmgen:\n    cadence: {B: 3}\n",
                                         encoding="utf-8")

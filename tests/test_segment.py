@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmgen import segment
+from crmgen.config import load_project
 from tests.conftest import write_client
 from tests.test_incremental import build, client_text, tree
 
@@ -77,7 +78,7 @@ def test_a_rebuild_with_known_text_needs_no_jieba_and_gives_the_same_site(
 ) -> None:
     site = tmp_path / "site"
     build(book, site)
-    assert (book / ".crmgen" / "cache" / segment.MEMO_FILE).is_file()
+    assert (load_project(book).cache_dir / segment.MEMO_FILE).is_file()
 
     def no_jieba():
         raise AssertionError("jieba was needed for text the memo knows")
@@ -90,7 +91,7 @@ def test_a_rebuild_with_known_text_needs_no_jieba_and_gives_the_same_site(
     monkeypatch.undo()
 
     # the same site as a build that starts with no memo at all
-    (book / ".crmgen" / "cache" / segment.MEMO_FILE).unlink()
+    (load_project(book).cache_dir / segment.MEMO_FILE).unlink()
     fresh = tmp_path / "fresh"
     build(book, fresh, full=True)
     a, b = tree(site), tree(fresh)

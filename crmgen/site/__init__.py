@@ -363,7 +363,7 @@ def build_site(
     slugs.load_memo(slug_memo)  # owner page names and pinyin sort keys without jieba, once known
     history = read_history(project.root, settings.clients_dir, project.cache_dir)  # git is read once, here
     first_seen = history.first_seen() if history.available else None
-    plan_file = project.root / CACHE_DIR / PLAN_FILE
+    plan_file = project.cache_dir / PLAN_FILE
     plan_memo = _plan_memo(plan_file, settings, digest, full)
     reminders = due(clients, today, settings, first_seen=first_seen, memo=plan_memo)
     if plan_memo is not None:
@@ -373,15 +373,15 @@ def build_site(
     def ics(rs: list[Any], name: str) -> Any:
         return _Calendar(rs, name)  # made after the pages, when prefilled events are in (below)
 
-    events_file = project.root / CACHE_DIR / incremental.EVENTS_FILE
+    events_file = project.cache_dir / incremental.EVENTS_FILE
     load_events(None if full else events_file)
     collect_events = prefill(reminders)
 
     title = site_title(project)
     views = pages.build_views(clients, reminders)
     work = project.root / CACHE_DIR
-    state = incremental.State() if full else incremental.State.load(work)
-    rows = None if full else incremental.load_pickle(work / ROWS_FILE)
+    state = incremental.State() if full else incremental.State.load(project.cache_dir, work)
+    rows = None if full else incremental.load_pickle(project.cache_dir / ROWS_FILE)
     made_by = incremental.versions()  # stats every module of crmgen: once a build
     page_cache = pages.PageCache(
         key=incremental.fingerprint(
@@ -394,7 +394,7 @@ def build_site(
     )
     del rows
     docs = work / "docs"
-    incremental.State.forget(work)  # from here on, an interruption means a full build next time
+    incremental.State.forget(project.cache_dir)  # from here on, an interruption means a full build next time
     # Client pages go into the docs tree as they are rendered, not all held until the end.
     writer = publish.TreeWriter(docs)
     files = pages.render_pages(
@@ -405,7 +405,7 @@ def build_site(
     )
     # Rows are kept by what they are made of, so they may be saved before the build is whole;
     # then their memory is free for the chunk processes.
-    incremental.save_pickle(work / ROWS_FILE, page_cache.rows_new)
+    incremental.save_pickle(project.cache_dir / ROWS_FILE, page_cache.rows_new)
     page_cache.rows_old = page_cache.rows_new = {}
     collect_events()
     for path, content in files.items():
@@ -486,7 +486,7 @@ def build_site(
     # What this build changed in the build dir, when all of it was seen (chunk processes' writes are not).
     seen = len(todo) < shards.SHARD_MIN and publish.writes_seen(config)
     publish.publish_build(build_dir, site, dirty=dirty, changed=[*removed, *writes] if seen else None)
-    incremental.State(key=key, pages=page_cache.new, static=static).save(work)
+    incremental.State(key=key, pages=page_cache.new, static=static).save(project.cache_dir, work)
     slugs.save_memo(slug_memo)
     return BuildResult(
         site_dir=site,

@@ -46,9 +46,10 @@ from pathlib import Path
 from typing import Any
 
 KEEP = object()  # in a rendered tree: "this page is unchanged, leave the file as it is"
-STATE_FILE = "incremental.pickle"
+STATE_FILE = "incremental.pickle"  # in the project's cache directory
+TOKEN_FILE = "build-token"  # in .crmgen/: ties the state to this build tree
 SEARCH_STORE = "search-index.json"  # the last build's search index (a hard link to it)
-SEARCH_FILE = "search-spans.pickle"  # where each page's entries are in SEARCH_STORE
+SEARCH_FILE = "search-spans.json"  # where each page's entries are in SEARCH_STORE
 OLD_SEARCH_FILE = "search-pages.pickle"  # what crmgen 0.x kept instead: every page's entries, 100 MB
 EVENTS_FILE = "ics-events.pickle"
 BUILD_DIR = "site-build"
@@ -121,18 +122,29 @@ class State:
     static: str = ""
 
     @classmethod
-    def load(cls, work: Path) -> State:
-        data = load_pickle(work / STATE_FILE)
+    def load(cls, cache: Path, work: Path) -> State:
+        """The state kept in ``cache`` for the build tree in ``work``: empty (a full build) when
+        ``work`` is not the tree it was saved with (deleted, or another one)."""
+        data = load_pickle(cache / STATE_FILE)
         try:
-            if data.get("format") == FORMAT_VERSION:
+            token = (work / TOKEN_FILE).read_text(encoding="ascii")
+        except (OSError, UnicodeError):
+            return cls()
+        try:
+            if data.get("format") == FORMAT_VERSION and data.get("token") == token:
                 return cls(key=data["key"], pages=data["pages"], static=data["static"])
         except (KeyError, TypeError, AttributeError):
             pass
         return cls()
 
-    def save(self, work: Path) -> None:
-        data = {"format": FORMAT_VERSION, "key": self.key, "pages": self.pages, "static": self.static}
-        _atomic_pickle(work / STATE_FILE, data)
+    def save(self, cache: Path, work: Path) -> None:
+        token = os.urandom(16).hex()
+        data = {"format": FORMAT_VERSION, "key": self.key, "pages": self.pages, "static": self.static,
+                "token": token}
+        _atomic_pickle(cache / STATE_FILE, data)
+        tmp = work / f".{TOKEN_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(token, encoding="ascii")
+        os.replace(tmp, work / TOKEN_FILE)
 
     @staticmethod
     def forget(work: Path) -> None:
@@ -420,14 +432,17 @@ def merge_search_index(site_dir: Path) -> None:
 
 def _open_store(work: Path, stack: contextlib.ExitStack) -> tuple[dict[str, tuple[int, int]], int]:
     """The last build's index, open for reading, and where each page's entries are in it."""
-    saved = load_pickle(work / SEARCH_FILE)
+    try:
+        saved = json.loads((work / SEARCH_FILE).read_bytes())
+    except (OSError, ValueError):
+        saved = None
     try:
         fd = os.open(work / SEARCH_STORE, os.O_RDONLY)
     except OSError:
         fd = -1
     else:
         stack.callback(os.close, fd)
-    if fd < 0 or not isinstance(saved, dict) or saved.get("file") != _identity(os.fstat(fd)):
+    if fd < 0 or not isinstance(saved, dict) or saved.get("file") != list(_identity(os.fstat(fd))):
         raise RuntimeError("incremental build without a search index to merge into")
     return saved["spans"], fd
 
@@ -506,6 +521,9 @@ def _keep_store(path: Path, store: Path, spans: dict[str, tuple[int, int]]) -> N
     except OSError:  # no hard links here
         shutil.copyfile(path, tmp)
     os.replace(tmp, store)
-    _atomic_pickle(store.with_name(SEARCH_FILE), {"file": _identity(store.stat()), "spans": spans})
+    data = json.dumps({"file": list(_identity(store.stat())), "spans": spans}).encode()  # data only: never run
+    tmp = store.with_name(f".{SEARCH_FILE}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, store.with_name(SEARCH_FILE))
     with contextlib.suppress(FileNotFoundError):
         store.with_name(OLD_SEARCH_FILE).unlink()

@@ -167,7 +167,9 @@ def on_env(env: Any, config: Any, files: Any) -> Any:
 def _bytecode_cache(docs_dir: str) -> Any:
     import jinja2
 
-    cache = Path(docs_dir).parent / "cache" / "jinja-theme"
+    from crmgen.config import cache_dir_for
+
+    cache = cache_dir_for(Path(docs_dir).parent.parent) / "jinja-theme"  # docs_dir: <project>/.crmgen/docs
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -26,7 +26,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..config import Settings
+from ..config import Settings, cache_dir_for
 from ..errors import CrmgenError
 from ..model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES, Client
 from ..slugs import free_slug, slugify
@@ -624,8 +624,9 @@ def render_pages(
     """
     from ..reminders import group
 
-    # Beside the docs tree: .crmgen/cache/templates/ (the docs tree is .crmgen/docs/).
-    template_cache = data.page_cache.docs.parent / "cache" / "templates" if data.page_cache is not None else None
+    # In the project's cache directory (the docs tree is <project>/.crmgen/docs/).
+    template_cache = (cache_dir_for(data.page_cache.docs.parent.parent) / "templates"
+                      if data.page_cache is not None else None)
 
     @functools.cache
     def environment() -> jinja2.Environment:
