@@ -36,8 +36,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-
 RACY_NS = 2_000_000_000
 CACHE_DIR = "parse-v2"  # holds the shards 00.pickle .. 31.pickle; a new format, a new name
 OLD_FILES = ("parse-v1.pickle",)  # earlier formats, removed when the cache is written
@@ -52,13 +50,10 @@ Entry = tuple[tuple[int, ...], Any, Blob | None, int]
 
 
 def _format_version() -> str:
-    # A new crmgen or a changed schema invalidates every entry.
-    import hashlib
+    # Any change to crmgen's code, its dependencies or Python invalidates every entry.
+    from .codekey import code_key
 
-    from . import schema
-
-    fields = repr(sorted((k, f.kind, f.required) for k, f in schema.CLIENT.items()))
-    return __version__ + ":" + hashlib.sha256(fields.encode()).hexdigest()[:16]
+    return code_key()
 
 
 def fingerprint(st: os.stat_result) -> tuple[int, ...]:

@@ -9,8 +9,8 @@ every ``check``/``due`` that read the whole book with the cache on.
 The summary is trusted only when every input is exactly as it was, checked on
 every run (never a timestamp alone):
 
-- the same crmgen (version, and size and mtime of each module that decides the
-  result: :data:`MODULES`) and Python;
+- the same code key (:mod:`crmgen.codekey`: the content of every file of crmgen,
+  the versions of its dependencies, and Python);
 - ``mkdocs.yml`` (the settings) with the same stat fingerprint;
 - the same list of client files, each with the same fingerprint (size, mtime,
   ctime, inode, device), so any edit, ``touch``, rename, replacement, addition or
@@ -28,10 +28,6 @@ from __future__ import annotations
 import marshal
 import os
 import stat
-import sys
-from typing import Any
-
-from . import __version__
 
 RACY_NS = 2_000_000_000  # as crmgen.cache.RACY_NS
 FILE = "book-v2.marshal"
@@ -41,35 +37,11 @@ CONFIG_FILE = "mkdocs.yml"
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
-# The modules whose code decides what check and due print (everything they import
-# on the way to a result); a change to any of them invalidates every summary. Keep
-# this list complete when such a module is added: tests/test_summary.py checks it
-# against what `check` and `due` actually import.
-MODULES = (
-    "__init__.py", "book.py", "cache.py", "cells.py", "commands.py", "config.py", "duecmd.py",
-    "dueplan.py", "errors.py", "loader.py", "model.py", "privacy.py",
-    "reminders.py", "schema.py", "summary.py", "validation.py", "cli/app.py", "cli/check.py", "cli/due.py",
-)
+def code_key() -> str:
+    """What identifies the running crmgen (:func:`crmgen.codekey.code_key`)."""
+    from .codekey import code_key as key
 
-
-def code_key() -> tuple:
-    """What identifies the running crmgen: version, Python, and the size and mtime of each of
-    :data:`MODULES` (other modules, such as the site build's, may change without invalidating)."""
-    return (__version__, sys.hexversion, *module_stamps(MODULES))
-
-
-def module_stamps(names: Any) -> list[tuple]:
-    """``(name, size, mtime)`` of each of crmgen's modules ``names`` (paths in the package),
-    ``(name, None)`` for one that cannot be read."""
-    out: list[tuple] = []
-    for name in names:
-        try:
-            st = os.stat(os.path.join(_PACKAGE, name))
-        except OSError:
-            out.append((name, None))
-            continue
-        out.append((name, st.st_size, st.st_mtime_ns))
-    return out
+    return key()
 
 
 def fingerprint(st: os.stat_result) -> tuple[int, int, int, int, int]:

@@ -135,25 +135,6 @@ def test_another_crmgen_is_never_trusted(book: Path, monkeypatch: pytest.MonkeyP
     assert not trusted(book)
 
 
-def test_code_key_follows_every_module_check_and_due_use(project: Path) -> None:
-    import subprocess
-    import sys
-
-    age(write_client(project, "a", "---\nname: a\ngrade: A\n---\n\n## 2026-11-01 call: hi\n"))
-    used = set()
-    for args in (["check", "--no-cache"], ["check"], ["due", "--today", "2026-11-20"],
-                 ["due", "--today", "2026-11-20", "--format", "json"]):
-        for _ in range(2):  # the long way, then from the summary
-            proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "crmgen", "-C", str(project), *args],
-                                  capture_output=True, text=True)
-            used |= {line.rsplit("|", 1)[1].strip() for line in proc.stderr.splitlines() if "crmgen" in line}
-    files = {m.removeprefix("crmgen.").replace(".", "/") + ".py" for m in used if m.startswith("crmgen.")}
-    files = {f if f != "cli.py" else "cli/__init__.py" for f in files} - {"__main__.py", "cli/__init__.py"}
-    assert files <= set(summary.MODULES), files - set(summary.MODULES)
-    names = {part[0] for part in summary.code_key()[2:]}
-    assert names == set(summary.MODULES) and all(len(part) == 3 for part in summary.code_key()[2:])
-
-
 def test_a_moved_project_is_not_trusted(book: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     import shutil
 

@@ -74,6 +74,8 @@ def fingerprint(*parts: Any) -> str:
 def versions() -> tuple[Any, ...]:
     """What made the last build besides its inputs: the versions of crmgen and MkDocs' packages,
     and crmgen's own code (:func:`code_key`)."""
+    from ..codekey import code_key
+
     return (*dist_versions(), code_key())
 
 
@@ -93,22 +95,6 @@ def dist_versions() -> tuple[str, ...]:
         except Exception:  # noqa: BLE001 - a missing optional package just counts as ""
             out.append("")
     return tuple(out)
-
-
-def code_key() -> tuple[tuple, ...]:
-    """The size and mtime of every module of crmgen.
-
-    The version number stays the same while crmgen is worked on (an editable install, a
-    checkout): a changed module must not leave pages made by the old code in the site.
-    """
-    from ..summary import module_stamps
-
-    root = Path(__file__).resolve().parent.parent
-    names = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        names += sorted(os.path.relpath(os.path.join(dirpath, n), root) for n in filenames if n.endswith(".py"))
-    return tuple(module_stamps(names))
 
 
 @dataclass
