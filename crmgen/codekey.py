@@ -40,17 +40,34 @@ def key_of(package: Path, versions: Iterable[tuple[str, str]], python: str) -> s
     return digest.hexdigest()[:32]
 
 
-def installed_versions() -> list[tuple[str, str]]:
-    """(distribution, version) of each of :data:`DEPENDENCIES`; ``""`` for one not installed."""
-    from importlib.metadata import PackageNotFoundError, version
+def installed_versions(paths: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """(distribution, version) of each of :data:`DEPENDENCIES` as installed on ``paths``
+    (``sys.path``); ``""`` for one not found.
 
-    out = []
-    for name in DEPENDENCIES:
+    Read from the names of the ``*.dist-info`` directories (``PyYAML-6.0.2.dist-info``): one
+    directory listing per path entry, where ``importlib.metadata.version`` would scan every
+    entry once per distribution (25 ms for these thirteen).
+    """
+    wanted = {_normal(name): name for name in DEPENDENCIES}
+    found: dict[str, str] = {}
+    for entry in sys.path if paths is None else paths:
         try:
-            out.append((name, version(name)))
-        except PackageNotFoundError:
-            out.append((name, ""))
-    return out
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if not name.endswith(".dist-info"):
+                continue
+            dist, _, version = name[: -len(".dist-info")].partition("-")
+            key = _normal(dist)
+            if key in wanted and key not in found:  # the first on the path is the one imported
+                found[key] = version
+    return [(name, found.get(_normal(name), "")) for name in DEPENDENCIES]
+
+
+def _normal(name: str) -> str:
+    # PEP 503 normalisation: "PyYAML", "pyyaml", "mkdocs_material" and "mkdocs-material" are one name
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 @functools.cache

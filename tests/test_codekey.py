@@ -78,3 +78,20 @@ def test_a_changed_validator_is_never_hidden_by_the_caches(tmp_path: Path) -> No
     done = check()
     assert done.returncode == 1, done.stderr
     assert "upgraded rule [new-rule]" in done.stderr
+
+
+def test_installed_versions_are_those_importlib_reports() -> None:
+    from importlib.metadata import version
+
+    found = dict(codekey.installed_versions())
+    for name in ("pyyaml", "jinja2", "mkdocs", "mkdocs-material", "click"):
+        assert found[name] == version(name)
+
+
+def test_installed_versions_read_the_first_dist_info_on_the_path(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    (first / "PyYAML-7.0.dist-info").mkdir(parents=True)
+    (second / "PyYAML-6.0.2.dist-info").mkdir(parents=True)
+    (second / "mkdocs_material-9.6.1.dist-info").mkdir(parents=True)
+    found = dict(codekey.installed_versions([str(first), str(second), str(tmp_path / "missing")]))
+    assert found["pyyaml"] == "7.0" and found["mkdocs-material"] == "9.6.1" and found["jieba"] == ""
