@@ -222,7 +222,7 @@ def test_failed_build_leaves_the_previous_site_whole(built, monkeypatch):
     before = html(built, "index.html")
 
     def explode(*args, **kwargs):
-        raise site_mod.CrmgenError("MkDocs could not build the site: boom")
+        raise CrmgenError("MkDocs could not build the site: boom")
 
     monkeypatch.setattr(site_mod, "run_mkdocs", explode)
     code, _, err = run("-C", str(built), "build", "--today", "2026-07-01")

@@ -11,7 +11,7 @@ import contextlib
 import importlib
 
 from .. import segment
-from . import incremental_hooks, run_mkdocs  # noqa: F401 - imported to be shared
+from . import incremental_hooks, mkdocs_run  # noqa: F401 - imported to be shared
 
 with contextlib.suppress(ImportError):
     segment.import_jieba()

@@ -35,7 +35,7 @@ class LiveSession:
         from mkdocs.config import load_config
         from mkdocs.structure.files import get_files, set_exclusions
 
-        from . import _Collect, _quiet_mkdocs
+        from .mkdocs_run import _Collect, _quiet_mkdocs
 
         self.scratch = scratch
         self.today = today
@@ -79,7 +79,7 @@ class LiveSession:
         """
         from mkdocs.commands.build import _build_page, _populate_page
 
-        from . import _quiet_mkdocs
+        from .mkdocs_run import _quiet_mkdocs
 
         file = self.files.get_file_from_path(src_uri)
         if file is None or file.page is None:

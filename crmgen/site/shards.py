@@ -131,7 +131,7 @@ def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, 
     share the build's (one the fork server started).
     """
     from .. import segment
-    from . import run_mkdocs
+    from .mkdocs_run import run_mkdocs
 
     result = ChunkResult(entry_file=f"{out}.search")
     incremental.CURRENT = None

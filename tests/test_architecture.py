@@ -1,0 +1,115 @@
+"""Invariants of the package's shape, checked by parsing every module of ``crmgen/``.
+
+- No import cycle, counting imports inside functions (``from . import x`` is an edge to
+  ``x``, as the import system runs it; a package's ``__init__`` is not implied).
+- The core never imports Click: only ``crmgen/cli/`` does.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+import crmgen
+
+PACKAGE = Path(crmgen.__file__).resolve().parent
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> tuple[set[str], set[str]]:
+    """(crmgen modules, top-level outside packages) that the module at ``path`` imports anywhere."""
+    inside: set[str] = set()
+    outside: set[str] = set()
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                origin = ".".join(base + ([node.module] if node.module else []))
+            else:
+                origin = node.module or ""
+            subs = [f"{origin}.{alias.name}" for alias in node.names]
+            targets = subs if all(s in modules for s in subs) else [origin, *(s for s in subs if s in modules)]
+        else:
+            continue
+        for target in targets:
+            if target.split(".")[0] != "crmgen":
+                outside.add(target.split(".")[0])
+                continue
+            while target not in modules:  # crmgen.x.name where name is not a module
+                target = target.rpartition(".")[0]
+            if target != name:
+                inside.add(target)
+    return inside, outside
+
+
+def _graph() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    modules = _modules()
+    inside, outside = defaultdict(set), defaultdict(set)
+    for name, path in modules.items():
+        inside[name], outside[name] = _imports(name, path, modules)
+    return inside, outside
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle() -> None:
+    inside, _ = _graph()
+    assert _cycles(inside) == []
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_only_the_command_line_imports_click() -> None:
+    _, outside = _graph()
+    users = sorted(name for name, names in outside.items() if "click" in names)
+    assert users and all(name.startswith("crmgen.cli") for name in users), users
