@@ -7,9 +7,12 @@ parse options, call the core, print, and let :class:`CrmgenGroup` turn a
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -43,13 +46,43 @@ class CrmgenGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _termination_unwinds():
+                return super().invoke(ctx)
         except CrmgenError as exc:
             state = ctx.obj if isinstance(ctx.obj, State) else None
             if state is not None and state.debug:
                 raise
             click.echo(f"crmgen: error: {exc}", err=True)
             ctx.exit(int(exc.exit_code))
+
+
+class Terminated(SystemExit):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so that every ``finally`` runs (worker
+    processes stopped, temporary files removed), then exit with 128 + the signal's number."""
+
+
+@contextlib.contextmanager
+def _termination_unwinds() -> Iterator[None]:
+    """While a command runs, SIGTERM (what CI timeouts and ``kill`` send) and SIGHUP (a closed
+    terminal) raise :class:`Terminated` in the main thread instead of killing the process where
+    it stands. ``serve`` installs handlers of its own over these."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def unwind(signum: int, _frame: Any) -> None:
+        raise Terminated(128 + signum)
+
+    saved = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            saved[number] = signal.signal(number, unwind)
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
 
 
 @dataclass
