@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from . import charts
 from .config import Settings
 from .model import COMPLAINT_STEPS, GRADES, STAGES, Client
+from .money import format_cents as format_money
+from .money import to_cents
 from .reminders import Reminder, group
 
 #: Ageing buckets by days late (see :func:`bucket_of`): key and label.
@@ -31,27 +32,6 @@ REVENUE_DAYS = 365
 PARETO_SHARE = (4, 5)  # 80%, as a fraction of integers so the cut is exact
 TOP_OVERDUE = 5
 SMALL_CHART = 320  # grades and stages sit side by side (crmgen-chart--small in crmgen.css)
-
-
-def to_cents(amount: float | int | None) -> int:
-    """An amount of money in whole cents, rounded half up from its decimal spelling."""
-    if amount is None:
-        return 0
-    if isinstance(amount, int):
-        return amount * 100
-    scaled = amount * 100
-    cents = round(scaled)
-    if abs(scaled - cents) < 0.49:  # clearly not a half cent: the float is close enough
-        return int(cents)
-    return int((Decimal(str(amount)) * 100).to_integral_value(ROUND_HALF_UP))
-
-
-def format_money(cents: int, currency: str = "¥") -> str:
-    """``123456789`` cents -> ``¥1,234,567.89``; whole amounts drop the ``.00``."""
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    text = f"{sign}{currency}{whole:,}"
-    return f"{text}.{frac:02d}" if frac else text
 
 
 def percent(part: float, whole: float) -> str:

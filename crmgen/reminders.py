@@ -21,6 +21,7 @@ from typing import Any
 from .config import DEFAULT_LEADS, Settings
 from .dueplan import ENDING_KINDS, KINDS, next_yearly, plural, select, sort_key
 from .model import COMPLAINT_STEPS, Client, Interaction, RebateTier
+from .money import money
 
 __all__ = ["ENDING_KINDS", "GROUPS", "KINDS", "STEP_TASKS", "Reminder", "due", "group", "plan"]
 
@@ -402,9 +403,7 @@ def _rebate_gap(client: Client, settings: Settings) -> tuple[float, RebateTier] 
 
 
 def _money(amount: float, currency: str) -> str:
-    if float(amount).is_integer():
-        return f"{currency}{amount:,.0f}"
-    return f"{currency}{amount:,.2f}"
+    return money(amount, currency)
 
 
 def _percent(rate: float) -> str:

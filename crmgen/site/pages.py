@@ -29,6 +29,7 @@ from markupsafe import Markup
 from ..config import Settings, cache_dir_for
 from ..errors import CrmgenError
 from ..model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES, Client
+from ..money import money
 from ..slugs import free_slug, slugify
 from . import markup
 from .incremental import KEEP, fingerprint
@@ -92,17 +93,6 @@ def relative_url(from_md: str, to_path: str) -> str:
             break
         common += 1
     return "/".join([".."] * (len(start) - common) + target[common:])
-
-
-def money(amount: float | int | None, currency: str) -> str:
-    """``12345.5`` -> ``¥12,345.50``; whole amounts without decimals."""
-    if amount is None:
-        return ""
-    cents = round(float(amount) * 100)
-    sign = "-" if cents < 0 else ""
-    whole, frac = divmod(abs(cents), 100)
-    text = f"{sign}{currency}{whole:,}"
-    return f"{text}.{frac:02d}" if frac else text
 
 
 def when(days: int) -> str:

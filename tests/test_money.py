@@ -1,0 +1,47 @@
+"""One money formatter: the site, the dashboard and ``due`` (and so the calendar) write an
+amount the same way, half cents rounded up from the amount's decimal spelling."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from crmgen import dashboard, money, reminders
+from crmgen.config import Settings
+from crmgen.site import pages
+from tests.conftest import write_client
+
+
+@pytest.mark.parametrize(("amount", "text"), [
+    (1.005, "¥1.01"), (0.125, "¥0.13"), (86000, "¥86,000"), (1234.5, "¥1,234.50"), (2.675, "¥2.68"),
+    (-3.5, "-¥3.50"), (0, "¥0"), (None, ""), (1e7 + 0.01, "¥10,000,000.01"),
+])
+def test_money_is_written_one_way(amount, text) -> None:
+    assert money.money(amount) == text
+    assert pages.money(amount, "¥") == text
+    if amount is not None:
+        assert reminders._money(amount, "¥") == text
+        assert dashboard.format_money(dashboard.to_cents(amount), "¥") == text
+
+
+def test_a_half_cent_owed_reads_the_same_in_due_and_on_the_site(project) -> None:
+    from crmgen.book import load_book
+    from crmgen.config import load_project
+
+    write_client(project, "a", """
+        ---
+        name: A
+        grade: A
+        orders:
+          - date: 2026-11-01
+            amount: 1.005
+            pay_by: 2026-11-20
+        ---
+        """)
+    proj = load_project(project)
+    clients = load_book(proj).clients
+    due = reminders.due(clients, dt.date(2026, 11, 18), Settings())
+    payment = next(r for r in due if r.kind == "payment")
+    assert "¥1.01 owed" in payment.title
+    assert pages.money(clients[0].orders[0].amount, "¥") == "¥1.01"
