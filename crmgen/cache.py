@@ -110,7 +110,7 @@ def split_shard(raw: bytes) -> tuple[str, int, list[tuple[str, tuple[int, ...], 
     if magic != MAGIC or size != len(body) or index_size > size or crc != zlib.crc32(body):
         raise ValueError("cache file torn, cut short or of another format")
     version, saved_ns, index = pickle.loads(body[:index_size])
-    entries = []
+    entries: list[tuple[str, tuple[int, ...], Blob]] = []
     start = index_size
     for rel, key, n in index:
         entries.append((rel, key, body[start:start + n]))

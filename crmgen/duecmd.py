@@ -105,8 +105,9 @@ def due_chunks(the_plan: dict, rows: list[tuple], day: dt.date, leads: dict[str,
             items.append({"client": slug, "name": name, "owner": owner, "kind": kind, "date": date_of(o),
                           "days": o - t, "lead": leads[kind], "title": title, "amount": amount})
         return [(False, json.dumps(items, ensure_ascii=False, indent=2), None)]
-    items = [(date_of(o), o - t, kind, clients[ci][1], clients[ci][2], title) for o, kind, ci, title, _a, _k in rows]
-    return [(False, "\n".join(due_text(items, window, colour=colour)), colour)]
+    listing = [(date_of(o), o - t, kind, clients[ci][1], clients[ci][2], title)
+               for o, kind, ci, title, _a, _k in rows]
+    return [(False, "\n".join(due_text(listing, window, colour=colour)), colour)]
 
 
 def run_due(project: Any, today: dt.date | None, within: int | None, owner: str | None, kinds: Sequence[str],

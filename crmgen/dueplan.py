@@ -29,6 +29,10 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 
+TYPE_CHECKING = False  # mypy treats this name as true; no ``typing`` import at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 KINDS: tuple[str, ...] = (
     "touch",
     "next",
@@ -98,7 +102,7 @@ def dynamic_rows(plan: dict, today: dt.date, horizon: dict[str, int], earliest: 
     return extra
 
 
-def sort_key(clients: list) -> object:
+def sort_key(clients: list) -> Callable[[Row], tuple]:
     """The output order of rows: date, client slug, kind, title, key."""
     return lambda r: (r[0], clients[r[2]][0], r[1], r[3], r[5])
 

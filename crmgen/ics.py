@@ -16,7 +16,7 @@ import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .reminders import Reminder
 
@@ -87,9 +87,10 @@ def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> b
     if None in events:
         for i in [i for i, data in enumerate(events) if data is None]:
             events[i] = _remember(keys[i], event(rs[i], _uid(rs[i], keys[i][1])).to_ical())
+    filled = cast("list[bytes]", events)  # every None was replaced above
     _USED[head_key] = head
-    _USED.update(zip(keys, events, strict=True))
-    return b"".join([head, *events, _END])
+    _USED.update(zip(keys, filled, strict=True))
+    return b"".join([head, *filled, _END])
 
 
 _END = b"END:VCALENDAR\r\n"
@@ -148,6 +149,7 @@ def load_events(path: Path | None) -> None:
     main = load_pickle(path) if path is not None else None
     if not isinstance(main, dict):
         return
+    assert path is not None  # main is None without a path
     _EVENTS.update(main)
     journal = load_pickle(path.with_name(path.name + JOURNAL_SUFFIX))
     if isinstance(journal, dict):

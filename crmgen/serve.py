@@ -49,7 +49,7 @@ import urllib.parse
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .cache import ParseCache
 from .config import CONFIG_FILE, Project, load_project
@@ -466,7 +466,8 @@ def bind(host: str, port: int, site: Path, state: LiveState) -> LiveHTTPServer:
 
 
 def url_of(server: LiveHTTPServer) -> str:
-    host, port = server.server_address[:2]
+    # An AF_INET/AF_INET6 socket's getsockname(): the host is a str (typeshed also allows bytes).
+    host, port = cast("tuple[str, int]", server.server_address[:2])
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1" if host == "0.0.0.0" else "::1"
     if ":" in str(host):
@@ -919,14 +920,16 @@ def serve(
     stays: builds go to a temporary directory); either way it returns normally.
     """
     live = LiveServer(root, host=host, port=port, site_dir=site_dir, today=today, out=out)
-    saved: dict[int, Any] = {}
+    saved: dict[signal.Signals, Any] = {}
     if handle_signals and hasattr(signal, "SIGUSR1"):
         import faulthandler
 
         # `kill -USR1 <pid>` prints where every thread of a stuck server is.
         try:
-            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__, all_threads=True)
-        except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
+            # sys.__stderr__ may be None: faulthandler then takes sys.stderr (typeshed forbids None).
+            faulthandler.register(signal.SIGUSR1, file=sys.__stderr__,  # type: ignore[arg-type]
+                                  all_threads=True)
+        except (AttributeError, ValueError, OSError, RuntimeError, io.UnsupportedOperation):
             pass  # no real standard error (embedded, tests): nothing to print to
 
     closing = False

@@ -50,9 +50,11 @@ def fingerprint(st: os.stat_result) -> tuple[int, int, int, int, int]:
 
 
 def path_of(root: str) -> str:
+    from pathlib import Path  # as crmgen.config does anyway
+
     from .config import cache_dir_for
 
-    return os.path.join(cache_dir_for(root), FILE)
+    return os.path.join(cache_dir_for(Path(root)), FILE)
 
 
 def scan(root: str, clients_dir: str, limit_ns: int) -> list[tuple[str, tuple]] | None:

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -27,7 +28,7 @@ def _is_the_command() -> bool:
     not a test's CliRunner or another program, and no profiler or coverage tool waits for its exit."""
     if sys.getprofile() is not None or sys.gettrace() is not None:
         return False
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         spec = frame.f_globals.get("__spec__")
         if frame.f_code.co_name == "run" and getattr(spec, "name", None) == "crmgen.__main__":

@@ -82,7 +82,9 @@ def _skip_hidden_theme_dirs(theme: Any) -> None:
     def env() -> Any:
         made = get_env()
         if type(made.loader) is jinja2.FileSystemLoader:  # what MkDocs' Theme makes
-            made.loader.list_templates = functools.partial(_visible_templates, made.loader)
+            # Replacing jinja2's method on this one loader, on purpose.
+            made.loader.list_templates = functools.partial(  # type: ignore[method-assign]
+                _visible_templates, made.loader)
         return made
 
     theme.get_env = env

@@ -133,9 +133,11 @@ def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, 
     from .. import segment
     from .mkdocs_run import run_mkdocs
 
-    result = ChunkResult(entry_file=f"{out}.search")
+    entry_file = f"{out}.search"
+    result = ChunkResult(entry_file=entry_file)
+    entries = incremental.EntryWriter(entry_file)
     incremental.CURRENT = None
-    incremental.SHARD = incremental.Shard(uris=frozenset(uris), entries=incremental.EntryWriter(result.entry_file))
+    shard = incremental.SHARD = incremental.Shard(uris=frozenset(uris), entries=entries)
     if segment.CURRENT is None and memo_file is not None:
         segment.CURRENT = segment.Memo.load(Path(memo_file))
     try:
@@ -144,9 +146,9 @@ def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, 
                 result.warnings = run_mkdocs(Path(config_file), Path(build_dir), strict=strict, today=today,
                                              dirty=True)
         finally:
-            incremental.SHARD.entries.close()
-        result.entries = incremental.SHARD.entries.spans
-        result.built = sorted(incremental.SHARD.built)
+            entries.close()
+        result.entries = entries.spans
+        result.built = sorted(shard.built)
         if segment.CURRENT is not None:
             result.segments, result.segmented = segment.CURRENT.new, segment.CURRENT.used
     except CrmgenError as exc:
@@ -225,7 +227,7 @@ def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[
     # Beside the config (.crmgen/), not in a /tmp that may be memory: the search entries are 100 MB.
     with tempfile.TemporaryDirectory(prefix="crmgen-chunks-", dir=config_file.parent) as tmp:
         queue = list(enumerate(chunks))
-        running: dict[int, tuple[Any, str, int]] = {}
+        running: dict[Any, tuple[Any, str, int]] = {}
         results: dict[int, ChunkResult] = {}
         try:
             while queue or running:
@@ -241,7 +243,7 @@ def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[
                     running[proc.sentinel] = (proc, out, index)
                 ready = multiprocessing.connection.wait(list(running))
                 for sentinel in ready:
-                    proc, out, index = running.pop(sentinel)  # type: ignore[call-overload]
+                    proc, out, index = running.pop(sentinel)
                     proc.join()
                     result = _read_result(out, proc.exitcode)
                     if result.error is not None:
