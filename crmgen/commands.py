@@ -14,22 +14,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .errors import summary_line
+
 # A piece of output: (to stderr?, text, colour) where colour is as click.echo's ``color``
 # (None: keep ANSI codes only on a terminal); bytes go untouched to stdout.
 Chunk = tuple[bool, Any, "bool | None"]
-
-
-def summary_line(problems: Any, files: int) -> str:
-    """As :func:`crmgen.errors.summary_line`, of problem tuples."""
-    errors = sum(1 for p in problems if p[3] == "error")
-    warnings = len(problems) - errors
-
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
-
-    if not problems:
-        return f"no problems in {plural(files, 'file')}"
-    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')} in {plural(files, 'file')}"
 
 
 def isatty(stream: Any) -> bool:

@@ -8,6 +8,7 @@ collected and reported together). ``cli`` turns both into messages and exit code
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import NamedTuple
 
 
@@ -75,8 +76,9 @@ def sort_problems(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.path, p.line, p.col, p.severity, p.code, p.message))
 
 
-def summary_line(problems: list[Problem], files: int) -> str:
-    errors = sum(1 for p in problems if p.is_error)
+def summary_line(problems: Sequence[tuple], files: int) -> str:
+    """``2 errors, 1 warning in 18 files``, of Problems or of plain tuples in their field order."""
+    errors = sum(1 for p in problems if p[3] == "error")  # p.severity
     warnings = len(problems) - errors
 
     def plural(n: int, word: str) -> str:
