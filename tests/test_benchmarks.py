@@ -73,7 +73,7 @@ def test_generated_book_passes_check_strict(generate, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.bench
 def test_runner_end_to_end_at_tiny_n(tmp_path: Path) -> None:
     out = tmp_path / "RESULTS.md"
     proc = subprocess.run(
