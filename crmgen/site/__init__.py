@@ -33,7 +33,7 @@ from ..errors import Problem
 from ..model import Client
 from ..reminders import PlanMemo
 from . import incremental, mkdocs_config, pages, publish, shards
-from .mkdocs_run import _Collect, _quiet_mkdocs, run_mkdocs  # noqa: F401 - run_mkdocs is this package's API
+from .mkdocs_run import run_mkdocs
 
 CACHE_DIR = ".crmgen"
 PLAN_FILE = "plan.pickle"  # each client's reminder rules worked out (reminders.PlanMemo)
@@ -284,11 +284,12 @@ def build_site(
     for client in clients:
         pages.client_page(client.slug)  # refuse unsafe slugs before writing anything
 
-    slug_memo = project.cache_dir / slugs.MEMO_FILE
+    cache_dir = project.cache_dir  # outside the work tree (config.cache_dir_for)
+    slug_memo = cache_dir / slugs.MEMO_FILE
     slugs.load_memo(slug_memo)  # owner page names and pinyin sort keys without jieba, once known
-    history = read_history(project.root, settings.clients_dir, project.cache_dir)  # git is read once, here
+    history = read_history(project.root, settings.clients_dir, cache_dir)  # git is read once, here
     first_seen = history.first_seen() if history.available else None
-    plan_file = project.cache_dir / PLAN_FILE
+    plan_file = cache_dir / PLAN_FILE
     plan_memo = _plan_memo(plan_file, settings, digest, full)
     reminders = due(clients, today, settings, first_seen=first_seen, memo=plan_memo)
     if plan_memo is not None:
@@ -298,15 +299,15 @@ def build_site(
     def ics(rs: list[Any], name: str) -> Any:
         return _Calendar(rs, name)  # made after the pages, when prefilled events are in (below)
 
-    events_file = project.cache_dir / incremental.EVENTS_FILE
+    events_file = cache_dir / incremental.EVENTS_FILE
     load_events(None if full else events_file)
     collect_events = prefill(reminders)
 
     title = site_title(project)
     views = pages.build_views(clients, reminders)
     work = project.root / CACHE_DIR
-    state = incremental.State() if full else incremental.State.load(project.cache_dir, work)
-    rows = None if full else incremental.load_pickle(project.cache_dir / ROWS_FILE)
+    state = incremental.State() if full else incremental.State.load(cache_dir, work)
+    rows = None if full else incremental.load_pickle(cache_dir / ROWS_FILE)
     made_by = incremental.versions()  # stats every module of crmgen: once a build
     page_cache = pages.PageCache(
         key=incremental.fingerprint(
@@ -319,7 +320,7 @@ def build_site(
     )
     del rows
     docs = work / "docs"
-    incremental.State.forget(project.cache_dir)  # from here on, an interruption means a full build next time
+    incremental.State.forget(cache_dir)  # from here on, an interruption means a full build next time
     # Client pages go into the docs tree as they are rendered, not all held until the end.
     writer = publish.TreeWriter(docs)
     files = pages.render_pages(
@@ -330,7 +331,7 @@ def build_site(
     )
     # Rows are kept by what they are made of, so they may be saved before the build is whole;
     # then their memory is free for the chunk processes.
-    incremental.save_pickle(project.cache_dir / ROWS_FILE, page_cache.rows_new)
+    incremental.save_pickle(cache_dir / ROWS_FILE, page_cache.rows_new)
     page_cache.rows_old = page_cache.rows_new = {}
     collect_events()
     for path, content in files.items():
@@ -380,7 +381,7 @@ def build_site(
     # Pages without output are to be built; many of them are built by chunk processes.
     todo = [p for p in md_pages if not (build_dir / pages.html_path(p)).exists()]
     static = incremental.fingerprint(md_pages, today)
-    memo_file = project.cache_dir / segment.MEMO_FILE
+    memo_file = cache_dir / segment.MEMO_FILE
     memo = segment.CURRENT = segment.Memo.load(memo_file)
     try:
         chunked = shards.Chunks()
@@ -411,7 +412,7 @@ def build_site(
     # What this build changed in the build dir, when all of it was seen (chunk processes' writes are not).
     seen = len(todo) < shards.SHARD_MIN and publish.writes_seen(config)
     publish.publish_build(build_dir, site, dirty=dirty, changed=[*removed, *writes] if seen else None)
-    incremental.State(key=key, pages=page_cache.new, static=static).save(project.cache_dir, work)
+    incremental.State(key=key, pages=page_cache.new, static=static).save(cache_dir, work)
     slugs.save_memo(slug_memo)
     return BuildResult(
         site_dir=site,

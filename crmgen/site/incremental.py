@@ -128,9 +128,7 @@ class State:
         data = {"format": FORMAT_VERSION, "key": self.key, "pages": self.pages, "static": self.static,
                 "token": token}
         _atomic_pickle(cache / STATE_FILE, data)
-        tmp = work / f".{TOKEN_FILE}.{os.getpid()}.tmp"
-        tmp.write_text(token, encoding="ascii")
-        os.replace(tmp, work / TOKEN_FILE)
+        _atomic_bytes(work / TOKEN_FILE, token.encode("ascii"))
 
     @staticmethod
     def forget(work: Path) -> None:
@@ -140,10 +138,15 @@ class State:
 
 
 def _atomic_pickle(path: Path, data: Any) -> None:
+    _atomic_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    """Replace a cache file whole (no fsync: a file torn by a crash fails to load and is made again)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as fh:
-        pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        fh.write(data)
     os.replace(tmp, path)
 
 
@@ -507,9 +510,7 @@ def _keep_store(path: Path, store: Path, spans: dict[str, tuple[int, int]]) -> N
     except OSError:  # no hard links here
         shutil.copyfile(path, tmp)
     os.replace(tmp, store)
-    data = json.dumps({"file": list(_identity(store.stat())), "spans": spans}).encode()  # data only: never run
-    tmp = store.with_name(f".{SEARCH_FILE}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, store.with_name(SEARCH_FILE))
+    spans_json = json.dumps({"file": list(_identity(store.stat())), "spans": spans})  # data only: never run
+    _atomic_bytes(store.with_name(SEARCH_FILE), spans_json.encode())
     with contextlib.suppress(FileNotFoundError):
         store.with_name(OLD_SEARCH_FILE).unlink()
