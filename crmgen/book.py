@@ -10,14 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import ParseCache
-from .config import Project
-from .errors import ERROR, WARNING, Problem
-from .loader import RawFile, parse_text, read_file
-from .validation import SLUG_RE, Located, validate
+from crmgen.cache import ParseCache
+from crmgen.config import Project
+from crmgen.errors import ERROR, WARNING, Problem
+from crmgen.loader import RawFile, parse_text, read_file
+from crmgen.validation import SLUG_RE, Located, validate
 
 if TYPE_CHECKING:
-    from .model import Client
+    from crmgen.model import Client
 
 
 @dataclass

@@ -51,7 +51,7 @@ Entry = tuple[tuple[int, ...], Any, Blob | None, int]
 
 def _format_version() -> str:
     # Any change to crmgen's code, its dependencies or Python invalidates every entry.
-    from .codekey import code_key
+    from crmgen.codekey import code_key
 
     return code_key()
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import summary_line
+from crmgen.errors import summary_line
 
 # A piece of output: (to stderr?, text, colour) where colour is as click.echo's ``color``
 # (None: keep ANSI codes only on a terminal); bytes go untouched to stdout.
@@ -60,7 +60,7 @@ def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, 
     for path, line, col, severity, message, code in problems:
         text = f"{path}:{line}:{col}: {severity}: {message} [{code}]"
         if colour:
-            from .cells import style
+            from crmgen.cells import style
 
             tint = "red" if severity == "error" else "yellow"
             text = text.replace(f" {severity}: ", " " + style(f"{severity}:", fg=tint, bold=True) + " ", 1)
@@ -76,10 +76,10 @@ def run_check(project: Any, files: list[Path] | None, *, strict: bool, fmt: str,
               started_ns: int) -> tuple[list[Chunk], int]:
     """``crmgen check``: (output, exit code). On the whole book with the cache on, answered from
     the book summary when it still describes the book exactly, and writes a new one otherwise."""
-    from .book import load_book
+    from crmgen.book import load_book
 
     if files is None and not no_cache:
-        from . import summary
+        from crmgen import summary
 
         head = summary.load(str(project.root))
         if head is not None:
@@ -102,7 +102,7 @@ def needs_history(clients: Iterable[Any]) -> bool:
 
 def save_summary(project: Any, book: Any, problems: list[tuple], started_ns: int) -> None:
     """Write the book summary after a pass over the whole book (see :mod:`crmgen.summary`)."""
-    from . import summary
+    from crmgen import summary
 
     fps = getattr(book, "fingerprints", None)
     if fps is None:

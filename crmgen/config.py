@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ProjectNotFound, UsageError
+from crmgen.errors import ProjectNotFound, UsageError
 
 CONFIG_FILE = "mkdocs.yml"
 
@@ -92,7 +92,7 @@ class Settings:
                     merged[str(k)] = v
                 setattr(settings, key, merged)
             elif key == "private":
-                from .privacy import check_private_fields
+                from crmgen.privacy import check_private_fields
 
                 if not isinstance(value, list):
                     raise UsageError(f"{CONFIG_FILE}: extra.crmgen.private must be a list of field names")

@@ -13,12 +13,12 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from . import charts
-from .config import Settings
-from .model import COMPLAINT_STEPS, GRADES, STAGES, Client
-from .money import format_cents as format_money
-from .money import to_cents
-from .reminders import Reminder, group
+from crmgen import charts
+from crmgen.config import Settings
+from crmgen.model import COMPLAINT_STEPS, GRADES, STAGES, Client
+from crmgen.money import format_cents as format_money
+from crmgen.money import to_cents
+from crmgen.reminders import Reminder, group
 
 #: Ageing buckets by days late (see :func:`bucket_of`): key and label.
 AGEING_BUCKETS: tuple[tuple[str, str], ...] = (

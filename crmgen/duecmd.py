@@ -7,8 +7,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .cells import GROUP_COLOURS, GROUPS, NAME_WIDTH, fit, style, when, width
-from .commands import Chunk, isatty, needs_history, problem_chunks, problem_tuples, save_summary
+from crmgen.cells import GROUP_COLOURS, GROUPS, NAME_WIDTH, fit, style, when, width
+from crmgen.commands import Chunk, isatty, needs_history, problem_chunks, problem_tuples, save_summary
 
 __all__ = ["GROUP_COLOURS", "GROUPS", "NAME_WIDTH", "due_chunks", "due_text", "fit", "run_due", "style", "when",
            "width"]
@@ -71,7 +71,7 @@ def due_text(items: Sequence[Item], within: int, *, colour: bool = False) -> lis
 
 def _due_rows(the_plan: dict, day: dt.date, ahead: int, leads: dict[str, int], owner: str | None,
               kinds: Sequence[str]) -> list[tuple]:
-    from .dueplan import select
+    from crmgen.dueplan import select
 
     rows = select(the_plan, day, ahead, leads)
     clients = the_plan["clients"]
@@ -115,8 +115,8 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
     """``crmgen due`` the ordinary way: (output, exit code); writes the summary.
 
     With ``fmt`` "ics" the output is one bytes chunk (written untouched)."""
-    from .book import load_book
-    from .reminders import lead_days, plan
+    from crmgen.book import load_book
+    from crmgen.reminders import lead_days, plan
 
     book = load_book(project)
     problems = problem_tuples(book.problems)
@@ -124,7 +124,7 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
     the_plan = None
     if not book.has_errors:
         if needs_history(book.clients):
-            from .history import read_history
+            from crmgen.history import read_history
 
             first_seen = read_history(project.root, settings.clients_dir).first_seen()
             the_plan = plan(book.clients, settings, first_seen)
@@ -139,8 +139,8 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
     ahead = settings.within if within is None else within
     rows = _due_rows(the_plan, day, ahead, leads, owner, kinds)
     if fmt == "ics":
-        from .ics import to_ics  # icalendar takes ~60 ms to import: only when asked for
-        from .reminders import reminders_of
+        from crmgen.ics import to_ics  # icalendar takes ~60 ms to import: only when asked for
+        from crmgen.reminders import reminders_of
 
         name = f"crmgen: {owner}" if owner else f"crmgen: {project.config.get('site_name') or 'reminders'}"
         chunks: list[Chunk] = [(False, to_ics(reminders_of(the_plan, rows, day, leads), calendar_name=name), None)]

@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .errors import CrmgenError
+from crmgen.errors import CrmgenError
 
 
 class GitError(CrmgenError):

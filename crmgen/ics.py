@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from .reminders import Reminder
+from crmgen.reminders import Reminder
 
 PRODID = "-//crmgen//crmgen reminders//EN"
 
@@ -143,7 +143,7 @@ def load_events(path: Path | None) -> None:
     The file holds every event the last full save used; its journal, the few
     serialised by the builds since (see :func:`save_events`).
     """
-    from .site.incremental import load_pickle
+    from crmgen.site.incremental import load_pickle
 
     forget_events()
     main = load_pickle(path) if path is not None else None
@@ -166,7 +166,7 @@ def save_events(path: Path) -> None:
     is). The file is written whole again, and the journal dropped, once the
     journal or the events no longer used are more than a quarter of those used.
     """
-    from .site.incremental import save_pickle
+    from crmgen.site.incremental import save_pickle
 
     journal_path = path.with_name(path.name + JOURNAL_SUFFIX)
     if not _USED and _DISK.loaded:
@@ -200,7 +200,7 @@ def prefill(reminders: Iterable[Reminder]) -> Callable[[], None]:
     build renders its pages. Only where forking is safe (no other thread); when it is
     not, or anything fails, the events are serialised on demand as usual.
     """
-    from .forking import can_fork, frozen
+    from crmgen.forking import can_fork, frozen
 
     rs, keys = _keyed(reminders)  # the team calendar's events
     cached = list(map(_EVENTS.get, keys))

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import yaml
 
-from .errors import ERROR, Problem
+from crmgen.errors import ERROR, Problem
 
 try:  # libyaml is ~10x faster than the pure-Python parser
     from yaml import CSafeLoader as _BaseLoader

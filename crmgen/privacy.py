@@ -15,11 +15,11 @@ import difflib
 import re
 from typing import Any
 
-from . import schema as S
-from .errors import UsageError
-from .loader import RawFile
-from .model import Client
-from .validation import parse_body
+from crmgen import schema as S
+from crmgen.errors import UsageError
+from crmgen.loader import RawFile
+from crmgen.model import Client
+from crmgen.validation import parse_body
 
 # name and grade drive every page and chart: they cannot be hidden, only the client file
 UNHIDEABLE = {"name", "grade"}

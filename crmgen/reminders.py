@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .config import DEFAULT_LEADS, Settings
-from .dueplan import ENDING_KINDS, KINDS, next_yearly, plural, select, sort_key
-from .model import COMPLAINT_STEPS, Client, Interaction, RebateTier
-from .money import money
+from crmgen.config import DEFAULT_LEADS, Settings
+from crmgen.dueplan import ENDING_KINDS, KINDS, next_yearly, plural, select, sort_key
+from crmgen.model import COMPLAINT_STEPS, Client, Interaction, RebateTier
+from crmgen.money import money
 
 __all__ = ["ENDING_KINDS", "GROUPS", "KINDS", "STEP_TASKS", "Reminder", "due", "group", "plan"]
 

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import jinja2
 
-from .config import Project
-from .edit import EditError, yaml_scalar
-from .errors import CrmgenError
-from .fsutil import create_new
-from .model import GRADES, STAGES
-from .slugs import free_slug, is_slug, slugify
+from crmgen.config import Project
+from crmgen.edit import EditError, yaml_scalar
+from crmgen.errors import CrmgenError
+from crmgen.fsutil import create_new
+from crmgen.model import GRADES, STAGES
+from crmgen.slugs import free_slug, is_slug, slugify
 
 NEW_CLIENT_TEMPLATE = "new-client.md.j2"
 DEFAULT_GRADE = "C"
@@ -166,7 +166,7 @@ def taken_slugs(project: Project) -> set[str]:
 def new_client(project: Project, name: str, today: dt.date, *, slug: str | None = None,
                grade: str | None = None, owner: str | None = None, stage: str | None = None) -> NewClient:
     """Create ``clients/<slug>.md`` from the new-client template; never overwrites a file."""
-    from .book import parse_client_text
+    from crmgen.book import parse_client_text
 
     name = name.strip()
     if not name:

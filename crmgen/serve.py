@@ -51,10 +51,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from .cache import ParseCache
-from .config import CONFIG_FILE, Project, load_project
-from .errors import CrmgenError, Problem, UsageError, sort_problems, summary_line
-from .model import Client
+from crmgen.cache import ParseCache
+from crmgen.config import CONFIG_FILE, Project, load_project
+from crmgen.errors import CrmgenError, Problem, UsageError, sort_problems, summary_line
+from crmgen.model import Client
 
 # Seconds of quiet after the last event before rebuilding: editors write a file in
 # several steps (temp file, rename, chmod), and `git checkout` touches many at once.
@@ -510,8 +510,8 @@ class LiveServer:
         debounce: float = DEBOUNCE,
         defer: float = DEFER,
     ) -> None:
-        from .site import default_site_dir
-        from .site.publish import check_site_dir
+        from crmgen.site import default_site_dir
+        from crmgen.site.publish import check_site_dir
 
         self.root = Path(root).resolve()
         self.project: Project | None = load_project(self.root)
@@ -728,8 +728,8 @@ class LiveServer:
         self.state.update(bump=True, building=False, errors=[f"crmgen: error: {message}"], message=message)
 
     def _rebuild(self, changed: set[Path], *, first: bool, started: float, preview: bool = True) -> None:
-        from .book import load_book
-        from .site import build_site
+        from crmgen.book import load_book
+        from crmgen.site import build_site
 
         config_changed = first or self.project is None or self.watched.config in changed
         if config_changed and not first:
@@ -828,7 +828,7 @@ class LiveServer:
         The pages are compared with the last full build, so a client edited twice
         before the rebuild is shown again with its latest text.
         """
-        from .site import live
+        from crmgen.site import live
 
         built = self._built
         if self._live is None or built.clients is None or today != built.today or left_out != built.left_out:
@@ -857,7 +857,7 @@ class LiveServer:
 
     def _refresh_live(self, project: Project, today: dt.date) -> None:
         """Keep a loaded MkDocs session that matches the site just built (for the next preview)."""
-        from .site import live
+        from crmgen.site import live
 
         config_file = project.work_dir / "mkdocs.yml"
         docs = project.work_dir / "docs"

@@ -36,7 +36,7 @@ def is_slug(text: str) -> bool:
 def _pinyin_words(han: str) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
-    from .segment import cut
+    from crmgen.segment import cut
 
     # jieba's words, from its dictionary's index when there is one (crmgen.segment): a new
     # name does not load the 350,000-word dictionary (a third of a second).
@@ -130,7 +130,7 @@ def save_memo(path: Path) -> bool:
     slugs = dict(_MEMO)
     text = json.dumps({"key": _memo_key(), "slugs": dict(sorted(slugs.items()))}, ensure_ascii=False, indent=0)
     try:
-        from .fsutil import atomic_write
+        from crmgen.fsutil import atomic_write
 
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, text.encode("utf-8"))

@@ -39,7 +39,7 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 def code_key() -> str:
     """What identifies the running crmgen (:func:`crmgen.codekey.code_key`)."""
-    from .codekey import code_key as key
+    from crmgen.codekey import code_key as key
 
     return key()
 
@@ -52,7 +52,7 @@ def fingerprint(st: os.stat_result) -> tuple[int, int, int, int, int]:
 def path_of(root: str) -> str:
     from pathlib import Path  # as crmgen.config does anyway
 
-    from .config import cache_dir_for
+    from crmgen.config import cache_dir_for
 
     return os.path.join(cache_dir_for(Path(root)), FILE)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .errors import UsageError
-from .fsutil import atomic_write
+from crmgen.errors import UsageError
+from crmgen.fsutil import atomic_write
 
 PLATFORMS = {"github": ".github/workflows/crm.yml", "gitlab": ".gitlab-ci.yml"}
 DEFAULT_PIP_SPEC = "crmgen"

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
-from . import schema as S
-from .errors import ERROR, WARNING, Problem
-from .loader import RawFile
-from .schema import INTERACTION_TYPES
+from crmgen import schema as S
+from crmgen.errors import ERROR, WARNING, Problem
+from crmgen.loader import RawFile
+from crmgen.schema import INTERACTION_TYPES
 
 if TYPE_CHECKING:
-    from .model import Client, Interaction
+    from crmgen.model import Client, Interaction
 
 T_STR = "tag:yaml.org,2002:str"
 T_INT = "tag:yaml.org,2002:int"
@@ -346,7 +346,7 @@ Section = tuple[int, dt.date, str, int, dt.date | None, str | None]
 
 def parse_body(raw: RawFile, problems: list[Problem]) -> tuple[Interaction, ...]:
     """The dated ``## YYYY-MM-DD type: summary`` sections of the body."""
-    from .model import Interaction
+    from crmgen.model import Interaction
 
     lines = raw.body.splitlines()
     interactions = []
@@ -490,7 +490,7 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
 def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[Interaction, ...],
               positions: dict[str, tuple[int, int]]) -> Client:
     """The client of a file whose front matter ``d`` has passed every check."""
-    from .model import (
+    from crmgen.model import (
         Anniversary,
         Birthday,
         Client,

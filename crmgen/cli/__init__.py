@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from .app import main
+from crmgen.cli.app import main
 
 __all__ = ["main"]

@@ -19,9 +19,9 @@ from typing import Any, NoReturn
 
 import click
 
-from .. import __version__
-from ..config import Project, load_project
-from ..errors import CrmgenError, ExitCode, Problem
+from crmgen import __version__
+from crmgen.config import Project, load_project
+from crmgen.errors import CrmgenError, ExitCode, Problem
 
 # Command name -> the module of crmgen.cli that defines it. A module is imported only
 # when its command runs, so `crmgen check` does not pay for MkDocs, Jinja2 or jieba.
@@ -141,7 +141,7 @@ def fail(message: str, code: ExitCode = ExitCode.PROBLEMS) -> NoReturn:
 
 def report_problems(problems: list[Problem], files: int, fmt: str = "text", quiet: bool = False) -> None:
     """Print problems: GCC-style lines then a summary on stderr, or JSON/GitHub annotations on stdout."""
-    from ..commands import problem_chunks, problem_tuples
+    from crmgen.commands import problem_chunks, problem_tuples
 
     echo_chunks(problem_chunks(problem_tuples(problems), files, fmt, colour=sys.stderr.isatty(), quiet=quiet))
 

@@ -11,9 +11,9 @@ from types import FrameType
 
 import click
 
-from ..book import load_book
-from ..errors import CrmgenError, ExitCode
-from .app import main, pass_state, report_problems, site_dir_option, today_option
+from crmgen.book import load_book
+from crmgen.cli.app import main, pass_state, report_problems, site_dir_option, today_option
+from crmgen.errors import CrmgenError, ExitCode
 
 # Below this many clients a build takes a second or two: no progress display.
 PROGRESS_FROM = 200
@@ -78,7 +78,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
     (the result is the same as a full build); --full rebuilds everything.
     Open site/index.html in a browser, or serve the directory with any web server.
     """
-    from ..site import build_site
+    from crmgen.site import build_site
 
     project = state.project
     day = today.date() if today is not None else dt.date.today()
@@ -91,7 +91,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         _exit_now(int(ExitCode.PROBLEMS))
         sys.exit(int(ExitCode.PROBLEMS))
 
-    from ..privacy import is_public_url, select_clients
+    from crmgen.privacy import is_public_url, select_clients
 
     site_url = project.config.get("site_url")
     if is_public_url(str(site_url) if site_url else None) and not public:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .app import echo_chunks, main, pass_state
+from crmgen.cli.app import echo_chunks, main, pass_state
 
 
 @main.command()
@@ -34,7 +34,7 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     import time
     from pathlib import Path
 
-    from ..commands import run_check
+    from crmgen.commands import run_check
 
     started_ns = time.time_ns()  # before anything is read: see crmgen.summary
     if files and state.directory is None:
@@ -50,13 +50,13 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
 def schema(output: str | None) -> None:
     """Print the JSON Schema of a client file's front matter (for editors' YAML support)."""
-    from ..schema import json_schema
+    from crmgen.schema import json_schema
 
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:
         from pathlib import Path
 
-        from ..fsutil import atomic_write
+        from crmgen.fsutil import atomic_write
 
         atomic_write(Path(output), text.encode("utf-8"))
     else:

@@ -7,10 +7,10 @@ import sys
 
 import click
 
-from ..duecmd import GROUP_COLOURS, NAME_WIDTH, due_text, fit, when, width
-from ..dueplan import KINDS
-from ..reminders import Reminder
-from .app import echo_chunks, main, pass_state, today_option
+from crmgen.cli.app import echo_chunks, main, pass_state, today_option
+from crmgen.duecmd import GROUP_COLOURS, NAME_WIDTH, due_text, fit, when, width
+from crmgen.dueplan import KINDS
+from crmgen.reminders import Reminder
 
 __all__ = ["GROUP_COLOURS", "NAME_WIDTH", "due_command", "fit", "render_text", "when", "width"]
 
@@ -61,7 +61,7 @@ def due_command(
     """
     import time
 
-    from ..duecmd import run_due
+    from crmgen.duecmd import run_due
 
     started_ns = time.time_ns()  # before anything is read: see crmgen.summary
     day = today.date() if today is not None else None

@@ -14,11 +14,11 @@ from typing import Any
 
 import click
 
-from ..config import Project
-from ..edit import EditError, add_promise, append_interaction, close_promise, edit_client_file, set_grade
-from ..gitops import commit_file, ensure_repository
-from ..model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
-from .app import main, pass_state
+from crmgen.cli.app import main, pass_state
+from crmgen.config import Project
+from crmgen.edit import EditError, add_promise, append_interaction, close_promise, edit_client_file, set_grade
+from crmgen.gitops import commit_file, ensure_repository
+from crmgen.model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
 
 
 class DateType(click.ParamType):

@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from ..gitops import commit_file, ensure_repository
-from ..model import GRADES, STAGES
-from ..scaffold import init_project, new_client
-from .app import main, pass_state
+from crmgen.cli.app import main, pass_state
+from crmgen.gitops import commit_file, ensure_repository
+from crmgen.model import GRADES, STAGES
+from crmgen.scaffold import init_project, new_client
 
 
 @main.command("init")
@@ -26,7 +26,7 @@ def init_command(directory: Path, ci_platform: str | None) -> None:
     cleanly), and becomes a git repository when git is installed. check, due
     and build work in it at once. With --ci, the CI configuration too.
     """
-    from ..teams import write_ci
+    from crmgen.teams import write_ci
 
     result = init_project(directory, dt.date.today())
     files = list(result.files)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .app import main, pass_state, site_dir_option, today_option
+from crmgen.cli.app import main, pass_state, site_dir_option, today_option
 
 
 @main.command()
@@ -30,7 +30,7 @@ def serve(state, port: int, host: str, today: dt.datetime | None, site_dir: Path
     every page, and its page stays as it last was until the error is fixed. Stop
     with Ctrl-C. Exits 2 when the port is taken (choose another with --port).
     """
-    from ..serve import serve as run
+    from crmgen.serve import serve as run
 
     project = state.project
     fixed = today.date() if today is not None else None

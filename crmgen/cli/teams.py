@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..teams import DEFAULT_PIP_SPEC, PLATFORMS, write_ci
-from .app import main, pass_state
+from crmgen.cli.app import main, pass_state
+from crmgen.teams import DEFAULT_PIP_SPEC, PLATFORMS, write_ci
 
 
 @main.command("ci")

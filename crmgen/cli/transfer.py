@@ -9,13 +9,13 @@ from pathlib import Path
 
 import click
 
-from ..book import load_book
-from ..errors import ExitCode, UsageError
-from ..model import GRADES
-from ..transfer.columns import FIELDS, parse_overrides
-from ..transfer.exporter import CSV_ENCODINGS, FORMATS, export, select
-from ..transfer.importer import Plan, plan_import, write_plan
-from .app import main, pass_state
+from crmgen.book import load_book
+from crmgen.cli.app import main, pass_state
+from crmgen.errors import ExitCode, UsageError
+from crmgen.model import GRADES
+from crmgen.transfer.columns import FIELDS, parse_overrides
+from crmgen.transfer.exporter import CSV_ENCODINGS, FORMATS, export, select
+from crmgen.transfer.importer import Plan, plan_import, write_plan
 
 
 def _width(text: str) -> int:
@@ -145,12 +145,12 @@ def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: s
     book = load_book(project)
     clients = select(book.clients, owner)
     if public:
-        from ..privacy import redact_all
+        from crmgen.privacy import redact_all
 
         clients = redact_all(clients, project.settings.private)
     data = export(clients, fmt, encoding)
     if output is not None:
-        from ..fsutil import atomic_write
+        from crmgen.fsutil import atomic_write
 
         try:
             atomic_write(output, data)

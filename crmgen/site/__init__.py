@@ -27,13 +27,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import segment, slugs
-from ..config import Project
-from ..errors import Problem
-from ..model import Client
-from ..reminders import PlanMemo
-from . import incremental, mkdocs_config, pages, publish, shards
-from .mkdocs_run import run_mkdocs
+from crmgen import segment, slugs
+from crmgen.config import Project
+from crmgen.errors import Problem
+from crmgen.model import Client
+from crmgen.reminders import PlanMemo
+from crmgen.site import incremental, mkdocs_config, pages, publish, shards
+from crmgen.site.mkdocs_run import run_mkdocs
 
 CACHE_DIR = ".crmgen"
 PLAN_FILE = "plan.pickle"  # each client's reminder rules worked out (reminders.PlanMemo)
@@ -163,7 +163,7 @@ def theme_inputs(config: dict[str, Any]) -> dict[str, bytes]:
     """The project's own theme directory (``theme.custom_dir``) and MkDocs hooks, file by file:
     MkDocs reads them for every page, so a change to any of them makes the next build a full
     one (the incremental build would keep pages made with the old ones)."""
-    from .mkdocs_config import HOOKS_FILE, INCREMENTAL_HOOKS_FILE, THEME_OVERRIDES
+    from crmgen.site.mkdocs_config import HOOKS_FILE, INCREMENTAL_HOOKS_FILE, THEME_OVERRIDES
 
     out: dict[str, bytes] = {}
     theme = config.get("theme")
@@ -222,7 +222,7 @@ def _plan_memo(path: Path, settings: Any, digest: Callable[[Client], str | None]
     """The clients' plans of the last build, when they were made by this code with these settings."""
     if digest is None:
         return None
-    from ..summary import code_key
+    from crmgen.summary import code_key
 
     key = incremental.fingerprint(code_key(), settings)
     stored = None if full else incremental.load_pickle(path)
@@ -269,10 +269,10 @@ def build_site(
     :mod:`.incremental`); ``full`` forces everything. ``digest`` (``Book.digest``) names
     what each client was parsed from, so unchanged clients are known without hashing them.
     """
-    from ..dashboard import dashboard_context
-    from ..history import read_history
-    from ..ics import forget_events, load_events, prefill, save_events, to_ics
-    from ..reminders import due
+    from crmgen.dashboard import dashboard_context
+    from crmgen.history import read_history
+    from crmgen.ics import forget_events, load_events, prefill, save_events, to_ics
+    from crmgen.reminders import due
 
     started = time.monotonic()
     settings = project.settings

@@ -10,8 +10,8 @@ modules, among them backrefs' Unicode tables and Pygments, in each chunk).
 import contextlib
 import importlib
 
-from .. import segment
-from . import incremental_hooks, mkdocs_run  # noqa: F401 - imported to be shared
+from crmgen import segment
+from crmgen.site import incremental_hooks, mkdocs_run  # noqa: F401 - imported to be shared
 
 with contextlib.suppress(ImportError):
     segment.import_jieba()

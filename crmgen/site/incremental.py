@@ -74,7 +74,7 @@ def fingerprint(*parts: Any) -> str:
 def versions() -> tuple[Any, ...]:
     """What made the last build besides its inputs: the versions of crmgen and MkDocs' packages,
     and crmgen's own code (:func:`code_key`)."""
-    from ..codekey import code_key
+    from crmgen.codekey import code_key
 
     return (*dist_versions(), code_key())
 
@@ -86,7 +86,7 @@ def dist_versions() -> tuple[str, ...]:
     (reading them costs 10 ms a build)."""
     from importlib.metadata import version
 
-    from .. import __version__
+    from crmgen import __version__
 
     out: list[str] = [__version__]
     for dist in ("mkdocs", "mkdocs-material", "jieba", "markdown", "pymdown-extensions"):

@@ -23,8 +23,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import CrmgenError
-from . import pages
+from crmgen.errors import CrmgenError
+from crmgen.site import pages
 
 
 class LiveSession:
@@ -35,7 +35,7 @@ class LiveSession:
         from mkdocs.config import load_config
         from mkdocs.structure.files import get_files, set_exclusions
 
-        from .mkdocs_run import _Collect, _quiet_mkdocs
+        from crmgen.site.mkdocs_run import _Collect, _quiet_mkdocs
 
         self.scratch = scratch
         self.today = today
@@ -79,7 +79,7 @@ class LiveSession:
         """
         from mkdocs.commands.build import _build_page, _populate_page
 
-        from .mkdocs_run import _quiet_mkdocs
+        from crmgen.site.mkdocs_run import _quiet_mkdocs
 
         file = self.files.get_file_from_path(src_uri)
         if file is None or file.page is None:
@@ -144,9 +144,9 @@ def preview(
     (a client's reminders depend on that client alone) through the same MkDocs
     page steps. Returns the docs paths shown.
     """
-    from ..history import read_history
-    from ..reminders import due
-    from . import render_input
+    from crmgen.history import read_history
+    from crmgen.reminders import due
+    from crmgen.site import render_input
 
     settings = project.settings
     history = read_history(project.root, settings.clients_dir, project.cache_dir)

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .. import segment
-from ..config import CONFIG_FILE
-from ..errors import CrmgenError
+from crmgen import segment
+from crmgen.config import CONFIG_FILE
+from crmgen.errors import CrmgenError
 
 
 class _Collect(logging.Handler):

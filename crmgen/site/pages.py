@@ -26,13 +26,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..config import Settings, cache_dir_for
-from ..errors import CrmgenError
-from ..model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES, Client
-from ..money import money
-from ..slugs import free_slug, slugify
-from . import markup
-from .incremental import KEEP, fingerprint
+from crmgen.config import Settings, cache_dir_for
+from crmgen.errors import CrmgenError
+from crmgen.model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES, Client
+from crmgen.money import money
+from crmgen.site import markup
+from crmgen.site.incremental import KEEP, fingerprint
+from crmgen.slugs import free_slug, slugify
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FORMAT_DOC = Path(__file__).resolve().parent.parent / "docs" / "format.md"
@@ -612,7 +612,7 @@ def render_pages(
     With ``only`` (docs paths of client pages), just those client pages: what
     ``crmgen serve`` shows first after a save, before the whole rebuild.
     """
-    from ..reminders import group
+    from crmgen.reminders import group
 
     # In the project's cache directory (the docs tree is <project>/.crmgen/docs/).
     template_cache = (cache_dir_for(data.page_cache.docs.parent.parent) / "templates"

@@ -23,8 +23,8 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from .incremental import KEEP
+from crmgen.errors import UsageError
+from crmgen.site.incremental import KEEP
 
 MARKER = ".crmgen-site"
 STALE_AFTER = 3600  # seconds; no build takes that long
@@ -213,7 +213,7 @@ def writes_seen(config: Mapping[str, Any]) -> bool:
     (offline's writing is done by crmgen); a plugin or hook of the project's own may
     write anything.
     """
-    from .mkdocs_config import HOOKS_FILE, INCREMENTAL_HOOKS_FILE
+    from crmgen.site.mkdocs_config import HOOKS_FILE, INCREMENTAL_HOOKS_FILE
 
     plugins = [next(iter(p)) if isinstance(p, dict) else p for p in config.get("plugins") or []]
     return plugins == ["search", "offline"] and config.get("hooks") == [str(HOOKS_FILE), str(INCREMENTAL_HOOKS_FILE)]
@@ -228,7 +228,7 @@ def publish_build(build_dir: Path, site: Path, *, dirty: bool, changed: Collecti
     every file the build dir held before the build (:data:`LINKS_FILE`). Otherwise
     a fresh directory of links is swapped in whole.
     """
-    from .incremental import publish_links
+    from crmgen.site.incremental import publish_links
 
     links = build_dir.parent / LINKS_FILE
     try:

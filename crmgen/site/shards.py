@@ -45,9 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import CrmgenError
-from ..forking import can_fork, frozen
-from . import incremental
+from crmgen.errors import CrmgenError
+from crmgen.forking import can_fork, frozen
+from crmgen.site import incremental
 
 # What the fork server imports before it forks a chunk's process (a module of crmgen's,
 # so jieba is imported crmgen's quick way).
@@ -130,8 +130,8 @@ def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, 
     ``memo_file``: the segmentation memo the build loaded, for a child that does not
     share the build's (one the fork server started).
     """
-    from .. import segment
-    from .mkdocs_run import run_mkdocs
+    from crmgen import segment
+    from crmgen.site.mkdocs_run import run_mkdocs
 
     entry_file = f"{out}.search"
     result = ChunkResult(entry_file=entry_file)
@@ -184,7 +184,7 @@ def prepare_parent() -> bool:
     Loading it writes the index, which the chunks then read; only when it could
     not be written do they need this process's dictionary.
     """
-    from .. import segment
+    from crmgen import segment
 
     with contextlib.suppress(ImportError):
         if (segment.CURRENT is None or not segment.CURRENT.known) and not segment.index_ready():

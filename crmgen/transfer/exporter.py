@@ -13,10 +13,10 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..model import Client, Contact
-from . import columns as C
-from .csvio import write_csv
-from .vcard import to_vcf
+from crmgen.model import Client, Contact
+from crmgen.transfer import columns as C
+from crmgen.transfer.csvio import write_csv
+from crmgen.transfer.vcard import to_vcf
 
 FORMATS = ("csv", "vcf", "json")
 # UTF-8 with a BOM is the default because Excel opens a BOM-less CSV in the ANSI

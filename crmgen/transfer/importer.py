@@ -25,14 +25,14 @@ from typing import Any
 
 import yaml
 
-from ..book import load_book, parse_client_text
-from ..config import Project
-from ..errors import UsageError
-from ..model import GRADES, STAGES, Client
-from ..slugs import SLUG_RE, free_slug, slugify
-from . import columns as C
-from .csvio import decode, delimiter_name, read_table
-from .vcard import read_cards
+from crmgen.book import load_book, parse_client_text
+from crmgen.config import Project
+from crmgen.errors import UsageError
+from crmgen.model import GRADES, STAGES, Client
+from crmgen.slugs import SLUG_RE, free_slug, slugify
+from crmgen.transfer import columns as C
+from crmgen.transfer.csvio import decode, delimiter_name, read_table
+from crmgen.transfer.vcard import read_cards
 
 # Placeholders people type into a spreadsheet cell meaning "nothing here".
 _EMPTY = {"-", "--", "—", "/", "无", "暂无", "没有", "n/a", "na", "none", "null", "nil", "#n/a"}
@@ -695,7 +695,7 @@ def write_plan(project: Project, plan: Plan) -> list[Planned]:
     Returns the files written. Each is created atomically and never replaces an
     existing file (:func:`crmgen.fsutil.create_new`).
     """
-    from ..fsutil import create_new
+    from crmgen.fsutil import create_new
 
     written = []
     project.clients_dir.mkdir(parents=True, exist_ok=True)

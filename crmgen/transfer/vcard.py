@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..model import Client, Contact
-from .csvio import has_han
+from crmgen.model import Client, Contact
+from crmgen.transfer.csvio import has_han
 
 _CARD = re.compile(r"^BEGIN:VCARD\s*$.*?^END:VCARD\s*$", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 
