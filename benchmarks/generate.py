@@ -332,7 +332,7 @@ def mkdocs_yml() -> str:
 
 
 # Words for the edit's new Chinese sentence: every edit writes text the book has not seen,
-# so a build cannot answer it from a memo of earlier segmentations (crmgen.segment).
+# so a build cannot answer it from a memo of earlier segmentations (crmgen.accel.segment).
 EDIT_WORDS = ["客户", "反馈", "新品", "价格", "库存", "物流", "合同", "样品", "付款", "培训", "年底", "促销",
               "经销商", "仓库", "采购", "质量", "包装", "运输", "返利", "订单"]
 

@@ -770,7 +770,7 @@ def profile(n: int, seed: int, output: Path) -> None:
         shutil.rmtree(project)
     log(f"profile: generating N={n}")
     slugs = generate.generate(n, project, seed, git=True)
-    serial = ("import sys, crmgen.book as b; b.PARALLEL_MIN = 10**12; "
+    serial = ("import sys, crmgen.load.book as b; b.PARALLEL_MIN = 10**12; "
               "from crmgen.cli import main; sys.argv[0] = 'crmgen'; main()")
     runs = [
         ("`crmgen check --no-cache`", ["-m", "crmgen", "-C", str(project), "check", "--no-cache"], None),

@@ -26,10 +26,10 @@ from typing import Any, TypeVar
 
 import yaml
 
-from crmgen.errors import CrmgenError
+from crmgen.format.errors import CrmgenError
+from crmgen.format.model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
 from crmgen.fsutil import FileChanged, atomic_write, read_with_snapshot
-from crmgen.loader import check_path, decode, split
-from crmgen.model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
+from crmgen.load.nodes import check_path, decode, split
 
 # libyaml is ~10x faster than the pure-Python loader, and its node marks are
 # the same character offsets into the text we splice (the property tests check
@@ -433,7 +433,7 @@ def append_interaction(
 # -- the I/O edge -------------------------------------------------------------------
 
 def _validate(text: str, rel_path: str, when: str) -> Client:
-    from crmgen.book import parse_client_text
+    from crmgen.load.book import parse_client_text
 
     client, problems = parse_client_text(text, rel_path)
     errors = [p for p in problems if p.is_error]

@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-from crmgen.errors import CrmgenError
+from crmgen.format.errors import CrmgenError
 
 TEMP_SUFFIX = ".crmgen-tmp"
 

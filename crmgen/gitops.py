@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from crmgen.errors import CrmgenError
+from crmgen.format.errors import CrmgenError
 
 
 class GitError(CrmgenError):

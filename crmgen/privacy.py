@@ -15,11 +15,11 @@ import difflib
 import re
 from typing import Any
 
-from crmgen import schema as S
-from crmgen.errors import UsageError
-from crmgen.loader import RawFile
-from crmgen.model import Client
-from crmgen.validation import parse_body
+from crmgen.format import schema as S
+from crmgen.format.errors import UsageError
+from crmgen.format.model import Client
+from crmgen.format.validation import parse_body
+from crmgen.load.nodes import RawFile
 
 # name and grade drive every page and chart: they cannot be hidden, only the client file
 UNHIDEABLE = {"name", "grade"}

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import jinja2
 
-from crmgen.config import Project
 from crmgen.edit import EditError, yaml_scalar
-from crmgen.errors import CrmgenError
+from crmgen.format.errors import CrmgenError
+from crmgen.format.model import GRADES, STAGES
 from crmgen.fsutil import create_new
-from crmgen.model import GRADES, STAGES
+from crmgen.load.project import Project
 from crmgen.slugs import free_slug, is_slug, slugify
 
 NEW_CLIENT_TEMPLATE = "new-client.md.j2"
@@ -166,7 +166,7 @@ def taken_slugs(project: Project) -> set[str]:
 def new_client(project: Project, name: str, today: dt.date, *, slug: str | None = None,
                grade: str | None = None, owner: str | None = None, stage: str | None = None) -> NewClient:
     """Create ``clients/<slug>.md`` from the new-client template; never overwrites a file."""
-    from crmgen.book import parse_client_text
+    from crmgen.load.book import parse_client_text
 
     name = name.strip()
     if not name:

@@ -36,9 +36,9 @@ def is_slug(text: str) -> bool:
 def _pinyin_words(han: str) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
-    from crmgen.segment import cut
+    from crmgen.accel.segment import cut
 
-    # jieba's words, from its dictionary's index when there is one (crmgen.segment): a new
+    # jieba's words, from its dictionary's index when there is one (crmgen.accel.segment): a new
     # name does not load the 350,000-word dictionary (a third of a second).
     words = cut(han)
     # Passing a whole word lets pypinyin pick the reading of polyphones from its

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from crmgen.errors import UsageError
+from crmgen.format.errors import UsageError
 from crmgen.fsutil import atomic_write
 
 PLATFORMS = {"github": ".github/workflows/crm.yml", "gitlab": ".gitlab-ci.yml"}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crmgen.book import load_book
-from crmgen.config import load_project
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
 from tests.conftest import write_client
 
 
@@ -81,7 +81,7 @@ def test_non_markdown_files_are_ignored(project: Path) -> None:
 
 
 def test_without_clients_the_problems_are_the_same_in_parallel(project: Path, monkeypatch) -> None:
-    from crmgen import book as book_module
+    from crmgen.load import book as book_module
 
     monkeypatch.setattr(book_module, "PARALLEL_MIN", 4)  # workers, as for a large book
     write_client(project, "a", "---\nname: A\ngrade: A\nreferred_by: nobody\nphone: '021 5555 0101'\n---\n")
@@ -101,7 +101,7 @@ def test_without_clients_the_problems_are_the_same_in_parallel(project: Path, mo
 def test_phone_normalisation_is_the_regex_one() -> None:
     import re
 
-    from crmgen.book import _norm_phone
+    from crmgen.load.book import _norm_phone
 
     def by_regex(phone: str) -> str:
         digits = re.sub(r"\D", "", phone)
@@ -113,7 +113,7 @@ def test_phone_normalisation_is_the_regex_one() -> None:
 
 
 def test_slug_of_is_the_path_stem() -> None:
-    from crmgen.book import _slug_of
+    from crmgen.load.book import _slug_of
 
     for rel in ("clients/a.md", "clients/.a.md", "clients/a.", "clients/a..md", "a", "clients/", "clients/.",
                 "clients/..", "x/y/z.tar.gz", "clients//b.md", ".md", "clients/Acme_Corp.md", "clients/a.md/"):
@@ -121,14 +121,14 @@ def test_slug_of_is_the_path_stem() -> None:
 
 
 def test_normal_slugs_are_left_as_they_are() -> None:
-    from crmgen.book import _NORMAL_SLUG, normalise_slug
+    from crmgen.load.book import _NORMAL_SLUG, normalise_slug
 
     for slug in ("acme", "acme-corp-2", "a--b", "a-", "-a", "Acme", "acmé", "a_b", "a b", "a\n", ""):
         assert bool(_NORMAL_SLUG(slug)) == (normalise_slug(slug) == slug and slug != ""), slug
 
 
 def test_client_paths_in_path_order(project: Path) -> None:
-    from crmgen.book import client_paths
+    from crmgen.load.book import client_paths
 
     for name in ("b.md", "B.md", "a-2.md", "a.md", "a_1.md", "é.md", "z.txt", ".hidden.md", "10.md", "9.md"):
         (project / "clients" / name).write_text("x", encoding="utf-8")

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from crmgen.book import load_book
-from crmgen.config import load_project
-from crmgen.site import build_site
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
+from crmgen.render.build import build_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

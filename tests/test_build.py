@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from crmgen.cli import main
-from crmgen.errors import CrmgenError
-from crmgen.site import publish
+from crmgen.format.errors import CrmgenError
+from crmgen.render import publish
 
 FIXTURE = Path(__file__).parent / "projects" / "small"
 TODAY = "2026-06-15"
@@ -217,7 +217,7 @@ def test_foreign_non_empty_dir_is_refused(tmp_path):
 
 
 def test_failed_build_leaves_the_previous_site_whole(built, monkeypatch):
-    from crmgen import site as site_mod
+    from crmgen.render import build as site_mod
 
     before = html(built, "index.html")
 
@@ -261,8 +261,8 @@ def test_sample_project_builds_strictly(tmp_path):
     built = sorted(p.parent.name for p in (root / "site" / "clients").glob("*/index.html"))
     assert built == slugs
     assert "mkdocs: warning" not in err
-    from crmgen.book import load_book
-    from crmgen.config import load_project
+    from crmgen.load.book import load_book
+    from crmgen.load.project import load_project
 
     for client in load_book(load_project(root)).clients:
         page = article((root / "site" / "clients" / client.slug / "index.html").read_text(encoding="utf-8"))
@@ -296,7 +296,7 @@ def test_progress_is_shown_on_a_terminal(tmp_path, monkeypatch):
         calls.append(len(clients))
         raise CrmgenError("stop here")
 
-    monkeypatch.setattr("crmgen.site.build_site", fake_build_site)
+    monkeypatch.setattr("crmgen.render.build.build_site", fake_build_site)
     code, _, err = run("-C", str(root), "build", "--today", TODAY)
     assert calls == [3] and code == 1
     assert "Rendering client pages: 3/3" in err and "Building the site with MkDocs" in err

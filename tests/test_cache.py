@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from crmgen import cache
-from crmgen.book import load_book
-from crmgen.cache import ParseCache
-from crmgen.config import load_project
+from crmgen.accel import cache
+from crmgen.accel.cache import ParseCache
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
 from tests.conftest import write_client
 
 OLD = time.time() - 3600
@@ -200,12 +200,12 @@ def test_no_cache_option_reads_everything(book_dir: Path) -> None:
 
 
 def test_parallel_reading_gives_the_same_book(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import crmgen.book
+    import crmgen.load.book
 
     for i in range(12):
         write_client(project, f"c{i:02d}", f"---\nname: c{i}\ngrade: {'ABCDEF'[i % 6]}\nphone: 0{i}1\n---\n")
     serial = load_book(load_project(project), use_cache=False)
-    monkeypatch.setattr(crmgen.book, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(crmgen.load.book, "PARALLEL_MIN", 2)
     parallel = load_book(load_project(project), use_cache=False)
     assert parallel.clients == serial.clients and parallel.problems == serial.problems
     assert len(serial.problems) == 10  # 081 and 091 are not octal, so YAML keeps them as text

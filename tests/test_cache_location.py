@@ -14,7 +14,7 @@ from pathlib import Path
 
 from conftest import REPO
 
-from crmgen.config import cache_dir_for, load_project
+from crmgen.load.project import cache_dir_for, load_project
 
 
 class _Planted:
@@ -72,8 +72,8 @@ def test_the_cache_directory_is_per_project_and_under_xdg(tmp_path: Path, monkey
 
 
 def test_deleting_the_work_tree_means_a_full_build(samples: Path) -> None:
-    from crmgen.book import load_book
-    from crmgen.site import build_site
+    from crmgen.load.book import load_book
+    from crmgen.render.build import build_site
 
     project = load_project(samples)
     clients = load_book(project).clients

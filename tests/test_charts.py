@@ -8,8 +8,8 @@ import pytest
 from jinja2 import Environment
 from markupsafe import Markup
 
-from crmgen import charts
-from crmgen.charts import Bar, Segment
+from crmgen.render import charts
+from crmgen.render.charts import Bar, Segment
 
 NS = "{http://www.w3.org/2000/svg}"
 XSS = "<script>alert(1)</script>"

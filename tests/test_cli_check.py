@@ -103,7 +103,7 @@ def test_installed_command_runs_as_a_process(project: Path) -> None:
 
 
 def test_schema_command_lists_every_key() -> None:
-    from crmgen.schema import CLIENT
+    from crmgen.format.schema import CLIENT
 
     result = CliRunner().invoke(main, ["schema"])
     schema = json.loads(result.stdout)
@@ -114,7 +114,7 @@ def test_schema_command_lists_every_key() -> None:
 
 def test_committed_schema_file_is_up_to_date() -> None:
     """crmgen/docs/client.schema.json is generated: refresh with `crmgen schema -o crmgen/docs/client.schema.json`."""
-    from crmgen.schema import json_schema
+    from crmgen.format.schema import json_schema
 
     committed = Path(__file__).resolve().parent.parent / "crmgen" / "docs" / "client.schema.json"
     assert json.loads(committed.read_text(encoding="utf-8")) == json_schema()
@@ -147,4 +147,4 @@ def test_check_without_cache_builds_no_client(project: Path) -> None:
     assert "clients/b.md:5:14: error: referred_by: no client 'c'" in proc.stderr
     assert "clients/a.md:4:8: warning: possible duplicate: same phone as clients/b.md" in proc.stderr
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")}
-    assert "crmgen.validation" in imported and "crmgen.model" not in imported
+    assert "crmgen.format.validation" in imported and "crmgen.format.model" not in imported

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from crmgen.cli import main
 from crmgen.cli.due import fit, render_text, width
-from crmgen.reminders import KINDS, due
+from crmgen.rules.reminders import KINDS, due
 from tests.conftest import write_client
 
 HUADONG = """
@@ -242,8 +242,8 @@ def test_touch_uses_the_day_the_file_was_added_to_git(project: Path):
 
 
 def test_text_colour_only_when_asked():
-    from crmgen.config import Settings
-    from crmgen.model import Client
+    from crmgen.format.model import Client
+    from crmgen.load.project import Settings
 
     rs = due(
         [Client(slug="a", path="clients/a.md", name="A", grade="A")],

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crmgen.book import read_client_file
 from crmgen.cli import main
+from crmgen.load.book import read_client_file
 from tests.conftest import write_client
 
 ACME = """\

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import REPO, write_client
 
-from crmgen import codekey
+from crmgen.accel import codekey
 
 VERSIONS = [("pyyaml", "6.0.2"), ("mkdocs", "1.6.1")]
 
@@ -26,7 +26,7 @@ def _copy(tmp_path: Path) -> Path:
 def test_the_key_follows_content_not_times(tmp_path: Path) -> None:
     package = _copy(tmp_path)
     first = codekey.key_of(package, VERSIONS, "cpython 3.11.7")
-    validation = package / "validation.py"
+    validation = package / "format" / "validation.py"
     os.utime(validation, (1, 1))
     (package / "__pycache__").mkdir(exist_ok=True)
     (package / "__pycache__" / "x.pyc").write_bytes(b"junk")
@@ -65,7 +65,7 @@ def test_a_changed_validator_is_never_hidden_by_the_caches(tmp_path: Path) -> No
 
     assert check().returncode == 0
     assert check().returncode == 0  # now from the summary and the parse cache
-    validation = site / "crmgen" / "validation.py"
+    validation = site / "crmgen" / "format" / "validation.py"
     validation.write_text(validation.read_text(encoding="utf-8") + textwrap.dedent('''
         _original_validate = validate
 

@@ -16,10 +16,7 @@ from hypothesis import strategies as st
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from crmgen import dashboard
-from crmgen.config import Settings
-from crmgen.dashboard import bucket_of, dashboard_context, format_money, to_cents
-from crmgen.model import (
+from crmgen.format.model import (
     COMPLAINT_STEPS,
     GRADES,
     STAGES,
@@ -29,12 +26,15 @@ from crmgen.model import (
     Order,
     Promise,
 )
-from crmgen.reminders import Reminder
+from crmgen.load.project import Settings
+from crmgen.render import dashboard
+from crmgen.render.dashboard import bucket_of, dashboard_context, format_money, to_cents
+from crmgen.rules.reminders import Reminder
 
 TODAY = dt.date(2026, 11, 23)
 D = dt.date
 XSS = "<script>alert(1)</script>"
-TEMPLATES = Path(dashboard.__file__).parent / "templates"
+TEMPLATES = Path(dashboard.__file__).parents[1] / "templates"
 
 
 def days(n: int) -> dt.date:
@@ -423,7 +423,7 @@ def memo_rows(name: str, macro, items, *args) -> Markup:
 
 
 def render(ctx: dict, **env_options) -> str:
-    from crmgen.site.markup import html_block
+    from crmgen.render.markup import html_block
 
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined, **env_options
@@ -539,7 +539,7 @@ def test_dashboard_is_deterministic() -> None:
 def test_template_in_the_site_environment() -> None:
     # The site helper's Environment: trim_blocks, StrictUndefined and a finalize hook
     # that also neutralises Markdown syntax in every plain string.
-    pages = pytest.importorskip("crmgen.site.pages")
+    pages = pytest.importorskip("crmgen.render.pages")
     env = pages.make_environment(None)
 
     class Site:

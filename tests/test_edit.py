@@ -12,7 +12,6 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from crmgen.book import parse_client_text
 from crmgen.edit import (
     EditError,
     _check_data,
@@ -25,6 +24,7 @@ from crmgen.edit import (
     set_grade,
     yaml_scalar,
 )
+from crmgen.load.book import parse_client_text
 
 D = dt.date
 REL = "clients/acme.md"

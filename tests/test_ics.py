@@ -7,8 +7,8 @@ import datetime as dt
 
 import vobject
 
-from crmgen.ics import reminder_uid, to_ics
-from crmgen.reminders import Reminder
+from crmgen.render.ics import reminder_uid, to_ics
+from crmgen.rules.reminders import Reminder
 
 LONG = "收款：华东润滑油有限公司，第二季度货款（含运费、包装费；逗号, 分号; 反斜杠\\ 与换行）" * 2
 
@@ -115,7 +115,7 @@ def test_empty_calendar_is_valid():
 def test_same_bytes_as_serialising_the_whole_calendar_at_once():
     import icalendar
 
-    from crmgen.ics import PRODID, event, to_ics
+    from crmgen.render.ics import PRODID, event, to_ics
 
     rs = [reminder(), reminder(kind="promise", lead=3, key="us:x", title="短")]
     cal = icalendar.Calendar()
@@ -135,7 +135,7 @@ def test_same_bytes_as_serialising_the_whole_calendar_at_once():
 
 
 def test_events_kept_between_builds_give_the_same_bytes(tmp_path, monkeypatch):
-    import crmgen.ics as ics
+    import crmgen.render.ics as ics
 
     store = tmp_path / "events.pickle"
     rs = [reminder(), reminder(), reminder(kind="promise", lead=3, key="us:x", title="短", amount=None)]
@@ -160,7 +160,7 @@ def test_events_kept_between_builds_give_the_same_bytes(tmp_path, monkeypatch):
 
 
 def test_a_few_new_events_are_saved_in_the_journal_only(tmp_path):
-    import crmgen.ics as ics
+    import crmgen.render.ics as ics
 
     store = tmp_path / "events.pickle"
     journal = tmp_path / ("events.pickle" + ics.JOURNAL_SUFFIX)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from crmgen.book import load_book
-from crmgen.config import load_project
-from crmgen.site import build_site
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
+from crmgen.render.build import build_site
 from tests.conftest import write_client
 
 TODAY = dt.date(2026, 11, 23)
@@ -114,7 +114,7 @@ def test_published_files_are_never_written_in_place(book: Path, tmp_path: Path) 
 
 
 def test_interrupted_build_makes_the_next_one_full(book: Path, tmp_path: Path, monkeypatch) -> None:
-    import crmgen.site as site_mod
+    import crmgen.render.build as site_mod
 
     site = tmp_path / "site"
     build(book, site)
@@ -143,7 +143,7 @@ def test_changed_template_rebuilds_every_page(book: Path, tmp_path: Path) -> Non
 
 
 def test_calendar_events_are_reused_across_builds(book: Path, tmp_path: Path) -> None:
-    import crmgen.ics as ics
+    import crmgen.render.ics as ics
 
     site = tmp_path / "site"
     build(book, site)
@@ -173,7 +173,7 @@ def test_calendar_events_are_reused_across_builds(book: Path, tmp_path: Path) ->
 def test_calendar_events_serialised_in_a_second_process_give_the_same_feeds(
     book: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    import crmgen.ics as ics
+    import crmgen.render.ics as ics
 
     plain = tmp_path / "plain"
     build(book, plain, full=True)
@@ -192,7 +192,7 @@ def test_calendar_events_serialised_in_a_second_process_give_the_same_feeds(
 
 
 def test_fingerprint_depends_on_values_not_on_shared_objects() -> None:
-    from crmgen.site.incremental import fingerprint
+    from crmgen.accel.incremental import fingerprint
 
     tag = "".join(["lubri", "cants"])  # a distinct but equal string object
     shared = ("lubricants", "lubricants")

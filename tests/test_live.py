@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from crmgen.book import load_book
-from crmgen.config import load_project
-from crmgen.errors import CrmgenError
-from crmgen.site import live
+from crmgen.accel import live
+from crmgen.format.errors import CrmgenError
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
 from tests.conftest import write_client
 from tests.test_incremental import TODAY, build, client_text
 

@@ -11,8 +11,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crmgen.book import parse_client_text, read_client_file
-from crmgen.loader import MAX_BYTES, decode, split
+from crmgen.load.book import parse_client_text, read_client_file
+from crmgen.load.nodes import MAX_BYTES, decode, split
 
 GOOD = "---\nname: 华东润滑油\ngrade: A\n---\n## 2026-11-02 visit: 拜访\n"
 
@@ -125,7 +125,7 @@ def test_arbitrary_text_never_tracebacks(text: str) -> None:
 def test_remembered_tags_are_the_safe_loaders() -> None:
     import yaml
 
-    from crmgen import loader
+    from crmgen.load import nodes as loader
 
     text = ("a: 012\nb: '012'\nc: 012\nd: yes\ne: \"yes\"\nf: 2026-01-01\ng: ~\nh: 1.5\ni: text\nj: 012\n"
             "k: [1, '1', x]\nl: {m: 1}\nn: ! 12\no: !!str 12\np: !x 12\n? [q]\n: r\n\"s\": |\n  1\n")

@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from crmgen.site import hooks, incremental, incremental_hooks
+from crmgen.accel import incremental, incremental_hooks
+from crmgen.render.mkdocs import hooks
 from tests.test_incremental import book, build, tree  # noqa: F401 - book is a fixture
 
 

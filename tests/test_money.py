@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
-from crmgen import dashboard, money, reminders
-from crmgen.config import Settings
-from crmgen.site import pages
+from crmgen.format import money
+from crmgen.load.project import Settings
+from crmgen.render import dashboard, pages
+from crmgen.rules import reminders
 from tests.conftest import write_client
 
 
@@ -26,8 +27,8 @@ def test_money_is_written_one_way(amount, text) -> None:
 
 
 def test_a_half_cent_owed_reads_the_same_in_due_and_on_the_site(project) -> None:
-    from crmgen.book import load_book
-    from crmgen.config import load_project
+    from crmgen.load.book import load_book
+    from crmgen.load.project import load_project
 
     write_client(project, "a", """
         ---

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crmgen.book import parse_client_text
-from crmgen.errors import UsageError
+from crmgen.format.errors import UsageError
+from crmgen.load.book import parse_client_text
 from crmgen.privacy import check_private_fields, redact, strip_private_blocks
 
 TEXT = """---

@@ -11,9 +11,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from crmgen.book import load_book
 from crmgen.cli import main
-from crmgen.config import load_project
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
 from crmgen.privacy import is_public_url
 from tests.conftest import REPO, write_client
 

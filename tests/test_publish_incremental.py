@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from crmgen.book import load_book
-from crmgen.config import load_project
-from crmgen.site import build_site, publish
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
+from crmgen.render import publish
+from crmgen.render.build import build_site
 from tests.conftest import write_client
 from tests.test_incremental import TODAY, client_text, tree
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from crmgen.site.publish import MARKER, sync_links
+from crmgen.render.publish import MARKER, sync_links
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -82,7 +82,7 @@ def test_sync_links_of_changed_files_walks_all_when_a_file_became_a_directory(tm
 
 def test_publish_build_trusts_the_changed_files_only_for_the_site_it_last_published(
         tmp_path: Path, monkeypatch) -> None:
-    from crmgen.site import publish
+    from crmgen.render import publish
 
     monkeypatch.setattr(publish, "_serving", lambda: False)  # no page previews from this process
     build, site, other = tmp_path / "work" / "build", tmp_path / "site", tmp_path / "other"
@@ -110,8 +110,8 @@ def test_publish_build_trusts_the_changed_files_only_for_the_site_it_last_publis
 
 
 def test_sync_tree_deletes_stale_files_and_the_directories_they_leave_empty(tmp_path: Path) -> None:
-    from crmgen.site import publish
-    from crmgen.site.incremental import KEEP
+    from crmgen.accel.incremental import KEEP
+    from crmgen.render import publish
 
     docs = tmp_path / "docs"
     publish.sync_tree(docs, {"index.md": b"i", "clients/a/index.md": b"a", "clients/b/index.md": b"b",
@@ -126,8 +126,8 @@ def test_sync_tree_deletes_stale_files_and_the_directories_they_leave_empty(tmp_
 def test_a_tree_writer_places_pages_as_they_come_and_the_sync_keeps_them(tmp_path: Path) -> None:
     import pytest
 
-    from crmgen.errors import UsageError
-    from crmgen.site import publish
+    from crmgen.format.errors import UsageError
+    from crmgen.render import publish
 
     docs = tmp_path / "docs"
     publish.sync_tree(docs, {"index.md": b"i", "clients/a/index.md": b"a", "clients/b/index.md": b"b"})

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmgen.config import Settings
-from crmgen.model import (
+from crmgen.format.model import (
     Anniversary,
     Birthday,
     Client,
@@ -23,7 +22,8 @@ from crmgen.model import (
     Rebate,
     RebateTier,
 )
-from crmgen.reminders import KINDS, Reminder, due, group
+from crmgen.load.project import Settings
+from crmgen.rules.reminders import KINDS, Reminder, due, group
 
 D = dt.date
 TODAY = D(2026, 12, 1)
@@ -686,7 +686,7 @@ def _memo_book() -> list[Client]:
 
 
 def test_plan_memo_gives_the_plan_worked_out_afresh() -> None:
-    from crmgen.reminders import PlanMemo, plan
+    from crmgen.rules.reminders import PlanMemo, plan
 
     book = _memo_book()
     digests = {c.slug: f"digest-{c.slug}" for c in book}
@@ -704,7 +704,7 @@ def test_plan_memo_gives_the_plan_worked_out_afresh() -> None:
 
 
 def test_plan_memo_is_used_only_for_the_same_digest_and_first_seen() -> None:
-    from crmgen.reminders import PlanMemo, plan
+    from crmgen.rules.reminders import PlanMemo, plan
 
     book = _memo_book()
     first = PlanMemo(lambda c: "d-" + c.slug)

@@ -6,10 +6,10 @@ import datetime as dt
 import pickle
 from pathlib import Path
 
-from crmgen.book import load_book
-from crmgen.config import load_project
-from crmgen.site import ROWS_FILE, build_site
-from crmgen.site import pages as site_pages
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
+from crmgen.render import pages as site_pages
+from crmgen.render.build import ROWS_FILE, build_site
 from tests.conftest import write_client
 
 TODAY = dt.date(2026, 11, 23)
@@ -125,7 +125,7 @@ def test_owner_pages_and_calendars_follow_their_clients_only(project: Path, tmp_
 
 
 def test_kept_plans_follow_the_settings_and_the_files(project: Path, tmp_path: Path) -> None:
-    from crmgen.site import PLAN_FILE
+    from crmgen.render.build import PLAN_FILE
 
     def built(full: bool = False) -> dict[str, bytes]:
         build(project, tmp_path / ("full" if full else "site"), full=full)
@@ -151,7 +151,7 @@ def test_kept_plans_follow_the_settings_and_the_files(project: Path, tmp_path: P
 
 
 def test_rows_with_unhashable_arguments_are_rendered_not_kept() -> None:
-    from crmgen.model import Client
+    from crmgen.format.model import Client
 
     client = Client(slug="a", path="clients/a.md", name="A", grade="B")
     memo = site_pages.RowMemo({}, {}, lambda c: "key", views=None)  # type: ignore[arg-type]
@@ -166,7 +166,7 @@ def test_rows_with_unhashable_arguments_are_rendered_not_kept() -> None:
 def test_a_changed_crmgen_module_rebuilds_every_page(project: Path, tmp_path: Path, monkeypatch) -> None:
     # crmgen's version stays the same while it is worked on: its code (the code key, which
     # follows every byte of the package: tests/test_codekey.py) must count as an input
-    from crmgen import codekey
+    from crmgen.accel import codekey
 
     write_client(project, "alpha", client_text("Alpha Trading"))
     write_client(project, "beta", client_text("Beta Foods"))

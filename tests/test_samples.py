@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crmgen.book import load_book, parse_client_text
-from crmgen.config import Project, Settings, load_project
-from crmgen.model import COMPLAINT_STEPS, GRADES, STAGES
+from crmgen.format.model import COMPLAINT_STEPS, GRADES, STAGES
+from crmgen.load.book import load_book, parse_client_text
+from crmgen.load.project import Project, Settings, load_project
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENTS = REPO / "clients"
@@ -113,7 +113,7 @@ def test_samples_pass_check_strict(book):
 
 
 def test_spec_keys_match_the_schema():
-    from crmgen import schema as S
+    from crmgen.format import schema as S
 
     def paths(fields: dict, prefix: str = "") -> set[str]:
         out: set[str] = set()
@@ -231,7 +231,7 @@ def test_bodies_are_rich(clients):
 
 
 def test_due_on_1_december_shows_every_kind(clients, project):
-    reminders = pytest.importorskip("crmgen.reminders")
+    reminders = pytest.importorskip("crmgen.rules.reminders")
     found = reminders.due(clients.values(), dt.date(2026, 12, 1), project.settings, within=30)
     assert {r.kind for r in found} == set(reminders.KINDS)
 

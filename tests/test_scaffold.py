@@ -13,11 +13,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from crmgen.book import load_book, read_client_file
 from crmgen.cli import main
-from crmgen.config import load_project
-from crmgen.errors import CrmgenError
-from crmgen.reminders import due
+from crmgen.format.errors import CrmgenError
+from crmgen.load.book import load_book, read_client_file
+from crmgen.load.project import load_project
+from crmgen.rules.reminders import due
 from crmgen.scaffold import init_project, new_client
 from tests.conftest import REPO, write_client
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmgen import segment
-from crmgen.config import load_project
+from crmgen.accel import segment
+from crmgen.load.project import load_project
 from tests.conftest import write_client
 from tests.test_incremental import build, client_text, tree
 
@@ -53,7 +53,7 @@ def test_unreadable_memo_starts_empty(tmp_path: Path) -> None:
 
 def test_fast_dictionary_load_segments_like_jieba() -> None:
     code = (
-        f"import jieba, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); from crmgen import segment; "
+        f"import jieba, sys; sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r}); from crmgen.accel import segment; "
         "j = segment.load_jieba(); t = jieba.dt; print(t.initialized, len(t.FREQ), t.total, "
         "'/'.join(jieba.cut('重庆华东润滑油有限公司')))"
     )
@@ -207,7 +207,7 @@ CHILD = """
 import json, sys, time
 sys.path.insert(0, {root!r})
 import jieba
-from crmgen import segment
+from crmgen.accel import segment
 start = time.perf_counter()
 words = segment.Memo().cut({text!r}.encode())
 took = time.perf_counter() - start
@@ -365,7 +365,7 @@ def test_an_index_that_fails_while_cutting_gives_way_to_the_dictionary(damaged_d
 def test_import_jieba_leaves_pkg_resources_out_and_cuts_the_same() -> None:
     code = (
         "import sys, json\n"
-        "from crmgen import segment\n"
+        "from crmgen.accel import segment\n"
         "jieba = segment.import_jieba() if sys.argv[1] == 'quick' else __import__('jieba')\n"
         "jieba.setLogLevel(60)\n"
         "words = list(jieba.cut('华东润滑油有限公司的客户回访与返利合同'))\n"

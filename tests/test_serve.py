@@ -34,8 +34,8 @@ from watchdog.events import (
 )
 
 from crmgen.cli import main
-from crmgen.config import load_project
-from crmgen.serve import (
+from crmgen.load.project import load_project
+from crmgen.serve.server import (
     EVENTS_PATH,
     LiveServer,
     LiveState,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crmgen.site import shards
+from crmgen.accel import shards
 from tests.conftest import write_client
 from tests.test_incremental import build, client_text, tree
 
@@ -76,7 +76,7 @@ def test_a_chunked_build_equals_a_single_process_build(many: Path, tmp_path: Pat
 
 
 def test_a_failing_chunk_fails_the_build_and_keeps_the_old_site(many: Path, tmp_path: Path, monkeypatch) -> None:
-    from crmgen.errors import CrmgenError
+    from crmgen.format.errors import CrmgenError
 
     site = tmp_path / "site"
     build(many, site)
@@ -85,7 +85,7 @@ def test_a_failing_chunk_fails_the_build_and_keeps_the_old_site(many: Path, tmp_
     # A project hook that fails in a chunk's process only (started by the fork server: a
     # monkeypatch here would not reach it).
     (many / "boom.py").write_text(
-        "from crmgen.site import incremental\n\n\n"
+        "from crmgen.render.build import incremental\n\n\n"
         "def on_page_markdown(markdown, page, config, files):\n"
         "    if incremental.SHARD is not None:\n"
         "        raise RuntimeError('disk on fire')\n"
@@ -122,7 +122,7 @@ def test_chunks_read_the_segmentation_memo_of_the_build(many: Path, tmp_path: Pa
 
 
 def test_a_chunk_writes_its_search_entries_to_a_file(tmp_path: Path) -> None:
-    from crmgen.site import incremental
+    from crmgen.accel import incremental
 
     path = tmp_path / "entries"
     writer = incremental.EntryWriter(str(path))
@@ -148,7 +148,7 @@ def test_a_chunk_writes_its_search_entries_to_a_file(tmp_path: Path) -> None:
 
 
 def test_the_index_copies_neighbouring_spans_of_one_file_at_once(tmp_path: Path, monkeypatch) -> None:
-    from crmgen.site import incremental
+    from crmgen.accel import incremental
 
     one, two = tmp_path / "one", tmp_path / "two"
     one.write_bytes(b"[1],[2],[3]")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from crmgen.site import shards
+from crmgen.accel import shards
 
 
 def _generate(n: int, directory: Path) -> None:

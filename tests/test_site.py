@@ -1,4 +1,4 @@
-"""crmgen.site without MkDocs: escaping, page rendering, the config, the docs tree, the site dir."""
+"""crmgen.render.build without MkDocs: escaping, page rendering, the config, the docs tree, the site dir."""
 
 from __future__ import annotations
 
@@ -15,15 +15,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import Markup
 
-from crmgen.book import load_book
-from crmgen.config import Settings, load_project
-from crmgen.dashboard import dashboard_context
-from crmgen.errors import CrmgenError, UsageError
+from crmgen.format.errors import CrmgenError, UsageError
+from crmgen.format.model import Client, Complaint, Order, Promise, Rebate, RebateTier
 from crmgen.history import Commit, FileHistory, GradeChange, History
-from crmgen.model import Client, Complaint, Order, Promise, Rebate, RebateTier
-from crmgen.reminders import due
-from crmgen.site import mkdocs_config, nav_for, pages, publish
-from crmgen.site.markup import finalize, plain, user_markdown
+from crmgen.load.book import load_book
+from crmgen.load.project import Settings, load_project
+from crmgen.render import pages, publish
+from crmgen.render.build import nav_for
+from crmgen.render.dashboard import dashboard_context
+from crmgen.render.markup import finalize, plain, user_markdown
+from crmgen.render.mkdocs import config as mkdocs_config
+from crmgen.rules.reminders import due
 
 FIXTURE = Path(__file__).parent / "projects" / "small"
 TODAY = dt.date(2026, 6, 15)
@@ -205,7 +207,7 @@ def _render(tmp_path: Path | None = None, history=None, settings: Settings | Non
     settings = settings or project.settings
     clients = clients if clients is not None else book.clients
     reminders = due(clients, TODAY, settings)
-    from crmgen.ics import to_ics
+    from crmgen.render.ics import to_ics
 
     return pages.render_pages(pages.RenderInput(
         clients=clients,
@@ -367,7 +369,7 @@ def test_generated_config_is_offline_segmented_and_index_only(tmp_path):
 
 
 def test_many_owners_stay_out_of_the_nav():
-    from crmgen.site import NAV_OWNERS_MAX
+    from crmgen.render.build import NAV_OWNERS_MAX
 
     many = {f"Owner {i}": f"owner-{i}" for i in range(NAV_OWNERS_MAX + 1)}
     assert nav_for(many, has_format=False)[1] == {"Reminders": [{"All reminders": pages.REMINDERS}]}
@@ -449,7 +451,7 @@ def test_copying_the_fixture_project_works(tmp_path):
 
 
 def test_hook_removes_script_links_from_pages_even_with_allow_html():
-    from crmgen.site.hooks import on_page_content
+    from crmgen.render.mkdocs.hooks import on_page_content
 
     html = on_page_content(
         '<a href="javascript:alert(1)">a</a> <img src=\'data:text/html,x\'> <a href="java&#115;cript:x">b</a>'
@@ -463,7 +465,7 @@ def test_hook_removes_script_links_from_pages_even_with_allow_html():
 def test_hook_replaces_the_remote_polyfill_by_the_local_shim():
     from types import SimpleNamespace
 
-    from crmgen.site.hooks import LOCAL_SHIM, on_config
+    from crmgen.render.mkdocs.hooks import LOCAL_SHIM, on_config
 
     config = SimpleNamespace(extra={"polyfills": ["https://unpkg.com/iframe-worker/shim", "//cdn.example/x.js"]})
     assert on_config(config).extra["polyfills"] == [LOCAL_SHIM]
@@ -488,7 +490,7 @@ def test_search_language_zh_is_replaced_because_it_breaks_in_the_browser(tmp_pat
 
 
 def test_user_stylesheets_are_copied_from_the_project(tmp_path):
-    from crmgen.site import user_assets
+    from crmgen.render.build import user_assets
 
     root = tmp_path / "crm"
     shutil.copytree(FIXTURE, root)
@@ -543,7 +545,7 @@ def _stash_roundtrip(markdown_text: str):
 
     import markdown as md_lib
 
-    from crmgen.site import hooks
+    from crmgen.render.mkdocs import hooks
 
     page = SimpleNamespace(file=SimpleNamespace(src_uri="clients/x/index.md"), meta={}, content=None)
     inner = hooks.on_page_markdown(markdown_text, page=page, config=None, files=None)
@@ -567,7 +569,7 @@ def test_generated_html_skips_markdown_and_comes_back_whole():
 
 
 def test_a_marker_in_user_code_is_not_taken_for_generated_html():
-    from crmgen.site.markup import user_markdown
+    from crmgen.render.markup import user_markdown
 
     evil = "```\n<!--crmgen-html-->\n<script>alert(1)</script>\n<!--/crmgen-html-->\n```\n\n`x\n<!--crmgen-html-->\n<img src=x onerror=alert(2)>\n<!--/crmgen-html-->\n`"
     safe = str(user_markdown(evil))
@@ -577,7 +579,7 @@ def test_a_marker_in_user_code_is_not_taken_for_generated_html():
 
 
 def test_client_values_never_end_or_start_a_generated_block(tmp_path):
-    from crmgen.site import hooks
+    from crmgen.render.mkdocs import hooks
 
     files = _render(tmp_path)
     for path, data in files.items():
@@ -601,14 +603,14 @@ def test_client_values_never_end_or_start_a_generated_block(tmp_path):
     "\\`<img src=x onerror=alert(1)>`",  # an escaped backtick opens no code span
 ])
 def test_only_what_markdown_treats_as_code_is_left_unescaped(evil):
-    from crmgen.site.markup import user_markdown
+    from crmgen.render.markup import user_markdown
 
     _, out, _ = _stash_roundtrip("# T\n\n" + str(user_markdown(evil)) + "\n")
     assert "<img" not in out and "<div" not in out
 
 
 def test_code_keeps_its_characters():
-    from crmgen.site.markup import user_markdown
+    from crmgen.render.markup import user_markdown
 
     _, out, _ = _stash_roundtrip(str(user_markdown("use `<br>` here\n\n```python\nprint('<b>')\n```")))
     assert "<code>&lt;br&gt;</code>" in out
@@ -642,7 +644,7 @@ def test_compiled_templates_are_cached_and_follow_their_source(tmp_path):
 def test_a_block_lost_in_the_markdown_around_it_is_reported(caplog):
     from types import SimpleNamespace
 
-    from crmgen.site import hooks
+    from crmgen.render.mkdocs import hooks
 
     page = SimpleNamespace(file=SimpleNamespace(src_uri="clients/lost/index.md"))
     inner = hooks.on_page_markdown("# T\n\n<!--crmgen-html-->\n<p>x</p>\n<!--/crmgen-html-->\n", page=page)
@@ -680,7 +682,7 @@ def test_pages_read_the_same_with_or_without_the_hook():
 def test_owner_pages_are_kept_when_their_reminders_and_clients_are_unchanged(tmp_path):
     import dataclasses
 
-    from crmgen.site.incremental import KEEP
+    from crmgen.accel.incremental import KEEP
     from tests.conftest import render_with_cache
 
     project = load_project(FIXTURE)
@@ -708,7 +710,7 @@ def test_owner_pages_are_kept_when_their_reminders_and_clients_are_unchanged(tmp
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="\n \tab", max_size=40))
 def test_tidy_skips_its_patterns_only_where_they_cannot_match(text: str) -> None:
-    from crmgen.site.pages import _tidy
+    from crmgen.render.pages import _tidy
 
     expected = re.sub(r"\n{3,}", "\n\n", re.sub(r"\n[ \t]+(?=\n)", "\n", text)).strip("\n") + "\n"
     assert _tidy(text) == expected
@@ -717,7 +719,7 @@ def test_tidy_skips_its_patterns_only_where_they_cannot_match(text: str) -> None
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="\n \t\r\x0b\x1c\x85\u3000\u2028ab<", max_size=40))
 def test_html_blocks_drop_exactly_the_blank_lines(text: str) -> None:
-    from crmgen.site.markup import HTML_END, HTML_START, html_block
+    from crmgen.render.markup import HTML_END, HTML_START, html_block
 
     lines = [line for line in text.split("\n") if line.strip()]
     expected = f"{HTML_START}\n" + "\n".join(lines) + f"\n{HTML_END}\n" if lines else ""
@@ -725,7 +727,7 @@ def test_html_blocks_drop_exactly_the_blank_lines(text: str) -> None:
 
 
 def test_client_pages_can_be_handed_over_as_they_are_rendered():
-    from crmgen.ics import to_ics
+    from crmgen.render.ics import to_ics
 
     project = load_project(FIXTURE)
     book = load_book(project)

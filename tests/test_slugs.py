@@ -110,7 +110,7 @@ def test_names_no_longer_used_are_pruned(tmp_path, monkeypatch):
 
 
 def test_a_chinese_name_is_slugged_without_loading_jiebas_dictionary() -> None:
-    from crmgen import segment
+    from crmgen.accel import segment
 
     segment.load_jieba()  # writes the dictionary's index if this machine has none yet
     code = ("import json, jieba\n"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crmgen import commands, summary
+from crmgen.accel import summary
+from crmgen.cli import check_run as commands
 from crmgen.cli import main
 from tests.conftest import write_client
 
@@ -154,7 +155,7 @@ def test_a_broken_summary_file_is_ignored(book: Path, capsys: pytest.CaptureFixt
 
 
 def test_no_summary_without_the_cache_or_for_named_files(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from crmgen.config import load_project
+    from crmgen.load.project import load_project
 
     age(write_client(project, "a", "---\nname: a\ngrade: A\n---\n"))
     chunks, code = commands.run_check(load_project(project), [project / "clients" / "a.md"], strict=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crmgen.errors import UsageError
+from crmgen.format.errors import UsageError
 from crmgen.transfer.columns import field_of, map_columns, normalise_header, parse_overrides
 
 

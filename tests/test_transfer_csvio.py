@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crmgen.errors import UsageError
+from crmgen.format.errors import UsageError
 from crmgen.transfer.csvio import decode, read_table, sniff_delimiter, write_csv
 
 DATA = Path(__file__).parent / "data" / "import"

@@ -10,9 +10,9 @@ import re
 import shutil
 from pathlib import Path
 
-from crmgen.book import load_book
-from crmgen.config import load_project
-from crmgen.model import Birthday, Client, Contact, Order, Promise, Rebate, RebateTier
+from crmgen.format.model import Birthday, Client, Contact, Order, Promise, Rebate, RebateTier
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
 from crmgen.transfer.exporter import client_json, csv_rows, export, select, to_csv
 from crmgen.transfer.importer import plan_import, write_plan
 from tests.conftest import REPO, write_client

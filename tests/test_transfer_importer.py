@@ -10,10 +10,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crmgen.book import load_book, parse_client_text
-from crmgen.config import load_project
-from crmgen.errors import ERROR, Problem, UsageError
-from crmgen.model import Birthday
+from crmgen.format.errors import ERROR, Problem, UsageError
+from crmgen.format.model import Birthday
+from crmgen.load.book import load_book, parse_client_text
+from crmgen.load.project import load_project
 from crmgen.transfer import importer
 from crmgen.transfer.importer import (
     normalise_grade,

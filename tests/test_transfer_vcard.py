@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import vobject
 
-from crmgen.model import Birthday, Client, Contact
+from crmgen.format.model import Birthday, Client, Contact
 from crmgen.transfer.vcard import client_cards, format_address, parse_bday, read_cards, split_cards, to_vcf
 
 DATA = Path(__file__).parent / "data" / "import"

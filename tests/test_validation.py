@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from crmgen.book import parse_client_text
-from crmgen.errors import Problem
-from crmgen.loader import parse_text
-from crmgen.validation import Facts, validate
+from crmgen.format.errors import Problem
+from crmgen.format.validation import Facts, validate
+from crmgen.load.book import parse_client_text
+from crmgen.load.nodes import parse_text
 
 GOOD = """---
 name: 华东润滑油

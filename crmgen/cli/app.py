@@ -2,7 +2,7 @@
 
 Commands live one per module beside this one (``check.py``, ``due.py``, ...). They
 parse options, call the core, print, and let :class:`CrmgenGroup` turn a
-:class:`~crmgen.errors.CrmgenError` into one clear line and an exit code.
+:class:`~crmgen.format.errors.CrmgenError` into one clear line and an exit code.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any, NoReturn
 import click
 
 from crmgen import __version__
-from crmgen.config import Project, load_project
-from crmgen.errors import CrmgenError, ExitCode, Problem
+from crmgen.format.errors import CrmgenError, ExitCode, Problem
+from crmgen.load.project import Project, load_project
 
 # Command name -> the module of crmgen.cli that defines it. A module is imported only
 # when its command runs, so `crmgen check` does not pay for MkDocs, Jinja2 or jieba.
@@ -141,13 +141,13 @@ def fail(message: str, code: ExitCode = ExitCode.PROBLEMS) -> NoReturn:
 
 def report_problems(problems: list[Problem], files: int, fmt: str = "text", quiet: bool = False) -> None:
     """Print problems: GCC-style lines then a summary on stderr, or JSON/GitHub annotations on stdout."""
-    from crmgen.commands import problem_chunks, problem_tuples
+    from crmgen.cli.check_run import problem_chunks, problem_tuples
 
     echo_chunks(problem_chunks(problem_tuples(problems), files, fmt, colour=sys.stderr.isatty(), quiet=quiet))
 
 
 def echo_chunks(chunks: list[tuple[bool, Any, bool | None]]) -> None:
-    """Write output made by :mod:`crmgen.commands`; bytes (a calendar, or text already encoded with
+    """Write output made by :mod:`crmgen.cli.check_run`; bytes (a calendar, or text already encoded with
     its newline) are written untouched to stdout."""
     for err, data, color in chunks:
         if isinstance(data, bytes):

@@ -11,9 +11,9 @@ from types import FrameType
 
 import click
 
-from crmgen.book import load_book
 from crmgen.cli.app import main, pass_state, report_problems, site_dir_option, today_option
-from crmgen.errors import CrmgenError, ExitCode
+from crmgen.format.errors import CrmgenError, ExitCode
+from crmgen.load.book import load_book
 
 # Below this many clients a build takes a second or two: no progress display.
 PROGRESS_FROM = 200
@@ -78,7 +78,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
     (the result is the same as a full build); --full rebuilds everything.
     Open site/index.html in a browser, or serve the directory with any web server.
     """
-    from crmgen.site import build_site
+    from crmgen.render.build import build_site
 
     project = state.project
     day = today.date() if today is not None else dt.date.today()

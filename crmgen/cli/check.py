@@ -34,9 +34,9 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     import time
     from pathlib import Path
 
-    from crmgen.commands import run_check
+    from crmgen.cli.check_run import run_check
 
-    started_ns = time.time_ns()  # before anything is read: see crmgen.summary
+    started_ns = time.time_ns()  # before anything is read: see crmgen.accel.summary
     if files and state.directory is None:
         # pre-commit runs from the repository root, which may hold the project in a subdirectory
         state.directory = str(Path(files[0]).parent)
@@ -50,7 +50,7 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to a file instead of stdout.")
 def schema(output: str | None) -> None:
     """Print the JSON Schema of a client file's front matter (for editors' YAML support)."""
-    from crmgen.schema import json_schema
+    from crmgen.format.schema import json_schema
 
     text = json.dumps(json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output:

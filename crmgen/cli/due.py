@@ -8,9 +8,9 @@ import sys
 import click
 
 from crmgen.cli.app import echo_chunks, main, pass_state, today_option
-from crmgen.duecmd import GROUP_COLOURS, NAME_WIDTH, due_text, fit, when, width
-from crmgen.dueplan import KINDS
-from crmgen.reminders import Reminder
+from crmgen.cli.due_run import GROUP_COLOURS, NAME_WIDTH, due_text, fit, when, width
+from crmgen.rules.dueplan import KINDS
+from crmgen.rules.reminders import Reminder
 
 __all__ = ["GROUP_COLOURS", "NAME_WIDTH", "due_command", "fit", "render_text", "when", "width"]
 
@@ -61,9 +61,9 @@ def due_command(
     """
     import time
 
-    from crmgen.duecmd import run_due
+    from crmgen.cli.due_run import run_due
 
-    started_ns = time.time_ns()  # before anything is read: see crmgen.summary
+    started_ns = time.time_ns()  # before anything is read: see crmgen.accel.summary
     day = today.date() if today is not None else None
     chunks, code = run_due(state.project, day, within, owner, kinds, fmt, fail_on_overdue, started_ns)
     echo_chunks(chunks)

@@ -15,10 +15,10 @@ from typing import Any
 import click
 
 from crmgen.cli.app import main, pass_state
-from crmgen.config import Project
 from crmgen.edit import EditError, add_promise, append_interaction, close_promise, edit_client_file, set_grade
+from crmgen.format.model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
 from crmgen.gitops import commit_file, ensure_repository
-from crmgen.model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
+from crmgen.load.project import Project
 
 
 class DateType(click.ParamType):

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from crmgen.cli.app import main, pass_state
+from crmgen.format.model import GRADES, STAGES
 from crmgen.gitops import commit_file, ensure_repository
-from crmgen.model import GRADES, STAGES
 from crmgen.scaffold import init_project, new_client
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
-from crmgen.book import load_book
 from crmgen.cli.app import main, pass_state
-from crmgen.errors import ExitCode, UsageError
-from crmgen.model import GRADES
+from crmgen.format.errors import ExitCode, UsageError
+from crmgen.format.model import GRADES
+from crmgen.load.book import load_book
 from crmgen.transfer.columns import FIELDS, parse_overrides
 from crmgen.transfer.exporter import CSV_ENCODINGS, FORMATS, export, select
 from crmgen.transfer.importer import Plan, plan_import, write_plan

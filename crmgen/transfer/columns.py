@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from crmgen.errors import UsageError
+from crmgen.format.errors import UsageError
 
 # The client's id (its file name): exported so that a re-import keeps slugs and referrals.
 ID_FIELDS = ("slug",)

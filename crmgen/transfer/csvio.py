@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from crmgen.errors import UsageError
+from crmgen.format.errors import UsageError
 
 DELIMITERS = ",;\t"
 _BOMS = (

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from crmgen.model import Client, Contact
+from crmgen.format.model import Client, Contact
 from crmgen.transfer import columns as C
 from crmgen.transfer.csvio import write_csv
 from crmgen.transfer.vcard import to_vcf

@@ -25,10 +25,10 @@ from typing import Any
 
 import yaml
 
-from crmgen.book import load_book, parse_client_text
-from crmgen.config import Project
-from crmgen.errors import UsageError
-from crmgen.model import GRADES, STAGES, Client
+from crmgen.format.errors import UsageError
+from crmgen.format.model import GRADES, STAGES, Client
+from crmgen.load.book import load_book, parse_client_text
+from crmgen.load.project import Project
 from crmgen.slugs import SLUG_RE, free_slug, slugify
 from crmgen.transfer import columns as C
 from crmgen.transfer.csvio import decode, delimiter_name, read_table

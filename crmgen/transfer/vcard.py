@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from crmgen.model import Client, Contact
+from crmgen.format.model import Client, Contact
 from crmgen.transfer.csvio import has_han
 
 _CARD = re.compile(r"^BEGIN:VCARD\s*$.*?^END:VCARD\s*$", re.IGNORECASE | re.MULTILINE | re.DOTALL)

@@ -1,0 +1,133 @@
+"""The book summary: one file that answers ``crmgen check`` for an unchanged book.
+
+The parse cache (:mod:`crmgen.accel.cache`) still reads a pickled client per file;
+for a book of 10,000 that costs more than a second. When nothing has changed,
+``check`` only needs the problems, so they are kept for the whole book in one file,
+``.crmgen/cache/book-v2.marshal`` (data only: ``marshal`` runs no code), written by
+every ``check``/``due`` that read the whole book with the cache on.
+
+The summary is trusted only when every input is exactly as it was, checked on
+every run (never a timestamp alone):
+
+- the same code key (:mod:`crmgen.accel.codekey`: the content of every file of crmgen,
+  the versions of its dependencies, and Python);
+- ``mkdocs.yml`` (the settings) with the same stat fingerprint;
+- the same list of client files, each with the same fingerprint (size, mtime,
+  ctime, inode, device), so any edit, ``touch``, rename, replacement, addition or
+  deletion is seen;
+- no file (``mkdocs.yml`` included) modified within :data:`RACY_NS` of the moment
+  the run that wrote the summary started (git's "racy clean" rule: a second edit
+  in the same clock tick could keep the fingerprint), and no symlinks.
+
+Otherwise the command reads the book and writes a new summary. The file is written
+atomically; one that cannot be read is ignored.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import stat
+
+RACY_NS = 2_000_000_000  # as crmgen.accel.cache.RACY_NS
+FILE = "book-v2.marshal"
+MAGIC = "crmgen book summary 2"
+CONFIG_FILE = "mkdocs.yml"
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def code_key() -> str:
+    """What identifies the running crmgen (:func:`crmgen.accel.codekey.code_key`)."""
+    from crmgen.accel.codekey import code_key as key
+
+    return key()
+
+
+def fingerprint(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """As :func:`crmgen.accel.cache.fingerprint`: any write changes at least one of these."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def path_of(root: str) -> str:
+    from pathlib import Path  # as crmgen.load.project does anyway
+
+    from crmgen.load.project import cache_dir_for
+
+    return os.path.join(cache_dir_for(Path(root)), FILE)
+
+
+def scan(root: str, clients_dir: str, limit_ns: int) -> list[tuple[str, tuple]] | None:
+    """(name, fingerprint) of every client file, as :func:`crmgen.load.book.client_paths` lists them.
+
+    None when a file cannot be trusted: a symlink, or modified at or after ``limit_ns``.
+    """
+    directory = os.path.join(root, clients_dir)
+    try:
+        names = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return []  # no clients directory: an empty book
+    except OSError:
+        return None
+    out = []
+    prefix = os.path.join(directory, "")
+    lstat = os.lstat
+    for name in sorted(n for n in names if n.endswith(".md") and not n.startswith(".")):
+        try:
+            st = lstat(prefix + name)
+        except OSError:
+            return None
+        if stat.S_ISLNK(st.st_mode) or st.st_mtime_ns >= limit_ns:
+            return None
+        out.append((name, (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)))
+    return out
+
+
+def load(root: str) -> dict | None:
+    """The summary's head if it still describes the book exactly, else None.
+
+    It holds ``files``, ``has_errors`` and ``problems`` (sorted tuples
+    ``(path, line, col, severity, message, code)``).
+    """
+    try:
+        with open(path_of(root), "rb") as fh:
+            head = marshal.loads(fh.read())
+        if not isinstance(head, dict) or head.get("magic") != MAGIC:
+            return None
+        if head["code"] != code_key() or head["root"] != root:
+            return None
+        saved = head["saved_ns"]
+        st = os.stat(os.path.join(root, CONFIG_FILE))
+        if fingerprint(st) != head["config"] or st.st_mtime_ns >= saved - RACY_NS:
+            return None
+        if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
+            return None
+    except (OSError, EOFError, ValueError, TypeError, KeyError):  # whatever is wrong with it, the book is read again
+        return None
+    return head
+
+
+def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: list[tuple[str, tuple]],
+         files: int, has_errors: bool, problems: list[tuple]) -> None:
+    """Write the summary atomically; never fail the command (it is only a cache).
+
+    ``saved_ns`` must be no later than the moment the settings and the first
+    client file were read: files modified since then are not trusted next time.
+    """
+    head = {"magic": MAGIC, "code": code_key(), "root": root, "saved_ns": saved_ns, "config": config,
+            "clients_dir": clients_dir, "entries": entries, "files": files, "has_errors": has_errors,
+            "problems": problems}
+    path = path_of(root)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        data = marshal.dumps(head)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        # no fsync: a file torn by a crash fails to load and is simply rebuilt
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

@@ -1,0 +1,176 @@
+"""The client, as validated: frozen dataclasses, one per thing a client file holds.
+
+Everything downstream (reminders, pages, exports) works on these objects and
+never re-reads files. The field-by-field documentation of the file format lives
+in :mod:`crmgen.format.schema`, from which the validator and the JSON Schema are built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from crmgen.format.schema import COMPLAINT_STEPS, GRADES, INTERACTION_TYPES, PROMISE_SIDES, STAGES
+
+__all__ = ["COMPLAINT_STEPS", "GRADES", "INTERACTION_TYPES", "PROMISE_SIDES", "STAGES", "Anniversary", "Birthday",
+           "Client", "Complaint", "Contact", "Interaction", "Order", "Promise", "Rebate", "RebateTier"]
+
+
+@dataclass(frozen=True)
+class Birthday:
+    """A birthday: month and day, and the year when it is known (`--MM-DD` has none)."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+    def __str__(self) -> str:
+        if self.year is None:
+            return f"--{self.month:02d}-{self.day:02d}"
+        return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person at the client."""
+
+    name: str
+    role: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    birthday: Birthday | None = None
+    left: dt.date | None = None
+    notes: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Anniversary:
+    """A date that recurs every year (founding day, first deal, ...)."""
+
+    what: str
+    date: dt.date
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Promise:
+    """A promise, ours (`by: us`) or the client's (`by: client`)."""
+
+    by: str
+    what: str
+    due: dt.date
+    amount: float | None = None
+    kept: dt.date | None = None
+    broken: dt.date | None = None
+    index: int = 0
+    line: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.kept is None and self.broken is None
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order the client placed, and how it was paid, delivered and reviewed."""
+
+    date: dt.date
+    amount: float
+    paid: float = 0.0
+    pay_by: dt.date | None = None
+    delivered: dt.date | None = None
+    reviewed: dt.date | None = None
+    items: str | None = None
+    index: int = 0
+    line: int = 0
+
+    @property
+    def owed(self) -> float:
+        return max(self.amount - self.paid, 0.0)
+
+
+@dataclass(frozen=True)
+class Complaint:
+    """A complaint and the step of the six-step handling it has reached."""
+
+    opened: dt.date
+    what: str
+    step: str = "listen"
+    closed: dt.date | None = None
+    index: int = 0
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class RebateTier:
+    """Purchases over `over` in the period earn `rate` (a fraction: 0.02 is 2%)."""
+
+    over: float
+    rate: float
+
+
+@dataclass(frozen=True)
+class Rebate:
+    """A tiered rebate over a period (usually a year)."""
+
+    start: dt.date | None
+    end: dt.date | None
+    tiers: tuple[RebateTier, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """One dated `## YYYY-MM-DD type: summary` section of the body."""
+
+    date: dt.date
+    type: str
+    summary: str
+    body: str = ""
+    next_date: dt.date | None = None
+    next_what: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Client:
+    """One client file, validated."""
+
+    slug: str
+    path: str
+    name: str
+    grade: str
+    stage: str = "prospect"
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    website: str | None = None
+    industry: str | None = None
+    notes: str | None = None
+    since: dt.date | None = None
+    cadence: int | None = None
+    referred_by: str | None = None
+    credit_limit: float | None = None
+    contacts: tuple[Contact, ...] = ()
+    dates: tuple[Anniversary, ...] = ()
+    promises: tuple[Promise, ...] = ()
+    orders: tuple[Order, ...] = ()
+    complaints: tuple[Complaint, ...] = ()
+    rebate: Rebate | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    interactions: tuple[Interaction, ...] = ()
+    body: str = ""
+    body_line: int = 1
+
+    @property
+    def last_contact(self) -> dt.date | None:
+        """The date of the latest interaction in the body, if any."""
+        return max((i.date for i in self.interactions), default=None)
+
+    @property
+    def current_contacts(self) -> tuple[Contact, ...]:
+        return tuple(c for c in self.contacts if c.left is None)

@@ -1,0 +1,544 @@
+"""YAML nodes to a :class:`~crmgen.format.model.Client`, reporting every problem in one pass.
+
+The walk follows :data:`crmgen.format.schema.CLIENT`. Values are read from the composed
+nodes, not from ``yaml.load`` output, so that each problem points at the line and
+column of the offending value, duplicate keys are caught (PyYAML would keep the
+last silently) and YAML 1.1's surprises (``0123`` -> 83, ``no`` -> false,
+``12:30`` -> 750) are reported as "quote it" instead of silently changing data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import yaml
+
+from crmgen.format import schema as S
+from crmgen.format.errors import ERROR, WARNING, Problem
+from crmgen.format.schema import INTERACTION_TYPES
+from crmgen.load.nodes import RawFile
+
+if TYPE_CHECKING:
+    from crmgen.format.model import Client, Interaction
+
+T_STR = "tag:yaml.org,2002:str"
+T_INT = "tag:yaml.org,2002:int"
+T_FLOAT = "tag:yaml.org,2002:float"
+T_BOOL = "tag:yaml.org,2002:bool"
+T_NULL = "tag:yaml.org,2002:null"
+T_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+T_MAP = "tag:yaml.org,2002:map"
+T_SEQ = "tag:yaml.org,2002:seq"
+STANDARD_TAGS = {T_STR, T_INT, T_FLOAT, T_BOOL, T_NULL, T_TIMESTAMP, T_MAP, T_SEQ}
+
+SLUG_RE = re.compile(S.SLUG_PATTERN)
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_NO_YEAR = re.compile(r"^--(\d{1,2})-(\d{1,2})$")
+_CADENCE = re.compile(r"^(\d+)\s*([dwm])$", re.IGNORECASE)
+_RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*%$")
+# On one line (no line break): the rest, less its trailing blanks, is the last group .rstrip(" \t")
+# (a lazy group before "[ \t]*$" costs a backtracking step per character)
+_HEADING = re.compile(r"##[ \t]+(\S+)[ \t]*(.*)")
+_NEXT = re.compile(r"[ \t]*(?:[-*][ \t]+)?(?:next|下一步)[ \t]*[:：][ \t]*(\S*)[ \t]*(.*)", re.IGNORECASE)
+# Patterns of rare cases, compiled by re's cache when first used: compiling every pattern
+# up front costs a check of a few files
+_DATE_OTHER_SEP = r"^\d{4}[/.年]\d{1,2}[/.月]\d{1,2}日?$"
+_FENCE = r"^[ \t]*(```|~~~)"
+_CADENCE_UNIT = {"d": 1, "w": 7, "m": 30}
+
+_constructor = yaml.constructor.SafeConstructor()
+
+
+class Located(NamedTuple):
+    """A validated client plus where its cross-file facts sit in the file."""
+
+    client: Client | None  # its Facts instead when validated with build=False
+    problems: list[Problem]
+    positions: dict[str, tuple[int, int]]
+
+
+class Facts(NamedTuple):
+    """What the cross-file checks (:func:`crmgen.load.book.cross_file_problems`) need of a client."""
+
+    slug: str
+    referred_by: str | None
+    phone: str | None
+    email: str | None
+
+
+class _Walker:
+    def __init__(self, raw: RawFile) -> None:
+        self.raw = raw
+        self.problems: list[Problem] = []
+        self.positions: dict[str, tuple[int, int]] = {}
+
+    # -- reporting -------------------------------------------------------------
+    def where(self, node: yaml.Node) -> tuple[int, int]:
+        return self.raw.yaml_line + node.start_mark.line, node.start_mark.column + 1
+
+    def error(self, node: yaml.Node, message: str, code: str, severity: str = ERROR) -> None:
+        line, col = self.where(node)
+        self.problems.append(Problem(self.raw.rel_path, line, col, severity, message, code))
+
+    # -- structure -------------------------------------------------------------
+    def mapping(self, node: yaml.Node, path: str, spec: dict[str, S.Field]) -> dict[str, Any] | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, f"{path or 'front matter'} must be a mapping of 'key: value' lines, "
+                       f"not {_describe(node)}", "wrong-type")
+            return None
+        out: dict[str, Any] = {}
+        first: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.error(key_node, f"{path}: keys must be plain words", "wrong-type")
+                continue
+            key = key_node.value
+            dotted = f"{path}.{key}" if path else key
+            if key in first:
+                line, _ = self.where(first[key])
+                self.error(key_node, f"duplicate key '{dotted}' (first at line {line}); YAML keeps only "
+                           "the last one, so the first would be lost silently: remove or rename one",
+                           "duplicate-key")
+                continue
+            first[key] = key_node
+            f = spec.get(key)
+            if f is None:
+                import difflib  # only for a misspelt key: not paid by every run
+
+                hint = difflib.get_close_matches(key, spec, n=1)
+                did = f" (did you mean '{hint[0]}'?)" if hint else ""
+                where = f" in {path}" if path else ""
+                self.error(key_node, f"unknown key '{key}'{where}{did}; known keys: "
+                           f"{', '.join(spec)}; put your own fields under 'extra:'",
+                           "unknown-key", WARNING)
+                continue
+            if path == "":
+                self.positions[key] = self.where(value_node)
+            value = self.value(value_node, dotted, f)
+            if value is not None:
+                out[key] = value
+        for name, f in spec.items():
+            if f.required and name not in first:
+                self.error(node, f"{path + ': ' if path else ''}missing required key '{name}' "
+                           f"({f.doc.rstrip('.')})", "missing-key")
+        return out
+
+    def value(self, node: yaml.Node, path: str, f: S.Field) -> Any:
+        if node.tag == T_STR and f.kind == S.TEXT and isinstance(node, yaml.ScalarNode):
+            return node.value  # the commonest value, read before every other test
+        if node.tag not in STANDARD_TAGS:
+            self.error(node, f"{path}: YAML tag '{node.tag}' is not allowed; remove it", "yaml-tag")
+            return None
+        if isinstance(node, yaml.ScalarNode) and node.tag == T_NULL:
+            if f.required:
+                self.error(node, f"{path}: is empty; give it a value", "missing-value")
+            return None
+        kind = f.kind
+        if kind == S.RECORD:
+            return self.mapping(node, path, f.fields)
+        if kind == S.RECORD_LIST:
+            if not isinstance(node, yaml.SequenceNode):
+                self.error(node, f"{path}: must be a list ('- ' items), not {_describe(node)}", "wrong-type")
+                return None
+            items = []
+            for i, item in enumerate(node.value):
+                rec = self.mapping(item, f"{path}[{i}]", f.fields)
+                if rec is not None:
+                    rec["__line__"] = self.where(item)[0]
+                    rec["__index__"] = i
+                    items.append((rec, item))
+            return items
+        if kind == S.ANY_MAPPING:
+            if not isinstance(node, yaml.MappingNode):
+                self.error(node, f"{path}: must be a mapping of your own 'key: value' fields", "wrong-type")
+                return None
+            return self.plain(node, path)
+        if kind == S.TEXT_LIST:
+            if not isinstance(node, yaml.SequenceNode):
+                self.error(node, f"{path}: must be a list, e.g. {path}: [华东, distributor]", "wrong-type")
+                return None
+            texts = [self.text(item, f"{path}[{i}]") for i, item in enumerate(node.value)]
+            return tuple(t for t in texts if t is not None)
+        if not isinstance(node, yaml.ScalarNode):
+            self.error(node, f"{path}: must be a single value, not {_describe(node)}", "wrong-type")
+            return None
+        if kind == S.TEXT:
+            return self.text(node, path)
+        if kind == S.DATE:
+            return self.date(node, path)
+        if kind == S.NUMBER:
+            return self.number(node, path)
+        if kind == S.CHOICE:
+            text = node.value if node.tag == T_STR else None
+            if text is not None and text not in f.choices:
+                fixed = [c for c in f.choices if c.lower() == text.strip().lower()]
+                if fixed:
+                    self.error(node, f"{path}: '{text}' should be written '{fixed[0]}'", "bad-choice")
+                    return None
+            if text not in f.choices:
+                self.error(node, f"{path}: '{node.value}' is not one of {', '.join(f.choices)}",
+                           "bad-choice")
+                return None
+            return text
+        if kind == S.CADENCE:
+            return self.cadence(node, path)
+        if kind == S.BIRTHDAY:
+            return self.birthday(node, path)
+        if kind == S.SLUG:
+            text = self.text(node, path)
+            if text is not None and not SLUG_RE.match(text):
+                self.error(node, f"{path}: '{text}' is not a client slug (the file name without .md, "
+                           "lowercase letters, digits and '-')", "bad-slug")
+                return None
+            return text
+        if kind == S.RATE:
+            return self.rate(node, path)
+        raise AssertionError(kind)  # pragma: no cover
+
+    # -- scalars ---------------------------------------------------------------
+    def text(self, node: yaml.Node, path: str) -> str | None:
+        if not isinstance(node, yaml.ScalarNode):
+            self.error(node, f"{path}: must be text, not {_describe(node)}", "wrong-type")
+            return None
+        if node.tag == T_STR:
+            return node.value
+        if node.tag == T_NULL:
+            return None
+        key = path.rsplit(".", 1)[-1]
+        raw = node.value
+        read_as = self._construct(node)
+        if node.tag == T_INT and raw.startswith("0") and raw not in ("0",) and ":" not in raw:
+            why = f"YAML reads {raw} as the number {read_as}: the leading zero is lost"
+        elif node.tag == T_INT and ":" in raw:
+            why = f"YAML reads {raw} as the base-60 number {read_as}"
+        elif node.tag == T_BOOL:
+            why = f"YAML reads {raw} as {'true' if read_as else 'false'}, not as text"
+        elif node.tag in (T_INT, T_FLOAT):
+            why = f"YAML reads {raw} as a number, not as text"
+        else:
+            why = f"YAML reads {raw} as a date, not as text"
+        self.error(node, f"{path}: {why}; quote it: {key}: \"{raw}\"", "yaml-trap")
+        return None
+
+    def _construct(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return _constructor.construct_object(node)
+        except (ValueError, yaml.constructor.ConstructorError, OverflowError):
+            return None
+
+    def date(self, node: yaml.ScalarNode, path: str) -> dt.date | None:
+        raw = node.value.strip()
+        m = _ISO_DATE.match(raw)
+        if node.tag in (T_TIMESTAMP, T_STR) and m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+            except ValueError:
+                self.error(node, f"{path}: {raw} is not a real date (that month has no such day)",
+                           "impossible-date")
+                return None
+        if node.tag == T_TIMESTAMP:
+            value = self._construct(node)
+            if isinstance(value, dt.datetime):
+                return value.date()
+        self.error(node, f"{path}: '{raw}' is not a date; write it as YYYY-MM-DD", "bad-date")
+        return None
+
+    def number(self, node: yaml.ScalarNode, path: str) -> float | None:
+        value: Any = None
+        if node.tag in (T_INT, T_FLOAT):
+            value = self._construct(node)
+        elif node.tag == T_STR:
+            try:
+                value = float(node.value.replace(",", "").replace("_", ""))
+            except ValueError:
+                value = None
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+            self.error(node, f"{path}: '{node.value}' is not a number; write digits only, e.g. 12000.50",
+                       "not-a-number")
+            return None
+        if value < 0:
+            self.error(node, f"{path}: {node.value} is negative; amounts are positive "
+                       "(record a refund as a note)", "negative-amount")
+            return None
+        return float(value) if isinstance(value, float) else int(value)
+
+    def cadence(self, node: yaml.ScalarNode, path: str) -> int | None:
+        days: int | None = None
+        if node.tag == T_INT and not node.value.startswith("0"):
+            days = int(self._construct(node))
+        elif node.tag == T_STR and (m := _CADENCE.match(node.value.strip())):
+            days = int(m[1]) * _CADENCE_UNIT[m[2].lower()]
+        if days is None or days <= 0:
+            self.error(node, f"{path}: '{node.value}' is not a cadence; write days (10) or 10d, 2w, 3m",
+                       "bad-cadence")
+            return None
+        return days
+
+    def birthday(self, node: yaml.ScalarNode, path: str) -> tuple[int, int, int | None] | None:
+        """(month, day, year or None): the arguments of a :class:`crmgen.format.model.Birthday`."""
+        raw = node.value.strip()
+        m = _NO_YEAR.match(raw)
+        if node.tag == T_STR and m:
+            month, day = int(m[1]), int(m[2])
+            try:
+                dt.date(2000, month, day)  # a leap year, so --02-29 is fine
+            except ValueError:
+                self.error(node, f"{path}: {raw} is not a real day of the year", "impossible-date")
+                return None
+            return month, day, None
+        value = self.date(node, path)
+        return (value.month, value.day, value.year) if value else None
+
+    def rate(self, node: yaml.ScalarNode, path: str) -> float | None:
+        if node.tag == T_STR and (m := _RATE.match(node.value.strip())):
+            value = float(m[1]) / 100
+        elif node.tag in (T_INT, T_FLOAT):
+            value = float(self._construct(node))
+            if value > 1:
+                self.error(node, f"{path}: {node.value} is ambiguous; write {node.value}% or "
+                           f"{value / 100:g}", "bad-rate")
+                return None
+        else:
+            self.error(node, f"{path}: '{node.value}' is not a rate; write 2% or 0.02", "bad-rate")
+            return None
+        if not 0 <= value <= 1:
+            self.error(node, f"{path}: {node.value} is not between 0% and 100%", "bad-rate")
+            return None
+        return value
+
+    def plain(self, node: yaml.Node, path: str) -> Any:
+        """Free-form values under ``extra``: read as YAML says, dates as ISO text."""
+        if isinstance(node, yaml.MappingNode):
+            return {str(self.plain(k, path)): self.plain(v, f"{path}.{getattr(k, 'value', '?')}")
+                    for k, v in node.value}
+        if isinstance(node, yaml.SequenceNode):
+            return [self.plain(v, f"{path}[{i}]") for i, v in enumerate(node.value)]
+        value = self._construct(node)  # type: ignore[arg-type]
+        raw = node.value
+        lossy = (node.tag == T_INT and (raw.startswith("0") and raw != "0" or ":" in raw)) or (
+            node.tag == T_BOOL and raw.lower() not in ("true", "false"))
+        if lossy:
+            # never validated, but a zip code that silently becomes another number is data lost
+            key = path.rsplit(".", 1)[-1]
+            self.error(node, f"{path}: YAML reads {raw} as {str(value).lower()}; if it is text, quote it: "
+                       f"{key}: \"{raw}\"", "yaml-trap", WARNING)
+        if value is None and node.tag == T_TIMESTAMP:
+            return node.value
+        return value
+
+
+def _describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    return f"'{node.value}'"
+
+
+# -- body ----------------------------------------------------------------------
+
+# (line index, date, the heading after the date, index of the line after the section,
+#  the Next date and what to do)
+Section = tuple[int, dt.date, str, int, dt.date | None, str | None]
+
+
+def parse_body(raw: RawFile, problems: list[Problem]) -> tuple[Interaction, ...]:
+    """The dated ``## YYYY-MM-DD type: summary`` sections of the body."""
+    from crmgen.format.model import Interaction
+
+    lines = raw.body.splitlines()
+    interactions = []
+    for i, when, rest, end, next_date, next_what in _sections(raw, lines, problems):
+        word, _, summary = rest.partition(":") if ":" in rest.split(" ", 1)[0] else rest.partition(" ")
+        if word.strip().lower() in INTERACTION_TYPES:
+            kind, text = word.strip().lower(), summary.strip()
+        else:
+            kind, text = "note", rest.strip()
+        interactions.append(Interaction(
+            date=when, type=kind, summary=text, body="\n".join(lines[i + 1:end]).strip("\n"),
+            next_date=next_date, next_what=next_what, line=raw.body_line + i,
+        ))
+    return tuple(interactions)
+
+
+def _sections(raw: RawFile, lines: list[str], problems: list[Problem]) -> list[Section]:
+    """The dated sections of the body's ``lines``; what is wrong in them goes to ``problems``."""
+    body = raw.body
+    # only a heading (or a fence, when the body has one) can start or end a section: one list
+    # comprehension passes over the other lines, and a body without fences is not searched for them
+    if "```" in body or "~~~" in body:
+        marked = [i for i, line in enumerate(lines) if line.startswith("#") or "```" in line or "~~~" in line]
+    else:
+        marked = [i for i, line in enumerate(lines) if line.startswith("#")]
+    found: list[tuple[int, dt.date, str, int]] = []  # (index, date, rest of the heading, next bound's index)
+    bounds: list[int] = []
+    in_fence = False
+    for i in marked:
+        line = lines[i]
+        if ("```" in line or "~~~" in line) and re.match(_FENCE, line):
+            in_fence = not in_fence
+            continue
+        if in_fence or not line.startswith("#"):
+            continue
+        if line.startswith("# ") or line.startswith("## ") or line.startswith("##\t"):
+            bounds.append(i)
+        m = _HEADING.match(line)
+        if not m:
+            continue
+        token = m[1]
+        lineno = raw.body_line + i
+        dm = _ISO_DATE.match(token)
+        if dm is None:
+            if re.match(_DATE_OTHER_SEP, token):
+                problems.append(Problem(raw.rel_path, lineno, 4, WARNING,
+                    f"heading date '{token}' is not YYYY-MM-DD, so this is not counted as an interaction; "
+                    "write it like 2026-11-02", "heading-date"))
+            continue
+        try:
+            when = dt.date(int(dm[1]), int(dm[2]), int(dm[3]))
+        except ValueError:
+            problems.append(Problem(raw.rel_path, lineno, 4, ERROR,
+                f"interaction date {token} is not a real date; fix the heading", "impossible-date"))
+            continue
+        # a heading is a bound: the next one ends its section
+        found.append((i, when, m[2].rstrip(" \t"), len(bounds)))
+    sections: list[Section] = []
+    for i, when, rest, after in found:
+        end = bounds[after] if after < len(bounds) else len(lines)
+        next_date = next_what = None
+        for j in range(i + 1, end):
+            line = lines[j]
+            # a Next line has a colon (ASCII or full-width) in it
+            if ":" not in line and "：" not in line:
+                continue
+            m = _NEXT.match(line)
+            if not m:
+                continue
+            token = m[1]
+            dm = _ISO_DATE.match(token)
+            try:
+                parsed = dt.date(int(dm[1]), int(dm[2]), int(dm[3])) if dm else None
+            except ValueError:
+                parsed = None
+            if parsed is None:
+                problems.append(Problem(raw.rel_path, raw.body_line + j, line.find(token) + 1 if token else 1,
+                    ERROR, f"next step date '{token}' is not a real date; write 'Next: YYYY-MM-DD what to do'",
+                    "bad-next"))
+                continue
+            next_date, next_what = parsed, m[2].rstrip(" \t") or None
+            break
+        sections.append((i, when, rest, end, next_date, next_what))
+    return sections
+
+
+# -- assembly ------------------------------------------------------------------
+
+def validate(raw: RawFile, slug: str, *, build: bool = True) -> Located:
+    """Validate one parsed file; the client is None when there is any error.
+
+    ``build=False`` (``check --no-cache``, which only reports) makes every check without
+    building the client, or even importing the model: ``Located.client`` is its :class:`Facts`.
+    """
+    w = _Walker(raw)
+    data: dict[str, Any] | None = None
+    if raw.node is None and not raw.yaml_failed:
+        w.problems.append(Problem(raw.rel_path, raw.yaml_line, 1, ERROR,
+            "front matter is empty; add at least 'name:' and 'grade:'", "missing-key"))
+    elif raw.node is not None:
+        data = w.mapping(raw.node, "", S.CLIENT)
+    if build:
+        interactions = parse_body(raw, w.problems)
+    else:
+        _sections(raw, raw.body.splitlines(), w.problems)
+    if data is None:
+        return Located(None, w.problems, w.positions)
+    _check_records(w, raw, data)
+    client: Any = None
+    if "name" in data and "grade" in data and not any(p.is_error for p in w.problems):
+        if build:
+            client = _assemble(raw, slug, data, interactions, w.positions)
+        else:
+            client = Facts(slug, data.get("referred_by"), data.get("phone"), data.get("email"))
+    return Located(client, w.problems, w.positions)
+
+
+def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
+    """The checks that look at several values of one record (or of the rebate) at once."""
+    for r, node in d.get("promises", ()):
+        if r.get("kept") and r.get("broken"):
+            w.error(node, f"promises[{r['__index__']}]: both kept and broken; keep only the one "
+                    "that happened", "kept-and-broken")
+    for r, node in d.get("orders", ()):
+        amount, paid = r.get("amount"), r.get("paid", 0) or 0
+        if amount is not None and paid > amount:
+            w.error(node, f"orders[{r['__index__']}]: paid {paid:g} is more than the amount "
+                    f"{amount:g}; check both figures", "overpaid")
+    for r, node in d.get("complaints", ()):
+        if r.get("closed") and r.get("opened") and r["closed"] < r["opened"]:
+            w.error(node, f"complaints[{r['__index__']}]: closed {r['closed']} is before it was "
+                    f"opened {r['opened']}", "closed-before-opened")
+    if (rb := d.get("rebate")) is not None:
+        start, end = rb.get("from"), rb.get("to")
+        if start and end and end < start:
+            line, col = w.positions.get("rebate", (raw.yaml_line, 1))
+            w.problems.append(Problem(raw.rel_path, line, col, ERROR,
+                f"rebate: 'to' {end} is before 'from' {start}", "bad-period"))
+
+
+def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[Interaction, ...],
+              positions: dict[str, tuple[int, int]]) -> Client:
+    """The client of a file whose front matter ``d`` has passed every check."""
+    from crmgen.format.model import (
+        Anniversary,
+        Birthday,
+        Client,
+        Complaint,
+        Contact,
+        Order,
+        Promise,
+        Rebate,
+        RebateTier,
+    )
+
+    contacts = tuple(
+        Contact(name=r.get("name", ""), role=r.get("role"), phone=r.get("phone"), email=r.get("email"),
+                birthday=Birthday(*r["birthday"]) if r.get("birthday") else None, left=r.get("left"),
+                notes=r.get("notes"), line=r["__line__"])
+        for r, _ in d.get("contacts", ())
+    )
+    dates = tuple(Anniversary(what=r.get("what", ""), date=r["date"], line=r["__line__"])
+                  for r, _ in d.get("dates", ()) if r.get("date"))
+    promises = tuple(
+        Promise(by=r["by"], what=r["what"], due=r["due"], amount=r.get("amount"), kept=r.get("kept"),
+                broken=r.get("broken"), index=r["__index__"], line=r["__line__"])
+        for r, _ in d.get("promises", ()) if r.get("due") and "by" in r and "what" in r
+    )
+    orders = tuple(
+        Order(date=r["date"], amount=r["amount"], paid=r.get("paid", 0) or 0, pay_by=r.get("pay_by"),
+              delivered=r.get("delivered"), reviewed=r.get("reviewed"), items=r.get("items"),
+              index=r["__index__"], line=r["__line__"])
+        for r, _ in d.get("orders", ()) if r.get("date") and r.get("amount") is not None
+    )
+    complaints = tuple(
+        Complaint(opened=r["opened"], what=r["what"], step=r.get("step", "listen"), closed=r.get("closed"),
+                  index=r["__index__"], line=r["__line__"])
+        for r, _ in d.get("complaints", ()) if r.get("opened") and r.get("what")
+    )
+    rebate = None
+    if (rb := d.get("rebate")) is not None:
+        tiers = tuple(sorted((RebateTier(over=r["over"], rate=r["rate"]) for r, _ in rb.get("tiers", ())
+                              if "over" in r and "rate" in r), key=lambda t: t.over))
+        line = positions.get("rebate", (raw.yaml_line, 1))[0]
+        rebate = Rebate(start=rb.get("from"), end=rb.get("to"), tiers=tiers, line=line)
+    return Client(
+        slug=slug, path=raw.rel_path, name=d["name"], grade=d["grade"], stage=d.get("stage", "prospect"),
+        owner=d.get("owner"), tags=d.get("tags", ()), phone=d.get("phone"), email=d.get("email"),
+        address=d.get("address"), website=d.get("website"), industry=d.get("industry"),
+        notes=d.get("notes"), since=d.get("since"), cadence=d.get("cadence"),
+        referred_by=d.get("referred_by"), credit_limit=d.get("credit_limit"), contacts=contacts,
+        dates=dates, promises=promises, orders=orders, complaints=complaints,
+        rebate=rebate, extra=d.get("extra", {}), interactions=interactions, body=raw.body,
+        body_line=raw.body_line,
+    )

@@ -1,0 +1,1 @@
+"""The site: view data, pages, dashboard, charts, calendar, and the build that writes them."""

@@ -1,0 +1,409 @@
+"""The numbers on the home page: pure functions from clients, reminders and a date.
+
+:func:`dashboard_context` returns every variable ``templates/dashboard.md.j2`` uses
+(documented in its docstring) plus the inline SVG charts from :mod:`crmgen.render.charts`.
+Money is summed in whole cents (integers), so totals and the 80/20 cut never depend on
+float rounding; it is handed to the template both as a number and already formatted
+with the team's currency and thousands separators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from crmgen.format.model import COMPLAINT_STEPS, GRADES, STAGES, Client
+from crmgen.format.money import format_cents as format_money
+from crmgen.format.money import to_cents
+from crmgen.load.project import Settings
+from crmgen.render import charts
+from crmgen.rules.reminders import Reminder, group
+
+#: Ageing buckets by days late (see :func:`bucket_of`): key and label.
+AGEING_BUCKETS: tuple[tuple[str, str], ...] = (
+    ("current", "Not yet due"),
+    ("1-30", "1–30 days late"),
+    ("31-60", "31–60 days late"),
+    ("61-90", "61–90 days late"),
+    ("90+", "Over 90 days late"),
+)
+REVENUE_DAYS = 365
+PARETO_SHARE = (4, 5)  # 80%, as a fraction of integers so the cut is exact
+TOP_OVERDUE = 5
+SMALL_CHART = 320  # grades and stages sit side by side (crmgen-chart--small in crmgen.css)
+
+
+def percent(part: float, whole: float) -> str:
+    """``part`` of ``whole`` as a whole percentage (``"0%"`` when ``whole`` is 0)."""
+    if not whole:
+        return "0%"
+    return f"{part / whole * 100:.0f}%"
+
+
+def reminder_counts(reminders: Sequence[Reminder]) -> dict[str, Any]:
+    """Counts of overdue / today / this week / later reminders, and the most overdue few."""
+    groups = group(reminders)
+    overdue = sorted(groups.get("Overdue", []), key=lambda r: (r.days, r.client, r.kind, r.title))
+    return {
+        "overdue": len(groups.get("Overdue", [])),
+        "today": len(groups.get("Today", [])),
+        "week": len(groups.get("This week", [])),
+        "later": len(groups.get("Later", [])),
+        "total": sum(len(v) for v in groups.values()),
+        "top_overdue": overdue[:TOP_OVERDUE],
+    }
+
+
+def bucket_of(days_late: int | None) -> str:
+    """The ageing bucket key for a payment ``days_late`` (None or <= 0: not yet due)."""
+    if days_late is None or days_late <= 0:
+        return "current"
+    if days_late <= 30:
+        return "1-30"
+    if days_late <= 60:
+        return "31-60"
+    if days_late <= 90:
+        return "61-90"
+    return "90+"
+
+
+def receivables(clients: Iterable[Client], today: dt.date, currency: str) -> dict[str, Any]:
+    """Money still owed (orders with ``paid < amount``), aged by ``pay_by`` against ``today``."""
+    items: list[dict[str, Any]] = []
+    for client in clients:
+        for order in client.orders:
+            amount, paid = to_cents(order.amount), to_cents(order.paid)
+            owed = amount - paid
+            if owed <= 0:
+                continue
+            days_late = (today - order.pay_by).days if order.pay_by is not None else None
+            items.append(
+                {
+                    "slug": client.slug,
+                    "name": client.name,
+                    "owner": client.owner,
+                    "date": order.date,
+                    "order_items": order.items,
+                    "amount": amount / 100,
+                    "amount_fmt": format_money(amount, currency),
+                    "paid_fmt": format_money(paid, currency),
+                    "owed": owed / 100,
+                    "owed_fmt": format_money(owed, currency),
+                    "_owed": owed,
+                    "pay_by": order.pay_by,
+                    "days_late": days_late,
+                    "late": days_late is not None and days_late > 0,
+                    "bucket": bucket_of(days_late),
+                }
+            )
+    # Most late first; then the larger sum; then stable by client and order date.
+    items.sort(key=lambda i: (-(i["days_late"] or 0), -i["_owed"], i["slug"], i["date"]))
+    buckets = []
+    by_bucket: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in AGEING_BUCKETS}
+    for i in items:
+        by_bucket[i["bucket"]].append(i)
+    for key, label in AGEING_BUCKETS:
+        mine = by_bucket[key]
+        cents = sum(i["_owed"] for i in mine)
+        buckets.append(
+            {
+                "key": key,
+                "label": label,
+                "total": cents / 100,
+                "total_fmt": format_money(cents, currency),
+                "count": len(mine),
+                "clients": sorted({i["slug"] for i in mine}),
+                "orders": mine,
+            }
+        )
+    total = sum(i["_owed"] for i in items)
+    late = [i for i in items if i["late"]]
+    late_total = sum(i["_owed"] for i in late)
+    for i in items:
+        del i["_owed"]
+    return {
+        "total": total / 100,
+        "total_fmt": format_money(total, currency),
+        "count": len(items),
+        "late_total": late_total / 100,
+        "late_total_fmt": format_money(late_total, currency),
+        "late_count": len(late),
+        "buckets": buckets,
+        "orders": items,
+        "late": late,
+    }
+
+
+def revenue(clients: Iterable[Client], today: dt.date, currency: str) -> dict[str, Any]:
+    """Revenue per client over the last 12 months, largest first, with the 80/20 cut.
+
+    The window is ``(today - 365 days, today]``. ``top_count`` is the smallest number
+    of top clients whose revenue reaches 80% of the total; ties are ordered by name and
+    slug, which never changes that number.
+    """
+    start = today - dt.timedelta(days=REVENUE_DAYS)
+    rows: list[tuple[int, Client]] = []
+    for client in clients:
+        cents = sum(to_cents(o.amount) for o in client.orders if start < o.date <= today)
+        if cents > 0:
+            rows.append((cents, client))
+    rows.sort(key=lambda r: (-r[0], r[1].name, r[1].slug))
+    total = sum(c for c, _ in rows)
+    num, den = PARETO_SHARE
+    out: list[dict[str, Any]] = []
+    cum = 0
+    top_count = 0
+    for rank, (cents, client) in enumerate(rows, start=1):
+        in_top = top_count == 0 or cum * den < total * num  # still short of 80% before this one
+        cum += cents
+        if in_top:
+            top_count = rank
+        out.append(
+            {
+                "rank": rank,
+                "slug": client.slug,
+                "name": client.name,
+                "owner": client.owner,
+                "grade": client.grade,
+                "amount": cents / 100,
+                "amount_fmt": format_money(cents, currency),
+                "share": cents / total,
+                "share_fmt": percent(cents, total),
+                "cumulative": cum / total,
+                "cumulative_fmt": percent(cum, total),
+                "top": in_top,
+            }
+        )
+    if not rows:
+        top_count = 0
+    top_cents = sum(c for c, _ in rows[:top_count])
+    return {
+        "start": start,
+        "first_day": start + dt.timedelta(days=1),
+        "end": today,
+        "total": total / 100,
+        "total_fmt": format_money(total, currency),
+        "clients": out,
+        "client_count": len(out),
+        "top": out[:top_count],
+        "top_count": top_count,
+        "top_share": top_count / len(out) if out else 0.0,
+        "top_share_fmt": percent(top_count, len(out)),
+        "top_revenue": top_cents / 100,
+        "top_revenue_fmt": format_money(top_cents, currency),
+        "top_revenue_share_fmt": percent(top_cents, total),
+    }
+
+
+def promises(clients: Iterable[Client], today: dt.date) -> dict[str, Any]:
+    """Promises kept, broken and open, ours (``by: us``) and theirs (``by: client``).
+
+    ``late`` counts open promises whose date has passed; ``breakers`` lists the
+    clients that broke promises to us (a credit risk), most broken first.
+    """
+    sides: dict[str, dict[str, Any]] = {
+        side: {"kept": 0, "broken": 0, "open": 0, "late": 0, "total": 0} for side in ("us", "client")
+    }
+    breakers: list[dict[str, Any]] = []
+    for client in clients:
+        kept = broken = 0
+        for p in client.promises:
+            side = sides.setdefault(p.by, {"kept": 0, "broken": 0, "open": 0, "late": 0, "total": 0})
+            side["total"] += 1
+            if p.broken is not None:
+                side["broken"] += 1
+            elif p.kept is not None:
+                side["kept"] += 1
+            else:
+                side["open"] += 1
+                if p.due < today:
+                    side["late"] += 1
+            if p.by == "client":
+                kept += p.kept is not None and p.broken is None
+                broken += p.broken is not None
+        if broken:
+            breakers.append({"slug": client.slug, "name": client.name, "broken": broken, "kept": kept})
+    breakers.sort(key=lambda b: (-b["broken"], b["kept"], b["name"], b["slug"]))
+    for side in sides.values():
+        side["kept_share_fmt"] = percent(side["kept"], side["kept"] + side["broken"])
+    return {"us": sides["us"], "client": sides["client"], "breakers": breakers}
+
+
+def complaints(clients: Iterable[Client], today: dt.date) -> dict[str, Any]:
+    """Open complaints (not closed) per step, in the six-step order, and the list of them."""
+    counts = dict.fromkeys(COMPLAINT_STEPS, 0)
+    items = []
+    for client in clients:
+        for c in client.complaints:
+            if c.closed is not None:
+                continue
+            counts[c.step] = counts.get(c.step, 0) + 1
+            items.append(
+                {
+                    "slug": client.slug,
+                    "name": client.name,
+                    "owner": client.owner,
+                    "what": c.what,
+                    "step": c.step,
+                    "step_number": COMPLAINT_STEPS.index(c.step) + 1 if c.step in COMPLAINT_STEPS else 0,
+                    "opened": c.opened,
+                    "days_open": (today - c.opened).days,
+                }
+            )
+    items.sort(key=lambda i: (i["opened"], i["slug"], i["what"]))
+    return {
+        "open": len(items),
+        "steps": [{"key": k, "count": v} for k, v in counts.items()],
+        "list": items,
+    }
+
+
+def out_of_touch(clients: Iterable[Client], today: dt.date, settings: Settings) -> list[dict[str, Any]]:
+    """Clients not contacted for longer than their cadence (lost clients excluded).
+
+    Last contact is the latest interaction, else ``since``; cadence is the client's own,
+    else the team's for its grade. Clients with neither date come last, as never contacted
+    (``days_since`` None), best grades first.
+    """
+    out: list[dict[str, Any]] = []
+    for client in clients:
+        if client.stage == "lost":
+            continue
+        cadence = client.cadence if client.cadence is not None else settings.cadence.get(client.grade)
+        if cadence is None:
+            continue
+        contact = client.last_contact  # a property that looks at every interaction: once
+        last = contact or client.since
+        days = (today - last).days if last is not None else None
+        if days is not None and days <= cadence:
+            continue
+        out.append(
+            {
+                "slug": client.slug,
+                "name": client.name,
+                "grade": client.grade,
+                "stage": client.stage,
+                "owner": client.owner,
+                "last_contact": last,
+                "since_only": contact is None and last is not None,
+                "days_since": days,
+                "cadence": cadence,
+                "over": days - cadence if days is not None else None,
+            }
+        )
+    # Most overdue first; the never-contacted after them, best grades first.
+    out.sort(key=lambda r: (r["days_since"] is None, -(r["over"] or 0), r["grade"], r["name"], r["slug"]))
+    return out
+
+
+def _counts(values: Iterable[str], order: Sequence[str]) -> list[dict[str, Any]]:
+    counts = dict.fromkeys(order, 0)
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return [{"key": k, "count": n} for k, n in counts.items()]
+
+
+def dashboard_context(
+    clients: list[Client],
+    reminders: list[Reminder],
+    today: dt.date,
+    settings: Settings,
+    broken: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Everything the dashboard template needs, as plain values and inline SVG charts.
+
+    Keys (money comes as a number and as ``*_fmt`` text in the team's currency):
+
+    - ``today``, ``currency``, ``client_count``, ``broken`` (paths of files with errors)
+    - ``reminders``: ``overdue``, ``today``, ``week``, ``later``, ``total``,
+      ``top_overdue`` (the few most overdue Reminder objects)
+    - ``receivables``: ``total``, ``count``, ``late_total``, ``late_count``, ``buckets``
+      (``key``, ``label``, ``total``, ``count``, ``clients``, ``orders``), ``orders`` and
+      ``late`` (orders owed: ``slug``, ``name``, ``date``, ``order_items``, ``owed``,
+      ``pay_by``, ``days_late``, ``bucket``...)
+    - ``revenue``: 12-month revenue per client (``clients`` with ``rank``, ``amount``,
+      ``share``, ``cumulative``, ``top``), ``total``, ``top`` / ``top_count`` (the
+      smallest set bringing 80%), ``client_count``, ``top_share_fmt``, ``first_day``..``end``
+    - ``promises``: ``us`` and ``client`` (``kept``, ``broken``, ``open``, ``late``,
+      ``total``, ``kept_share_fmt``), ``breakers``
+    - ``complaints``: ``open``, ``steps`` (``key``, ``count`` in the six-step order), ``list``
+    - ``out_of_touch``: clients past their cadence (``days_since``, ``cadence``, ``over``,
+      ``last_contact``)
+    - ``grades``, ``stages``: ``key`` and ``count``, every grade and stage included
+    - ``charts``: ``grades``, ``stages``, ``complaints``, ``ageing``, ``pareto``,
+      ``promises`` (safe SVG markup)
+    """
+    currency = settings.currency
+    grades = _counts((c.grade for c in clients), GRADES)
+    stages = _counts((c.stage for c in clients), STAGES)
+    recv = receivables(clients, today, currency)
+    rev = revenue(clients, today, currency)
+    prom = promises(clients, today)
+    comp = complaints(clients, today)
+    charts_ = {
+        "grades": charts.bar_chart(
+            [charts.Bar(f"Grade {g['key']}", g["count"]) for g in grades],
+            "Clients per grade",
+            width=SMALL_CHART,
+        ),
+        "stages": charts.bar_chart(
+            [charts.Bar(s["key"].capitalize(), s["count"]) for s in stages],
+            "Clients per stage",
+            width=SMALL_CHART,
+        ),
+        "complaints": charts.bar_chart(
+            [
+                charts.Bar(f"{i}. {s['key'].capitalize()}", s["count"])
+                for i, s in enumerate(comp["steps"], start=1)
+            ],
+            "Open complaints per step",
+        ),
+        "ageing": charts.bar_chart(
+            [
+                charts.Bar(b["label"], b["total"], f"{b['total_fmt']} ({b['count']})", colour)
+                for b, colour in zip(recv["buckets"], charts.AGEING, strict=True)
+            ],
+            "Receivables by age",
+            text_units_max=22,
+        ),
+        "pareto": charts.pareto_chart(
+            [charts.Bar(r["name"], r["amount"], r["amount_fmt"]) for r in rev["clients"]],
+            "Revenue per client, last 12 months",
+            top_count=rev["top_count"],
+            axis_text=(
+                format_money(0, currency),
+                rev["clients"][0]["amount_fmt"] if rev["clients"] else "",
+            ),
+        ),
+        "promises": charts.stacked_bars(
+            [
+                (
+                    label,
+                    [
+                        charts.Segment("kept", prom[side]["kept"], charts.KEPT),
+                        charts.Segment("broken", prom[side]["broken"], charts.BROKEN),
+                        charts.Segment("open", prom[side]["open"], charts.OPEN),
+                    ],
+                )
+                for side, label in (("us", "Ours"), ("client", "Theirs"))
+            ],
+            "Promises kept, broken and open",
+            empty="No promises recorded",
+        ),
+    }
+    return {
+        "today": today,
+        "currency": currency,
+        "client_count": len(clients),
+        "broken": list(broken),
+        "reminders": reminder_counts(list(reminders)),
+        "grades": grades,
+        "stages": stages,
+        "receivables": recv,
+        "revenue": rev,
+        "promises": prom,
+        "complaints": comp,
+        "out_of_touch": out_of_touch(clients, today, settings),
+        "charts": charts_,
+    }

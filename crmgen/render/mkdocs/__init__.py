@@ -1,0 +1,1 @@
+"""The only package that imports MkDocs or Material (with :mod:`crmgen.accel`)."""

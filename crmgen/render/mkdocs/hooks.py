@@ -1,0 +1,176 @@
+"""MkDocs hook crmgen adds to the generated config: no network, no script links,
+generated HTML passed by Markdown.
+
+Material's ``offline`` plugin adds a polyfill script from unpkg.com (iframe-worker,
+to run the search worker from ``file://``). A CRM site must load nothing from the
+network, so remote polyfills are dropped and crmgen's own small shim
+(``assets/crmgen/iframe-worker.js``, copied into the docs tree) takes its place.
+
+The HTML crmgen's templates generate (client cards, tables, charts) is marked with
+:func:`crmgen.render.markup.html_block`. ``on_page_markdown`` swaps each marked block
+for a one-line placeholder comment, which Python-Markdown passes through cheaply,
+and the blocks come back after Material's search has read the page (``on_page_context``):
+search reads each block's text in one element in its place; on a page excluded
+from search (the index pages, tens of megabytes at 10,000 clients) it finds the
+placeholder, so its attribute-stripping regex runs over a page of a few kilobytes.
+The placeholder carries a token chosen per process, so no text in a client file
+can name a stashed block.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+from mkdocs.plugins import event_priority
+
+from crmgen.render.markup import HTML_END, HTML_START, bad_target
+
+# Attributes that take a URL in what Markdown produces.
+_URL_ATTR = re.compile(r"""(\s(?:href|src)\s*=\s*)(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+# Every match of _URL_ATTR that _clean can change (a value with ":" or "&") contains a match of
+# this; it has a one-character literal start, so a text without one is passed over quickly.
+_MAYBE_SCHEME = re.compile(r"""=\s*(?:"[^"]*[:&]|'[^']*[:&])""")
+
+LOCAL_SHIM = "assets/crmgen/iframe-worker.js"
+
+_BLOCK = re.compile(rf"^{re.escape(HTML_START)}\n(.*?)\n{re.escape(HTML_END)}$", re.MULTILINE | re.DOTALL)
+_START = f"{HTML_START}\n"
+_END = f"\n{HTML_END}"
+_TOKEN = secrets.token_hex(8)
+_PLACEHOLDER = re.compile(rf"<!--crmgen:{_TOKEN}:(\d+)-->")
+# What Material's search parses in place of a generated block: its text in one element.
+_LIGHT = re.compile(rf'<div data-crmgen="{_TOKEN}:(\d+)">[^<]*</div>')
+_TAG = re.compile(r"<[^>]*>")
+# Blocks taken out of each page's Markdown, by source path, until its HTML is ready.
+_STASH: dict[str, list[str]] = {}
+# Blocks waiting for the search plugin to have read the page (see on_page_context), with the
+# pattern of what stands in for them until then.
+_WAITING: dict[str, tuple[re.Pattern[str], list[str]]] = {}
+log = logging.getLogger("mkdocs.plugins.crmgen")
+
+
+def on_config(config: Any) -> Any:
+    """Replace remote polyfills: iframe-worker by crmgen's local copy, others dropped."""
+    polyfills = config.extra.get("polyfills")
+    if isinstance(polyfills, list):
+        kept = []
+        for p in polyfills:
+            text = str(p)
+            if "iframe-worker" in text:
+                kept.append(LOCAL_SHIM)
+            elif "://" not in text and not text.startswith("//"):
+                kept.append(p)
+        config.extra["polyfills"] = list(dict.fromkeys(kept))
+    return config
+
+
+def _key(page: Any) -> str:
+    file = getattr(page, "file", None)
+    return str(getattr(file, "src_uri", None) or id(page))
+
+
+def take_blocks(markdown: str) -> tuple[str, list[str]]:
+    """The Markdown with each generated block (a match of ``_BLOCK``) swapped for a placeholder; the blocks.
+
+    The same matches as ``_BLOCK.sub``, found with ``str.find``: the regular
+    expression's lazy ``(.*?)`` tries to end the block at every character, half a
+    second for the 30 MB of index pages at 10,000 clients. A block starts with a
+    start marker at the start of a line and ends at the first end marker after it
+    that ends a line.
+    """
+    out: list[str] = []
+    blocks: list[str] = []
+    copied = 0  # markdown[:copied] is in out
+    start = markdown.find(_START)
+    while start >= 0:
+        if start and markdown[start - 1] != "\n":  # not at the start of a line
+            start = markdown.find(_START, start + 1)
+            continue
+        body = start + len(_START)
+        end = markdown.find(_END, body)
+        while end >= 0 and not (end + len(_END) == len(markdown) or markdown[end + len(_END)] == "\n"):
+            end = markdown.find(_END, end + 1)
+        if end < 0:
+            break  # no end marker ends a line after this start, so none after a later one
+        out.append(markdown[copied:start])
+        out.append(f"\n<!--crmgen:{_TOKEN}:{len(blocks)}-->\n")
+        blocks.append(markdown[body:end])
+        copied = end + len(_END)
+        start = markdown.find(_START, copied)
+    if not blocks:
+        return markdown, blocks
+    out.append(markdown[copied:])
+    return "".join(out), blocks
+
+
+def on_page_markdown(markdown: str, page: Any = None, **kwargs: Any) -> str:
+    """Take generated HTML blocks out of the Markdown; a placeholder comment stays."""
+    if HTML_START not in markdown:
+        return markdown
+    text, blocks = take_blocks(markdown)
+    if blocks:
+        _STASH[_key(page)] = blocks
+    return text
+
+
+@event_priority(100)  # before other plugins
+def on_page_content(html: str, page: Any = None, **kwargs: Any) -> str:
+    """Put what search is to read in place of the generated HTML; then no link or image may
+    point at ``javascript:``/``data:``.
+
+    The second part is a second line of defence: crmgen already defuses such links
+    in the Markdown it writes; this also covers Markdown that the team allowed raw
+    HTML in (``allow_html``).
+    """
+    blocks = _STASH.pop(_key(page), None)
+    if blocks is None:
+        return clean_urls(html)
+    placed = {int(n) for n in _PLACEHOLDER.findall(html)}
+    if len(placed) < len(blocks):
+        # Only Markdown around a placeholder can hide it (an unclosed HTML block in
+        # notes with allow_html, say); the page then lacks part of what crmgen wrote.
+        log.warning("%s: %d generated part(s) of the page were lost in the Markdown around them; "
+                    "check the notes and interactions of this client for unclosed HTML or code",
+                    _key(page), len(blocks) - len(placed))
+    if ((getattr(page, "meta", None) or {}).get("search") or {}).get("exclude"):
+        # Search reads nothing of this page: the placeholders stay until on_page_context,
+        # which cleans the page whole, blocks in.
+        _WAITING[_key(page)] = (_PLACEHOLDER, blocks)
+        return html
+    # Material's search parses every tag of a page in Python: the cards and tables are
+    # most of the tags, and a third of a full build. It gets their text instead, in one
+    # element each; the blocks go in after it has read the page (on_page_context).
+    def light(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        return f'<div data-crmgen="{_TOKEN}:{n}">{" ".join(_TAG.sub(" ", blocks[n]).split())}</div>'
+
+    html = _PLACEHOLDER.sub(light, html)
+    _WAITING[_key(page)] = (_LIGHT, [clean_urls(block) for block in blocks])
+    return clean_urls(html)
+
+
+def clean_urls(html: str) -> str:
+    """``html`` with every ``href``/``src`` that would run code (:func:`crmgen.render.markup.bad_target`) made ``"#"``."""
+    return _URL_ATTR.sub(_clean, html) if _MAYBE_SCHEME.search(html) else html
+
+
+def _clean(match: re.Match[str]) -> str:
+    value = match.group(2) if match.group(2) is not None else match.group(3)
+    # Without ":" (or a character reference that could hide one) there is no scheme.
+    if ":" not in value and "&" not in value:
+        return match.group(0)
+    return f'{match.group(1)}"#"' if bad_target(value) else match.group(0)
+
+
+@event_priority(-100)  # after Material's search (0) has indexed the page
+def on_page_context(context: Any, page: Any = None, **kwargs: Any) -> Any:
+    """The generated blocks take the place of what the search plugin read."""
+    waiting = _WAITING.pop(_key(page), None)
+    if waiting is not None and page is not None and page.content:
+        pattern, blocks = waiting
+        content = pattern.sub(lambda m: blocks[int(m.group(1))], page.content)
+        page.content = clean_urls(content) if pattern is _PLACEHOLDER else content
+    return context

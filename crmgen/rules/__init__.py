@@ -1,0 +1,1 @@
+"""The rules, pure: which follow-ups are owed, and which show on a given day."""

@@ -1,0 +1,149 @@
+"""Which reminders show on a given day, from a plan computed once per book.
+
+:func:`crmgen.rules.reminders.plan` turns the clients into a *plan*: every dated
+reminder a client could raise, with its title already written, in plain tuples
+(dates as ordinals) so the whole plan can be cached in one compact file. Only a
+few things depend on the day: the window itself, and birthdays and anniversaries,
+which recur every year (their date and title are finished here). :func:`select`
+is that last step, shared by ``crmgen due`` on a warm cache (which never builds
+a :class:`~crmgen.format.model.Client`) and by :func:`crmgen.rules.reminders.due`, so the two
+cannot disagree.
+
+This module imports nothing beyond the standard library's ``bisect`` and
+``datetime``: the fast path of the command line loads it at start-up.
+
+A plan is a dict:
+
+- ``clients``: ``[(slug, name, owner), ...]``, indexed by ``ci`` below;
+- ``fixed``: ``[(ordinal, kind, ci, title, amount, key), ...]`` sorted by
+  (date, client slug, kind, title, key): the order of the output;
+- ``yearly``: ``[(kind, month, day, first_ordinal, base_year, head, ci, key, amount), ...]``:
+  birthdays (``first_ordinal`` 0, ``base_year`` the birth year or None) and
+  anniversaries (from their first occurrence on);
+- ``relative``: ``[(offset, kind, ci, title, key, amount), ...]``: dated ``offset``
+  days after today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+
+TYPE_CHECKING = False  # mypy treats this name as true; no ``typing`` import at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+KINDS: tuple[str, ...] = (
+    "touch",
+    "next",
+    "birthday",
+    "anniversary",
+    "promise",
+    "remind",
+    "collect",
+    "payment",
+    "review",
+    "complaint",
+    "rebate",
+    "successor",
+    "dormant",
+)
+
+# Kinds that are never overdue: they end when their date has passed.
+ENDING_KINDS = frozenset({"birthday", "anniversary", "remind", "rebate"})
+
+# A row of the result: (ordinal, kind, ci, title, amount, key).
+Row = tuple
+
+
+def select(plan: dict, today: dt.date, ahead: int, leads: dict[str, int]) -> list[Row]:
+    """The rows listed on ``today``, in output order.
+
+    A reminder is listed when ``earliest <= date <= today + max(lead, ahead)``;
+    ``earliest`` is today for :data:`ENDING_KINDS` and unbounded for the rest.
+    """
+    t = today.toordinal()
+    horizon = {kind: t + max(leads[kind], ahead) for kind in KINDS}
+    earliest = {kind: (t if kind in ENDING_KINDS else -1) for kind in KINDS}
+    fixed = plan["fixed"]
+    # sorted by date: nothing after the furthest horizon can show
+    end = bisect_right(fixed, max(horizon.values()), key=_ordinal)
+    shown = [r for r in fixed[:end] if earliest[r[1]] <= r[0] <= horizon[r[1]]]
+
+    extra = dynamic_rows(plan, today, horizon, earliest)
+    if not extra:
+        return shown
+    return merge(shown, extra, plan["clients"])
+
+
+def dynamic_rows(plan: dict, today: dt.date, horizon: dict[str, int], earliest: dict[str, int]) -> list[Row]:
+    """The rows whose date depends on today (birthdays, anniversaries, ``relative``) that show."""
+    t = today.toordinal()
+    extra: list[Row] = []
+    for kind, month, day, first, base_year, head, ci, key, amount in plan["yearly"]:
+        date = next_yearly(month, day, today)
+        if first and first > date.toordinal():
+            date = dt.date.fromordinal(first)
+        o = date.toordinal()
+        if not earliest[kind] <= o <= horizon[kind]:
+            continue
+        if kind == "birthday":
+            title = head + (f", turns {date.year - base_year}" if base_year is not None and date.year > base_year
+                            else "")
+        else:
+            years = date.year - base_year
+            since = dt.date.fromordinal(first)
+            title = f"{head} ({plural(years, 'year')} since {since})" if years else f"{head} (on {since})"
+        extra.append((o, kind, ci, title, amount, key))
+    for offset, kind, ci, title, key, amount in plan["relative"]:
+        o = t + offset
+        if earliest[kind] <= o <= horizon[kind]:
+            extra.append((o, kind, ci, title, amount, key))
+    return extra
+
+
+def sort_key(clients: list) -> Callable[[Row], tuple]:
+    """The output order of rows: date, client slug, kind, title, key."""
+    return lambda r: (r[0], clients[r[2]][0], r[1], r[3], r[5])
+
+
+def merge(rows: list[Row], extra: list[Row], clients: list) -> list[Row]:
+    """``rows`` (already in order) with the few ``extra`` rows put in their places."""
+    key = sort_key(clients)
+    extra.sort(key=key)
+    out: list[Row] = []
+    start = 0
+    for r in extra:
+        pos = bisect_right(rows, key(r), lo=start, key=key)
+        out.extend(rows[start:pos])
+        out.append(r)
+        start = pos
+    out.extend(rows[start:])
+    return out
+
+
+def _ordinal(row: Row) -> int:
+    return row[0]
+
+
+def next_yearly(month: int, day: int, today: dt.date) -> dt.date:
+    """The next ``month``/``day`` on or after today; 29 Feb is 28 Feb in other years."""
+    for year in (today.year, today.year + 1):
+        when = on_year(year, month, day)
+        if when >= today:
+            return when
+    raise AssertionError("unreachable: next year always comes after today")
+
+
+def on_year(year: int, month: int, day: int) -> dt.date:
+    """``month``/``day`` in ``year``; 29 Feb is 28 Feb in a year that has none."""
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        if (month, day) == (2, 29):
+            return dt.date(year, 2, 28)
+        raise
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
