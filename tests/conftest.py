@@ -51,10 +51,10 @@ def render_with_cache(project, clients, docs: Path, old: dict[str, str], today, 
                       dashboard=None, key: str = "inputs"):
     """``render_pages`` with a page cache over ``docs``, as ``build_site`` calls it, the pages
     it renders written there as the build writes them; (the rendered tree, the new page keys)."""
-    from crmgen.accel.incremental import KEEP
     from crmgen.render import pages
     from crmgen.render.dashboard import dashboard_context
     from crmgen.render.ics import to_ics
+    from crmgen.render.tree import KEEP
     from crmgen.rules.reminders import due
 
     cache = pages.PageCache(key=key, old=old, docs=docs)

@@ -3,6 +3,10 @@
 - No import cycle, counting imports inside functions (``from . import x`` is an edge to
   ``x``, as the import system runs it; a package's ``__init__`` is not implied).
 - The core never imports Click: only ``crmgen/cli/`` does.
+- Only ``crmgen/render/mkdocs/`` and ``crmgen/accel/`` import MkDocs or Material.
+- The speed machinery is behind one seam: outside ``crmgen/accel/`` only the build
+  orchestrator, the book loader, ``serve`` and the slugs (jieba's words from the
+  dictionary's index) import it.
 """
 
 from __future__ import annotations
@@ -113,3 +117,31 @@ def test_only_the_command_line_imports_click() -> None:
     _, outside = _graph()
     users = sorted(name for name, names in outside.items() if "click" in names)
     assert users and all(name.startswith("crmgen.cli") for name in users), users
+
+
+def _in(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def test_only_the_mkdocs_package_and_accel_import_mkdocs_or_material() -> None:
+    _, outside = _graph()
+    users = sorted(name for name, names in outside.items() if names & {"mkdocs", "material"})
+    assert users, "nothing imports mkdocs: the graph is wrong"
+    assert [u for u in users if not (_in(u, "crmgen.render.mkdocs") or _in(u, "crmgen.accel"))] == []
+
+
+# Who may import crmgen.accel from outside it, and why.
+ACCEL_USERS = {
+    "crmgen.render.build": "the build orchestrator: incremental and chunked builds, the row, plan and event memos",
+    "crmgen.load.book": "the book loader: the parse cache and the book summary",
+    "crmgen.serve.server": "serve: the parse cache kept in memory, the one-page live preview",
+    "crmgen.slugs": "jieba's words from the dictionary's index (0.05 s, not 0.65 s, for a new Chinese name)",
+}
+
+
+def test_only_the_orchestrator_the_loader_and_serve_import_accel() -> None:
+    inside, _ = _graph()
+    users = {name for name, names in inside.items() if not _in(name, "crmgen.accel")
+             and any(_in(n, "crmgen.accel") for n in names)}
+    assert users, "nothing imports accel: the graph is wrong"
+    assert users <= set(ACCEL_USERS), sorted(users - set(ACCEL_USERS))

@@ -131,61 +131,58 @@ def test_same_bytes_as_serialising_the_whole_calendar_at_once():
     for r in rs:
         cal.add_component(event(r, reminder_uid(r)))
     assert to_ics(rs, calendar_name="n") == cal.to_ical()
-    assert to_ics(rs, calendar_name="n") == to_ics(rs, calendar_name="n")  # from the cache, unchanged
 
 
 def test_events_kept_between_builds_give_the_same_bytes(tmp_path, monkeypatch):
     import crmgen.render.ics as ics
+    from crmgen.accel.events import EventCache
 
     store = tmp_path / "events.pickle"
     rs = [reminder(), reminder(), reminder(kind="promise", lead=3, key="us:x", title="短", amount=None)]
-    ics.load_events(None)
-    fresh = to_ics(rs, calendar_name="n")
-    ics.save_events(store)
-    ics.load_events(store)  # the next build, in a new process
+    first = EventCache.load(None)
+    fresh = first.to_ics(rs, calendar_name="n")
+    assert fresh == to_ics(rs, calendar_name="n")  # the cache gives the plain feed's bytes
+    first.save(store)
+    cache = EventCache.load(store)  # the next build, in a new process
     serialised = []
     original = ics.event
     monkeypatch.setattr(ics, "event", lambda r, uid: serialised.append(r) or original(r, uid))
-    monkeypatch.setattr(ics, "_calendar_lines", None)  # kept too: icalendar is not needed
+    monkeypatch.setattr(ics, "calendar_lines", None)  # kept too: icalendar is not needed
     moved = [dataclasses.replace(r, days=r.days + 1) for r in rs]  # the next day: days is not in an event
-    assert to_ics(moved, calendar_name="n") == fresh
+    assert cache.to_ics(moved, calendar_name="n") == fresh
     assert serialised == []  # the two identical promises too: two events (numbered UIDs)
     changed = [*moved[:2], dataclasses.replace(moved[2], title="longer")]
-    partly_cached = to_ics(changed, calendar_name="n")
+    partly_cached = cache.to_ics(changed, calendar_name="n")
     assert serialised == [changed[2]]  # only the changed event is serialised again
     monkeypatch.undo()
-    ics.load_events(None)
     assert partly_cached == to_ics(changed, calendar_name="n") != fresh
-    ics.forget_events()
 
 
 def test_a_few_new_events_are_saved_in_the_journal_only(tmp_path):
-    import crmgen.render.ics as ics
+    from crmgen.accel.events import JOURNAL_SUFFIX, EventCache
 
     store = tmp_path / "events.pickle"
-    journal = tmp_path / ("events.pickle" + ics.JOURNAL_SUFFIX)
+    journal = tmp_path / ("events.pickle" + JOURNAL_SUFFIX)
     rs = [reminder(key=f"client:promise {i}", title=f"promise {i}") for i in range(20)]
-    ics.load_events(None)
-    to_ics(rs)
-    ics.save_events(store)
+    cache = EventCache.load(None)
+    cache.to_ics(rs)
+    cache.save(store)
     assert store.is_file() and not journal.exists()
     written = store.stat().st_mtime_ns
 
     for step in range(2):  # two builds, each after one edit
-        ics.load_events(store)
+        cache = EventCache.load(store)
         rs[step] = dataclasses.replace(rs[step], title=f"moved {step}")
-        to_ics(rs)
-        ics.save_events(store)
+        cache.to_ics(rs)
+        cache.save(store)
         assert store.stat().st_mtime_ns == written and journal.is_file()
-    ics.load_events(store)
-    assert ics._DISK.loaded == 23 and len(ics._DISK.journal) == 2  # 20 + 2 events, and the calendar's lines
-    assert to_ics(rs) == (ics.load_events(None), to_ics(rs))[1]  # kept bytes are the bytes made anew
+    cache = EventCache.load(store)
+    assert cache.loaded == 23 and len(cache.journal) == 2  # 20 + 2 events, and the calendar's lines
+    assert cache.to_ics(rs) == to_ics(rs)  # kept bytes are the bytes made anew
 
-    ics.load_events(store)
+    cache = EventCache.load(store)
     rs = [dataclasses.replace(r, title=r.title + " again") for r in rs[:10]]  # too many new: one file again
-    to_ics(rs)
-    ics.save_events(store)
+    cache.to_ics(rs)
+    cache.save(store)
     assert store.stat().st_mtime_ns != written and not journal.exists()
-    ics.load_events(store)
-    assert ics._DISK.loaded == 11
-    ics.forget_events()
+    assert EventCache.load(store).loaded == 11

@@ -153,7 +153,6 @@ def test_calendar_events_are_reused_across_builds(book: Path, tmp_path: Path) ->
     path.write_text(path.read_text(encoding="utf-8") + "\nA note that moves no reminder.\n", encoding="utf-8")
     build(book, site)
     assert (site / "reminders" / "reminders.ics").read_bytes() == calendar
-    ics._EVENTS.clear()  # a new process: only the cache file remembers
     serialised = []
     original = ics.event
     try:
@@ -174,11 +173,11 @@ def test_calendar_events_serialised_in_a_second_process_give_the_same_feeds(
     book: Path, tmp_path: Path, monkeypatch
 ) -> None:
     import crmgen.render.ics as ics
+    from crmgen.accel import events
 
     plain = tmp_path / "plain"
     build(book, plain, full=True)
-    ics._EVENTS.clear()
-    monkeypatch.setattr(ics, "PREFILL_MIN", 1)
+    monkeypatch.setattr(events, "PREFILL_MIN", 1)
     in_parent = []
     original = ics.event
     monkeypatch.setattr(ics, "event", lambda r, uid: in_parent.append(r) or original(r, uid))
@@ -192,7 +191,7 @@ def test_calendar_events_serialised_in_a_second_process_give_the_same_feeds(
 
 
 def test_fingerprint_depends_on_values_not_on_shared_objects() -> None:
-    from crmgen.accel.incremental import fingerprint
+    from crmgen.render.tree import fingerprint
 
     tag = "".join(["lubri", "cants"])  # a distinct but equal string object
     shared = ("lubricants", "lubricants")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from crmgen.accel.incremental import KEEP
 from crmgen.load.book import load_book
 from crmgen.load.project import load_project
 from crmgen.render import pages as site_pages
 from crmgen.render.build import ROWS_FILE, build_site
 from crmgen.render.dashboard import dashboard_context
+from crmgen.render.tree import KEEP
 from tests.conftest import render_with_cache, write_client
 
 TODAY = dt.date(2026, 11, 23)

@@ -110,8 +110,8 @@ def test_publish_build_trusts_the_changed_files_only_for_the_site_it_last_publis
 
 
 def test_sync_tree_deletes_stale_files_and_the_directories_they_leave_empty(tmp_path: Path) -> None:
-    from crmgen.accel.incremental import KEEP
     from crmgen.render import publish
+    from crmgen.render.tree import KEEP
 
     docs = tmp_path / "docs"
     publish.sync_tree(docs, {"index.md": b"i", "clients/a/index.md": b"a", "clients/b/index.md": b"b",

@@ -682,7 +682,7 @@ def test_pages_read_the_same_with_or_without_the_hook():
 def test_owner_pages_are_kept_when_their_reminders_and_clients_are_unchanged(tmp_path):
     import dataclasses
 
-    from crmgen.accel.incremental import KEEP
+    from crmgen.render.tree import KEEP
     from tests.conftest import render_with_cache
 
     project = load_project(FIXTURE)

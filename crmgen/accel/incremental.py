@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
-import io
 import json
 import os
 import pickle
@@ -45,7 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-KEEP = object()  # in a rendered tree: "this page is unchanged, leave the file as it is"
+from crmgen.render.tree import fingerprint
+
 STATE_FILE = "incremental.pickle"  # in the project's cache directory
 TOKEN_FILE = "build-token"  # in .crmgen/: ties the state to this build tree
 SEARCH_STORE = "search-index.json"  # the last build's search index (a hard link to it)
@@ -54,21 +53,6 @@ OLD_SEARCH_FILE = "search-pages.pickle"  # what crmgen 0.x kept instead: every p
 EVENTS_FILE = "ics-events.pickle"
 BUILD_DIR = "site-build"
 FORMAT_VERSION = 4  # 4: the search index is kept as spans of the last index (search-spans.pickle)
-
-
-def fingerprint(*parts: Any) -> str:
-    """A stable hash of picklable inputs (frozen dataclasses, dates, strings, numbers).
-
-    The pickler's memo is off (``fast``): with it, an object met twice is written
-    the second time as a reference, so equal inputs that happen to share objects
-    differently (a client just parsed vs. one read back from the cache) would hash
-    differently and their pages be rendered again for nothing.
-    """
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=5)
-    pickler.fast = True  # no memo: the bytes depend on the values only (the inputs hold no cycles)
-    pickler.dump(parts)
-    return hashlib.blake2b(buffer.getvalue(), digest_size=20).hexdigest()
 
 
 def versions() -> tuple[Any, ...]:
@@ -212,21 +196,6 @@ def remove_outputs(build_dir: Path, html_paths: list[str]) -> None:
         while parent != build_dir and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
-
-
-def publish_links(build_dir: Path, target: Path) -> None:
-    """Fill the empty directory ``target`` with hard links to every file of ``build_dir``."""
-    for dirpath, dirnames, filenames in os.walk(build_dir):
-        dirnames.sort()
-        rel = os.path.relpath(dirpath, build_dir)
-        out = target if rel == "." else target / rel
-        out.mkdir(parents=True, exist_ok=True)
-        for name in filenames:
-            src = os.path.join(dirpath, name)
-            try:
-                os.link(src, out / name)
-            except OSError:  # another file system, or links not supported
-                shutil.copy2(src, out / name)
 
 
 # -- the search index -----------------------------------------------------------

@@ -8,7 +8,6 @@ Output is a list of chunks ``(to stderr?, text, colour)``, ``colour`` as
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -27,15 +26,7 @@ def isatty(stream: Any) -> bool:
     except (AttributeError, ValueError):
         return False
 
-__all__ = ["needs_history", "problem_chunks", "problem_tuples", "run_check", "save_summary", "summary_line"]
-
-
-def problem_tuples(problems: Iterable[Any]) -> list[tuple]:
-    """Problems as sorted ``(path, line, col, severity, message, code)`` tuples (the order of
-    :func:`crmgen.format.errors.sort_problems`)."""
-    rows = [(p.path, p.line, p.col, p.severity, p.message, p.code) for p in problems]
-    rows.sort(key=lambda t: (t[0], t[1], t[2], t[3], t[5], t[4]))
-    return rows
+__all__ = ["needs_history", "problem_chunks", "run_check", "summary_line"]
 
 
 def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, colour: bool = False,
@@ -74,51 +65,15 @@ def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, 
 
 def run_check(project: Any, files: list[Path] | None, *, strict: bool, fmt: str, no_cache: bool,
               started_ns: int) -> tuple[list[Chunk], int]:
-    """``crmgen check``: (output, exit code). On the whole book with the cache on, answered from
-    the book summary when it still describes the book exactly, and writes a new one otherwise."""
-    from crmgen.load.book import load_book
+    """``crmgen check``: (output, exit code)."""
+    from crmgen.load.book import check_book
 
-    if files is None and not no_cache:
-        from crmgen.accel import summary
-
-        head = summary.load(str(project.root))
-        if head is not None:
-            problems = head["problems"]
-            failed = head["has_errors"] or (strict and bool(problems))
-            return problem_chunks(problems, head["files"], fmt, colour=isatty(sys.stderr)), int(failed)
-    book = load_book(project, files, use_cache=not no_cache, clients=not no_cache)
-    problems = problem_tuples(book.problems)
-    if files is None and not no_cache:
-        save_summary(project, book, problems, started_ns)
-    failed = book.has_errors or (strict and bool(problems))
-    return problem_chunks(problems, book.files, fmt, colour=isatty(sys.stderr)), int(failed)
+    checked = check_book(project, files, use_cache=not no_cache, started_ns=started_ns)
+    failed = checked.has_errors or (strict and bool(checked.problems))
+    return problem_chunks(checked.problems, checked.files, fmt, colour=isatty(sys.stderr)), int(failed)
 
 
 def needs_history(clients: Iterable[Any]) -> bool:
     """Whether ``due`` must ask git when each file was added: only for a client with neither a
     logged contact nor ``since`` (the ``touch`` rule's last resort)."""
     return any(c.stage != "lost" and not c.interactions and c.since is None for c in clients)
-
-
-def save_summary(project: Any, book: Any, problems: list[tuple], started_ns: int) -> None:
-    """Write the book summary after a pass over the whole book (see :mod:`crmgen.accel.summary`)."""
-    from crmgen.accel import summary
-
-    fps = getattr(book, "fingerprints", None)
-    if fps is None:
-        return
-    root = str(project.root)
-    settings = project.settings
-    prefix = settings.clients_dir.rstrip("/") + "/"
-    entries = []
-    for rel, fp in fps.items():
-        if not rel.startswith(prefix) or "/" in rel[len(prefix):]:
-            return
-        entries.append((rel[len(prefix):], tuple(fp)))
-    entries.sort()
-    try:
-        config = summary.fingerprint(os.stat(project.config_path))
-    except OSError:
-        return
-    summary.save(root, saved_ns=started_ns, config=config, clients_dir=settings.clients_dir, entries=entries,
-                 files=book.files, has_errors=book.has_errors, problems=problems)

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from crmgen.cli.check_run import Chunk, isatty, needs_history, problem_chunks, problem_tuples, save_summary
+from crmgen.cli.check_run import Chunk, isatty, needs_history, problem_chunks
 from crmgen.cli.output import GROUP_COLOURS, GROUPS, NAME_WIDTH, fit, style, when, width
+from crmgen.format.errors import problem_rows
 
 __all__ = ["GROUP_COLOURS", "GROUPS", "NAME_WIDTH", "due_chunks", "due_text", "fit", "run_due", "style", "when",
            "width"]
@@ -115,11 +116,11 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
     """``crmgen due`` the ordinary way: (output, exit code); writes the summary.
 
     With ``fmt`` "ics" the output is one bytes chunk (written untouched)."""
-    from crmgen.load.book import load_book
+    from crmgen.load.book import load_book, remember_book
     from crmgen.rules.reminders import lead_days, plan
 
     book = load_book(project)
-    problems = problem_tuples(book.problems)
+    problems = problem_rows(book.problems)
     settings = project.settings
     the_plan = None
     if not book.has_errors:
@@ -130,9 +131,9 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
             the_plan = plan(book.clients, settings, first_seen)
         else:
             the_plan = plan(book.clients, settings)
-        save_summary(project, book, problems, started_ns)
+        remember_book(project, book, started_ns, problems)
     else:
-        save_summary(project, book, problems, started_ns)
+        remember_book(project, book, started_ns, problems)
         return problem_chunks(problems, book.files, "text", colour=isatty(sys.stderr)), 1
     day = today if today is not None else dt.date.today()
     leads = lead_days(settings)

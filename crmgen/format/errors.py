@@ -8,7 +8,7 @@ collected and reported together). ``cli`` turns both into messages and exit code
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 
@@ -74,6 +74,14 @@ class Problem(NamedTuple):
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.path, p.line, p.col, p.severity, p.code, p.message))
+
+
+def problem_rows(problems: Iterable[Problem]) -> list[tuple]:
+    """Problems as sorted ``(path, line, col, severity, message, code)`` tuples (the order of
+    :func:`sort_problems`): what the book summary keeps and ``check`` prints."""
+    rows = [(p.path, p.line, p.col, p.severity, p.message, p.code) for p in problems]
+    rows.sort(key=lambda t: (t[0], t[1], t[2], t[3], t[5], t[4]))
+    return rows
 
 
 def summary_line(problems: Sequence[tuple], files: int) -> str:

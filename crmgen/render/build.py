@@ -35,6 +35,7 @@ from crmgen.load.project import Project
 from crmgen.render import pages, publish
 from crmgen.render.mkdocs import config as mkdocs_config
 from crmgen.render.mkdocs.run import run_mkdocs
+from crmgen.render.tree import KEEP, fingerprint
 from crmgen.rules.reminders import PlanMemo
 
 CACHE_DIR = ".crmgen"
@@ -191,12 +192,12 @@ def templates_fingerprint(project: Project) -> str:
                 if path.is_file():
                     parts.append((str(base == PACKAGED_TEMPLATES), path.relative_to(base).as_posix(),
                                   path.read_bytes()))
-    return incremental.fingerprint(parts)
+    return fingerprint(parts)
 
 
 @dataclass
 class _Calendar:
-    """A calendar file to make once the pages are rendered (see ``ics.prefill``)."""
+    """A calendar file to make once the pages are rendered (see :meth:`EventCache.prefill`)."""
 
     reminders: list[Any]
     name: str
@@ -226,7 +227,7 @@ def _plan_memo(path: Path, settings: Any, digest: Callable[[Client], str | None]
         return None
     from crmgen.accel.summary import code_key
 
-    key = incremental.fingerprint(code_key(), settings)
+    key = fingerprint(code_key(), settings)
     stored = None if full else incremental.load_pickle(path)
     old = stored[1] if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key else None
     return PlanMemo(digest, old if isinstance(old, dict) else None, key)
@@ -271,9 +272,9 @@ def build_site(
     :mod:`.incremental`); ``full`` forces everything. ``digest`` (``Book.digest``) names
     what each client was parsed from, so unchanged clients are known without hashing them.
     """
+    from crmgen.accel.events import EventCache
     from crmgen.history import read_history
     from crmgen.render.dashboard import dashboard_context
-    from crmgen.render.ics import forget_events, load_events, prefill, save_events, to_ics
     from crmgen.rules.reminders import due
 
     started = time.monotonic()
@@ -302,8 +303,8 @@ def build_site(
         return _Calendar(rs, name)  # made after the pages, when prefilled events are in (below)
 
     events_file = cache_dir / incremental.EVENTS_FILE
-    load_events(None if full else events_file)
-    collect_events = prefill(reminders)
+    events = EventCache.load(None if full else events_file)
+    collect_events = events.prefill(reminders)
 
     title = site_title(project)
     views = pages.build_views(clients, reminders)
@@ -312,7 +313,7 @@ def build_site(
     rows = None if full else incremental.load_pickle(cache_dir / ROWS_FILE)
     made_by = incremental.versions()  # stats every module of crmgen: once a build
     page_cache = pages.PageCache(
-        key=incremental.fingerprint(
+        key=fingerprint(
             today, title, settings, templates_fingerprint(project), history.available, history.reason,
             views.owners, broken, made_by,
         ),
@@ -338,7 +339,7 @@ def build_site(
     collect_events()
     for path, content in files.items():
         if isinstance(content, _Calendar):
-            files[path] = to_ics(content.reminders, calendar_name=content.name)
+            files[path] = events.to_ics(content.reminders, calendar_name=content.name)
     files.update(user_assets(project))
     files.update(asset_files())
 
@@ -348,14 +349,14 @@ def build_site(
     # The docs tree is on disk now: keep what the rest needs, not 10,000 pages' text.
     md_pages = sorted(p for p in files if p.endswith(".md"))
     sizes = {p: _known_size(files.get(p)) for p in md_pages}
-    rendered = sum(1 for p in page_cache.new if pages.CLIENT_PAGE.match(p) and files.get(p) is not incremental.KEEP)
+    rendered = sum(1 for p in page_cache.new if pages.CLIENT_PAGE.match(p) and files.get(p) is not KEEP)
     has_format = pages.FORMAT in files
     css = [p for p in sorted(files) if p.startswith("assets/crmgen/") and p.endswith(".css")]
     # Pages and calendars are rebuilt one by one; a changed stylesheet or script means a full build.
     assets = {rel: data for rel, data in files.items() if not rel.endswith((".md", ".ics"))}
     del files
-    save_events(events_file)
-    forget_events()
+    events.save(events_file)
+    del events, collect_events  # their memory is the chunk processes'
     owners = views.owners
     config = mkdocs_config.make_config(
         project.config,
@@ -382,7 +383,7 @@ def build_site(
         publish.empty_dir(build_dir)
     # Pages without output are to be built; many of them are built by chunk processes.
     todo = [p for p in md_pages if not (build_dir / pages.html_path(p)).exists()]
-    static = incremental.fingerprint(md_pages, today)
+    static = fingerprint(md_pages, today)
     memo_file = cache_dir / segment.MEMO_FILE
     memo = segment.CURRENT = segment.Memo.load(memo_file)
     try:
@@ -403,6 +404,8 @@ def build_site(
         merge.built.update(chunked.built)
         incremental.CURRENT = merge
         writes: set[str] = set()
+        with contextlib.suppress(ImportError):
+            segment.import_jieba()  # before Material's search plugin imports it the slow way
         with incremental.unlink_before_write(writes):
             warnings = chunked.warnings + run_mkdocs(config_file, build_dir, strict=strict, today=today, dirty=True)
         memo.save(memo_file, prune=not dirty)

@@ -26,12 +26,12 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from crmgen.accel.incremental import KEEP, fingerprint
 from crmgen.format.errors import CrmgenError
 from crmgen.format.model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES, Client
 from crmgen.format.money import money
 from crmgen.load.project import Settings, cache_dir_for
 from crmgen.render import markup
+from crmgen.render.tree import KEEP, fingerprint
 from crmgen.slugs import free_slug, slugify
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"

@@ -23,8 +23,8 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from crmgen.accel.incremental import KEEP
 from crmgen.format.errors import UsageError
+from crmgen.render.tree import KEEP
 
 MARKER = ".crmgen-site"
 STALE_AFTER = 3600  # seconds; no build takes that long
@@ -117,7 +117,7 @@ def sync_tree_changes(target: Path, files: Mapping[str, Any]) -> tuple[list[str]
 
     Unchanged files keep their modification time, so MkDocs ``--dirty`` (and its
     successors) only rebuild the pages that changed. A value that is
-    :data:`~crmgen.accel.incremental.KEEP`, or a :class:`Placed` (a :class:`TreeWriter`
+    :data:`~crmgen.render.tree.KEEP`, or a :class:`Placed` (a :class:`TreeWriter`
     wrote it), leaves that file as it is. Returns the relative paths (written, deleted).
     """
     target.mkdir(parents=True, exist_ok=True)
@@ -228,8 +228,6 @@ def publish_build(build_dir: Path, site: Path, *, dirty: bool, changed: Collecti
     every file the build dir held before the build (:data:`LINKS_FILE`). Otherwise
     a fresh directory of links is swapped in whole.
     """
-    from crmgen.accel.incremental import publish_links
-
     links = build_dir.parent / LINKS_FILE
     try:
         mirrored = links.read_text(encoding="utf-8") == str(site)
@@ -374,3 +372,18 @@ def _sync_all(build_dir: Path, site: Path) -> int:
             if not (mirror / name).is_dir():
                 shutil.rmtree(os.path.join(dirpath, name), ignore_errors=True)
     return changed
+
+
+def publish_links(build_dir: Path, target: Path) -> None:
+    """Fill the empty directory ``target`` with hard links to every file of ``build_dir``."""
+    for dirpath, dirnames, filenames in os.walk(build_dir):
+        dirnames.sort()
+        rel = os.path.relpath(dirpath, build_dir)
+        out = target if rel == "." else target / rel
+        out.mkdir(parents=True, exist_ok=True)
+        for name in filenames:
+            src = os.path.join(dirpath, name)
+            try:
+                os.link(src, out / name)
+            except OSError:  # another file system, or links not supported
+                shutil.copy2(src, out / name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
@@ -10,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from crmgen.accel import segment
 from crmgen.format.errors import CrmgenError
 from crmgen.load.project import CONFIG_FILE
 
@@ -68,8 +66,6 @@ def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date
     from mkdocs import exceptions
     from mkdocs.commands.build import build
 
-    with contextlib.suppress(ImportError):
-        segment.import_jieba()  # before Material's search plugin imports it the slow way
     collect = _Collect()
     epoch = int(dt.datetime.combine(today, dt.time(), dt.UTC).timestamp())
     with _quiet_mkdocs(collect, epoch):
