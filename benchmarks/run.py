@@ -84,15 +84,17 @@ MEASURES = [
     ("serve_start", "`crmgen serve` start to first page"),
     ("serve_edit", "`crmgen serve`: save to page served"),
 ]
-# (label, numerator, denominator or None for an absolute target, limit, unit, size it applies to)
+# (label, numerator, denominator or None for an absolute target, limit, unit, sizes it is judged at).
+# The targets of issue #14; N = 100 is reported, not judged: start-up dominates there.
+JUDGED = (1000, 10000)
 TARGETS = [
-    ("`check` cold / floor", "check_cold", "floor", 2.0, "ratio", None),
-    ("`check` warm / floor", "check_warm", "floor", 0.5, "ratio", None),
-    ("`due` / `check` warm", "due", "check_warm", 1.2, "ratio", None),
-    ("`build` full / plain MkDocs", "build_full", "mkdocs", 1.3, "ratio", None),
-    ("`build` after one edit / full", "build_edit", "build_full", 0.1, "ratio", None),
-    ("`serve`: save to page served", "serve_edit", None, 1.0, "s", 1000),
-    ("peak memory, `build` at 10,000", "build_full", None, 1024.0, "MB", 10000),
+    ("`check` cold / floor", "check_cold", "floor", 2.0, "ratio", JUDGED),
+    ("`check` warm / floor", "check_warm", "floor", 0.2, "ratio", (1000,)),
+    ("`due` / `check` warm", "due", "check_warm", 1.5, "ratio", JUDGED),
+    ("`build` after one edit / full", "build_edit", "build_full", 0.1, "ratio", JUDGED),
+    ("`build` full / plain MkDocs", "build_full", "mkdocs", 1.0, "ratio", (10000,)),
+    ("`serve`: save to page served", "serve_edit", None, 1.0, "s", (1000,)),
+    ("peak memory, `build` at 10,000", "build_full", None, 1024.0, "MB", (10000,)),
 ]
 
 
@@ -656,20 +658,20 @@ def report(all_results: dict[int, dict[str, Result]], info: dict[str, str], repe
             if value is None:
                 why = r[num].na or (r[den].na if den else None) or "not measured"
                 cells.append("n/a")
-                if at is None or at == n:
+                if n in at:
                     verdicts.append(why if why.startswith(("n/a", "not run")) else f"n/a ({why})")
                 continue
             shown = f"{value:.2f}" if unit != "MB" else f"{value:.0f} MB"
             if unit == "s":
                 shown += " s"
             ok = value <= limit
-            applies = at is None or at == n
+            applies = n in at
             cells.append((f"{shown} {'PASS' if ok else 'FAIL'}" if applies else shown) + cpu_ratio)
             if applies:
                 verdicts.append("PASS" if ok else f"FAIL at N={n:,}")
-        if at is not None and at not in sizes:
-            note = f"not run (needs N={at:,}{', --full' if at == 10000 else ''})"
-            guess = _extrapolate(all_results, num, unit, at)
+        for needed in (n for n in at if n not in sizes):
+            note = f"not run (needs N={needed:,}{', --full' if needed == 10000 else ''})"
+            guess = _extrapolate(all_results, num, unit, needed)
             if guess is not None:
                 note += f"; straight line through the two largest sizes gives ~{guess:.0f} {unit}"
                 note += f" ({'under' if guess <= limit else 'OVER'} the limit)"

@@ -164,3 +164,58 @@ def test_no_summary_without_the_cache_or_for_named_files(project: Path, capsys: 
     crmgen("-C", str(project), "check", "--no-cache")
     assert not Path(summary.path_of(str(project))).exists()
     capsys.readouterr()
+
+
+def _due(root: Path) -> tuple[object, list[str]]:
+    """``due_book`` on ``root``, with a plan maker that records the books it is called for."""
+    from crmgen.load.book import due_book
+    from crmgen.load.project import load_project
+    from crmgen.rules.reminders import plan
+
+    project = load_project(root)
+    made: list[str] = []
+
+    def make_plan(book) -> tuple[dict, bool]:
+        made.append(",".join(c.slug for c in book.clients))
+        return plan(book.clients, project.settings), True
+
+    return due_book(project, make_plan, started_ns=time.time_ns()), made
+
+
+def test_due_keeps_the_plan_for_an_unchanged_book_only(book: Path) -> None:
+    first, made = _due(book)  # the summary check wrote holds no plan: the book is read
+    assert made == ["a,b,c"] and first.plan is not None
+    again, made = _due(book)
+    assert made == [] and again.plan == first.plan and again.checked == first.checked
+    assert crmgen("-C", str(book), "check") == (0, "no problems in 3 files\n")  # check leaves the plan alone
+    assert _due(book)[1] == []
+    path = book / "clients" / "b.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("2026-11-01", "2026-11-02"), encoding="utf-8")
+    age(path)
+    changed, made = _due(book)
+    assert made == ["a,b,c"] and changed.plan != first.plan
+    assert _due(book)[1] == []
+
+
+def test_a_summary_written_by_check_names_no_plan(book: Path) -> None:
+    _due(book)
+    (book / "clients" / "a.md").unlink()  # check writes a new summary, without a plan
+    assert crmgen("-C", str(book), "check") == (0, "no problems in 2 files\n")
+    assert summary.load_plan(str(book), summary.load(str(book))) is None
+    assert _due(book)[1] == ["b,c"]
+
+
+def test_a_plan_that_depends_on_git_is_not_kept(book: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    age(write_client(book, "d", "---\nname: d\ngrade: A\n---\n"))  # no contact, no since: git decides
+    for _ in range(2):
+        assert crmgen("-C", str(book), "due", "--today", "2026-12-01")[0] == 0
+        assert summary.load_plan(str(book), summary.load(str(book)) or {}) is None
+    capsys.readouterr()
+
+
+def test_due_without_the_cache_writes_nothing(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    age(write_client(project, "a", "---\nname: a\ngrade: A\n---\n\n## 2026-11-01 call: hi\n"))
+    age(project / "mkdocs.yml")
+    code, _ = crmgen("-C", str(project), "due", "--no-cache", "--today", "2026-12-01")
+    assert code == 0 and not Path(summary.path_of(str(project))).exists()
+    capsys.readouterr()

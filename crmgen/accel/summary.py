@@ -21,6 +21,12 @@ every run (never a timestamp alone):
 
 Otherwise the command reads the book and writes a new summary. The file is written
 atomically; one that cannot be read is ignored.
+
+``due`` keeps the book's reminder plan (:func:`crmgen.rules.reminders.plan`, plain
+data) beside it, in :data:`PLAN_FILE`, under an id the summary names: a summary
+written without a plan (by ``check``, or for a book whose plan depends on git)
+names none, so a plan is only ever read for the very book it was made from.
+``check`` never reads it.
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ from __future__ import annotations
 import marshal
 import os
 import stat
+from typing import Any
 
 RACY_NS = 2_000_000_000  # as crmgen.accel.cache.RACY_NS
 FILE = "book-v2.marshal"
+PLAN_FILE = "plan-v1.marshal"
 MAGIC = "crmgen book summary 2"
 CONFIG_FILE = "mkdocs.yml"
 
@@ -107,20 +115,45 @@ def load(root: str) -> dict | None:
     return head
 
 
+def load_plan(root: str, head: dict) -> dict | None:
+    """The reminder plan kept with the summary ``head`` (what :func:`load` returned), or None."""
+    plan_id = head.get("plan_id")
+    if not plan_id:
+        return None
+    try:
+        with open(os.path.join(os.path.dirname(path_of(root)), PLAN_FILE), "rb") as fh:
+            kept = marshal.loads(fh.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == plan_id and isinstance(kept[1], dict)):
+        return None
+    return kept[1]
+
+
 def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: list[tuple[str, tuple]],
-         files: int, has_errors: bool, problems: list[tuple]) -> None:
-    """Write the summary atomically; never fail the command (it is only a cache).
+         files: int, has_errors: bool, problems: list[tuple], plan: dict | None = None) -> None:
+    """Write the summary atomically (and ``plan``, the book's reminder plan, beside it); never
+    fail the command (it is only a cache).
 
     ``saved_ns`` must be no later than the moment the settings and the first
     client file were read: files modified since then are not trusted next time.
     """
     head = {"magic": MAGIC, "code": code_key(), "root": root, "saved_ns": saved_ns, "config": config,
             "clients_dir": clients_dir, "entries": entries, "files": files, "has_errors": has_errors,
-            "problems": problems}
+            "problems": problems, "plan_id": ""}
     path = path_of(root)
+    if plan is not None:
+        plan_id = os.urandom(12).hex()
+        if _write(os.path.join(os.path.dirname(path), PLAN_FILE), (plan_id, plan)):
+            head["plan_id"] = plan_id
+    _write(path, head)
+
+
+def _write(path: str, value: Any) -> bool:
+    """Write ``value`` as marshal data to ``path`` atomically; False when that failed."""
     tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        data = marshal.dumps(head)
+        data = marshal.dumps(value)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         # no fsync: a file torn by a crash fails to load and is simply rebuilt
         with open(tmp, "wb") as fh:
@@ -131,3 +164,5 @@ def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: 
             os.unlink(tmp)
         except OSError:
             pass
+        return False
+    return True

@@ -41,6 +41,8 @@ __all__ = ["GROUP_COLOURS", "NAME_WIDTH", "due_command", "fit", "render_text", "
     help="text: grouped list; json: list of reminder objects; ics: iCalendar feed.",
 )
 @click.option("--fail-on-overdue", is_flag=True, help="Exit 3 when anything is overdue (for cron or CI).")
+@click.option("--no-cache", is_flag=True,
+              help="Read and check every file, and work every rule out again; no cache is read or written.")
 @pass_state
 def due_command(
     state,
@@ -50,6 +52,7 @@ def due_command(
     kinds: tuple[str, ...],
     fmt: str,
     fail_on_overdue: bool,
+    no_cache: bool,
 ) -> None:
     """List the follow-ups that are due: calls, visits, promises, payments, birthdays...
 
@@ -65,7 +68,8 @@ def due_command(
 
     started_ns = time.time_ns()  # before anything is read: see crmgen.accel.summary
     day = today.date() if today is not None else None
-    chunks, code = run_due(state.project, day, within, owner, kinds, fmt, fail_on_overdue, started_ns)
+    chunks, code = run_due(state.project, day, within, owner, kinds, fmt, fail_on_overdue, started_ns,
+                           use_cache=not no_cache)
     echo_chunks(chunks)
     if code:
         sys.exit(code)

@@ -9,7 +9,6 @@ from typing import Any
 
 from crmgen.cli.check_run import Chunk, isatty, needs_history, problem_chunks
 from crmgen.cli.output import GROUP_COLOURS, GROUPS, NAME_WIDTH, fit, style, when, width
-from crmgen.format.errors import problem_rows
 
 __all__ = ["GROUP_COLOURS", "GROUPS", "NAME_WIDTH", "due_chunks", "due_text", "fit", "run_due", "style", "when",
            "width"]
@@ -112,29 +111,28 @@ def due_chunks(the_plan: dict, rows: list[tuple], day: dt.date, leads: dict[str,
 
 
 def run_due(project: Any, today: dt.date | None, within: int | None, owner: str | None, kinds: Sequence[str],
-            fmt: str, fail_on_overdue: bool, started_ns: int) -> tuple[list[Chunk], int]:
-    """``crmgen due`` the ordinary way: (output, exit code); writes the summary.
+            fmt: str, fail_on_overdue: bool, started_ns: int, *, use_cache: bool = True) -> tuple[list[Chunk], int]:
+    """``crmgen due``: (output, exit code).
 
     With ``fmt`` "ics" the output is one bytes chunk (written untouched)."""
-    from crmgen.load.book import load_book, remember_book
+    from crmgen.load.book import due_book
     from crmgen.rules.reminders import lead_days, plan
 
-    book = load_book(project)
-    problems = problem_rows(book.problems)
     settings = project.settings
-    the_plan = None
-    if not book.has_errors:
-        if needs_history(book.clients):
+
+    def make_plan(book: Any) -> tuple[dict, bool]:
+        if needs_history(book.clients):  # the plan depends on git too: not kept
             from crmgen.history import read_history
 
             first_seen = read_history(project.root, settings.clients_dir).first_seen()
-            the_plan = plan(book.clients, settings, first_seen)
-        else:
-            the_plan = plan(book.clients, settings)
-        remember_book(project, book, started_ns, problems)
-    else:
-        remember_book(project, book, started_ns, problems)
-        return problem_chunks(problems, book.files, "text", colour=isatty(sys.stderr)), 1
+            return plan(book.clients, settings, first_seen), False
+        return plan(book.clients, settings), True
+
+    got = due_book(project, make_plan, use_cache=use_cache, started_ns=started_ns)
+    the_plan = got.plan
+    if the_plan is None:
+        checked = got.checked
+        return problem_chunks(checked.problems, checked.files, "text", colour=isatty(sys.stderr)), 1
     day = today if today is not None else dt.date.today()
     leads = lead_days(settings)
     ahead = settings.within if within is None else within
