@@ -26,6 +26,7 @@ from crmgen.render.dashboard import dashboard_context
 from crmgen.render.markup import finalize, plain, user_markdown
 from crmgen.render.mkdocs import config as mkdocs_config
 from crmgen.rules.reminders import due
+from crmgen.rules.wording import when
 
 FIXTURE = Path(__file__).parent / "projects" / "small"
 TODAY = dt.date(2026, 6, 15)
@@ -133,7 +134,7 @@ def test_relative_urls_point_at_html_files():
 def test_money_and_when():
     assert pages.money(1234567.5, "¥") == "¥1,234,567.50"
     assert pages.money(100, "$") == "$100"
-    assert [pages.when(d) for d in (-3, -1, 0, 1, 5)] == [
+    assert [when(d) for d in (-3, -1, 0, 1, 5)] == [
         "3 days late", "1 day late", "today", "tomorrow", "in 5 days"
     ]
 

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from crmgen.cli.check_run import Chunk, isatty, needs_history, problem_chunks
-from crmgen.cli.output import GROUP_COLOURS, GROUPS, NAME_WIDTH, fit, style, when, width
+from crmgen.cli.output import GROUP_COLOURS, NAME_WIDTH, fit, style, width
+from crmgen.rules.wording import GROUPS, group_of, when
 
 __all__ = ["GROUP_COLOURS", "GROUPS", "NAME_WIDTH", "due_chunks", "due_text", "fit", "run_due", "style", "when",
            "width"]
@@ -41,13 +42,8 @@ def due_text(items: Sequence[Item], within: int, *, colour: bool = False) -> lis
     # items are in date order, so each group is one run of them
     bounds = [0, 0, 0, 0, len(items)]
     for pos, it in enumerate(items):
-        d = it[1]
-        if d < 0:
-            bounds[1] = bounds[2] = bounds[3] = pos + 1
-        elif d == 0:
-            bounds[2] = bounds[3] = pos + 1
-        elif d <= 7:
-            bounds[3] = pos + 1
+        for g in range(group_of(it[1]) + 1, 4):
+            bounds[g] = pos + 1
     for g, title in enumerate(GROUPS):
         members = items[bounds[g]:bounds[g + 1]]
         if not members:

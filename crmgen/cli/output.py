@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 
-GROUPS = ("Overdue", "Today", "This week", "Later")
 GROUP_COLOURS = {"Overdue": "red", "Today": "yellow", "This week": "green", "Later": "blue"}
 NAME_WIDTH = 24  # display columns; longer client names are cut with an ellipsis
 _FG = {"red": 31, "green": 32, "yellow": 33, "blue": 34}
@@ -45,12 +44,3 @@ def fit(text: str, columns: int) -> str:
             used += w
         text, used = "".join(out) + "…", used + 1
     return text + " " * (columns - used)
-
-
-def when(days: int) -> str:
-    """``today``, ``in 3 days``, ``1 day ago``."""
-    if days == 0:
-        return "today"
-    n = abs(days)
-    unit = "day" if n == 1 else "days"
-    return f"in {n} {unit}" if days > 0 else f"{n} {unit} ago"

@@ -32,6 +32,7 @@ from crmgen.format.money import money
 from crmgen.load.project import Settings, cache_dir_for
 from crmgen.render import markup
 from crmgen.render.tree import KEEP, fingerprint
+from crmgen.rules.wording import when
 from crmgen.slugs import free_slug, slugify
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -93,19 +94,6 @@ def relative_url(from_md: str, to_path: str) -> str:
             break
         common += 1
     return "/".join([".."] * (len(start) - common) + target[common:])
-
-
-def when(days: int) -> str:
-    """``-3`` -> ``3 days late``, ``0`` -> ``today``, ``1`` -> ``tomorrow``."""
-    if days < -1:
-        return f"{-days} days late"
-    if days == -1:
-        return "1 day late"
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    return f"in {days} days"
 
 
 def owner_slug(owner: str, taken: set[str]) -> str:

@@ -29,6 +29,8 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 
+from crmgen.rules.wording import plural
+
 TYPE_CHECKING = False  # mypy treats this name as true; no ``typing`` import at start-up
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -143,7 +145,3 @@ def on_year(year: int, month: int, day: int) -> dt.date:
         if (month, day) == (2, 29):
             return dt.date(year, 2, 28)
         raise
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -21,11 +21,11 @@ from typing import Any
 from crmgen.format.model import COMPLAINT_STEPS, Client, Interaction, RebateTier
 from crmgen.format.money import money
 from crmgen.load.project import DEFAULT_LEADS, Settings
-from crmgen.rules.dueplan import ENDING_KINDS, KINDS, next_yearly, plural, select, sort_key
+from crmgen.rules.dueplan import ENDING_KINDS, KINDS, next_yearly, select, sort_key
+from crmgen.rules.wording import GROUPS, group_of, plural
 
 __all__ = ["ENDING_KINDS", "GROUPS", "KINDS", "STEP_TASKS", "Reminder", "due", "group", "plan"]
 
-GROUPS = ("Overdue", "Today", "This week", "Later")
 
 # What each of the six steps of complaint handling (DOMAIN.md) asks for.
 STEP_TASKS = {
@@ -124,14 +124,7 @@ def group(reminders: Iterable[Reminder]) -> dict[str, list[Reminder]]:
     """Split reminders into Overdue, Today, This week (1..7 days) and Later, in that order."""
     groups: dict[str, list[Reminder]] = {name: [] for name in GROUPS}
     for r in reminders:
-        if r.days < 0:
-            groups["Overdue"].append(r)
-        elif r.days == 0:
-            groups["Today"].append(r)
-        elif r.days <= 7:
-            groups["This week"].append(r)
-        else:
-            groups["Later"].append(r)
+        groups[GROUPS[group_of(r.days)]].append(r)
     return groups
 
 
