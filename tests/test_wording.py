@@ -19,7 +19,7 @@ def test_when_reads_the_same_everywhere() -> None:
 
 
 def test_due_and_the_site_share_the_words() -> None:
-    from crmgen.cli import due_run
+    from crmgen.cli import output
     from crmgen.render import pages
 
-    assert due_run.when is when and pages.when is when
+    assert output.when is when and pages.when is when

@@ -141,14 +141,14 @@ def fail(message: str, code: ExitCode = ExitCode.PROBLEMS) -> NoReturn:
 
 def report_problems(problems: list[Problem], files: int, fmt: str = "text", quiet: bool = False) -> None:
     """Print problems: GCC-style lines then a summary on stderr, or JSON/GitHub annotations on stdout."""
-    from crmgen.cli.check_run import problem_chunks
+    from crmgen.cli.output import problem_chunks
     from crmgen.format.errors import problem_rows
 
     echo_chunks(problem_chunks(problem_rows(problems), files, fmt, colour=sys.stderr.isatty(), quiet=quiet))
 
 
 def echo_chunks(chunks: list[tuple[bool, Any, bool | None]]) -> None:
-    """Write output made by :mod:`crmgen.cli.check_run`; bytes (a calendar, or text already encoded with
+    """Write output made by :mod:`crmgen.cli.output`; bytes (a calendar, or text already encoded with
     its newline) are written untouched to stdout."""
     for err, data, color in chunks:
         if isinstance(data, bytes):

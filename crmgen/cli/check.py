@@ -34,16 +34,17 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     import time
     from pathlib import Path
 
-    from crmgen.cli.check_run import run_check
+    from crmgen.cli.output import isatty, problem_chunks
+    from crmgen.load.book import check_book
 
     started_ns = time.time_ns()  # before anything is read: see crmgen.accel.summary
     if files and state.directory is None:
         # pre-commit runs from the repository root, which may hold the project in a subdirectory
         state.directory = str(Path(files[0]).parent)
-    chunks, code = run_check(state.project, [Path(f) for f in files] if files else None, strict=strict,
-                             fmt=fmt, no_cache=no_cache, started_ns=started_ns)
-    echo_chunks(chunks)
-    sys.exit(code)
+    checked = check_book(state.project, [Path(f) for f in files] if files else None, use_cache=not no_cache,
+                         started_ns=started_ns)
+    echo_chunks(problem_chunks(checked.problems, checked.files, fmt, colour=isatty(sys.stderr)))
+    sys.exit(int(checked.has_errors or (strict and bool(checked.problems))))
 
 
 @main.command()

@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from crmgen.cli.app import echo_chunks, main, pass_state, today_option
-from crmgen.cli.due_run import GROUP_COLOURS, NAME_WIDTH, due_text, fit, when, width
+from crmgen.cli.output import (
+    GROUP_COLOURS,
+    NAME_WIDTH,
+    Chunk,
+    due_chunks,
+    due_text,
+    fit,
+    isatty,
+    problem_chunks,
+    width,
+)
 from crmgen.rules.dueplan import KINDS
 from crmgen.rules.reminders import Reminder
+from crmgen.rules.wording import when
 
-__all__ = ["GROUP_COLOURS", "NAME_WIDTH", "due_command", "fit", "render_text", "when", "width"]
+__all__ = ["GROUP_COLOURS", "NAME_WIDTH", "due_command", "fit", "render_text", "run_due", "when", "width"]
 
 
 @main.command("due")
@@ -64,8 +77,6 @@ def due_command(
     """
     import time
 
-    from crmgen.cli.due_run import run_due
-
     started_ns = time.time_ns()  # before anything is read: see crmgen.accel.summary
     day = today.date() if today is not None else None
     chunks, code = run_due(state.project, day, within, owner, kinds, fmt, fail_on_overdue, started_ns,
@@ -75,7 +86,44 @@ def due_command(
         sys.exit(code)
 
 
-# --- text output -----------------------------------------------------------------
+def run_due(project: Any, today: dt.date | None, within: int | None, owner: str | None, kinds: Sequence[str],
+            fmt: str, fail_on_overdue: bool, started_ns: int, *, use_cache: bool = True) -> tuple[list[Chunk], int]:
+    """``crmgen due``: (output, exit code). With ``fmt`` "ics" the output is one bytes chunk."""
+    from crmgen.load.book import due_book
+    from crmgen.rules.dueplan import pick
+    from crmgen.rules.reminders import lead_days, needs_history, plan
+
+    settings = project.settings
+
+    def make_plan(book: Any) -> tuple[dict, bool]:
+        if needs_history(book.clients):  # the plan depends on git too: not kept
+            from crmgen.history import read_history
+
+            first_seen = read_history(project.root, settings.clients_dir).first_seen()
+            return plan(book.clients, settings, first_seen), False
+        return plan(book.clients, settings), True
+
+    got = due_book(project, make_plan, use_cache=use_cache, started_ns=started_ns)
+    the_plan = got.plan
+    if the_plan is None:
+        checked = got.checked
+        return problem_chunks(checked.problems, checked.files, "text", colour=isatty(sys.stderr)), 1
+    day = today if today is not None else dt.date.today()
+    leads = lead_days(settings)
+    ahead = settings.within if within is None else within
+    rows = pick(the_plan, day, ahead, leads, owner, kinds)
+    overdue = fail_on_overdue and any(r[0] < day.toordinal() for r in rows)
+    if fmt == "ics":
+        from crmgen.render.ics import to_ics  # icalendar takes ~60 ms to import: only when asked for
+        from crmgen.rules.reminders import reminders_of
+
+        name = f"crmgen: {owner}" if owner else f"crmgen: {project.config.get('site_name') or 'reminders'}"
+        chunks: list[Chunk] = [(False, to_ics(reminders_of(the_plan, rows, day, leads), calendar_name=name), None)]
+    else:
+        chunks = due_chunks(the_plan, rows, day, leads, ahead, fmt, isatty(sys.stdout))
+    return chunks, 3 if overdue else 0
+
+
 
 
 def render_text(reminders: list[Reminder], within: int, *, colour: bool = False) -> list[str]:

@@ -1,11 +1,19 @@
-"""Cells of the terminal listings: display widths, padding, "when", and Click's colours.
+"""All terminal output: problems, the ``due`` listing, cells and colours.
 
-Small and without dependencies: the fast path of ``crmgen due`` loads it at start-up.
+Output is a list of chunks ``(to stderr?, text, colour)`` that ``echo_chunks``
+(:mod:`crmgen.cli.app`) prints; bytes (a calendar) are written untouched to stdout.
+The words for time come from :mod:`crmgen.rules.wording`, as on the site.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from crmgen.format.errors import summary_line
+from crmgen.rules.wording import GROUPS, group_of, when
 
 GROUP_COLOURS = {"Overdue": "red", "Today": "yellow", "This week": "green", "Later": "blue"}
 NAME_WIDTH = 24  # display columns; longer client names are cut with an ellipsis
@@ -44,3 +52,124 @@ def fit(text: str, columns: int) -> str:
             used += w
         text, used = "".join(out) + "…", used + 1
     return text + " " * (columns - used)
+
+
+# A piece of output: (to stderr?, text, colour) where colour is as click.echo's ``color``
+# (None: keep ANSI codes only on a terminal); bytes go untouched to stdout.
+Chunk = tuple[bool, Any, "bool | None"]
+
+
+def isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, colour: bool = False,
+                   quiet: bool = False) -> list[Chunk]:
+    """What ``report_problems`` prints for sorted problem tuples: GCC-style lines and a
+    summary on stderr (``colour``: stderr is a terminal), or JSON / GitHub annotations on stdout."""
+    if fmt == "json":
+        import json
+
+        items = [{"path": p[0], "line": p[1], "col": p[2], "severity": p[3], "code": p[5], "message": p[4]}
+                 for p in problems]
+        return [(False, json.dumps(items, ensure_ascii=False, indent=2), None)]
+    if fmt == "github":
+        lines = []
+        for path, line, col, severity, message, code in problems:
+            level = "error" if severity == "error" else "warning"
+            msg = f"{message} [{code}]".replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            lines.append(f"::{level} file={path},line={line},col={col},title=crmgen {code}::{msg}")
+        return [(False, "\n".join(lines), None)] if lines else []
+    out: list[Chunk] = []
+    lines = []
+    for path, line, col, severity, message, code in problems:
+        text = f"{path}:{line}:{col}: {severity}: {message} [{code}]"
+        if colour:
+            tint = "red" if severity == "error" else "yellow"
+            text = text.replace(f" {severity}: ", " " + style(f"{severity}:", fg=tint, bold=True) + " ", 1)
+        lines.append(text)
+    if lines:
+        out.append((True, "\n".join(lines), colour))
+    if not quiet or problems:
+        out.append((True, summary_line(problems, files), None))
+    return out
+
+
+# An item of the text listing: (ISO date, days from today, kind, client name, owner, title).
+Item = tuple[str, int, str, str, "str | None", str]
+
+
+def due_text(items: Sequence[Item], within: int, *, colour: bool = False) -> list[str]:
+    """The grouped, aligned listing of ``crmgen due``: one header per non-empty group, then a
+    summary line. ``items`` are in date order."""
+    if not items:
+        return [f"Nothing due in the next {within} days."]
+    paint: Callable[..., str] = style if colour else (lambda text, **_: text)
+    owners = {it[4] for it in items}
+    names = {it[3] for it in items}
+    show_owner = len({o for o in owners if o}) > 1
+    w_when = max(width(when(d)) for d in {it[1] for it in items})
+    w_kind = max(len(k) for k in {it[2] for it in items})
+    w_name = min(max(width(n) for n in names), NAME_WIDTH)
+    w_owner = max(width(o or "") for o in owners)
+    when_cell: dict[int, str] = {}
+    name_cell = {n: fit(n, w_name) for n in names}
+    kind_cell = {k: fit(k, w_kind) for k in {it[2] for it in items}}
+    owner_cell = {o: fit(o or "-", w_owner) for o in owners} if show_owner else {}
+
+    lines: list[str] = []
+    counts: list[str] = []
+    # items are in date order, so each group is one run of them
+    bounds = [0, 0, 0, 0, len(items)]
+    for pos, it in enumerate(items):
+        for g in range(group_of(it[1]) + 1, 4):
+            bounds[g] = pos + 1
+    for g, title in enumerate(GROUPS):
+        members = items[bounds[g]:bounds[g + 1]]
+        if not members:
+            continue
+        if lines:
+            lines.append("")
+        lines.append(paint(title, fg=GROUP_COLOURS[title], bold=True))
+        counts.append(f"{len(members)} {title.lower()}")
+        for iso, days, kind, name, owner, text in members:
+            cell = when_cell.get(days)
+            if cell is None:
+                cell = when_cell[days] = paint(fit(when(days), w_when), fg="red" if days < 0 else None)
+            if show_owner:
+                lines.append(f"  {iso}  {cell}  {kind_cell[kind]}  {name_cell[name]}  {owner_cell[owner]}  {text}")
+            else:
+                lines.append(f"  {iso}  {cell}  {kind_cell[kind]}  {name_cell[name]}  {text}")
+    lines.append("")
+    lines.append(f"{len(items)} {'reminder' if len(items) == 1 else 'reminders'}: " + ", ".join(counts))
+    return lines
+
+
+def due_chunks(the_plan: dict, rows: list[tuple], day: dt.date, leads: dict[str, int], window: int,
+               fmt: str, colour: bool) -> list[Chunk]:
+    """The output of ``crmgen due`` in text or JSON for rows picked by :func:`crmgen.rules.dueplan.select`."""
+    clients = the_plan["clients"]
+    t = day.toordinal()
+    iso: dict[int, str] = {}
+
+    def date_of(o: int) -> str:
+        s = iso.get(o)
+        if s is None:
+            s = iso[o] = dt.date.fromordinal(o).isoformat()
+        return s
+
+    if fmt == "json":
+        import json
+
+        items = []
+        for o, kind, ci, title, amount, _key in rows:
+            slug, name, owner = clients[ci]
+            items.append({"client": slug, "name": name, "owner": owner, "kind": kind, "date": date_of(o),
+                          "days": o - t, "lead": leads[kind], "title": title, "amount": amount})
+        return [(False, json.dumps(items, ensure_ascii=False, indent=2), None)]
+    listing = [(date_of(o), o - t, kind, clients[ci][1], clients[ci][2], title)
+               for o, kind, ci, title, _a, _k in rows]
+    return [(False, "\n".join(due_text(listing, window, colour=colour)), colour)]

@@ -28,12 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Callable, Sequence
 
 from crmgen.rules.wording import plural
-
-TYPE_CHECKING = False  # mypy treats this name as true; no ``typing`` import at start-up
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 KINDS: tuple[str, ...] = (
     "touch",
@@ -76,6 +73,19 @@ def select(plan: dict, today: dt.date, ahead: int, leads: dict[str, int]) -> lis
     if not extra:
         return shown
     return merge(shown, extra, plan["clients"])
+
+
+def pick(plan: dict, today: dt.date, ahead: int, leads: dict[str, int], owner: str | None = None,
+         kinds: Sequence[str] = ()) -> list[Row]:
+    """:func:`select`, then only the clients of ``owner`` (case-insensitive) and the ``kinds`` asked for."""
+    rows = select(plan, today, ahead, leads)
+    clients = plan["clients"]
+    if owner is not None:
+        wanted = owner.strip().casefold()
+        rows = [r for r in rows if (o := clients[r[2]][2]) is not None and o.strip().casefold() == wanted]
+    if kinds:
+        rows = [r for r in rows if r[1] in kinds]
+    return rows
 
 
 def dynamic_rows(plan: dict, today: dt.date, horizon: dict[str, int], earliest: dict[str, int]) -> list[Row]:

@@ -120,6 +120,12 @@ def reminders_of(the_plan: dict, rows: list, today: dt.date, leads: Mapping[str,
     return out
 
 
+def needs_history(clients: Iterable[Client]) -> bool:
+    """Whether the plan needs to know when git first saw each file: only for a client with
+    neither a logged contact nor ``since`` (the ``touch`` rule's last resort)."""
+    return any(c.stage != "lost" and not c.interactions and c.since is None for c in clients)
+
+
 def group(reminders: Iterable[Reminder]) -> dict[str, list[Reminder]]:
     """Split reminders into Overdue, Today, This week (1..7 days) and Later, in that order."""
     groups: dict[str, list[Reminder]] = {name: [] for name in GROUPS}
