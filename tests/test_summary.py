@@ -219,3 +219,14 @@ def test_due_without_the_cache_writes_nothing(project: Path, capsys: pytest.Capt
     code, _ = crmgen("-C", str(project), "due", "--no-cache", "--today", "2026-12-01")
     assert code == 0 and not Path(summary.path_of(str(project))).exists()
     capsys.readouterr()
+
+
+def test_the_kept_plan_is_read_up_to_the_furthest_day_asked_for(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(summary, "BLOCK", 1)  # a block per row: the cut is visible
+    first, _ = _due(book)
+    head = summary.load(str(book))
+    whole = summary.load_plan(str(book), head)
+    assert whole is not None and whole["fixed"] == first.plan["fixed"] and len(whole["fixed"]) == 3
+    dates = [row[0] for row in whole["fixed"]]
+    assert summary.load_plan(str(book), head, until=dates[0])["fixed"] == whole["fixed"][:1]
+    assert summary.load_plan(str(book), head, until=dates[0] - 1)["fixed"] == []

@@ -26,7 +26,9 @@ atomically; one that cannot be read is ignored.
 data) beside it, in :data:`PLAN_FILE`, under an id the summary names: a summary
 written without a plan (by ``check``, or for a book whose plan depends on git)
 names none, so a plan is only ever read for the very book it was made from.
-``check`` never reads it.
+``check`` never reads it. Its rows with a fixed date (sorted by date) are kept in
+blocks of :data:`BLOCK` rows, each its own marshal data: ``due`` reads those up to the
+furthest day it can show (at 10,000 clients, most rows are further off).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from typing import Any
 
 RACY_NS = 2_000_000_000  # as crmgen.accel.cache.RACY_NS
 FILE = "book-v2.marshal"
-PLAN_FILE = "plan-v1.marshal"
+PLAN_FILE = "plan-v2.marshal"
+BLOCK = 2000  # fixed rows per block of the kept plan
 MAGIC = "crmgen book summary 2"
 CONFIG_FILE = "mkdocs.yml"
 
@@ -115,8 +118,10 @@ def load(root: str) -> dict | None:
     return head
 
 
-def load_plan(root: str, head: dict) -> dict | None:
-    """The reminder plan kept with the summary ``head`` (what :func:`load` returned), or None."""
+def load_plan(root: str, head: dict, until: int | None = None) -> dict | None:
+    """The reminder plan kept with the summary ``head`` (what :func:`load` returned), or None.
+
+    ``until`` (an ordinal): the rows of ``fixed`` after that day may be left out."""
     plan_id = head.get("plan_id")
     if not plan_id:
         return None
@@ -127,7 +132,22 @@ def load_plan(root: str, head: dict) -> dict | None:
         return None
     if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == plan_id and isinstance(kept[1], dict)):
         return None
-    return kept[1]
+    plan = dict(kept[1])
+    try:
+        fixed: list = []
+        for first, block in plan.pop("blocks"):
+            if until is not None and first > until:
+                break
+            fixed += marshal.loads(block)
+    except (KeyError, EOFError, ValueError, TypeError):
+        return None
+    plan["fixed"] = fixed
+    return plan
+
+
+def _blocks(fixed: list) -> list[tuple[int, bytes]]:
+    """``fixed`` (sorted by date) as (the first row's ordinal, marshal data of the rows)."""
+    return [(fixed[i][0], marshal.dumps(fixed[i:i + BLOCK])) for i in range(0, len(fixed), BLOCK)]
 
 
 def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: list[tuple[str, tuple]],
@@ -144,7 +164,11 @@ def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: 
     path = path_of(root)
     if plan is not None:
         plan_id = os.urandom(12).hex()
-        if _write(os.path.join(os.path.dirname(path), PLAN_FILE), (plan_id, plan)):
+        try:
+            kept: Any = {**{k: v for k, v in plan.items() if k != "fixed"}, "blocks": _blocks(plan["fixed"])}
+        except (KeyError, ValueError, TypeError, IndexError):
+            kept = None
+        if kept is not None and _write(os.path.join(os.path.dirname(path), PLAN_FILE), (plan_id, kept)):
             head["plan_id"] = plan_id
     _write(path, head)
 

@@ -103,14 +103,15 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
             return plan(book.clients, settings, first_seen), False
         return plan(book.clients, settings), True
 
-    got = due_book(project, make_plan, use_cache=use_cache, started_ns=started_ns)
+    day = today if today is not None else dt.date.today()
+    leads = lead_days(settings)
+    ahead = settings.within if within is None else within
+    furthest = day.toordinal() + max(ahead, *leads.values())  # no reminder after this day shows
+    got = due_book(project, make_plan, use_cache=use_cache, started_ns=started_ns, until=furthest)
     the_plan = got.plan
     if the_plan is None:
         checked = got.checked
         return problem_chunks(checked.problems, checked.files, "text", colour=isatty(sys.stderr)), 1
-    day = today if today is not None else dt.date.today()
-    leads = lead_days(settings)
-    ahead = settings.within if within is None else within
     rows = pick(the_plan, day, ahead, leads, owner, kinds)
     overdue = fail_on_overdue and any(r[0] < day.toordinal() for r in rows)
     if fmt == "ics":

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from crmgen.format.errors import summary_line
-from crmgen.rules.wording import GROUPS, group_of, when
+from crmgen.rules.wording import GROUPS, WEEK, when
 
 GROUP_COLOURS = {"Overdue": "red", "Today": "yellow", "This week": "green", "Later": "blue"}
 NAME_WIDTH = 24  # display columns; longer client names are cut with an ellipsis
@@ -122,11 +123,9 @@ def due_text(items: Sequence[Item], within: int, *, colour: bool = False) -> lis
 
     lines: list[str] = []
     counts: list[str] = []
-    # items are in date order, so each group is one run of them
-    bounds = [0, 0, 0, 0, len(items)]
-    for pos, it in enumerate(items):
-        for g in range(group_of(it[1]) + 1, 4):
-            bounds[g] = pos + 1
+    # items are in date order: each group (rules.wording.group_of) is one run of them
+    offsets = [it[1] for it in items]
+    bounds = [0, bisect_left(offsets, 0), bisect_right(offsets, 0), bisect_right(offsets, WEEK), len(items)]
     for g, title in enumerate(GROUPS):
         members = items[bounds[g]:bounds[g + 1]]
         if not members:

@@ -248,21 +248,22 @@ class DueBook:
 
 
 def due_book(project: Project, make_plan: Callable[[Book], tuple[dict, bool]], *, use_cache: bool = True,
-             started_ns: int) -> DueBook:
+             started_ns: int, until: int | None = None) -> DueBook:
     """The book's problems and reminder plan (:func:`crmgen.rules.reminders.plan`).
 
     With the cache on, an unchanged book is answered from the book summary and the
     plan kept beside it, without reading a client file (see :mod:`crmgen.accel.summary`).
     Otherwise the book is read and ``make_plan(book)`` gives ``(plan, keep)``: ``keep``
     is false when the plan depends on more than the files (git's history), and then it
-    is not kept.
+    is not kept. ``until`` (an ordinal): the kept plan's rows of ``fixed`` after that day
+    may be left out (``due`` shows none of them).
     """
     root = str(project.root)
     if use_cache:
         from crmgen.accel import summary
 
         head = summary.load(root)
-        plan = summary.load_plan(root, head) if head is not None and not head["has_errors"] else None
+        plan = summary.load_plan(root, head, until) if head is not None and not head["has_errors"] else None
         if head is not None and plan is not None:
             return DueBook(BookCheck(head["problems"], head["files"], head["has_errors"]), plan)
     book = load_book(project, use_cache=use_cache)
