@@ -34,3 +34,113 @@ def when(days: int) -> str:
 def plural(n: int, word: str) -> str:
     """``1 day``, ``2 days``."""
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+# --- the titles of the reminders, one function per kind ------------------------------
+# ``name`` and every other text argument is already on one line (see ``one_line``); an
+# optional part (``None``) is left out.
+
+
+def one_line(text: str) -> str:
+    """User text on one line: a YAML block scalar must not break a list row or a calendar summary."""
+    return " ".join(text.split())
+
+
+def touch(name: str, contact: str | None, since: str, cadence: int) -> str:
+    """``since``: what the cadence counts from, e.g. ``last contact 2026-11-10``."""
+    person = f" ({contact})" if contact is not None else ""
+    return f"Get in touch with {name}{person} ({since}; every {plural(cadence, 'day')})"
+
+
+def touch_since(last_contact: object, since: object, added: object) -> str:
+    """What the ``touch`` cadence counts from, in words (the first of the three that is known)."""
+    if last_contact is not None:
+        return f"last contact {last_contact}"
+    if since is not None:
+        return f"client since {since}, no contact logged"
+    if added is not None:
+        return f"added {added}, no contact logged"
+    return "no contact logged"
+
+
+def next_step(name: str, what: str, kind: str, on: object) -> str:
+    return f"Next step with {name}: {what} (from the {kind} on {on})"
+
+
+def birthday(contact: str, name: str) -> str:
+    """The head of a birthday's title; :func:`birthday_age` ends it."""
+    return f"Birthday of {contact} at {name}"
+
+
+def birthday_age(head: str, turns: int | None) -> str:
+    return head + (f", turns {turns}" if turns is not None else "")
+
+
+def anniversary(what: str, name: str) -> str:
+    """The head of an anniversary's title; :func:`anniversary_years` ends it."""
+    return f"{what} at {name}"
+
+
+def anniversary_years(head: str, years: int, since: object) -> str:
+    return f"{head} ({plural(years, 'year')} since {since})" if years else f"{head} (on {since})"
+
+
+def successor(contact: str, role: str | None, name: str, left: object) -> str:
+    as_role = f" ({role})" if role is not None else ""
+    return f"{contact}{as_role} left {name} on {left}: meet whoever replaced them"
+
+
+def promise(name: str, what: str, amount: str | None, due: object) -> str:
+    return f"Keep our promise to {name}: {what}{_sum(amount)}, due {due}"
+
+
+def remind(name: str, what: str, amount: str | None, due: object) -> str:
+    return f"Remind {name} of their promise: {what}{_sum(amount)}, due {due}"
+
+
+def collect(name: str, what: str, amount: str | None, due: object) -> str:
+    return f"Collect / confirm with {name}: {what}{_sum(amount)}, promised for {due}"
+
+
+def order(on: object, items: str | None) -> str:
+    """How a reminder names an order: ``the order of 2026-10-20 (双十一促销组合装)``."""
+    return f"the order of {on}" + (f" ({items})" if items is not None else "")
+
+
+def payment(name: str, owed: str, order_words: str, paid: str | None, total: str, due: object) -> str:
+    part = f", {paid} of {total} paid" if paid is not None else ""
+    return f"Payment from {name}: {owed} owed on {order_words}{part}, due {due}"
+
+
+def review(name: str, order_words: str, delivered: object) -> str:
+    return f"After-sale review visit at {name}: {order_words}, delivered {delivered}"
+
+
+# What each of the six steps of complaint handling (DOMAIN.md) asks for.
+STEP_TASKS = {
+    "listen": "listen and record",
+    "analyse": "analyse the cause",
+    "solve": "find a solution",
+    "inform": "tell the client",
+    "act": "carry it out",
+    "review": "review so it does not recur",
+}
+
+
+def complaint(name: str, what: str, opened: object, number: int, step: str) -> str:
+    task = STEP_TASKS.get(step, step)
+    return f"Complaint from {name}: {what} (opened {opened}; step {number} of 6, {step}: {task})"
+
+
+def rebate(name: str, missing: str, rate: float, bought: str, over: str, end: object) -> str:
+    return (f"{name} is {missing} short of the {rate * 100:g}% rebate tier "
+            f"({bought} of {over} bought; the period ends {end})")
+
+
+def dormant(name: str, since: object, items: str | None) -> str:
+    what = f" ({items})" if items is not None else ""
+    return f"{name} has not ordered since {since}{what}: time to win them back"
+
+
+def _sum(amount: str | None) -> str:
+    return f" ({amount})" if amount is not None else ""

@@ -1,0 +1,269 @@
+"""The rules: one pure function per reminder kind, each returning small typed records.
+
+Every rule takes ``(client, settings, first_seen)`` and returns what the client could
+be reminded of, whatever the day: a :class:`Dated` reminder (a fixed date), a
+:class:`Yearly` one (a birthday, an anniversary: the day decides the year) or a
+:class:`FromToday` one (counted from whatever day it is). Which of them show on a given
+day is :mod:`crmgen.rules.dueplan`'s business; their titles are worded in
+:mod:`crmgen.rules.wording`. :data:`RULES` lists them in the order of
+:data:`~crmgen.rules.dueplan.KINDS`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
+
+from crmgen.format.model import COMPLAINT_STEPS, Client, Interaction, Order, RebateTier
+from crmgen.format.money import money
+from crmgen.load.project import Settings
+from crmgen.rules import wording
+from crmgen.rules.wording import one_line
+
+DAY = dt.timedelta(days=1)
+
+
+class Dated(NamedTuple):
+    """A reminder on a fixed date."""
+
+    kind: str
+    date: dt.date
+    title: str
+    amount: float | None = None
+    key: str = ""  # what it refers to inside the client, stable while the date and title change
+
+
+class Yearly(NamedTuple):
+    """A reminder that comes back every year on ``month``/``day``."""
+
+    kind: str
+    month: int
+    day: int
+    first: dt.date | None  # not before this day (an anniversary's first occurrence)
+    base_year: int | None  # the year it counts from (a birth year; the anniversary's year)
+    head: str  # the title, before the age or the years (see wording.birthday_age, anniversary_years)
+    key: str
+
+
+class FromToday(NamedTuple):
+    """A reminder ``days`` after whatever day it is (``touch`` when no contact is known)."""
+
+    kind: str
+    days: int
+    title: str
+    key: str = ""
+
+
+Record = Dated | Yearly | FromToday
+Rule = Callable[[Client, Settings, Mapping[str, dt.date]], list[Record]]
+
+
+def touch(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """Keep in touch at the client's cadence, counted from the last contact (else the day it
+    became a client, else the day git first saw its file, else today)."""
+    cadence = client.cadence if client.cadence is not None else settings.cadence.get(client.grade)
+    if client.stage == "lost" or cadence is None:
+        return []
+    added = first_seen.get(client.slug)
+    last = client.last_contact or client.since or added
+    current = client.current_contacts
+    title = wording.touch(one_line(client.name), one_line(current[0].name) if current else None,
+                          wording.touch_since(client.last_contact, client.since, added), cadence)
+    if last is None:
+        return [FromToday("touch", cadence, title)]
+    return [Dated("touch", last + cadence * DAY, title)]
+
+
+def next_step(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """The next step written after the latest interaction that has one, until a later one is logged."""
+    step = _latest_next(client.interactions)
+    if step is None or step.next_date is None or any(i.date >= step.next_date for i in client.interactions):
+        return []
+    what = one_line(step.next_what or "") or "follow up"
+    return [Dated("next", step.next_date, wording.next_step(one_line(client.name), what, step.type, step.date),
+                  key=f"{step.date}:{step.next_date}:{what}")]
+
+
+def birthday(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """The birthdays of the current contacts."""
+    name = one_line(client.name)
+    return [Yearly("birthday", c.birthday.month, c.birthday.day, None, c.birthday.year,
+                   wording.birthday(one_line(c.name), name), c.name)
+            for c in client.contacts if c.birthday is not None and c.left is None]
+
+
+def anniversary(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """Each of the client's ``dates``, every year from its first occurrence on."""
+    name = one_line(client.name)
+    return [Yearly("anniversary", a.date.month, a.date.day, a.date, a.date.year,
+                   wording.anniversary(one_line(a.what), name), a.what) for a in client.dates]
+
+
+def promise(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """Our open promises, on the day they are due."""
+    name = one_line(client.name)
+    return [Dated("promise", p.due, wording.promise(name, one_line(p.what), _amount(p.amount, settings), p.due),
+                  p.amount, _promise_key(p.by, p.what))
+            for p in client.promises if p.is_open and p.by == "us"]
+
+
+def remind(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """The client's open promises, a few days before they are due (the larger the sum, the earlier)."""
+    name = one_line(client.name)
+    return [Dated("remind", p.due - _remind_days(p.amount, settings) * DAY,
+                  wording.remind(name, one_line(p.what), _amount(p.amount, settings), p.due),
+                  p.amount, _promise_key(p.by, p.what))
+            for p in client.promises if p.is_open and p.by != "us"]
+
+
+def collect(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """The client's open promises, on the day they are due."""
+    name = one_line(client.name)
+    return [Dated("collect", p.due, wording.collect(name, one_line(p.what), _amount(p.amount, settings), p.due),
+                  p.amount, _promise_key(p.by, p.what))
+            for p in client.promises if p.is_open and p.by != "us"]
+
+
+def payment(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """What is still owed on each order, on the day it is to be paid by."""
+    name = one_line(client.name)
+    out: list[Record] = []
+    for o in client.orders:
+        if o.pay_by is None or o.paid >= o.amount:
+            continue
+        owed = o.amount - o.paid
+        paid = money(o.paid, settings.currency) if o.paid > 0 else None
+        title = wording.payment(name, money(owed, settings.currency), _order(o), paid,
+                                money(o.amount, settings.currency), o.pay_by)
+        out.append(Dated("payment", o.pay_by, title, owed, _order_key(o)))
+    return out
+
+
+def review(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """The after-sale review of each delivered order not reviewed yet."""
+    name = one_line(client.name)
+    return [Dated("review", o.delivered + settings.review_after * DAY, wording.review(name, _order(o), o.delivered),
+                  key=_order_key(o))
+            for o in client.orders if o.delivered and o.reviewed is None]
+
+
+def complaint(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """Each open complaint, a few days after it was opened, with the step it is at."""
+    name = one_line(client.name)
+    out: list[Record] = []
+    for c in client.complaints:
+        if c.closed is not None:
+            continue
+        number = COMPLAINT_STEPS.index(c.step) + 1 if c.step in COMPLAINT_STEPS else 0
+        what = one_line(c.what)
+        out.append(Dated("complaint", c.opened + settings.complaint_after * DAY,
+                         wording.complaint(name, what, c.opened, number, c.step), key=f"{c.opened}:{what}"))
+    return out
+
+
+def rebate(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """The client is near its next rebate tier: on the day the period ends."""
+    reb = client.rebate
+    near = _rebate_gap(client, settings)
+    if reb is None or reb.end is None or near is None:
+        return []
+    missing, tier = near
+    cur = settings.currency
+    title = wording.rebate(one_line(client.name), money(missing, cur), tier.rate, money(tier.over - missing, cur),
+                           money(tier.over, cur), reb.end)
+    return [Dated("rebate", reb.end, title, missing, key=f"{reb.end}:{tier.over}")]
+
+
+def successor(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """Someone left and no contact was logged since: meet whoever replaced them."""
+    name = one_line(client.name)
+    out: list[Record] = []
+    for c in client.contacts:
+        left = c.left
+        if left is None or any(i.date > left for i in client.interactions):
+            continue
+        role = one_line(c.role) if c.role else None
+        out.append(Dated("successor", left + settings.successor_after * DAY,
+                         wording.successor(one_line(c.name), role, name, left), key=c.name))
+    return out
+
+
+def dormant(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """A customer that has stopped ordering."""
+    if client.stage != "customer" or not client.orders:
+        return []
+    latest = max(client.orders, key=lambda o: (o.date, o.index))
+    items = one_line(latest.items) if latest.items else None
+    return [Dated("dormant", latest.date + settings.dormant_after * DAY,
+                  wording.dormant(one_line(client.name), latest.date, items))]
+
+
+RULES: dict[str, Rule] = {
+    "touch": touch,
+    "next": next_step,
+    "birthday": birthday,
+    "anniversary": anniversary,
+    "promise": promise,
+    "remind": remind,
+    "collect": collect,
+    "payment": payment,
+    "review": review,
+    "complaint": complaint,
+    "rebate": rebate,
+    "successor": successor,
+    "dormant": dormant,
+}
+
+
+def _amount(amount: float | None, settings: Settings) -> str | None:
+    return money(amount, settings.currency) if amount is not None else None
+
+
+def _promise_key(by: str, what: str) -> str:
+    return f"{by}:{one_line(what)}"
+
+
+def _order(o: Order) -> str:
+    return wording.order(o.date, one_line(o.items) if o.items else None)
+
+
+def _order_key(o: Order) -> str:
+    return f"{o.date}:{o.items or ''}:{o.index}"
+
+
+def _latest_next(interactions: Iterable[Interaction]) -> Interaction | None:
+    """The latest interaction with a ``Next:`` line; on a tie, the one further down the file."""
+    best: tuple[dt.date, int] | None = None
+    found = None
+    for pos, i in enumerate(interactions):
+        if i.next_date is None:
+            continue
+        rank = (i.date, pos)
+        if best is None or rank >= best:
+            best, found = rank, i
+    return found
+
+
+def _remind_days(amount: float | None, settings: Settings) -> int:
+    """Days before a client's due date to remind them: the larger the sum, the earlier."""
+    value = amount or 0.0
+    for under, ahead in settings.remind_steps:
+        if under is None or value < under:
+            return ahead
+    return settings.remind_steps[-1][1] if settings.remind_steps else 0
+
+
+def _rebate_gap(client: Client, settings: Settings) -> tuple[float, RebateTier] | None:
+    """(amount still missing, next tier) when the client's purchases are near its next tier."""
+    reb = client.rebate
+    if reb is None or reb.end is None or not reb.tiers:
+        return None
+    total = sum(
+        o.amount for o in client.orders if (reb.start is None or o.date >= reb.start) and o.date <= reb.end
+    )
+    tiers = sorted(reb.tiers, key=lambda t: t.over)
+    nxt = next((t for t in tiers if total < t.over), None)
+    if nxt is None or total < settings.rebate_near * nxt.over:
+        return None
+    return nxt.over - total, nxt
