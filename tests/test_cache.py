@@ -170,15 +170,6 @@ def test_the_cached_book_is_the_parsed_book(project: Path) -> None:
     assert sorted(p.code for p in parsed.problems) == ["bad-choice", "missing-referral", *["possible-duplicate"] * 4]
 
 
-def test_an_old_format_file_is_removed(book_dir: Path) -> None:
-    old = load_project(book_dir).cache_dir / "parse-v1.pickle"
-    old.write_bytes(b"69 MB of the old format")
-    for path in shard_files(book_dir):
-        path.unlink()
-    load(book_dir)
-    assert not old.exists() and hits(book_dir) == 3
-
-
 def test_a_large_book_is_kept_out_of_the_garbage_collector(book_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import gc
 

@@ -35,17 +35,9 @@ from watchdog.events import (
 
 from crmgen.cli import main
 from crmgen.load.project import load_project
-from crmgen.serve.server import (
-    EVENTS_PATH,
-    LiveServer,
-    LiveState,
-    Watched,
-    banner_html,
-    changed_paths,
-    inject,
-    is_ignored_name,
-    reload_script,
-)
+from crmgen.serve.rebuild import LiveServer
+from crmgen.serve.server import EVENTS_PATH, LiveState, banner_html, inject, reload_script
+from crmgen.serve.watcher import Watched, changed_paths, is_ignored_name
 
 FIXTURE = Path(__file__).parent / "projects" / "small"
 REPO = Path(__file__).resolve().parent.parent

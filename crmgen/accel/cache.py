@@ -38,7 +38,6 @@ from typing import Any
 
 RACY_NS = 2_000_000_000
 CACHE_DIR = "parse-v2"  # holds the shards 00.pickle .. 31.pickle; a new format, a new name
-OLD_FILES = ("parse-v1.pickle",)  # earlier formats, removed when the cache is written
 SHARDS = 32  # part of the format (which shard holds a path): change CACHE_DIR with it
 MAGIC = b"crmgenP2"
 HEADER = struct.Struct("<8sQQI")  # magic, length of the index, of all after the header, CRC-32 of that
@@ -261,7 +260,5 @@ class ParseCache:
                 write_shard(self.path / f"{i:02d}.pickle", version, saved_ns,
                             [(rel, self.fresh[rel][0], self._blob(rel)) for rel in rels])
                 self.loaded.add(i)
-            for old in OLD_FILES:
-                self.path.with_name(old).unlink(missing_ok=True)
         except (OSError, pickle.PicklingError):
             pass

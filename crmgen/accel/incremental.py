@@ -49,7 +49,6 @@ STATE_FILE = "incremental.pickle"  # in the project's cache directory
 TOKEN_FILE = "build-token"  # in .crmgen/: ties the state to this build tree
 SEARCH_STORE = "search-index.json"  # the last build's search index (a hard link to it)
 SEARCH_FILE = "search-spans.json"  # where each page's entries are in SEARCH_STORE
-OLD_SEARCH_FILE = "search-pages.pickle"  # what crmgen 0.x kept instead: every page's entries, 100 MB
 EVENTS_FILE = "ics-events.pickle"
 BUILD_DIR = "site-build"
 FORMAT_VERSION = 4  # 4: the search index is kept as spans of the last index (search-spans.pickle)
@@ -481,5 +480,3 @@ def _keep_store(path: Path, store: Path, spans: dict[str, tuple[int, int]]) -> N
     os.replace(tmp, store)
     spans_json = json.dumps({"file": list(_identity(store.stat())), "spans": spans})  # data only: never run
     _atomic_bytes(store.with_name(SEARCH_FILE), spans_json.encode())
-    with contextlib.suppress(FileNotFoundError):
-        store.with_name(OLD_SEARCH_FILE).unlink()

@@ -30,7 +30,7 @@ def serve(state, port: int, host: str, today: dt.datetime | None, site_dir: Path
     every page, and its page stays as it last was until the error is fixed. Stop
     with Ctrl-C. Exits 2 when the port is taken (choose another with --port).
     """
-    from crmgen.serve.server import serve as run
+    from crmgen.serve.rebuild import serve as run
 
     project = state.project
     fixed = today.date() if today is not None else None
