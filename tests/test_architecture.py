@@ -133,7 +133,8 @@ def test_only_the_mkdocs_package_and_accel_import_mkdocs_or_material() -> None:
 # Who may import crmgen.accel from outside it, and why.
 ACCEL_USERS = {
     "crmgen.render.build": "the build orchestrator: incremental and chunked builds, the row, plan and event memos",
-    "crmgen.load.book": "the book loader: the parse cache and the book summary",
+    "crmgen.load.book": "the book loader: the parse cache",
+    "crmgen.load.answers": "the book loader's answers to check and due: the book summary and the kept plan",
     "crmgen.serve.rebuild": "serve: the parse cache kept in memory, the one-page live preview",
     "crmgen.slugs": "jieba's words from the dictionary's index (0.05 s, not 0.65 s, for a new Chinese name)",
 }

@@ -157,7 +157,7 @@ def test_no_summary_without_the_cache_or_for_named_files(project: Path, capsys: 
     from crmgen.load.project import load_project
 
     age(write_client(project, "a", "---\nname: a\ngrade: A\n---\n"))
-    from crmgen.load.book import check_book
+    from crmgen.load.answers import check_book
 
     checked = check_book(load_project(project), [project / "clients" / "a.md"], started_ns=time.time_ns())
     assert not checked.has_errors and not Path(summary.path_of(str(project))).exists()
@@ -168,7 +168,7 @@ def test_no_summary_without_the_cache_or_for_named_files(project: Path, capsys: 
 
 def _due(root: Path) -> tuple[object, list[str]]:
     """``due_book`` on ``root``, with a plan maker that records the books it is called for."""
-    from crmgen.load.book import due_book
+    from crmgen.load.answers import due_book
     from crmgen.load.project import load_project
     from crmgen.rules.reminders import plan
 

@@ -21,7 +21,7 @@ import click
 
 from crmgen import __version__
 from crmgen.format.errors import CrmgenError, ExitCode, Problem
-from crmgen.load.project import Project, load_project
+from crmgen.load.project import Project, find_root, load_project
 
 # Command name -> the module of crmgen.cli that defines it. A module is imported only
 # when its command runs, so `crmgen check` does not pay for MkDocs, Jinja2 or jieba.
@@ -96,6 +96,13 @@ class State:
         if self._project is None:
             self._project = load_project(self.directory)
         return self._project
+
+    @property
+    def root(self) -> Path:
+        """The project's directory, found as :attr:`project` finds it, without reading mkdocs.yml."""
+        if self._project is not None:
+            return self._project.root
+        return find_root(self.directory)
 
 
 @click.group(cls=CrmgenGroup, context_settings={"help_option_names": ["-h", "--help"]})

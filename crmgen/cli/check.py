@@ -35,14 +35,16 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     from pathlib import Path
 
     from crmgen.cli.output import isatty, problem_chunks
-    from crmgen.load.book import check_book
+    from crmgen.load.answers import check_book, summarised_check
 
     started_ns = time.time_ns()  # before anything is read: see crmgen.accel.summary
     if files and state.directory is None:
         # pre-commit runs from the repository root, which may hold the project in a subdirectory
         state.directory = str(Path(files[0]).parent)
-    checked = check_book(state.project, [Path(f) for f in files] if files else None, use_cache=not no_cache,
-                         started_ns=started_ns)
+    checked = summarised_check(state.root) if not files and not no_cache else None
+    if checked is None:
+        checked = check_book(state.project, [Path(f) for f in files] if files else None, use_cache=not no_cache,
+                             started_ns=started_ns)
     echo_chunks(problem_chunks(checked.problems, checked.files, fmt, colour=isatty(sys.stderr)))
     sys.exit(int(checked.has_errors or (strict and bool(checked.problems))))
 

@@ -89,7 +89,7 @@ def due_command(
 def run_due(project: Any, today: dt.date | None, within: int | None, owner: str | None, kinds: Sequence[str],
             fmt: str, fail_on_overdue: bool, started_ns: int, *, use_cache: bool = True) -> tuple[list[Chunk], int]:
     """``crmgen due``: (output, exit code). With ``fmt`` "ics" the output is one bytes chunk."""
-    from crmgen.load.book import due_book
+    from crmgen.load.answers import due_book
     from crmgen.rules.dueplan import pick
     from crmgen.rules.reminders import lead_days, needs_history, plan
 

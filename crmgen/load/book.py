@@ -10,11 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
 from crmgen.accel.cache import ParseCache
-from crmgen.format.errors import ERROR, WARNING, Problem, problem_rows
+from crmgen.format.errors import ERROR, WARNING, Problem
 from crmgen.format.validation import SLUG_RE, Located, validate
 from crmgen.load.nodes import RawFile, parse_text, read_file
 from crmgen.load.project import Project
@@ -206,98 +203,6 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
     files = len(names) if paths is None else len({_rel(p, root) for p in paths})
     return Book(root=root, clients=valid, problems=problems, files=files, broken=broken,
                 fingerprints=keys if paths is None else None, digests=known)
-
-
-@dataclass(frozen=True)
-class BookCheck:
-    """What ``crmgen check`` reports of a book: its problems (:func:`problem_rows`) and counts."""
-
-    problems: list[tuple]
-    files: int
-    has_errors: bool
-
-
-def check_book(project: Project, paths: list[Path] | None = None, *, use_cache: bool = True,
-               started_ns: int) -> BookCheck:
-    """The problems of the book (or of ``paths``), as ``crmgen check`` reports them.
-
-    On the whole book with the cache on, answered from the book summary
-    (:mod:`crmgen.accel.summary`) when it still describes the book exactly, and a
-    new summary is written otherwise. ``started_ns``: when the command started,
-    before anything was read.
-    """
-    if paths is None and use_cache:
-        from crmgen.accel import summary
-
-        head = summary.load(str(project.root))
-        if head is not None:
-            return BookCheck(head["problems"], head["files"], head["has_errors"])
-    book = load_book(project, paths, use_cache=use_cache, clients=use_cache)
-    problems = problem_rows(book.problems)
-    if paths is None and use_cache:
-        remember_book(project, book, started_ns, problems)
-    return BookCheck(problems, book.files, book.has_errors)
-
-
-@dataclass(frozen=True)
-class DueBook:
-    """What ``crmgen due`` needs of a book: its problems and, when it has no errors, its reminder plan."""
-
-    checked: BookCheck
-    plan: dict | None
-
-
-def due_book(project: Project, make_plan: Callable[[Book], tuple[dict, bool]], *, use_cache: bool = True,
-             started_ns: int, until: int | None = None) -> DueBook:
-    """The book's problems and reminder plan (:func:`crmgen.rules.reminders.plan`).
-
-    With the cache on, an unchanged book is answered from the book summary and the
-    plan kept beside it, without reading a client file (see :mod:`crmgen.accel.summary`).
-    Otherwise the book is read and ``make_plan(book)`` gives ``(plan, keep)``: ``keep``
-    is false when the plan depends on more than the files (git's history), and then it
-    is not kept. ``until`` (an ordinal): the kept plan's rows of ``fixed`` after that day
-    may be left out (``due`` shows none of them).
-    """
-    root = str(project.root)
-    if use_cache:
-        from crmgen.accel import summary
-
-        head = summary.load(root)
-        plan = summary.load_plan(root, head, until) if head is not None and not head["has_errors"] else None
-        if head is not None and plan is not None:
-            return DueBook(BookCheck(head["problems"], head["files"], head["has_errors"]), plan)
-    book = load_book(project, use_cache=use_cache)
-    problems = problem_rows(book.problems)
-    made, keep = (None, False) if book.has_errors else make_plan(book)
-    if use_cache:
-        remember_book(project, book, started_ns, problems, plan=made if keep else None)
-    return DueBook(BookCheck(problems, book.files, book.has_errors), made)
-
-
-def remember_book(project: Project, book: Book, started_ns: int, problems: list[tuple] | None = None,
-                  *, plan: dict | None = None) -> None:
-    """Write the book summary after a pass over the whole book with the cache on (see
-    :mod:`crmgen.accel.summary`), so that the next ``check`` of the same files reads only it."""
-    from crmgen.accel import summary
-
-    fps = book.fingerprints
-    if fps is None:
-        return
-    settings = project.settings
-    prefix = settings.clients_dir.rstrip("/") + "/"
-    entries = []
-    for rel, fp in fps.items():
-        if not rel.startswith(prefix) or "/" in rel[len(prefix):]:
-            return
-        entries.append((rel[len(prefix):], tuple(fp)))
-    entries.sort()
-    try:
-        config = summary.fingerprint(os.stat(project.config_path))
-    except OSError:
-        return
-    summary.save(str(project.root), saved_ns=started_ns, config=config, clients_dir=settings.clients_dir,
-                 entries=entries, files=book.files, has_errors=book.has_errors,
-                 problems=problem_rows(book.problems) if problems is None else problems, plan=plan)
 
 
 def _rel_prefix(directory: Path, root: Path) -> str:

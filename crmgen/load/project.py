@@ -16,12 +16,11 @@ Every key is optional; the defaults below are documented in the README.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from crmgen.format.errors import ProjectNotFound, UsageError
 
@@ -128,24 +127,29 @@ def _parse_remind_steps(value: Any) -> list[tuple[float | None, int]]:
     return steps
 
 
-class _TolerantLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Reads mkdocs.yml without choking on MkDocs' ``!ENV`` or ``!!python/name:`` tags.
+@functools.cache
+def _tolerant_loader() -> Any:
+    """A loader that reads mkdocs.yml without choking on MkDocs' ``!ENV`` or ``!!python/name:`` tags.
 
     On libyaml when PyYAML has it: every command reads mkdocs.yml, and the pure-Python
-    parser took 7 ms of a build's fixed cost for a 40-line file.
+    parser took 7 ms of a build's fixed cost for a 40-line file. Made on first use:
+    ``check`` on an unchanged book never parses YAML (PyYAML takes 10 ms to import).
     """
+    import yaml
 
+    class TolerantLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        pass
 
-def _unknown_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    return loader.construct_mapping(node)  # type: ignore[arg-type]
+    def unknown_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node)  # type: ignore[arg-type]
 
-
-_TolerantLoader.add_multi_constructor("!", _unknown_tag)
-_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", _unknown_tag)
+    TolerantLoader.add_multi_constructor("!", unknown_tag)
+    TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", unknown_tag)
+    return TolerantLoader
 
 
 @dataclass
@@ -195,9 +199,12 @@ def cache_dir_for(root: Path) -> Path:
     return Path(base) / "crmgen" / f"{safe or 'project'}-{digest}"
 
 
-def find_root(start: Path) -> Path:
-    """The nearest directory at or above ``start`` that holds ``mkdocs.yml``."""
-    start = start.resolve()
+def find_root(directory: str | os.PathLike[str] | None = None) -> Path:
+    """The nearest directory at or above ``directory`` (default: the working directory) that
+    holds ``mkdocs.yml``."""
+    if directory is not None and not Path(directory).is_dir():
+        raise ProjectNotFound(f"-C {directory}: no such directory")
+    start = (Path(directory) if directory else Path.cwd()).resolve()
     for candidate in (start, *start.parents):
         if (candidate / CONFIG_FILE).is_file():
             return candidate
@@ -213,8 +220,10 @@ def read_config(root: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from exc
+    import yaml
+
     try:
-        data = yaml.load(text, Loader=_TolerantLoader) or {}
+        data = yaml.load(text, Loader=_tolerant_loader()) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
@@ -226,9 +235,7 @@ def read_config(root: Path) -> dict[str, Any]:
 
 def load_project(directory: str | os.PathLike[str] | None = None) -> Project:
     """Find the project at or above ``directory`` (default: the working directory)."""
-    if directory is not None and not Path(directory).is_dir():
-        raise ProjectNotFound(f"-C {directory}: no such directory")
-    root = find_root(Path(directory) if directory else Path.cwd())
+    root = find_root(directory)
     config = read_config(root)
     extra = config.get("extra") or {}
     raw = extra.get("crmgen") if isinstance(extra, dict) else None
