@@ -130,6 +130,8 @@ def _no_gc(freeze: Callable[[], bool]) -> Iterator[None]:
     Freezing also keeps out whatever else lives at that moment (and any garbage cycle
     among it, for good), so it is done only for a large book (``freeze()`` true at the end),
     read once per process.
+
+    Re-measured for #14 (10,000 clients, a build after one edit): 5.5 s frozen, 6.0 s not.
     """
     enabled = gc.isenabled()
     gc.disable()
