@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,8 +22,10 @@ from crmgen.cli.output import (
     width,
 )
 from crmgen.rules.dueplan import KINDS
-from crmgen.rules.reminders import Reminder
 from crmgen.rules.wording import when
+
+if TYPE_CHECKING:
+    from crmgen.rules.reminders import Reminder
 
 __all__ = ["GROUP_COLOURS", "NAME_WIDTH", "due_command", "fit", "render_text", "run_due", "when", "width"]
 
@@ -90,12 +92,13 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
             fmt: str, fail_on_overdue: bool, started_ns: int, *, use_cache: bool = True) -> tuple[list[Chunk], int]:
     """``crmgen due``: (output, exit code). With ``fmt`` "ics" the output is one bytes chunk."""
     from crmgen.load.answers import due_book
-    from crmgen.rules.dueplan import pick
-    from crmgen.rules.reminders import lead_days, needs_history, plan
+    from crmgen.rules.dueplan import lead_days, pick
 
     settings = project.settings
 
     def make_plan(book: Any) -> tuple[dict, bool]:
+        from crmgen.rules.reminders import needs_history, plan  # the rules: only for a changed book
+
         if needs_history(book.clients):  # the plan depends on git too: not kept
             from crmgen.history import read_history
 

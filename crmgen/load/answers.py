@@ -72,14 +72,14 @@ def due_book(project: Project, make_plan: Callable[[Book], tuple[dict, bool]], *
     is not kept. ``until`` (an ordinal): the kept plan's rows of ``fixed`` after that day
     may be left out (``due`` shows none of them).
     """
-    from crmgen.load.book import load_book
-
     root = str(project.root)
     if use_cache:
         head = summary.load(root)
         plan = summary.load_plan(root, head, until) if head is not None and not head["has_errors"] else None
         if head is not None and plan is not None:
             return DueBook(BookCheck(head["problems"], head["files"], head["has_errors"]), plan)
+    from crmgen.load.book import load_book  # the validator: only for a changed book
+
     book = load_book(project, use_cache=use_cache)
     problems = problem_rows(book.problems)
     made, keep = (None, False) if book.has_errors else make_plan(book)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from crmgen.rules.wording import plural
 
@@ -53,6 +54,13 @@ ENDING_KINDS = frozenset({"birthday", "anniversary", "remind", "rebate"})
 
 # A row of the result: (ordinal, kind, ci, title, amount, key).
 Row = tuple
+
+
+def lead_days(settings: Any) -> dict[str, int]:
+    """Days ahead each kind of reminder shows (its lead, ``settings.leads``), with the defaults filled in."""
+    from crmgen.load.project import DEFAULT_LEADS
+
+    return {kind: settings.leads.get(kind, DEFAULT_LEADS[kind]) for kind in KINDS}
 
 
 def select(plan: dict, today: dt.date, ahead: int, leads: dict[str, int]) -> list[Row]:

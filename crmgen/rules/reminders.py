@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from crmgen.format.model import Client
-from crmgen.load.project import DEFAULT_LEADS, Settings
-from crmgen.rules.dueplan import ENDING_KINDS, KINDS, select, sort_key
+from crmgen.load.project import Settings
+from crmgen.rules.dueplan import ENDING_KINDS, KINDS, lead_days, select, sort_key
 from crmgen.rules.kinds import RULES, Dated, Yearly
 from crmgen.rules.wording import GROUPS, STEP_TASKS, group_of
 
-__all__ = ["ENDING_KINDS", "GROUPS", "KINDS", "STEP_TASKS", "Reminder", "due", "group", "plan"]
+__all__ = ["ENDING_KINDS", "GROUPS", "KINDS", "STEP_TASKS", "Reminder", "due", "group", "lead_days", "plan"]
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,6 @@ def due(
     leads = lead_days(settings)
     the_plan = plan(clients, settings, first_seen, memo=memo)
     return reminders_of(the_plan, select(the_plan, today, ahead, leads), today, leads)
-
-
-def lead_days(settings: Settings) -> dict[str, int]:
-    """Days ahead each kind of reminder shows (its lead), with the defaults filled in."""
-    return {kind: settings.leads.get(kind, DEFAULT_LEADS[kind]) for kind in KINDS}
 
 
 def reminders_of(the_plan: dict, rows: list, today: dt.date, leads: Mapping[str, int]) -> list[Reminder]:
