@@ -13,7 +13,6 @@ module's rules, so an upgrade starts it afresh; a memo that cannot be read is ig
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import unicodedata
@@ -77,19 +76,12 @@ def slugify(name: str) -> str:
     return slug
 
 
-@functools.lru_cache(maxsize=1)
 def _memo_key() -> str:
-    """The rules and the versions of what makes the slugs; read once per process (each
-    ``importlib.metadata.version`` call parses a package's metadata: 2 ms a build)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The rules and the one code key (:func:`crmgen.accel.codekey.code_key`: crmgen's code and
+    the versions of jieba and pypinyin among its dependencies)."""
+    from crmgen.accel.codekey import code_key
 
-    parts = [f"rules={RULES_VERSION}"]
-    for package in ("jieba", "pypinyin"):
-        try:
-            parts.append(f"{package}={version(package)}")
-        except PackageNotFoundError:
-            parts.append(f"{package}=?")
-    return " ".join(parts)
+    return f"rules={RULES_VERSION} code={code_key()}"
 
 
 def load_memo(path: Path) -> int:

@@ -95,3 +95,24 @@ def test_installed_versions_read_the_first_dist_info_on_the_path(tmp_path: Path)
     (second / "mkdocs_material-9.6.1.dist-info").mkdir(parents=True)
     found = dict(codekey.installed_versions([str(first), str(second), str(tmp_path / "missing")]))
     assert found["pyyaml"] == "7.0" and found["mkdocs-material"] == "9.6.1" and found["jieba"] == ""
+
+
+def test_every_cache_is_keyed_by_the_one_code_key(tmp_path: Path, monkeypatch) -> None:
+    """The incremental build, the segmentation memo and the slugs' memo: another crmgen
+    (another code key) trusts none of what this one kept."""
+    from crmgen import slugs
+    from crmgen.accel import incremental, segment
+
+    assert incremental.versions() == (codekey.code_key(),)
+    assert codekey.code_key() in segment._versions()
+    monkeypatch.setattr(slugs, "_MEMO", {"华东": "huadong"})
+    monkeypatch.setattr(slugs, "_USED", {"华东"})
+    monkeypatch.setattr(slugs, "_STATE", {"dirty": True})
+    memo = tmp_path / slugs.MEMO_FILE
+    assert slugs.save_memo(memo)
+    monkeypatch.setattr(slugs, "_MEMO", {})
+    assert slugs.load_memo(memo) == 1
+    monkeypatch.setattr(slugs, "_MEMO", {})
+    monkeypatch.setattr(codekey, "code_key", lambda: "another crmgen")
+    assert incremental.versions() == ("another crmgen",) and "another crmgen" in segment._versions()
+    assert slugs.load_memo(memo) == 0

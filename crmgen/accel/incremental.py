@@ -33,7 +33,6 @@ interrupted build — makes the next build a full one.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import pickle
@@ -55,29 +54,11 @@ FORMAT_VERSION = 4  # 4: the search index is kept as spans of the last index (se
 
 
 def versions() -> tuple[Any, ...]:
-    """What made the last build besides its inputs: the versions of crmgen and MkDocs' packages,
-    and crmgen's own code (:func:`code_key`)."""
+    """What made the last build besides its inputs: the one code key (crmgen's code, the
+    versions of its dependencies and Python: :func:`crmgen.accel.codekey.code_key`)."""
     from crmgen.accel.codekey import code_key
 
-    return (*dist_versions(), code_key())
-
-
-@functools.lru_cache(maxsize=1)
-def dist_versions() -> tuple[str, ...]:
-    """crmgen's version and those of the packages that make the site, read once per process:
-    the code that runs is the code this process imported, whatever is installed since
-    (reading them costs 10 ms a build)."""
-    from importlib.metadata import version
-
-    from crmgen import __version__
-
-    out: list[str] = [__version__]
-    for dist in ("mkdocs", "mkdocs-material", "jieba", "markdown", "pymdown-extensions"):
-        try:
-            out.append(version(dist))
-        except Exception:  # noqa: BLE001 - a missing optional package just counts as ""
-            out.append("")
-    return tuple(out)
+    return (code_key(),)
 
 
 @dataclass

@@ -44,7 +44,6 @@ with it is byte for byte the one built without.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import logging
 import marshal
@@ -314,18 +313,12 @@ def cut(sentence: bytes | str) -> tuple[str, ...]:
     return tuple(load_jieba().cut(sentence))
 
 
-@functools.lru_cache(maxsize=1)
 def _versions() -> tuple[str, ...]:
-    """What the memo's segmentations depend on, read once per process (as ``slugs._memo_key``)."""
-    from importlib.metadata import version
+    """What the memo's segmentations depend on: its format and the one code key (which covers
+    jieba's and Material's versions)."""
+    from crmgen.accel.codekey import code_key
 
-    out: list[str] = [str(_FORMAT)]
-    for dist in ("jieba", "mkdocs-material"):
-        try:
-            out.append(version(dist))
-        except Exception:  # noqa: BLE001 - a missing package just counts as ""
-            out.append("")
-    return tuple(out)
+    return (str(_FORMAT), code_key())
 
 
 class Memo:
