@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import os
 import sys
 from pathlib import Path
-from types import FrameType
 
 import click
 
 from crmgen.cli.app import main, pass_state, report_problems, site_dir_option, today_option
-from crmgen.format.errors import CrmgenError, ExitCode
+from crmgen.format.errors import ExitCode
 from crmgen.load.book import load_book
 
 # Below this many clients a build takes a second or two: no progress display.
@@ -21,34 +18,6 @@ PROGRESS_FROM = 200
 
 def _stderr_is_tty() -> bool:
     return sys.stderr.isatty()
-
-
-def _is_the_command() -> bool:
-    """True when this process is the ``crmgen`` command (``crmgen.__main__.run`` called the build),
-    not a test's CliRunner or another program, and no profiler or coverage tool waits for its exit."""
-    if sys.getprofile() is not None or sys.gettrace() is not None:
-        return False
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        spec = frame.f_globals.get("__spec__")
-        if frame.f_code.co_name == "run" and getattr(spec, "name", None) == "crmgen.__main__":
-            return True
-        frame = frame.f_back
-    return False
-
-
-def _exit_now(code: int) -> None:
-    """End the process with exit status ``code`` at once if it is the ``crmgen`` command; else return.
-
-    The interpreter's teardown frees the build's heap one object at a time (seconds at
-    10,000 clients) and nothing needs it: the build has joined its processes, removed
-    its temporary directories and said everything.
-    """
-    if _is_the_command():
-        logging.shutdown()  # what the interpreter's exit would have flushed
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
 
 
 @main.command()
@@ -88,7 +57,6 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         report_problems(book.problems, book.files)
     if (errors and not keep_going) or (strict and book.problems and not keep_going):
         click.echo("crmgen: error: not building: fix the problems above, or use --keep-going", err=True)
-        _exit_now(int(ExitCode.PROBLEMS))
         sys.exit(int(ExitCode.PROBLEMS))
 
     from crmgen.privacy import is_public_url, select_clients
@@ -104,7 +72,6 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
     if owner is not None and not clients:
         owners = ", ".join(sorted({c.owner for c in book.clients if c.owner})) or "none"
         click.echo(f"crmgen: error: no clients with owner '{owner}' (owners: {owners})", err=True)
-        _exit_now(int(ExitCode.USAGE))
         sys.exit(int(ExitCode.USAGE))
     progress = None
     if _stderr_is_tty() and len(clients) >= PROGRESS_FROM:
@@ -115,23 +82,17 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
                 click.echo(f"\rRendering client pages: {done}/{total}", err=True, nl=done == total)
             if done == total:
                 click.echo(f"Building the site with MkDocs ({total} pages take a while)...", err=True)
-    try:
-        result = build_site(
-            project,
-            clients,
-            today=day,
-            site_dir=site_dir,
-            broken=book.broken,
-            strict=strict,
-            progress=progress,
-            full=full,
-            digest=book.digest,
-        )
-    except CrmgenError as exc:
-        if not state.debug and _is_the_command():
-            click.echo(f"crmgen: error: {exc}", err=True)  # what the group says (crmgen.cli.app)
-            _exit_now(int(exc.exit_code))
-        raise
+    result = build_site(
+        project,
+        clients,
+        today=day,
+        site_dir=site_dir,
+        broken=book.broken,
+        strict=strict,
+        progress=progress,
+        full=full,
+        digest=book.digest,
+    )
     for message in result.warnings:
         click.echo(f"mkdocs: warning: {message}", err=True)
     try:
@@ -145,4 +106,3 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         f"into {shown}/ in {result.seconds:.1f} s",
         err=True,
     )
-    _exit_now(0)

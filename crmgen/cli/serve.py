@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 from pathlib import Path
 
 import click
@@ -42,9 +40,6 @@ def serve(state, port: int, host: str, today: dt.datetime | None, site_dir: Path
         click.echo(text, err=True)
 
     run(project.root, host=host, port=port, site_dir=site_dir, today=clock, out=out)
-    # Everything is closed and said. Leave without the interpreter's finalisation: with
-    # the HTTP server's daemon threads frozen mid-request it has been seen to hang in its
-    # last garbage collection (1 run in 5 under load), after "stopped" was printed.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    # The process ends without the interpreter's teardown (crmgen.__main__.leave): with the
+    # HTTP server's daemon threads stopped mid-request it has been seen to hang in its last
+    # garbage collection (1 run in 5 under load), after "stopped" was printed.
