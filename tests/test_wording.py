@@ -23,3 +23,18 @@ def test_due_and_the_site_share_the_words() -> None:
     from crmgen.render import pages
 
     assert output.when is when and pages.when is when
+
+
+def test_the_due_listing_groups_by_the_same_rule() -> None:
+    from crmgen.cli.output import due_text
+
+    days = [-30, -1, 0, 0, 1, 7, 8, 40]
+    items = [(f"2026-12-{i + 1:02d}", d, "touch", f"client {i}", None, f"title {d}") for i, d in enumerate(days)]
+    header = None
+    shown = {}
+    for line in due_text(items, 60):
+        if line in GROUPS:
+            header = line
+        elif line.startswith("  "):
+            shown[int(line.rsplit(" ", 1)[1])] = header
+    assert shown == {d: GROUPS[group_of(d)] for d in days}
