@@ -41,7 +41,7 @@ class EventCache:
     journal: set[EventKey] = field(default_factory=set)  # keys read from the journal
     fresh: set[EventKey] = field(default_factory=set)  # keys serialised in this process
     # The last keyed reminders (frozen): prefill's are the team feed's, keyed once.
-    _keyed: tuple[list[Reminder], list[EventKey]] = ([], [])
+    _keyed: tuple[list[Reminder], list[EventKey]] = field(default_factory=lambda: ([], []), repr=False)
 
     @classmethod
     def load(cls, path: Path | None) -> EventCache:

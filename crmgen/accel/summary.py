@@ -45,8 +45,6 @@ BLOCK = 2000  # fixed rows per block of the kept plan
 MAGIC = "crmgen book summary 2"
 CONFIG_FILE = "mkdocs.yml"
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__))
-
 
 def code_key() -> str:
     """What identifies the running crmgen (:func:`crmgen.accel.codekey.code_key`)."""

@@ -225,7 +225,7 @@ def _plan_memo(path: Path, settings: Any, digest: Callable[[Client], str | None]
     """The clients' plans of the last build, when they were made by this code with these settings."""
     if digest is None:
         return None
-    from crmgen.accel.summary import code_key
+    from crmgen.accel.codekey import code_key
 
     key = fingerprint(code_key(), settings)
     stored = None if full else incremental.load_pickle(path)
@@ -311,7 +311,7 @@ def build_site(
     work = project.root / CACHE_DIR
     state = incremental.State() if full else incremental.State.load(cache_dir, work)
     rows = None if full else incremental.load_pickle(cache_dir / ROWS_FILE)
-    made_by = incremental.versions()  # stats every module of crmgen: once a build
+    made_by = incremental.versions()  # the one code key (worked out once per process)
     page_cache = pages.PageCache(
         key=fingerprint(
             today, title, settings, templates_fingerprint(project), history.available, history.reason,

@@ -65,11 +65,11 @@ def touch(client: Client, settings: Settings, first_seen: Mapping[str, dt.date])
     cadence = client.cadence if client.cadence is not None else settings.cadence.get(client.grade)
     if client.stage == "lost" or cadence is None:
         return []
-    added = first_seen.get(client.slug)
-    last = client.last_contact or client.since or added
+    known = (("contact", client.last_contact), ("client", client.since), ("added", first_seen.get(client.slug)))
+    counted_from, last = next(((what, day) for what, day in known if day is not None), (None, None))
     current = client.current_contacts
     title = wording.touch(one_line(client.name), one_line(current[0].name) if current else None,
-                          wording.touch_since(client.last_contact, client.since, added), cadence)
+                          wording.touch_since(counted_from, last), cadence)
     if last is None:
         return [FromToday("touch", cadence, title)]
     return [Dated("touch", last + cadence * DAY, title)]

@@ -52,15 +52,17 @@ def touch(name: str, contact: str | None, since: str, cadence: int) -> str:
     return f"Get in touch with {name}{person} ({since}; every {plural(cadence, 'day')})"
 
 
-def touch_since(last_contact: object, since: object, added: object) -> str:
-    """What the ``touch`` cadence counts from, in words (the first of the three that is known)."""
-    if last_contact is not None:
-        return f"last contact {last_contact}"
-    if since is not None:
-        return f"client since {since}, no contact logged"
-    if added is not None:
-        return f"added {added}, no contact logged"
-    return "no contact logged"
+_COUNTED_FROM = {
+    "contact": "last contact {}",
+    "client": "client since {}, no contact logged",
+    "added": "added {}, no contact logged",
+}
+
+
+def touch_since(counted_from: str | None, day: object) -> str:
+    """What the ``touch`` cadence counts from, in words: the last ``contact``, the day it became a
+    ``client``, the day its file was ``added`` to git, or (None) nothing known."""
+    return _COUNTED_FROM[counted_from].format(day) if counted_from is not None else "no contact logged"
 
 
 def next_step(name: str, what: str, kind: str, on: object) -> str:
