@@ -90,6 +90,35 @@ def test_nothing_changed_renders_nothing(book: Path, tmp_path: Path) -> None:
     assert again.incremental and again.rendered == 0 and again.written == 0
 
 
+def test_nothing_changed_leaves_the_build_as_it_was_and_the_site_whole(book: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build(book, site)
+    build_dir = book / ".crmgen" / "site-build"
+    before = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in build_dir.rglob("*") if p.is_file()}
+    published = tree(site)
+    build(book, site)
+    assert {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in build_dir.rglob("*") if p.is_file()} == before
+    assert tree(site) == published
+    import shutil
+
+    shutil.rmtree(site)  # a site deleted by hand comes back from an unchanged build
+    build(book, site)
+    assert tree(site) == published
+
+
+def test_a_deleted_client_leaves_no_file_behind_in_the_docs_tree(book: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    build(book, site)
+    docs = book / ".crmgen" / "docs"
+    assert (docs / "clients" / "delta" / "index.md").is_file()
+    (book / "clients" / "delta.md").unlink()
+    assert build(book, site).deleted >= 1
+    assert not (docs / "clients" / "delta").exists()
+    incremental_docs = tree(docs)
+    build(book, tmp_path / "full", full=True)
+    assert tree(docs) == incremental_docs
+
+
 def test_a_new_day_rebuilds_everything_it_touches(book: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     build(book, site)
@@ -123,6 +152,8 @@ def test_interrupted_build_makes_the_next_one_full(book: Path, tmp_path: Path, m
         raise KeyboardInterrupt
 
     monkeypatch.setattr(site_mod, "run_mkdocs", explode)
+    path = book / "clients" / "gamma.md"  # a change: MkDocs has a page to build
+    path.write_text(path.read_text(encoding="utf-8") + "\n## 2026-11-21 call: interrupted\n", encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
         build(book, site)
     monkeypatch.undo()

@@ -4,15 +4,15 @@ exactly when something they are made of changed, and then the same as a full bui
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 from pathlib import Path
 
 import pytest
 
+from crmgen.accel.rowstore import RowStore
 from crmgen.load.book import load_book
 from crmgen.load.project import load_project
 from crmgen.render import pages as site_pages
-from crmgen.render.build import ROWS_FILE, build_site
+from crmgen.render.build import build_site
 from crmgen.render.dashboard import dashboard_context
 from crmgen.render.tree import KEEP
 from tests.conftest import render_with_cache, write_client
@@ -126,13 +126,11 @@ def test_rows_of_kept_pages_serve_the_next_edit(book: Path, tmp_path: Path) -> N
     site = tmp_path / "site"
     build(book, site)
     build(book, site)  # nothing changed: no index page is rendered, their rows are kept all the same
-    rows_file = load_project(book).cache_dir / ROWS_FILE
-    with open(rows_file, "rb") as fh:
-        kept = pickle.load(fh)
+    cache = load_project(book).cache_dir
+    kept = RowStore.load(cache).rows
     assert {key[1] for key in kept} >= {site_pages.ALL_CLIENTS, site_pages.REMINDERS, site_pages.HOME}
     # Mark the kept rows: only rows that are reused show the mark.
-    with open(rows_file, "wb") as fh:
-        pickle.dump({key: text.replace("<tr>", "<tr data-kept>") for key, text in kept.items()}, fh)
+    RowStore(cache).save({key: text.replace("<tr>", "<tr data-kept>") for key, text in kept.items()})
     path = book / "clients" / "beta.md"
     path.write_text(path.read_text(encoding="utf-8").replace("Beta Foods", "Beta Foods 食品"), encoding="utf-8")
     listing = build(book, site)[site_pages.ALL_CLIENTS].decode()

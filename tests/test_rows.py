@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import pickle
 from pathlib import Path
 
+from crmgen.accel.rowstore import RowStore, shard_of
 from crmgen.load.book import load_book
 from crmgen.load.project import load_project
 from crmgen.render import pages as site_pages
-from crmgen.render.build import ROWS_FILE, build_site
+from crmgen.render.build import build_site
 from tests.conftest import write_client
 
 TODAY = dt.date(2026, 11, 23)
@@ -30,8 +30,12 @@ def build(root: Path, site: Path, *, full: bool = False):
 
 
 def rows(root: Path) -> dict:
-    with open(load_project(root).cache_dir / ROWS_FILE, "rb") as fh:
-        return pickle.load(fh)
+    return RowStore.load(load_project(root).cache_dir).rows
+
+
+def keep_rows(root: Path, kept: dict) -> None:
+    """Replace the whole row store with ``kept``."""
+    RowStore(load_project(root).cache_dir).save(kept)
 
 
 def test_rows_are_reused_for_unchanged_clients_only(project: Path, tmp_path: Path, monkeypatch) -> None:
@@ -46,8 +50,7 @@ def test_rows_are_reused_for_unchanged_clients_only(project: Path, tmp_path: Pat
 
     # Mark alpha's and beta's kept rows: only rows that are reused show the mark.
     marked = {key: text.replace("<tr>", "<tr data-kept>") for key, text in kept.items()}
-    with open(load_project(project).cache_dir / ROWS_FILE, "wb") as fh:
-        pickle.dump(marked, fh)
+    keep_rows(project, marked)
     path = project / "clients" / "beta.md"
     path.write_text(path.read_text(encoding="utf-8").replace("Beta Foods", "Beta Foods 食品"), encoding="utf-8")
     build(project, site)
@@ -85,8 +88,7 @@ def test_a_full_build_ignores_kept_rows(project: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     build(project, site)
     poisoned = {key: text.replace("Alpha Trading", "Stale Name") for key, text in rows(project).items()}
-    with open(load_project(project).cache_dir / ROWS_FILE, "wb") as fh:
-        pickle.dump(poisoned, fh)
+    keep_rows(project, poisoned)
     build(project, site, full=True)
     listing = (project / ".crmgen" / "docs" / "clients" / "index.md").read_text(encoding="utf-8")
     assert "Stale Name" not in listing and "Alpha Trading" in listing
@@ -177,3 +179,44 @@ def test_a_changed_crmgen_module_rebuilds_every_page(project: Path, tmp_path: Pa
     monkeypatch.setattr(codekey, "code_key", lambda: key + "-changed")
     again = build(project, site)
     assert not again.incremental and again.rendered == 2
+
+
+def _fake_rows(heads: list[str], tag: str = "") -> dict:
+    return {("list-row", "lists/grade.md", head, ()): f"<tr>{head}{tag}</tr>\n" for head in heads}
+
+
+def test_the_store_rewrites_only_the_shards_whose_rows_changed(tmp_path: Path) -> None:
+    heads = [f"{i:040x}" for i in range(300)]
+    kept = {**_fake_rows(heads), **{("reminder-row", "reminders/index.md", (h, 0), ()): "<tr/>" for h in heads}}
+    first = RowStore(tmp_path).save(kept)
+    assert first == len({shard_of(k, {}) for k in kept}) > 1
+    store = RowStore.load(tmp_path)
+    assert store.rows == kept
+    assert store.save(kept) == 0  # nothing changed: nothing written
+    edited = dict(kept)
+    del edited[("list-row", "lists/grade.md", heads[7], ())]  # one client's fingerprint changed
+    edited[("list-row", "lists/grade.md", "f" * 40, ())] = "<tr>edited</tr>\n"
+    assert 1 <= store.save(edited) <= 2
+    assert RowStore.load(tmp_path).rows == edited
+
+
+def test_a_store_half_of_one_build_and_half_of_the_next_still_builds_the_full_pages(
+        project: Path, tmp_path: Path) -> None:
+    for i, name in enumerate(["Alpha Trading", "Beta Foods", "华东润滑油", "Delta Parks", "Echo 五金"]):
+        write_client(project, f"c{i}", client_text(name, owner="王磊" if i % 2 else "李娜", grade="ABCDE"[i]))
+    site = tmp_path / "site"
+    build(project, site)
+    cache = load_project(project).cache_dir
+    before = {p.name: p.read_bytes() for p in (cache / "rows").iterdir()}
+    path = project / "clients" / "c1.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("Beta Foods", "Beta 食品"), encoding="utf-8")
+    build(project, site)
+    for name, data in sorted(before.items())[::2]:  # as if a build had stopped half way through saving
+        (cache / "rows" / name).write_bytes(data)
+    path.write_text(path.read_text(encoding="utf-8").replace("grade: B", "grade: A"), encoding="utf-8")
+    build(project, site)
+    docs = project / ".crmgen" / "docs"
+    incremental = {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*.md"))}
+    build(project, tmp_path / "full-site", full=True)
+    full = {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*.md"))}
+    assert incremental == full

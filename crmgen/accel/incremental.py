@@ -50,7 +50,7 @@ SEARCH_STORE = "search-index.json"  # the last build's search index (a hard link
 SEARCH_FILE = "search-spans.json"  # where each page's entries are in SEARCH_STORE
 EVENTS_FILE = "ics-events.pickle"
 BUILD_DIR = "site-build"
-FORMAT_VERSION = 4  # 4: the search index is kept as spans of the last index (search-spans.pickle)
+FORMAT_VERSION = 5  # 5: the files of the docs tree are kept (State.files)
 
 
 def versions() -> tuple[Any, ...]:
@@ -70,6 +70,8 @@ class State:
     # The pages there are and the build date: what the theme's 404 page and sitemap show.
     # While it stays the same, an incremental build keeps them as they are.
     static: str = ""
+    # Every file of the docs tree the build left (docs-relative paths); None: not known, walk it.
+    files: list[str] | None = None
 
     @classmethod
     def load(cls, cache: Path, work: Path) -> State:
@@ -82,7 +84,7 @@ class State:
             return cls()
         try:
             if data.get("format") == FORMAT_VERSION and data.get("token") == token:
-                return cls(key=data["key"], pages=data["pages"], static=data["static"])
+                return cls(key=data["key"], pages=data["pages"], static=data["static"], files=data["files"])
         except (KeyError, TypeError, AttributeError):
             pass
         return cls()
@@ -90,7 +92,7 @@ class State:
     def save(self, cache: Path, work: Path) -> None:
         token = os.urandom(16).hex()
         data = {"format": FORMAT_VERSION, "key": self.key, "pages": self.pages, "static": self.static,
-                "token": token}
+                "files": self.files, "token": token}
         _atomic_pickle(cache / STATE_FILE, data)
         _atomic_bytes(work / TOKEN_FILE, token.encode("ascii"))
 

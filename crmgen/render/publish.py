@@ -112,13 +112,18 @@ def _write_changed(target: Path, root: Path, rel: str, data: bytes) -> bool:
     return True
 
 
-def sync_tree_changes(target: Path, files: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+def sync_tree_changes(target: Path, files: Mapping[str, Any],
+                      known: Collection[str] | None = None) -> tuple[list[str], list[str]]:
     """Make ``target`` hold exactly ``files``: write changed ones, delete stale ones.
 
     Unchanged files keep their modification time, so MkDocs ``--dirty`` (and its
     successors) only rebuild the pages that changed. A value that is
     :data:`~crmgen.render.tree.KEEP`, or a :class:`Placed` (a :class:`TreeWriter`
     wrote it), leaves that file as it is. Returns the relative paths (written, deleted).
+
+    ``known``, every file the tree held after the last sync when nothing has touched it
+    since, spares the walk over the tree that finds stale files (10,000 directories:
+    0.6 s of a build after one edit); they are ``known`` less ``files``.
     """
     target.mkdir(parents=True, exist_ok=True)
     written: list[str] = []
@@ -130,6 +135,19 @@ def sync_tree_changes(target: Path, files: Mapping[str, Any]) -> tuple[list[str]
         if _write_changed(target, root, rel, data):
             written.append(rel)
     wanted = set(files)
+    if known is not None:
+        for rel in sorted(set(known) - wanted):
+            path = target / rel
+            if not _is_within(path.resolve(), root):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                deleted.append(rel)
+            parent = path.parent
+            while parent != target and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+        return written, deleted
     # os.walk (scandir: no stat per entry) over the tree, deepest first, so emptied dirs go too;
     # a page per directory makes 10,000 of them: no relpath or listdir per directory.
     top = os.fspath(target)
