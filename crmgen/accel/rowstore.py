@@ -69,10 +69,30 @@ class RowStore:
         return store
 
     def save(self, rows: Mapping[Any, str]) -> int:
-        """Keep ``rows`` (this build's) for the next build; returns how many shard files were written."""
+        """Keep ``rows`` (this build's) for the next build; returns how many shard files were written.
+
+        Only the shards that gained or lost a key are looked at (a row's text follows from its key).
+        """
         self.path.mkdir(parents=True, exist_ok=True)
+        if any(keys is None for keys in self._keys):  # a shard not read: write them all
+            parts: dict[int, dict[Any, str]] = dict(enumerate(_split(rows)))
+        else:
+            memo: dict[Any, int] = {}
+            gained = rows.keys() - self.rows.keys()
+            lost = self.rows.keys() - rows.keys()
+            touched = {shard_of(key, memo) for key in gained} | {shard_of(key, memo) for key in lost}
+            parts = {i: {} for i in touched}
+            for i in touched:
+                keys = self._keys[i]
+                assert keys is not None
+                part = parts[i]
+                for key in keys:
+                    if key not in lost:
+                        part[key] = rows[key]
+            for key in gained:
+                parts[shard_of(key, memo)][key] = rows[key]
         written = 0
-        for i, part in enumerate(_split(rows)):
+        for i, part in parts.items():
             if self._keys[i] is not None and self._keys[i] == part.keys():
                 continue
             target = self.path / f"{i:02d}{_SUFFIX}"
@@ -82,6 +102,7 @@ class RowStore:
                 os.replace(tmp, target)
                 self._keys[i] = set(part)
                 written += 1
+        self.rows = rows if isinstance(rows, dict) else dict(rows)
         return written
 
     @staticmethod
