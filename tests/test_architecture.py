@@ -7,6 +7,9 @@
 - The speed machinery is behind one seam: outside ``crmgen/accel/`` only the build
   orchestrator, the book loader, ``serve`` and the slugs (jieba's words from the
   dictionary's index) import it.
+- No module keeps the state of a run for another module to read: no function sets a
+  name of another crmgen module (``incremental.CURRENT = ...``), and ``global`` is used
+  only for the per-process handles listed in :data:`PER_PROCESS`.
 """
 
 from __future__ import annotations
@@ -146,3 +149,33 @@ def test_only_the_orchestrator_the_loader_and_serve_import_accel() -> None:
              and any(_in(n, "crmgen.accel") for n in names)}
     assert users, "nothing imports accel: the graph is wrong"
     assert users <= set(ACCEL_USERS), sorted(users - set(ACCEL_USERS))
+
+
+# ``global`` names that hold a per-process resource, not the state of a run.
+PER_PROCESS = {
+    ("crmgen.accel.segment", "_lazy"): "jieba's dictionary index, opened once per process (an sqlite handle)",
+}
+
+
+def test_no_module_holds_a_runs_state_for_another() -> None:
+    modules = _modules()
+    found = []
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = set()  # local names bound to crmgen modules
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("crmgen"):
+                imported |= {a.asname or a.name for a in node.names if f"{node.module}.{a.name}" in modules}
+            elif isinstance(node, ast.Import):
+                imported |= {a.asname or a.name for a in node.names if a.name.startswith("crmgen")}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Global):
+                found += [f"{name}: global {g}" for g in node.names if (name, g) not in PER_PROCESS]
+            elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for t in ast.walk(target):
+                        if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name)
+                                and t.value.id in imported):
+                            found.append(f"{name}:{t.lineno}: sets {t.value.id}.{t.attr}")
+    assert found == []

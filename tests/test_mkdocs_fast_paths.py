@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from crmgen.accel import incremental, incremental_hooks
+from crmgen.accel import incremental, plugin
 from crmgen.render.mkdocs import hooks
 from tests.test_incremental import book, build, tree  # noqa: F401 - book is a fixture
 
@@ -65,7 +65,7 @@ def test_theme_files_are_listed_without_hidden_directories_only(tmp_path: Path) 
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x", encoding="utf-8")
     loader = jinja2.FileSystemLoader([str(tmp_path)])
-    listed = incremental_hooks._visible_templates(loader)
+    listed = plugin._visible_templates(loader)
     assert ".icons/a/b.svg" not in listed and ".hidden.css" in listed
     assert "main.html" not in listed and "partials/Nav.HTML" not in listed and "hooks.py" not in listed
 
@@ -78,7 +78,7 @@ def test_theme_files_are_listed_without_hidden_directories_only(tmp_path: Path) 
         return [f.src_uri for f in files]
 
     ours = jinja2.Environment(loader=jinja2.FileSystemLoader([str(tmp_path)]))
-    ours.loader.list_templates = functools.partial(incremental_hooks._visible_templates, ours.loader)
+    ours.loader.list_templates = functools.partial(plugin._visible_templates, ours.loader)
     assert theme_files(ours) == theme_files(jinja2.Environment(loader=loader)) == ["assets/app.js"]
 
 

@@ -10,7 +10,7 @@ modules, among them backrefs' Unicode tables and Pygments, in each chunk).
 import contextlib
 import importlib
 
-from crmgen.accel import incremental_hooks, segment  # noqa: F401 - imported to be shared
+from crmgen.accel import plugin, segment  # noqa: F401 - imported to be shared
 from crmgen.render.mkdocs import run  # noqa: F401 - imported to be shared
 
 with contextlib.suppress(ImportError):

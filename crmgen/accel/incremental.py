@@ -184,7 +184,7 @@ def remove_outputs(build_dir: Path, html_paths: list[str]) -> None:
 
 @dataclass
 class SearchMerge:
-    """Set by the build before MkDocs runs; read by the hook after Material's search."""
+    """Made by the build before MkDocs runs; read by its plugin (:mod:`.plugin`) after Material's search."""
 
     work: Path
     dirty: bool  # a search index of the previous build is to be merged into
@@ -197,9 +197,6 @@ class SearchMerge:
     # Docs paths of the pages without HTML in the build dir: those MkDocs is to build (the
     # others are unchanged, or built by chunks); None: MkDocs compares modification times.
     todo: frozenset[str] | None = None
-
-
-CURRENT: SearchMerge | None = None
 
 
 Span = tuple[int, int, int]  # (file descriptor, start, end): bytes of an open file
@@ -238,12 +235,12 @@ class EntryWriter:
 
 @dataclass
 class Shard:
-    """Set in a chunk's process (:mod:`.shards`): build only ``uris``, write their search entries."""
+    """Made in a chunk's process (:mod:`.shards`) for its plugin: build only ``uris``, write their search entries."""
 
     uris: frozenset[str]  # docs paths of the pages this process renders
     entries: EntryWriter | None = None  # where the pages' search entries go
     built: set[str] = field(default_factory=set)  # page URLs rendered
-    building: bool = False  # MkDocs is past reading pages (see incremental_hooks.on_files)
+    building: bool = False  # MkDocs is past reading pages (see plugin.AccelPlugin.on_files)
     files: Any = None  # MkDocs' Files, for rendering a page while it is built
 
 
@@ -267,9 +264,6 @@ class EntryFiles:
         while self._fds:
             os.close(self._fds.pop())
         self.spans = {}
-
-
-SHARD: Shard | None = None
 
 
 def group_entries(entries: list[Any]) -> dict[str, list[Any]]:
@@ -298,7 +292,7 @@ def fragments(entries: list[Any]) -> dict[str, str]:
     return {url: ",".join(_dumps(e) for e in page) for url, page in group_entries(entries).items()}
 
 
-def merge_search_index(site_dir: Path) -> None:
+def merge_search_index(site_dir: Path, merge: SearchMerge) -> None:
     """Rewrite ``search/search_index.json`` with every page's entries, as a full build would.
 
     The text is Material's own serialisation, ``{"config":...,"docs":[...]}``,
@@ -310,9 +304,8 @@ def merge_search_index(site_dir: Path) -> None:
     clients the index is 100 MB). The index is kept for the next build, with
     where each page's entries are in it.
     """
-    merge = CURRENT
     path = site_dir / "search" / "search_index.json"
-    if merge is None or not path.is_file():
+    if not path.is_file():
         return
     data = json.loads(path.read_text(encoding="utf-8"))
     fresh = {url: text.encode() for url, text in fragments(data["docs"]).items()}

@@ -35,6 +35,7 @@ class LiveSession:
         from mkdocs.config import load_config
         from mkdocs.structure.files import get_files, set_exclusions
 
+        from crmgen.accel.plugin import NAME, AccelPlugin
         from crmgen.render.mkdocs.run import _Collect, _quiet_mkdocs
 
         self.scratch = scratch
@@ -45,6 +46,7 @@ class LiveSession:
         self._epoch = int(dt.datetime.combine(today, dt.time(), dt.UTC).timestamp())
         with _quiet_mkdocs(self._collect, self._epoch):
             config = load_config(config_file=str(config_file), site_dir=str(scratch))
+            config.plugins[NAME] = AccelPlugin()  # as the build's: the theme's files, jieba's memo
             config = config.plugins.on_config(config)
             config.plugins.on_pre_build(config=config)
             files = get_files(config)

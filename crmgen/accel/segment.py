@@ -369,28 +369,24 @@ class Memo:
             os.replace(tmp, path)
 
 
-CURRENT: Memo | None = None  # set by the build around its MkDocs runs
-
-
-def install(search_config: Any) -> Memo | None:
-    """Put :data:`CURRENT` (or a fresh memo) in place of jieba in Material's search plugin.
+def install(search_config: Any, memo: Memo | None = None) -> Memo | None:
+    """Put ``memo`` (or a fresh memo) in place of jieba in Material's search plugin; return it.
 
     Not when the project sets its own jieba dictionaries (``jieba_dict``,
     ``jieba_dict_user``): the memo is keyed by text alone.
     """
-    global CURRENT
     try:
         from material.plugins.search import plugin as search
     except ImportError:  # pragma: no cover - Material is a dependency
-        return None
+        return memo
     if getattr(search, "jieba", None) is None:
-        return None
+        return memo
     if search_config is not None and (search_config.get("jieba_dict") or search_config.get("jieba_dict_user")):
-        return None
-    if CURRENT is None:
-        CURRENT = Memo()
-    search.jieba = CURRENT
-    return CURRENT
+        return memo
+    if memo is None:
+        memo = Memo()
+    search.jieba = memo
+    return memo
 
 
 def uninstall() -> None:

@@ -54,7 +54,7 @@ from crmgen.format.errors import CrmgenError
 PRELOAD = ["crmgen.accel.chunk_preload"]
 
 CHUNK_MAX = 3000  # pages per process: each chunk starts by listing every file (O(N)), so few chunks;
-# a chunk holds one page's HTML at a time (incremental_hooks), so memory does not limit their size
+# a chunk holds one page's HTML at a time (accel.plugin), so memory does not limit their size
 SHARD_MIN = 300  # fewer pages are built in-process: a chunk costs ~1 s of start-up (measured: at
 # 160 pages two chunks were slower than one process)
 
@@ -124,33 +124,34 @@ class Chunks:
 
 
 def _run_chunk(config_file: str, build_dir: str, uris: list[str], strict: bool, today: dt.date, out: str,
-               memo_file: str | None = None) -> None:
+               memo_file: str | None = None, memo: Any = None) -> None:
     """Child process: build ``uris`` with MkDocs, pickle a :class:`ChunkResult` to ``out``.
 
-    ``memo_file``: the segmentation memo the build loaded, for a child that does not
-    share the build's (one the fork server started).
+    ``memo``: the build's segmentation memo, in a forked child; else ``memo_file``, where
+    the build loaded it from (a child the fork server started).
     """
     from crmgen.accel import segment
+    from crmgen.accel.plugin import NAME, AccelPlugin
     from crmgen.render.mkdocs.run import run_mkdocs
 
     entry_file = f"{out}.search"
     result = ChunkResult(entry_file=entry_file)
     entries = incremental.EntryWriter(entry_file)
-    incremental.CURRENT = None
-    shard = incremental.SHARD = incremental.Shard(uris=frozenset(uris), entries=entries)
-    if segment.CURRENT is None and memo_file is not None:
-        segment.CURRENT = segment.Memo.load(Path(memo_file))
+    shard = incremental.Shard(uris=frozenset(uris), entries=entries)
+    if memo is None and memo_file is not None:
+        memo = segment.Memo.load(Path(memo_file))
+    plugin = AccelPlugin(shard=shard, memo=memo)
     try:
         try:
             with incremental.unlink_before_write():
                 result.warnings = run_mkdocs(Path(config_file), Path(build_dir), strict=strict, today=today,
-                                             dirty=True)
+                                             dirty=True, plugins={NAME: plugin})
         finally:
             entries.close()
         result.entries = entries.spans
         result.built = sorted(shard.built)
-        if segment.CURRENT is not None:
-            result.segments, result.segmented = segment.CURRENT.new, segment.CURRENT.used
+        if plugin.memo is not None:
+            result.segments, result.segmented = plugin.memo.new, plugin.memo.used
     except CrmgenError as exc:
         result.error = str(exc)
     except BaseException as exc:  # noqa: BLE001 - reported by the parent, with the traceback
@@ -175,7 +176,7 @@ def _context(share_dictionary: bool) -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("fork" if can_fork() else "spawn")
 
 
-def prepare_parent() -> bool:
+def prepare_parent(memo: Any = None) -> bool:
     """Load what every chunk needs once, before starting them; True when they should share it by fork.
 
     jieba's dictionary (~0.4-1.3 s per process) is loaded unless the segmentation
@@ -187,7 +188,7 @@ def prepare_parent() -> bool:
     from crmgen.accel import segment
 
     with contextlib.suppress(ImportError):
-        if (segment.CURRENT is None or not segment.CURRENT.known) and not segment.index_ready():
+        if (memo is None or not memo.known) and not segment.index_ready():
             segment.load_jieba()
             return not segment.index_ready()
     return False
@@ -203,26 +204,29 @@ def build_chunks(
     cores: int,
     progress: Callable[[int], None] | None = None,
     memo_file: Path | None = None,
+    memo: Any = None,
 ) -> Chunks:
     """Build every chunk in its own process, ``cores`` at a time; merge what they return.
 
-    ``memo_file`` is where the segmentation memo of this build (``segment.CURRENT``)
-    was loaded from. The result's search entries stay open until it is closed.
+    ``memo`` is the segmentation memo of this build (:class:`crmgen.accel.segment.Memo`),
+    ``memo_file`` where it was loaded from. The result's search entries stay open until it is closed.
     """
     # A process running other threads (serve) never forks: its chunks load what they need.
-    ctx = _context(can_fork() and prepare_parent())
+    ctx = _context(can_fork() and prepare_parent(memo))
     forking = ctx.get_start_method() == "fork"
     if forking:
         with contextlib.suppress(ImportError):
             import material.plugins.search.plugin  # noqa: F401
             import mkdocs.commands.build  # noqa: F401
-    memo = str(memo_file) if memo_file is not None else None
+    # A forked chunk shares the build's memo; one the fork server starts reads it from its file.
+    shared = (str(memo_file) if memo_file is not None else None, memo if forking else None)
     with frozen() if forking else contextlib.nullcontext():
-        return _run_chunks(ctx, config_file, build_dir, chunks, strict, today, cores, progress, memo)
+        return _run_chunks(ctx, config_file, build_dir, chunks, strict, today, cores, progress, shared)
 
 
 def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[str]], strict: bool,
-                today: dt.date, cores: int, progress: Callable[[int], None] | None, memo: str | None) -> Chunks:
+                today: dt.date, cores: int, progress: Callable[[int], None] | None,
+                memo: tuple[str | None, Any]) -> Chunks:
     merged = Chunks()
     # Beside the config (.crmgen/), not in a /tmp that may be memory: the search entries are 100 MB.
     with tempfile.TemporaryDirectory(prefix="crmgen-chunks-", dir=config_file.parent) as tmp:
@@ -236,7 +240,7 @@ def _run_chunks(ctx: Any, config_file: Path, build_dir: Path, chunks: list[list[
                     out = os.path.join(tmp, f"chunk-{index}.pickle")
                     proc = ctx.Process(
                         target=_run_chunk,
-                        args=(str(config_file), str(build_dir), uris, strict, today, out, memo),
+                        args=(str(config_file), str(build_dir), uris, strict, today, out, *memo),
                         name=f"crmgen-build-{index}",
                     )
                     proc.start()

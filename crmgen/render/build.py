@@ -29,6 +29,8 @@ from typing import Any
 
 from crmgen import slugs
 from crmgen.accel import incremental, segment, shards
+from crmgen.accel.plugin import NAME as ACCEL_PLUGIN
+from crmgen.accel.plugin import AccelPlugin
 from crmgen.accel.rowstore import RowStore
 from crmgen.format.errors import Problem
 from crmgen.format.model import Client
@@ -166,7 +168,7 @@ def theme_inputs(config: dict[str, Any]) -> dict[str, bytes]:
     """The project's own theme directory (``theme.custom_dir``) and MkDocs hooks, file by file:
     MkDocs reads them for every page, so a change to any of them makes the next build a full
     one (the incremental build would keep pages made with the old ones)."""
-    from crmgen.render.mkdocs.config import HOOKS_FILE, INCREMENTAL_HOOKS_FILE, THEME_OVERRIDES
+    from crmgen.render.mkdocs.config import HOOKS_FILE, THEME_OVERRIDES
 
     out: dict[str, bytes] = {}
     theme = config.get("theme")
@@ -177,7 +179,7 @@ def theme_inputs(config: dict[str, Any]) -> dict[str, bytes]:
                 with contextlib.suppress(OSError):
                     out[f"theme:{path}"] = path.read_bytes()
     for hook in config.get("hooks") or []:
-        if isinstance(hook, str) and Path(hook) not in (HOOKS_FILE, INCREMENTAL_HOOKS_FILE):
+        if isinstance(hook, str) and Path(hook) != HOOKS_FILE:
             with contextlib.suppress(OSError):
                 out[f"hook:{hook}"] = Path(hook).read_bytes()
     return out
@@ -395,7 +397,7 @@ def build_site(
     writes: set[str] = set()
     if not unchanged:
         memo_file = cache_dir / segment.MEMO_FILE
-        memo = segment.CURRENT = segment.Memo.load(memo_file)
+        memo = segment.Memo.load(memo_file)
         try:
             chunked = shards.Chunks()
             cores = shards.workers()
@@ -403,7 +405,7 @@ def build_site(
                 _release_memory()  # the memory of dropped page texts, held while the chunks run
                 chunked = shards.build_chunks(
                     config_file, build_dir, shards.plan(todo, functools.partial(_weight, sizes, docs), cores),
-                    strict=strict, today=today, cores=cores, memo_file=memo_file,
+                    strict=strict, today=today, cores=cores, memo_file=memo_file, memo=memo,
                 )
                 memo.known.update(chunked.segments)
                 memo.used |= chunked.segmented
@@ -412,16 +414,15 @@ def build_site(
                 static_templates=not (dirty and static == state.static), todo=frozenset(todo),
             )
             merge.built.update(chunked.built)
-            incremental.CURRENT = merge
             with contextlib.suppress(ImportError):
                 segment.import_jieba()  # before Material's search plugin imports it the slow way
+            plugin = AccelPlugin(merge=merge, memo=memo)
             with incremental.unlink_before_write(writes):
-                warnings = chunked.warnings + run_mkdocs(config_file, build_dir, strict=strict, today=today, dirty=True)
+                warnings = chunked.warnings + run_mkdocs(config_file, build_dir, strict=strict, today=today,
+                                                         dirty=True, plugins={ACCEL_PLUGIN: plugin})
             memo.save(memo_file, prune=not dirty)
         finally:
             chunked.close()
-            incremental.CURRENT = None
-            segment.CURRENT = None
             segment.uninstall()
     # What this build changed in the build dir, when all of it was seen (chunk processes' writes are not).
     seen = len(todo) < shards.SHARD_MIN and publish.writes_seen(config)

@@ -231,10 +231,10 @@ def writes_seen(config: Mapping[str, Any]) -> bool:
     (offline's writing is done by crmgen); a plugin or hook of the project's own may
     write anything.
     """
-    from crmgen.render.mkdocs.config import HOOKS_FILE, INCREMENTAL_HOOKS_FILE
+    from crmgen.render.mkdocs.config import HOOKS_FILE
 
     plugins = [next(iter(p)) if isinstance(p, dict) else p for p in config.get("plugins") or []]
-    return plugins == ["search", "offline"] and config.get("hooks") == [str(HOOKS_FILE), str(INCREMENTAL_HOOKS_FILE)]
+    return plugins == ["search", "offline"] and config.get("hooks") == [str(HOOKS_FILE)]
 
 
 def publish_build(build_dir: Path, site: Path, *, dirty: bool, changed: Collection[str] | None = None) -> None:

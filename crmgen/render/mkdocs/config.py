@@ -28,7 +28,6 @@ import yaml
 SEARCH_SEPARATOR = r"[\s\u200b\u3000\-_、。，．？！；,.:;!?()（）]+"
 THEME_OVERRIDES = Path(__file__).resolve().parents[2] / "templates" / "mkdocs"
 HOOKS_FILE = Path(__file__).resolve().parent / "hooks.py"
-INCREMENTAL_HOOKS_FILE = Path(__file__).resolve().parents[2] / "accel" / "incremental_hooks.py"
 
 # Keys crmgen decides; a user value for them is overridden (and that is documented).
 def _plugin_name(entry: Any) -> str | None:
@@ -117,7 +116,7 @@ def make_config(
     config["theme"] = _theme(user.get("theme"), base)
     config["plugins"] = _plugins(user.get("plugins"))
     hooks = [str(base / h) for h in (user.get("hooks") or []) if isinstance(h, str)]
-    config["hooks"] = [*hooks, str(HOOKS_FILE), str(INCREMENTAL_HOOKS_FILE)]
+    config["hooks"] = [*hooks, str(HOOKS_FILE)]
     config["nav"] = nav
     # Pages left out of the nav on purpose: do not report them.
     config["not_in_nav"] = "/clients/*/\n/reminders/*.md\n/format.md\n"

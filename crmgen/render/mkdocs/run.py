@@ -61,8 +61,13 @@ def _load_config(config_file: Path, out_dir: Path, *, strict: bool) -> Any:
     return load_config(config_file=str(config_file), site_dir=str(out_dir), strict=strict)
 
 
-def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date, dirty: bool = False) -> list[str]:
-    """Build ``config_file`` into ``out_dir`` in-process; return MkDocs' warnings."""
+def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date, dirty: bool = False,
+               plugins: dict[str, Any] | None = None) -> list[str]:
+    """Build ``config_file`` into ``out_dir`` in-process; return MkDocs' warnings.
+
+    ``plugins``: plugin instances to add to the loaded configuration (name -> plugin), as
+    MkDocs adds its own (``config.plugins[name] = plugin``): the build's accelerator.
+    """
     from mkdocs import exceptions
     from mkdocs.commands.build import build
 
@@ -71,6 +76,8 @@ def run_mkdocs(config_file: Path, out_dir: Path, *, strict: bool, today: dt.date
     with _quiet_mkdocs(collect, epoch):
         try:
             cfg = _load_config(config_file, out_dir, strict=strict)
+            for name, plugin in (plugins or {}).items():
+                cfg.plugins[name] = plugin
             notice = _NoDirtyNotice()
             logging.getLogger("mkdocs.commands.build").addFilter(notice)
             try:
