@@ -19,7 +19,7 @@ import hashlib
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,6 +189,46 @@ def _locked(target: Path | None) -> Iterator[None]:
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+class Busy(CrmgenError):
+    """Another crmgen process holds the lock (see :func:`exclusive`)."""
+
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path, what: str, *, wait: bool = True,
+              on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the exclusive lock ``lock_file`` stands for (``flock``: the kernel drops it when the
+    process ends, however it ends).
+
+    When another process holds it: with ``wait``, ``on_wait`` is told (a sentence naming
+    that process) and the lock is waited for; without, :class:`Busy` is raised. The file
+    holds the pid of the process that has the lock, for the message.
+    """
+    if fcntl is None:  # pragma: no cover - Windows: no lock
+        yield
+        return
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            except OSError:
+                holder = ""
+            who = f"another {what} (process {holder})" if holder.isdigit() else f"another {what}"
+            if not wait:
+                raise Busy(f"{who} is running; try again when it has finished") from None
+            if on_wait is not None:
+                on_wait(f"waiting for {who} to finish")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         yield
     finally:
         os.close(fd)  # closing releases the lock

@@ -34,9 +34,12 @@ def _stderr_is_tty() -> bool:
               help="Leave out the fields listed under extra: crmgen: private: and <!-- private --> passages.")
 @click.option("--full", is_flag=True,
               help="Render and rebuild every page, not only what changed since the last build.")
+@click.option("--no-wait", is_flag=True,
+              help="When another build of this project is running (or serve is rebuilding), exit 1 "
+                   "at once instead of waiting for it.")
 @pass_state
 def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool, keep_going: bool,
-          owner: str | None, public: bool, full: bool) -> None:
+          owner: str | None, public: bool, full: bool, no_wait: bool) -> None:
     """Build the CRM website: dashboard, reminders, a page per client, lists.
 
     Checks the client files first and stops (exit 1, the errors printed) when
@@ -45,6 +48,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
     whole. DIR must be empty, missing or a site crmgen built before. After the
     first build only the pages whose inputs changed are rendered and rebuilt
     (the result is the same as a full build); --full rebuilds everything.
+    One build of a project runs at a time: a second one waits for the first.
     Open site/index.html in a browser, or serve the directory with any web server.
     """
     from crmgen.render.build import build_site
@@ -92,6 +96,8 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         progress=progress,
         full=full,
         digest=book.digest,
+        wait=not no_wait,
+        on_wait=lambda why: click.echo(f"crmgen: {why}...", err=True),
     )
     for message in result.warnings:
         click.echo(f"mkdocs: warning: {message}", err=True)

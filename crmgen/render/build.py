@@ -267,13 +267,46 @@ def build_site(
     progress: Callable[[int], None] | None = None,
     full: bool = False,
     digest: Callable[[Client], str | None] | None = None,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Render, sync the docs tree and build the site; the old site stays until the new one is whole.
 
     Only what changed since the last build is rendered and rebuilt (see
     :mod:`.incremental`); ``full`` forces everything. ``digest`` (``Book.digest``) names
     what each client was parsed from, so unchanged clients are known without hashing them.
+
+    One build of a project runs at a time (every build of it shares ``.crmgen/`` and the
+    incremental state): a second one waits (``on_wait`` is told why), or with ``wait``
+    false raises :class:`crmgen.fsutil.Busy`.
     """
+    with build_lock(project, wait=wait, on_wait=on_wait):
+        return _build_site(project, clients, today=today, site_dir=site_dir, broken=broken, strict=strict,
+                           progress=progress, full=full, digest=digest)
+
+
+LOCK_FILE = "build.lock"  # in .crmgen/, what every build of the project shares
+
+
+def build_lock(project: Project, *, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Any:
+    """The lock every build of ``project`` holds (and ``serve`` around each rebuild and preview)."""
+    from crmgen.fsutil import exclusive
+
+    return exclusive(project.root / CACHE_DIR / LOCK_FILE, "build of this project", wait=wait, on_wait=on_wait)
+
+
+def _build_site(
+    project: Project,
+    clients: list[Client],
+    *,
+    today: dt.date,
+    site_dir: Path | None,
+    broken: list[str] | None,
+    strict: bool,
+    progress: Callable[[int], None] | None,
+    full: bool,
+    digest: Callable[[Client], str | None] | None,
+) -> BuildResult:
     from crmgen.accel.events import EventCache
     from crmgen.history import read_history
     from crmgen.render.dashboard import dashboard_context
@@ -443,4 +476,4 @@ def build_site(
     )
 
 
-__all__ = ["BuildResult", "Problem", "build_site", "default_site_dir"]
+__all__ = ["BuildResult", "Problem", "build_lock", "build_site", "default_site_dir"]

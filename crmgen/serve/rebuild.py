@@ -398,7 +398,8 @@ class LiveServer:
             self._say(f"building the site ({len(clients)} client{'s' if len(clients) != 1 else ''})…")
         # `changed` is what an incremental build_site will take (the client files,
         # templates and mkdocs.yml changed since the last build); today it rebuilds all.
-        result = build_site(project, clients, today=today, site_dir=self.site, broken=left_out, digest=book.digest)
+        result = build_site(project, clients, today=today, site_dir=self.site, broken=left_out, digest=book.digest,
+                            on_wait=self._say)
         self._built = _Built(clients=clients, left_out=left_out, today=today, ok=True)
         seconds = time.monotonic() - started
         for message in result.warnings:
@@ -419,6 +420,7 @@ class LiveServer:
         before the rebuild is shown again with its latest text.
         """
         from crmgen.accel import live
+        from crmgen.render.build import build_lock
 
         built = self._built
         if self._live is None or built.clients is None or today != built.today or left_out != built.left_out:
@@ -431,8 +433,9 @@ class LiveServer:
             return False
         started = time.monotonic()
         try:
-            shown = live.preview(project, clients, edited, today=today, broken=left_out,
-                                 session=self._live, site=self.site)
+            with build_lock(project, on_wait=self._say):  # a build of the project (--public?) may be running
+                shown = live.preview(project, clients, edited, today=today, broken=left_out,
+                                     session=self._live, site=self.site)
         except KeyboardInterrupt:
             raise
         except Exception as exc:  # noqa: BLE001 - the full build below still runs
@@ -447,6 +450,12 @@ class LiveServer:
 
     def _refresh_live(self, project: Project, today: dt.date) -> None:
         """Keep a loaded MkDocs session that matches the site just built (for the next preview)."""
+        from crmgen.render.build import build_lock
+
+        with build_lock(project, on_wait=self._say):  # the docs tree of this build, not of another's
+            self._load_live(project, today)
+
+    def _load_live(self, project: Project, today: dt.date) -> None:
         from crmgen.accel import live
 
         config_file = project.work_dir / "mkdocs.yml"
