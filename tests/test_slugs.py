@@ -121,3 +121,16 @@ def test_a_chinese_name_is_slugged_without_loading_jiebas_dictionary() -> None:
     assert loaded is False
     assert slugs_ == [slugify("华东润滑油有限公司"), slugify("重庆火锅城")]
     assert slugs_[1].startswith("chongqing")
+
+
+def test_a_save_keeps_the_names_the_project_has_even_when_this_run_used_none(tmp_path, monkeypatch):
+    names = [f"客户{i}号" for i in range(1500)]
+    monkeypatch.setattr(slugs, "_MEMO", {n: f"kehu-{i}" for i, n in enumerate(names)})
+    monkeypatch.setattr(slugs, "_USED", set())
+    monkeypatch.setattr(slugs, "_STATE", {"dirty": False})
+    path = tmp_path / slugs.MEMO_FILE
+    slugs.save_memo(path, keep=names[:1400])  # 100 clients renamed away; this run slugified nothing
+    kept = json.loads(path.read_text(encoding="utf-8"))["slugs"]
+    assert set(kept) == set(names)  # 100 stale names do not outnumber 1,400: nothing dropped
+    slugs.save_memo(path, keep=names[:200])  # most names gone from the project: they go
+    assert set(json.loads(path.read_text(encoding="utf-8"))["slugs"]) == set(names[:200])

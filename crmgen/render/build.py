@@ -461,7 +461,7 @@ def _build_site(
     seen = len(todo) < shards.SHARD_MIN and publish.writes_seen(config)
     publish.publish_build(build_dir, site, dirty=dirty, changed=[*removed, *writes] if seen else None)
     incremental.State(key=key, pages=page_cache.new, static=static, files=docs_files).save(cache_dir, work)
-    slugs.save_memo(slug_memo)
+    slugs.save_memo(slug_memo, keep=[*(c.name for c in clients), *(c.owner for c in clients if c.owner)])
     return BuildResult(
         site_dir=site,
         docs_dir=docs,
