@@ -345,3 +345,23 @@ def test_checking_without_building_makes_the_same_checks(text: str) -> None:
     assert checked.problems == built.problems and checked.positions == built.positions
     c = built.client
     assert checked.client == (c and Facts(c.slug, c.referred_by, c.phone, c.email))
+
+
+@pytest.mark.parametrize("value", ['""', "'   '"])
+def test_a_blank_name_is_refused(value: str) -> None:
+    client, problems = parse(f"---\nname: {value}\ngrade: A\n---\n")
+    p = only(problems)
+    assert (p.line, p.col, p.code, p.severity) == (2, 7, "missing-value", "error")
+    assert "name: is blank" in p.message and client is None
+
+
+@pytest.mark.parametrize("value", ['"Wang\\nLi"', '"Wang\\tLi"', '"Wang\\x07"', '"王\\u2028磊"', "|\n  Wang\n  Li"])
+def test_an_owner_on_more_than_one_line_or_with_control_characters_is_refused(value: str) -> None:
+    _, problems = parse(f"---\nname: Acme\ngrade: A\nowner: {value}\n---\n")
+    p = only(problems)
+    assert (p.line, p.code) == (4, "bad-text") and "owner: must be one line" in p.message
+
+
+def test_an_owner_with_spaces_and_chinese_is_fine() -> None:
+    client, problems = parse("---\nname: Acme\ngrade: A\nowner: 王 磊 (East)\n---\n")
+    assert problems == [] and client.owner == "王 磊 (East)"

@@ -51,6 +51,11 @@ _CADENCE_UNIT = {"d": 1, "w": 7, "m": 30}
 _constructor = yaml.constructor.SafeConstructor()
 
 
+# Top-level texts that name pages, nav entries and calendars: one line, no control characters.
+ONE_LINE = frozenset({"name", "owner"})
+_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 class Located(NamedTuple):
     """A validated client plus where its cross-file facts sit in the file."""
 
@@ -127,7 +132,15 @@ class _Walker:
 
     def value(self, node: yaml.Node, path: str, f: S.Field) -> Any:
         if node.tag == T_STR and f.kind == S.TEXT and isinstance(node, yaml.ScalarNode):
-            return node.value  # the commonest value, read before every other test
+            text = node.value  # the commonest value, read before every other test
+            if f.required and not text.strip():
+                self.error(node, f"{path}: is blank; give it a value", "missing-value")
+                return None
+            if path in ONE_LINE and _BREAKS.search(text):
+                self.error(node, f"{path}: must be one line of text, without line breaks or control characters "
+                           "(it names pages and calendars)", "bad-text")
+                return None
+            return text
         if node.tag not in STANDARD_TAGS:
             self.error(node, f"{path}: YAML tag '{node.tag}' is not allowed; remove it", "yaml-tag")
             return None
