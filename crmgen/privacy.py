@@ -18,6 +18,7 @@ from typing import Any
 from crmgen.format import schema as S
 from crmgen.format.errors import UsageError
 from crmgen.format.model import Client
+from crmgen.format.owners import owner_key
 from crmgen.format.validation import parse_body
 from crmgen.load.nodes import RawFile
 
@@ -28,21 +29,46 @@ _BLOCK = re.compile(r"<!--\s*private\s*-->.*?(?:<!--\s*/private\s*-->|\Z)", re.D
 _LIST_FIELDS = {"contacts", "dates", "promises", "orders", "complaints"}
 
 
+def private_paths() -> list[str]:
+    """Every path ``private:`` accepts, in the order of the format; ``extra.<key>`` stands for any key.
+
+    A whole field of the client, or an optional field of each record of a list
+    (``contacts.phone``). A required field of a record (``orders.amount``) is not among
+    them: every record needs it (the list as a whole can be private).
+    """
+    out = [k for k in S.CLIENT if k not in UNHIDEABLE]
+    for top in S.CLIENT:
+        if top in _LIST_FIELDS:
+            out += [f"{top}.{sub}" for sub, f in S.CLIENT[top].fields.items() if not f.required]
+    return [*out, "extra.<key>"]
+
+
+def private_problem(name: Any) -> str | None:
+    """Why ``name`` cannot be a private path (a sentence), or None when it can."""
+    if not isinstance(name, str):
+        return f"{name!r} is not a field name"
+    if name in UNHIDEABLE:
+        return f"'{name}' cannot be private (every page needs it); leave the client out of the public site instead"
+    top, _, sub = name.partition(".")
+    if name in private_paths() or (top == "extra" and sub):
+        return None
+    field = S.CLIENT.get(top)
+    if field is not None and top in _LIST_FIELDS and sub in field.fields:
+        return (f"'{name}' cannot be private: every record of '{top}' needs its '{sub}'; make '{top}' "
+                f"private to leave out the whole list")
+    hint = difflib.get_close_matches(name, [p for p in private_paths() if p != "extra.<key>"], n=1)
+    did = f" (did you mean '{hint[0]}'?)" if hint else ""
+    return f"unknown field '{name}'{did}"
+
+
 def check_private_fields(names: list[str]) -> None:
-    """Refuse names that hide nothing (a typo would leak what it meant to hide)."""
-    known = [k for k in S.CLIENT if k not in UNHIDEABLE]
-    known += [f"{k}.{sub}" for k in _LIST_FIELDS for sub in S.CLIENT[k].fields]
+    """Refuse names that hide nothing or that cannot be hidden alone (a typo would leak what it
+    meant to hide); the message lists every path that works."""
     for name in names:
-        if not isinstance(name, str):
-            raise UsageError(f"mkdocs.yml: extra.crmgen.private: {name!r} is not a field name")
-        if name in UNHIDEABLE:
-            raise UsageError(f"mkdocs.yml: extra.crmgen.private: '{name}' cannot be private "
-                             "(every page needs it); leave the client out of the public site instead")
-        if name in known or name.startswith("extra."):
-            continue
-        hint = difflib.get_close_matches(name, known, n=1)
-        did = f" (did you mean '{hint[0]}'?)" if hint else ""
-        raise UsageError(f"mkdocs.yml: extra.crmgen.private: unknown field '{name}'{did}")
+        problem = private_problem(name)
+        if problem is not None:
+            raise UsageError(f"mkdocs.yml: extra.crmgen.private: {problem}. Paths that can be private: "
+                             + ", ".join(private_paths()))
 
 
 def strip_private_blocks(text: str) -> str:
@@ -61,18 +87,12 @@ def redact(client: Client, private: list[str]) -> Client:
         elif sub:
             nested.setdefault(top, set()).add(sub)
         else:
-            default = client.__dataclass_fields__[top].default
-            if default is dataclasses.MISSING:
-                factory = client.__dataclass_fields__[top].default_factory
-                default = factory() if factory is not dataclasses.MISSING else None  # type: ignore[misc]
-            changes[top] = default
+            changes[top] = _default(client, top)
     for top, subs in nested.items():
         if top in changes:
             continue
-        changes[top] = tuple(
-            dataclasses.replace(item, **{s: None for s in subs if hasattr(item, s) and s not in ("name",)})
-            for item in getattr(client, top)
-        )
+        changes[top] = tuple(dataclasses.replace(item, **{s: _default(item, s) for s in subs})
+                             for item in getattr(client, top))
     body = strip_private_blocks(client.body)
     if body != client.body:
         raw = RawFile(client.path, body, None, 1, body, client.body_line, False, "\n")
@@ -81,6 +101,16 @@ def redact(client: Client, private: list[str]) -> Client:
     if "notes" not in changes and client.notes:
         changes["notes"] = strip_private_blocks(client.notes)
     return dataclasses.replace(client, **changes) if changes else client
+
+
+def _default(record: Any, name: str) -> Any:
+    """What ``record`` (a dataclass) holds in ``name`` when the file leaves it out."""
+    spec = record.__dataclass_fields__[name]
+    if spec.default is not dataclasses.MISSING:
+        return spec.default
+    if spec.default_factory is not dataclasses.MISSING:
+        return spec.default_factory()
+    return None
 
 
 def redact_all(clients: list[Client], private: list[str]) -> list[Client]:
@@ -116,5 +146,5 @@ def is_public_url(url: str | None) -> bool:
 def select_clients(clients: list[Client], *, owner: str | None = None, public: bool = False,
                    private: list[str] | None = None) -> list[Client]:
     """The clients a view shows: one owner's (``--owner``), redacted (``--public``)."""
-    chosen = [c for c in clients if owner is None or c.owner == owner]
+    chosen = [c for c in clients if owner is None or owner_key(c.owner) == owner_key(owner)]
     return redact_all(chosen, list(private or [])) if public else chosen

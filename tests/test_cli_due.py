@@ -106,8 +106,14 @@ def test_within_owner_and_kind(crm: Path):
     ]
     got = json.loads(run(crm, "--today", "2026-12-01", "--owner", "sarah lin", "--format", "json").stdout)
     assert [(r["client"], r["kind"]) for r in got] == [("acme", "touch")]
-    got = json.loads(run(crm, "--today", "2026-12-01", "--owner", "nobody", "--format", "json").stdout)
-    assert got == []
+    for cache in ([], ["--no-cache"]):  # a typo is an error, not "nothing due"
+        typo = run(crm, "--today", "2026-12-01", "--owner", "nobody", "--format", "json", *cache)
+        assert typo.exit_code == 2 and typo.stdout == ""
+        assert typo.stderr == "crmgen: error: no clients with owner 'nobody' (owners: Sarah Lin, 王磊)\n"
+    # a known owner with nothing in the window: nothing, and no error
+    quiet = run(crm, "--today", "2026-12-01", "--within", "0", "--owner", "Sarah Lin", "--kind", "birthday",
+                "--format", "json")
+    assert quiet.exit_code == 0 and json.loads(quiet.stdout) == []
     got = json.loads(
         run(
             crm,

@@ -74,3 +74,18 @@ def test_bad_private_names_are_refused(name: str) -> None:
 def test_did_you_mean_for_a_misspelled_private_field() -> None:
     with pytest.raises(UsageError, match="did you mean 'phone'"):
         check_private_fields(["phnoe"])
+
+
+
+def test_owner_is_matched_as_due_and_export_match_it() -> None:
+    """build --owner, export --owner and due --owner (rules.dueplan.pick) share format.owners.owner_key."""
+    from crmgen.format.model import Client
+    from crmgen.privacy import select_clients
+    from crmgen.transfer.exporter import select
+
+    clients = [Client(slug="a", path="clients/a.md", name="A", grade="A", owner="Sarah Lin"),
+               Client(slug="b", path="clients/b.md", name="B", grade="B")]
+    for asked in ("Sarah Lin", "  sarah LIN ", "SARAH LIN"):
+        assert [c.slug for c in select_clients(clients, owner=asked)] == ["a"]
+        assert [c.slug for c in select(clients, asked)] == ["a"]
+    assert select_clients(clients, owner="Sarah") == [] and select(clients, "Sarah") == []

@@ -134,10 +134,10 @@ def test_export_formats_and_owner(project: Path, tmp_path: Path) -> None:
     assert [c["slug"] for c in data] == ["b"]
     vcf = run(project, "export", "--format", "vcf").stdout
     assert vcf.count("BEGIN:VCARD") == 2 and "FN:王伟" in vcf and "KIND:org" in vcf
-    none = run(project, "export", "--format", "json", "--owner", "Nobody")
-    assert none.exit_code == 0
-    assert none.stdout == "[]\n"
-    assert none.stderr == "crmgen: no clients with owner 'Nobody' (owners: Wang, 李娜)\n"
+    none = run(project, "export", "--format", "json", "--owner", "Nobody")  # a typo is not "no clients"
+    assert none.exit_code == 2
+    assert none.stdout == ""
+    assert none.stderr == "crmgen: error: no clients with owner 'Nobody' (owners: Wang, 李娜)\n"
 
 
 def test_export_to_file_and_usage_errors(project: Path, tmp_path: Path) -> None:

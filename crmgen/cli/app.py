@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from crmgen import __version__
-from crmgen.format.errors import CrmgenError, ExitCode, Problem
+from crmgen.format.errors import CrmgenError, ExitCode, Problem, SettingsError
 from crmgen.load.project import Project, find_root, load_project
 
 # Command name -> the module of crmgen.cli that defines it. A module is imported only
@@ -52,7 +52,13 @@ class CrmgenGroup(click.Group):
             state = ctx.obj if isinstance(ctx.obj, State) else None
             if state is not None and state.debug:
                 raise
-            click.echo(f"crmgen: error: {exc}", err=True)
+            if isinstance(exc, SettingsError):
+                for line in exc.lines:
+                    click.echo(line, err=True)
+                n = len(exc.lines)
+                click.echo(f"crmgen: error: {n} bad setting{'s' if n != 1 else ''} in mkdocs.yml", err=True)
+            else:
+                click.echo(f"crmgen: error: {exc}", err=True)
             ctx.exit(int(exc.exit_code))
 
 

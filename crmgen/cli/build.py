@@ -74,8 +74,10 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         )
     clients = select_clients(book.clients, owner=owner, public=public, private=project.settings.private)
     if owner is not None and not clients:
-        owners = ", ".join(sorted({c.owner for c in book.clients if c.owner})) or "none"
-        click.echo(f"crmgen: error: no clients with owner '{owner}' (owners: {owners})", err=True)
+        from crmgen.format.owners import known_owners
+
+        click.echo(f"crmgen: error: no clients with owner '{owner}' (owners: "
+                   f"{known_owners(c.owner for c in book.clients)})", err=True)
         sys.exit(int(ExitCode.USAGE))
     progress = None
     if _stderr_is_tty() and len(clients) >= PROGRESS_FROM:

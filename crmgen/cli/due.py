@@ -21,6 +21,7 @@ from crmgen.cli.output import (
     problem_chunks,
     width,
 )
+from crmgen.format.errors import UsageError
 from crmgen.rules.dueplan import KINDS
 from crmgen.rules.wording import when
 
@@ -115,6 +116,12 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
     if the_plan is None:
         checked = got.checked
         return problem_chunks(checked.problems, checked.files, "text", colour=isatty(sys.stderr)), 1
+    if owner is not None:
+        from crmgen.format.owners import known_owners, owner_key
+
+        owners = [c[2] for c in the_plan["clients"]]
+        if owner_key(owner) not in {owner_key(o) for o in owners if o}:
+            raise UsageError(f"no clients with owner '{owner}' (owners: {known_owners(owners)})")
     rows = pick(the_plan, day, ahead, leads, owner, kinds)
     overdue = fail_on_overdue and any(r[0] < day.toordinal() for r in rows)
     if fmt == "ics":

@@ -144,6 +144,10 @@ def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: s
     project = state.project
     book = load_book(project)
     clients = select(book.clients, owner)
+    if owner is not None and not clients:
+        from crmgen.format.owners import known_owners
+
+        raise UsageError(f"no clients with owner '{owner}' (owners: {known_owners(c.owner for c in book.clients)})")
     if public:
         from crmgen.privacy import redact_all
 
@@ -159,10 +163,6 @@ def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: s
         click.echo(f"wrote {len(clients)} client{'s' if len(clients) != 1 else ''} to {output}", err=True)
     else:
         click.echo(data, nl=False)  # bytes go to the binary stdout untouched (BOM, CRLF)
-    if owner is not None and not clients:
-        owners = sorted({c.owner for c in book.clients if c.owner})
-        click.echo(f"crmgen: no clients with owner '{owner}' (owners: {', '.join(owners) or 'none'})",
-                   err=True)
     if book.broken:
         click.echo(f"crmgen: error: left out {len(book.broken)} file{'s' if len(book.broken) != 1 else ''} "
                    f"with errors: {', '.join(book.broken)}; run 'crmgen check' to see why", err=True)

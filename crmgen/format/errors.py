@@ -35,6 +35,15 @@ class ProjectNotFound(UsageError):
     pass
 
 
+class SettingsError(UsageError):
+    """Every bad setting of ``mkdocs.yml`` at once, each a GCC-style line
+    (``mkdocs.yml:12:5: error: ...``), printed as they are."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
 ERROR = "error"
 WARNING = "warning"
 

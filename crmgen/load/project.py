@@ -18,11 +18,12 @@ from __future__ import annotations
 import copy
 import functools
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crmgen.format.errors import ProjectNotFound, UsageError
+from crmgen.format.errors import ProjectNotFound, SettingsError, UsageError
 
 CONFIG_FILE = "mkdocs.yml"
 
@@ -69,61 +70,85 @@ class Settings:
     templates_dir: str = "templates"
 
     @classmethod
-    def from_mapping(cls, raw: dict[str, Any] | None) -> Settings:
-        """Settings from the ``extra.crmgen`` mapping; unknown keys are a usage error."""
+    def from_mapping(cls, raw: dict[str, Any] | None,
+                     where: Callable[[tuple[Any, ...]], str] | None = None) -> Settings:
+        """Settings from the ``extra.crmgen`` mapping; every bad one is reported at once
+        (:class:`~crmgen.format.errors.SettingsError`). ``where(keys)`` names the place of the
+        value at ``extra.crmgen.<keys>`` (``mkdocs.yml:12:5``)."""
         settings = cls()
         if not raw:
             return settings
+        locate = where or (lambda keys: CONFIG_FILE)
         if not isinstance(raw, dict):
-            raise UsageError(f"{CONFIG_FILE}: extra.crmgen must be a mapping of settings")
+            raise SettingsError([f"{locate(())}: error: extra.crmgen must be a mapping of settings"])
+        bad: list[str] = []
+
+        def refuse(keys: tuple[Any, ...], message: str) -> None:
+            name = ".".join(str(k) for k in ("extra", "crmgen", *keys) if not isinstance(k, int))
+            bad.append(f"{locate(keys)}: error: {name}: {message}")
+
         for key, value in raw.items():
             if key == "remind_steps":
-                settings.remind_steps = _parse_remind_steps(value)
+                try:
+                    settings.remind_steps = _parse_remind_steps(value)
+                except UsageError as exc:
+                    refuse((key,), str(exc))
             elif key in ("cadence", "leads"):
                 if not isinstance(value, dict):
-                    raise UsageError(f"{CONFIG_FILE}: extra.crmgen.{key} must be a mapping")
+                    refuse((key,), "must be a mapping")
+                    continue
                 merged = copy.copy(getattr(settings, key))
                 for k, v in value.items():
-                    if not isinstance(v, int) or v < 0:
-                        raise UsageError(
-                            f"{CONFIG_FILE}: extra.crmgen.{key}.{k} must be a whole number of days"
-                        )
-                    merged[str(k)] = v
+                    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                        refuse((key, k), "must be a whole number of days")
+                    else:
+                        merged[str(k)] = v
                 setattr(settings, key, merged)
             elif key == "private":
-                from crmgen.privacy import check_private_fields
+                from crmgen.privacy import private_paths, private_problem
 
                 if not isinstance(value, list):
-                    raise UsageError(f"{CONFIG_FILE}: extra.crmgen.private must be a list of field names")
-                check_private_fields(value)
-                settings.private = list(value)
+                    refuse((key,), "must be a list of field names")
+                    continue
+                kept = []
+                for i, name in enumerate(value):
+                    problem = private_problem(name)
+                    if problem is None:
+                        kept.append(name)
+                    else:
+                        refuse((key, i), f"{problem}. Paths that can be private: {', '.join(private_paths())}")
+                settings.private = kept
             elif key in cls.__dataclass_fields__:
                 default = getattr(settings, key)
                 if isinstance(default, bool) and not isinstance(value, bool):
-                    raise UsageError(f"{CONFIG_FILE}: extra.crmgen.{key} must be true or false")
-                if isinstance(default, (int, float)) and not isinstance(default, bool):
-                    if isinstance(value, bool) or not isinstance(value, (int, float)):
-                        raise UsageError(f"{CONFIG_FILE}: extra.crmgen.{key} must be a number")
-                setattr(settings, key, value)
+                    refuse((key,), "must be true or false")
+                elif isinstance(default, (int, float)) and not isinstance(default, bool) and (
+                        isinstance(value, bool) or not isinstance(value, (int, float))):
+                    refuse((key,), "must be a number")
+                else:
+                    setattr(settings, key, value)
             else:
                 import difflib
 
                 hint = difflib.get_close_matches(str(key), cls.__dataclass_fields__, n=1)
                 extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-                raise UsageError(f"{CONFIG_FILE}: unknown setting extra.crmgen.{key}{extra}")
+                refuse((key,), f"unknown setting{extra}")
+        if bad:
+            raise SettingsError(bad)
         return settings
 
 
 def _parse_remind_steps(value: Any) -> list[tuple[float | None, int]]:
     steps: list[tuple[float | None, int]] = []
     if not isinstance(value, list):
-        raise UsageError(f"{CONFIG_FILE}: extra.crmgen.remind_steps must be a list")
+        raise UsageError("must be a list")
     for item in value:
         if not isinstance(item, dict) or "days" not in item:
-            raise UsageError(
-                f"{CONFIG_FILE}: each remind_steps entry needs 'days' (and 'under' but the last)"
-            )
-        steps.append((item.get("under"), int(item["days"])))
+            raise UsageError("each entry needs 'days' (and 'under' but the last)")
+        days = item["days"]
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            raise UsageError(f"'days' must be a whole number of days, not {days!r}")
+        steps.append((item.get("under"), days))
     return steps
 
 
@@ -239,4 +264,31 @@ def load_project(directory: str | os.PathLike[str] | None = None) -> Project:
     config = read_config(root)
     extra = config.get("extra") or {}
     raw = extra.get("crmgen") if isinstance(extra, dict) else None
-    return Project(root=root, config=config, settings=Settings.from_mapping(raw))
+    return Project(root=root, config=config, settings=Settings.from_mapping(raw, where=_locator(root)))
+
+
+def _locator(root: Path) -> Callable[[tuple[Any, ...]], str]:
+    """``where`` for :meth:`Settings.from_mapping`: ``mkdocs.yml:line:col`` of ``extra.crmgen.<keys>``
+    (the nearest enclosing value that is there), composing the YAML only when an error is reported."""
+
+    def where(keys: tuple[Any, ...]) -> str:
+        import yaml
+
+        try:
+            node = yaml.compose((root / CONFIG_FILE).read_text(encoding="utf-8-sig"), Loader=_tolerant_loader())
+        except (OSError, yaml.YAMLError):
+            return CONFIG_FILE
+        for key in ("extra", "crmgen", *keys):
+            found = None
+            if isinstance(node, yaml.MappingNode):
+                found = next((v for k, v in node.value if getattr(k, "value", None) == str(key)), None)
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+                found = node.value[key]
+            if found is None:
+                break
+            node = found
+        if node is None:
+            return CONFIG_FILE
+        return f"{CONFIG_FILE}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+    return where

@@ -31,6 +31,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from crmgen.format.owners import owner_key
 from crmgen.rules.wording import plural
 
 KINDS: tuple[str, ...] = (
@@ -89,8 +90,8 @@ def pick(plan: dict, today: dt.date, ahead: int, leads: dict[str, int], owner: s
     rows = select(plan, today, ahead, leads)
     clients = plan["clients"]
     if owner is not None:
-        wanted = owner.strip().casefold()
-        rows = [r for r in rows if (o := clients[r[2]][2]) is not None and o.strip().casefold() == wanted]
+        wanted = owner_key(owner)
+        rows = [r for r in rows if owner_key(clients[r[2]][2]) == wanted]
     if kinds:
         rows = [r for r in rows if r[1] in kinds]
     return rows

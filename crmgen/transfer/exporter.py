@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from crmgen.format.model import Client, Contact
+from crmgen.format.owners import owner_key
 from crmgen.transfer import columns as C
 from crmgen.transfer.csvio import write_csv
 from crmgen.transfer.vcard import to_vcf
@@ -28,8 +29,8 @@ def select(clients: Iterable[Client], owner: str | None) -> list[Client]:
     """The clients of ``owner`` (case and surrounding spaces ignored), or all of them."""
     if owner is None:
         return list(clients)
-    wanted = owner.strip().casefold()
-    return [c for c in clients if (c.owner or "").strip().casefold() == wanted]
+    wanted = owner_key(owner)
+    return [c for c in clients if owner_key(c.owner) == wanted]
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,188 @@
+"""Every path ``private:`` accepts is honoured in every public output; every other is refused (#15).
+
+One client holds a value nobody else has in every field a team can make private;
+a ``--public`` build and every ``export --public`` format must not show one of
+them, and the same build without ``--public`` shows them all (so the search can fail).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from crmgen.cli import main
+from crmgen.format import schema as S
+from crmgen.privacy import private_paths
+from tests.conftest import write_client
+from tests.test_public import site_text
+
+TODAY = "2026-12-01"
+
+# Values found nowhere else: a text marker, a year no other date of the book has, a number
+# in a form every formatter keeps (digits of its thousands).
+CLIENT = """\
+---
+name: Walk Trading 沃克
+grade: B
+stage: customer
+owner: Markowner Wu
+tags: [mark-tag-41]
+phone: "+86 571 4141 0001"
+email: mark-email-41@example.com
+address: Mark Road 41, 杭州
+website: https://mark-site-41.example.com
+industry: mark-industry-41
+notes: mark-notes-41 about them
+since: 1991-01-11
+cadence: 2w
+referred_by: walk-ref
+credit_limit: 4141410
+contacts:
+  - {name: 马联系, role: mark-role-41, phone: "+86 139 4141 0002", email: mark-contact-41@example.com,
+     birthday: 1992-02-12, left: 1993-03-13, notes: mark-contact-notes-41}
+dates:
+  - {what: mark-anniversary-41, date: 2001-04-14}
+promises:
+  - {by: client, what: mark-promise-41, due: 1990-03-03, amount: 4242420, kept: 1994-05-15}
+  - {by: us, what: mark-promise-42, due: 1990-03-04, broken: 1995-06-16}
+orders:
+  - {date: 1990-01-05, amount: 9191910, paid: 4343430, pay_by: 1996-07-17, delivered: 1997-08-18,
+     reviewed: 1998-09-19, items: mark-items-41}
+complaints:
+  - {opened: 1990-02-02, what: mark-complaint-41, step: review, closed: 1999-10-20}
+rebate:
+  from: 2026-01-01
+  to: 2026-12-31
+  tiers: [{over: 8787870, rate: 2%}]
+extra:
+  微信: mark-wechat-41
+---
+## 2026-11-20 visit: met the buyer
+Public part of the visit.
+"""
+
+# What each path's value shows as, where a page, an index or an export could show it.
+SHOWN = {
+    "owner": ["Markowner"], "tags": ["mark-tag-41"], "phone": ["4141 0001"], "email": ["mark-email-41"],
+    "address": ["Mark Road 41"], "website": ["mark-site-41"], "industry": ["mark-industry-41"],
+    "notes": ["mark-notes-41"], "since": ["1991"], "credit_limit": ["4,141,410", "4141410"],
+    "contacts": ["马联系"], "contacts.role": ["mark-role-41"], "contacts.phone": ["4141 0002"],
+    "contacts.email": ["mark-contact-41@"], "contacts.birthday": ["1992", "02-12"], "contacts.left": ["1993"],
+    "contacts.notes": ["mark-contact-notes-41"], "dates": ["mark-anniversary-41"],
+    "promises": ["mark-promise-41", "mark-promise-42"], "promises.amount": ["4,242,420", "4242420"],
+    "promises.kept": ["1994"], "promises.broken": ["1995"], "orders": ["mark-items-41", "9,191,910"],
+    "orders.paid": ["4,343,430", "4343430"], "orders.pay_by": ["1996"], "orders.delivered": ["1997"],
+    "orders.reviewed": ["1998"], "orders.items": ["mark-items-41"], "complaints": ["mark-complaint-41"],
+    "complaints.closed": ["1999"], "rebate": ["8,787,870", "8787870"], "extra": ["mark-wechat-41"],
+    "extra.微信": ["mark-wechat-41"],
+}
+# Paths whose value is one of a few words every client page has (a stage, a step, a cadence,
+# a referral): honoured all the same, but not found by a search for the value.
+NOT_SEARCHABLE = {"stage", "cadence", "referred_by", "complaints.step"}
+
+
+def _book(tmp_path: Path, private: list[str]) -> Path:
+    root = tmp_path / "book"
+    (root / "clients").mkdir(parents=True)
+    config = {"site_name": "CRM", "theme": {"name": "material", "font": False},
+              "extra": {"crmgen": {"private": private}}}
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    write_client(root, "walk", CLIENT)
+    write_client(root, "walk-ref", "---\nname: Referrer Co\ngrade: C\nowner: 王磊\n---\n")
+    return root
+
+
+def _public_texts(root: Path, site: Path, *, public: bool = True) -> dict[str, str]:
+    args = ["-C", str(root), "build", "--today", TODAY, "-d", str(site)] + (["--public"] if public else [])
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    texts = {rel: text for rel, text in site_text(site).items()
+             if rel.endswith((".html", ".ics", ".json", ".js", ".xml")) and not rel.startswith("assets/")}
+    for fmt in ("csv", "json", "vcf"):
+        exported = CliRunner().invoke(main, ["-C", str(root), "export", "--format", fmt]
+                                      + (["--public"] if public else []))
+        assert exported.exit_code == 0, exported.output
+        texts[f"export.{fmt}"] = exported.stdout if fmt != "json" else json.dumps(
+            json.loads(exported.stdout), ensure_ascii=False)
+    return texts
+
+
+def _found(texts: dict[str, str], paths: list[str]) -> list[tuple[str, str, str]]:
+    return [(path, shown, rel) for path in paths for shown in SHOWN.get(path, [])
+            for rel, text in texts.items() if shown in text]
+
+
+def _every_accepted_path() -> list[str]:
+    paths = [p for p in private_paths() if p != "extra.<key>"]
+    return [*paths, "extra.微信"]
+
+
+def test_the_walk_covers_every_path_private_accepts() -> None:
+    assert set(_every_accepted_path()) == set(SHOWN) | NOT_SEARCHABLE
+
+
+# Two builds: each field and each field of each record private alone (the record lists
+# stay, so the fields are taken out of them), then the whole lists.
+WHOLE = ["contacts", "dates", "promises", "orders", "complaints", "rebate", "extra"]
+
+
+@pytest.mark.parametrize("private", [
+    [p for p in _every_accepted_path() if p not in WHOLE],
+    WHOLE + ["owner", "notes"],
+], ids=["fields", "lists"])
+def test_a_public_build_and_export_show_no_private_value(tmp_path: Path, private: list[str]) -> None:
+    root = _book(tmp_path, private)
+    shown = _public_texts(root, tmp_path / "plain", public=False)
+    assert {p for p, _, _ in _found(shown, private)} == set(private) - NOT_SEARCHABLE  # the search can fail
+    public = _public_texts(root, tmp_path / "public")
+    assert _found(public, private) == []
+    assert "Public part of the visit." in public["clients/walk/index.html"]
+    assert "Walk Trading" in public["export.csv"]
+
+
+@pytest.mark.parametrize("path", [f"{top}.{sub}" for top in ("contacts", "dates", "promises", "orders", "complaints")
+                                  for sub, f in S.CLIENT[top].fields.items() if f.required])
+def test_a_required_field_of_a_record_is_refused_with_its_line_and_the_paths_that_work(
+        tmp_path: Path, path: str) -> None:
+    root = _book(tmp_path, ["phone", path])
+    done = subprocess.run([sys.executable, "-m", "crmgen", "-C", str(root), "check"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    top = path.split(".")[0]
+    assert lines[0].startswith("mkdocs.yml:") and lines[0].split(":")[1].isdigit(), done.stderr
+    assert f"'{path}' cannot be private" in lines[0] and f"make '{top}' private" in lines[0]
+    assert "Paths that can be private: stage, owner" in lines[0] and "contacts.phone" in lines[0]
+    assert "Traceback" not in done.stderr
+
+
+def test_every_bad_setting_is_reported_at_once_with_its_line(tmp_path: Path) -> None:
+    root = tmp_path / "book"
+    (root / "clients").mkdir(parents=True)
+    (root / "mkdocs.yml").write_text(
+        "site_name: T\n"
+        "extra:\n"
+        "  crmgen:\n"
+        "    within: seven\n"
+        "    leads:\n"
+        "      touch: -3\n"
+        "    private: [phone, phnoe]\n"
+        "    allow_html: 1\n"
+        "    remind_steps: [{days: soon}]\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["-C", str(root), "check"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "mkdocs.yml:4:13: error: extra.crmgen.within: must be a number",
+        "mkdocs.yml:6:14: error: extra.crmgen.leads.touch: must be a whole number of days",
+        "mkdocs.yml:7:22: error: extra.crmgen.private: unknown field 'phnoe' (did you mean 'phone'?). "
+        "Paths that can be private: " + ", ".join(private_paths()),
+        "mkdocs.yml:8:17: error: extra.crmgen.allow_html: must be true or false",
+        "mkdocs.yml:9:19: error: extra.crmgen.remind_steps: 'days' must be a whole number of days, not 'soon'",
+        "crmgen: error: 5 bad settings in mkdocs.yml",
+    ]
