@@ -28,7 +28,7 @@ def _plant(root: Path, mark: Path) -> None:
     payload = pickle.dumps(_Planted())
     del os.environ["PLANTED_MARK"]
     for rel in ["cache/parse-v2/00.pickle", "cache/history.pickle", "cache/segments.pickle", "incremental.pickle",
-                "rows.pickle", "cache/rows/00.pickle", "plan.pickle", "ics-events.pickle", "search-spans.pickle"]:
+                "rows.pickle", "cache/rows/00.pickle", "plan.pickle", "cache/plans/00.pickle", "ics-events.pickle", "search-spans.pickle"]:
         path = root / ".crmgen" / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(payload)

@@ -127,7 +127,7 @@ def test_owner_pages_and_calendars_follow_their_clients_only(project: Path, tmp_
 
 
 def test_kept_plans_follow_the_settings_and_the_files(project: Path, tmp_path: Path) -> None:
-    from crmgen.render.build import PLAN_FILE
+    from crmgen.accel.rowstore import PLANS
 
     def built(full: bool = False) -> dict[str, bytes]:
         build(project, tmp_path / ("full" if full else "site"), full=full)
@@ -137,7 +137,8 @@ def test_kept_plans_follow_the_settings_and_the_files(project: Path, tmp_path: P
     write_client(project, "alpha", client_text("Alpha Trading"))
     write_client(project, "beta", client_text("Beta Foods", owner="李娜"))
     built()
-    assert (load_project(project).cache_dir / PLAN_FILE).is_file()
+    kept = load_project(project).cache_dir / PLANS
+    assert (kept / "key").is_file() and list(kept.glob("*.pickle"))
     # settings change every client's reminders: the kept plans must not answer
     (project / "mkdocs.yml").write_text("site_name: Test CRM\nextra:\n  crmgen:\n    cadence: {B: 3}\n",
                                         encoding="utf-8")
@@ -220,3 +221,16 @@ def test_a_store_half_of_one_build_and_half_of_the_next_still_builds_the_full_pa
     build(project, tmp_path / "full-site", full=True)
     full = {p.relative_to(docs).as_posix(): p.read_bytes() for p in sorted(docs.rglob("*.md"))}
     assert incremental == full
+
+
+def test_a_keyed_store_answers_only_for_its_key(tmp_path: Path) -> None:
+    from crmgen.accel.rowstore import PLANS, ShardedMemo, plan_head
+
+    plans = {(f"{i:040x}", None): ((("next", i),), (), ()) for i in range(100)}
+    ShardedMemo.keyed(tmp_path, PLANS, "code-1", plan_head).save(plans)
+    assert ShardedMemo.keyed(tmp_path, PLANS, "code-1", plan_head).rows == plans
+    assert ShardedMemo.keyed(tmp_path, PLANS, "code-1", plan_head, fresh=True).rows == {}  # --full
+    ShardedMemo.keyed(tmp_path, PLANS, "code-1", plan_head).save(plans)
+    other = ShardedMemo.keyed(tmp_path, PLANS, "code-2", plan_head)  # new code or settings
+    assert other.rows == {} and not list((tmp_path / PLANS).glob("*.pickle"))
+    assert ShardedMemo.keyed(tmp_path, PLANS, "code-1", plan_head).rows == {}  # the old key's shards are gone
