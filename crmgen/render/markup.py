@@ -57,6 +57,15 @@ def plain(value: str) -> Markup:
     return done
 
 
+def plain_lines(value: str | None) -> Markup:
+    """``value`` as :func:`plain` text with its line breaks kept (``<br>``, never a blank line):
+    text shown as written inside an HTML block."""
+    if not value:
+        return Markup("")
+    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").strip("\n").split("\n")
+    return str.__new__(Markup, "<br>\n".join(plain(line) if line.strip() else "" for line in lines))
+
+
 def finalize(value: Any) -> Any:
     """Jinja2 ``finalize`` hook: plain strings become :func:`plain` text; Markup passes."""
     # Exact type checks first: this runs for every {{ value }} of every page.
@@ -194,5 +203,5 @@ def indent(text: str, prefix: str = "    ") -> Markup:
 
 __all__ = [
     "HTML_END", "HTML_START", "bad_target", "escape", "finalize", "html_block", "indent", "plain",
-    "user_markdown",
+    "plain_lines", "user_markdown",
 ]

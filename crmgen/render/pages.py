@@ -396,6 +396,7 @@ def make_environment(templates_dir: Path | None, cache_dir: Path | None = None) 
     env.filters["plain"] = markup.plain
     env.filters["indent_md"] = markup.indent
     env.filters["html_block"] = markup.html_block
+    env.filters["plain_lines"] = markup.plain_lines
     env.globals["when"] = when
     env.globals["COMPLAINT_STEPS"] = COMPLAINT_STEPS
     return env
