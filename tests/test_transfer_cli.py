@@ -179,3 +179,61 @@ def test_real_process_import_gbk_then_export(project: Path, tmp_path: Path) -> N
     rows = out.stdout.decode("utf-8-sig").splitlines()
     assert rows[1].startswith("acme-trading,Acme Trading,C,prospect,,,")
     assert ",王伟,,013812345678," in rows[2]
+
+
+def test_csv_export_cells_are_never_formulas_and_import_gives_them_back(project: Path, tmp_path: Path) -> None:
+    """OWASP's CSV injection: a cell starting with = + - @ tab or CR is written with a leading '."""
+    import csv
+    import io
+
+    write_client(project, "evil", '---\nname: "=HYPERLINK(\\"http://x.example\\",\\"点我\\")"\ngrade: B\n'
+                                  'owner: "@boss"\nphone: "+86 138 0013 8000"\nnotes: "-2+3 is not a sum"\n'
+                                  "tags: [\"+vip\", plain]\n---\n")
+    out = tmp_path / "clients.csv"
+    assert run(project, "export", "--format", "csv", "-o", str(out)).exit_code == 0
+    rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    header, row = rows[0], rows[1]
+    cells = dict(zip(header, row, strict=True))
+    assert cells["name"].startswith("'=HYPERLINK(") and cells["owner"] == "'@boss"
+    assert cells["phone"] == "'+86 138 0013 8000" and cells["notes"] == "'-2+3 is not a sum"
+    assert all(not cell or cell[0] not in "=+-@\t\r" for r in rows for cell in r)  # nothing a spreadsheet runs
+    # and importing the export gives the values back as they were
+    other = tmp_path / "other"
+    (other / "clients").mkdir(parents=True)
+    (other / "mkdocs.yml").write_text("site_name: T\n", encoding="utf-8")
+    done = run(other, "import", str(out), "--write")
+    assert done.exit_code == 0, done.output
+    from crmgen.load.book import load_book
+    from crmgen.load.project import load_project
+
+    [client] = load_book(load_project(other)).clients
+    assert client.name == '=HYPERLINK("http://x.example","点我")' and client.owner == "@boss"
+    assert client.phone == "+86 138 0013 8000" and client.notes == "-2+3 is not a sum"
+    assert "+vip" in client.tags
+
+
+def test_a_negative_number_is_left_as_a_number() -> None:
+    from crmgen.transfer.csvio import clean_cell, neutralise
+
+    assert neutralise("-5000") == "-5000" and neutralise("-12.5") == "-12.5"
+    assert neutralise("-5000 owed") == "'-5000 owed" and neutralise("=1+1") == "'=1+1"
+    assert neutralise("\tx") == "'\tx" and neutralise("plain") == "plain" and neutralise("") == ""
+    for value in ("=1+1", "+86 1", "@x", "-a", "'=already quoted"):
+        assert clean_cell(neutralise(value)) == value
+
+
+def test_neutralised_cells_come_back_as_they_were() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from crmgen.transfer.csvio import FORMULA_STARTS, clean_cell, neutralise
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=st.sampled_from("'=+-@ab1.\t") | st.characters(), min_size=1, max_size=12)
+           .map(lambda t: t.strip(" \t\r\n\u3000\ufeff")).filter(bool))
+    def roundtrip(value: str) -> None:
+        written = neutralise(value)
+        assert written[0] not in FORMULA_STARTS or written.lstrip("-").replace(".", "", 1).isdigit()
+        assert clean_cell(written) == value.replace("\r\n", "\n").replace("\r", "\n")
+
+    roundtrip()

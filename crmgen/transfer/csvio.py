@@ -145,15 +145,36 @@ def clean_cell(cell: str) -> str:
     # ="0571..." is the formula trick many systems export so Excel keeps leading zeros.
     if len(cell) >= 3 and cell.startswith('="') and cell.endswith('"'):
         cell = cell[2:-1].replace('""', '"')
+    # A cell crmgen's own export (or another careful one) kept from being a formula.
+    if cell[:1] == "'" and _QUOTED_FORMULA.match(cell):
+        cell = cell[1:]
+    return cell
+
+
+# What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection"): such a cell
+# is written with a leading ' , which the spreadsheet shows as text and import takes off.
+FORMULA_STARTS = "=+-@\t\r"
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_QUOTED_FORMULA = re.compile("'+[=+@\t\r-]")  # quotes, then what starts a formula
+
+
+def neutralise(cell: str) -> str:
+    """``cell`` as a spreadsheet must not evaluate it: a leading ``'`` when it starts like a formula
+    (``=``, ``+``, ``-``, ``@``, tab, carriage return), unless it is a plain negative number."""
+    if cell and cell[0] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    if cell[:1] == "'" and _QUOTED_FORMULA.match(cell):
+        return "'" + cell  # quotes of the value's own: import takes off only the one added here
     return cell
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence[str]], encoding: str) -> bytes:
-    """CSV bytes with CRLF line ends (what Excel writes and expects), quoting as needed."""
+    """CSV bytes with CRLF line ends (what Excel writes and expects), quoting as needed, no cell
+    a formula (:func:`neutralise`)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([neutralise(cell) for cell in header])
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode(encoding)
 
 
