@@ -406,7 +406,11 @@ def _build_site(
     )
     config_file = cache / "mkdocs.yml"
     text = mkdocs_config.dump_config(config)
-    if not config_file.is_file() or config_file.read_text(encoding="utf-8") != text:
+    try:
+        same = config_file.read_bytes() == text.encode("utf-8")
+    except OSError:
+        same = False
+    if not same:
         config_file.write_text(text, encoding="utf-8")
     (cache / ".gitignore").write_text("*\n", encoding="utf-8")
 

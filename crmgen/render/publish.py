@@ -248,7 +248,7 @@ def publish_build(build_dir: Path, site: Path, *, dirty: bool, changed: Collecti
     """
     links = build_dir.parent / LINKS_FILE
     try:
-        mirrored = links.read_text(encoding="utf-8") == str(site)
+        mirrored = links.read_bytes() == os.fsencode(str(site))
     except OSError:
         mirrored = False
     with contextlib.suppress(FileNotFoundError):
