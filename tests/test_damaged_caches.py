@@ -54,7 +54,7 @@ DAMAGE = {
     "empty": lambda data: b"",
     "truncated": lambda data: data[: len(data) // 2],
     "garbage": lambda data: os.urandom(max(16, len(data) // 4)),
-    "another shape": lambda data: pickle.dumps({"not": ["what", "was", "kept"]}) if not data[:1] in b"{[" else b"[1, 2]",
+    "another shape": lambda data: pickle.dumps({"not": ["what", "was", "kept"]}) if data[:1] not in b"{[" else b"[1, 2]",
 }
 
 
