@@ -135,9 +135,18 @@ pass_state = click.make_pass_decorator(State)
 
 
 def today_option(what: str) -> Callable[[Any], Any]:
-    """``--today YYYY-MM-DD``, shared by the commands that work as of a day."""
+    """``--today YYYY-MM-DD``, shared by the commands that work as of a day (within the dates the
+    format allows: reminders are computed years around it)."""
+    from crmgen.format.schema import TODAY_MAX, TODAY_MIN
+
+    def within(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None and not TODAY_MIN <= value.date() <= TODAY_MAX:
+            raise click.BadParameter(f"{value.date()} is outside the days crmgen can run as of "
+                                     f"({TODAY_MIN} to {TODAY_MAX})")
+        return value
+
     return click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
-                        help=f"{what} as if today were this day (default: the real today).")
+                        callback=within, help=f"{what} as if today were this day (default: the real today).")
 
 
 site_dir_option = click.option(

@@ -7,6 +7,7 @@ the two can never disagree. Each field's ``doc`` is its documentation.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, NamedTuple
 
 # The values a field may take (the model re-exports them): here, so that checking a file
@@ -33,6 +34,17 @@ RECORD = "record"
 RECORD_LIST = "record-list"
 ANY_MAPPING = "any-mapping"
 
+
+# The values crmgen computes with: every rule adds days and years to dates and sums amounts,
+# so each kind has a range, checked with the value's place in the file (format page, README).
+DATE_MIN = dt.date(1900, 1, 1)
+DATE_MAX = dt.date(2999, 12, 31)
+NUMBER_MAX = 10**15  # amounts, limits and tiers: a thousand trillion
+CADENCE_MAX = 3650  # days: ten years between contacts
+# The days a command may run as of (--today): the site's files carry the day as a 32-bit Unix
+# time (gzip's header of sitemap.xml.gz), which holds 1970 to early 2106.
+TODAY_MIN = dt.date(1970, 1, 1)
+TODAY_MAX = dt.date(2105, 12, 31)
 
 class Field(NamedTuple):
     """One key of the format (a named tuple: a frozen dataclass costs more to create at start-up)."""
@@ -146,13 +158,14 @@ def _json_field(f: Field) -> dict[str, Any]:
     elif f.kind == DATE:
         out = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
     elif f.kind == NUMBER:
-        out = {"type": "number", "minimum": 0}
+        out = {"type": "number", "minimum": 0, "maximum": NUMBER_MAX}
     elif f.kind == CHOICE:
         out = {"type": "string", "enum": list(f.choices)}
     elif f.kind == TEXT_LIST:
         out = {"type": "array", "items": {"type": "string"}}
     elif f.kind == CADENCE:
-        out = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^\d+\s*[dwm]$"}]}
+        out = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": CADENCE_MAX},
+                         {"type": "string", "pattern": r"^\d+\s*[dwm]$"}]}
     elif f.kind == BIRTHDAY:
         out = {"type": "string", "pattern": r"^(\d{4}|-)-\d{2}-\d{2}$"}
     elif f.kind == SLUG:

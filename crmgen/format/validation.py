@@ -244,19 +244,26 @@ class _Walker:
     def date(self, node: yaml.ScalarNode, path: str) -> dt.date | None:
         raw = node.value.strip()
         m = _ISO_DATE.match(raw)
+        found: dt.date | None = None
         if node.tag in (T_TIMESTAMP, T_STR) and m:
             try:
-                return dt.date(int(m[1]), int(m[2]), int(m[3]))
+                found = dt.date(int(m[1]), int(m[2]), int(m[3]))
             except ValueError:
                 self.error(node, f"{path}: {raw} is not a real date (that month has no such day)",
                            "impossible-date")
                 return None
-        if node.tag == T_TIMESTAMP:
+        elif node.tag == T_TIMESTAMP:
             value = self._construct(node)
             if isinstance(value, dt.datetime):
-                return value.date()
-        self.error(node, f"{path}: '{raw}' is not a date; write it as YYYY-MM-DD", "bad-date")
-        return None
+                found = value.date()
+        if found is None:
+            self.error(node, f"{path}: '{raw}' is not a date; write it as YYYY-MM-DD", "bad-date")
+            return None
+        if not S.DATE_MIN <= found <= S.DATE_MAX:
+            self.error(node, f"{path}: {raw} is outside the dates crmgen works with "
+                       f"({S.DATE_MIN} to {S.DATE_MAX})", "date-range")
+            return None
+        return found
 
     def number(self, node: yaml.ScalarNode, path: str) -> float | None:
         value: Any = None
@@ -275,6 +282,11 @@ class _Walker:
             self.error(node, f"{path}: {node.value} is negative; amounts are positive "
                        "(record a refund as a note)", "negative-amount")
             return None
+        if value > S.NUMBER_MAX:  # .inf too
+            shown = node.value if len(node.value) <= 24 else node.value[:12] + "…" + f" ({len(node.value)} digits)"
+            self.error(node, f"{path}: {shown} is beyond the amounts crmgen works with "
+                       f"(0 to {S.NUMBER_MAX:,})", "number-range")
+            return None
         return float(value) if isinstance(value, float) else int(value)
 
     def cadence(self, node: yaml.ScalarNode, path: str) -> int | None:
@@ -286,6 +298,10 @@ class _Walker:
         if days is None or days <= 0:
             self.error(node, f"{path}: '{node.value}' is not a cadence; write days (10) or 10d, 2w, 3m",
                        "bad-cadence")
+            return None
+        if days > S.CADENCE_MAX:
+            self.error(node, f"{path}: '{node.value}' is {days:,} days; a cadence is 1 to {S.CADENCE_MAX:,} "
+                       "days (10 years)", "bad-cadence")
             return None
         return days
 
@@ -415,6 +431,11 @@ def _sections(raw: RawFile, lines: list[str], problems: list[Problem]) -> list[S
             problems.append(Problem(raw.rel_path, lineno, 4, ERROR,
                 f"interaction date {token} is not a real date; fix the heading", "impossible-date"))
             continue
+        if not S.DATE_MIN <= when <= S.DATE_MAX:
+            problems.append(Problem(raw.rel_path, lineno, 4, ERROR,
+                f"interaction date {token} is outside the dates crmgen works with ({S.DATE_MIN} to "
+                f"{S.DATE_MAX})", "date-range"))
+            continue
         # a heading is a bound: the next one ends its section
         found.append((i, when, m[2].rstrip(" \t"), len(bounds)))
     sections: list[Section] = []
@@ -439,6 +460,11 @@ def _sections(raw: RawFile, lines: list[str], problems: list[Problem]) -> list[S
                 problems.append(Problem(raw.rel_path, raw.body_line + j, line.find(token) + 1 if token else 1,
                     ERROR, f"next step date '{token}' is not a real date; write 'Next: YYYY-MM-DD what to do'",
                     "bad-next"))
+                continue
+            if not S.DATE_MIN <= parsed <= S.DATE_MAX:
+                problems.append(Problem(raw.rel_path, raw.body_line + j, line.find(token) + 1, ERROR,
+                    f"next step date {token} is outside the dates crmgen works with ({S.DATE_MIN} to "
+                    f"{S.DATE_MAX})", "date-range"))
                 continue
             next_date, next_what = parsed, m[2].rstrip(" \t") or None
             break
