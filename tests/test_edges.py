@@ -92,3 +92,41 @@ def test_today_beyond_its_range_is_a_usage_error(project, day: str) -> None:
         assert result.exit_code == 2
         if command != "check":  # check has no --today
             assert "outside the days crmgen can run as of (1970-01-01 to 2105-12-31)" in result.output
+
+
+@pytest.mark.parametrize("value,read_as", [("012000", "5120"), ("0700", "448"), ("1:30", "90"), ("0x10", "16"),
+                                           ("0b101", "5"), ("-0x10", "-16")])
+def test_a_number_yaml_misreads_is_a_located_error(value: str, read_as: str) -> None:
+    text = f"---\nname: X\ngrade: A\norders:\n  - {{date: 2026-01-01, amount: {value}}}\n---\n"
+    _client, problems = parse_client_text(text, "clients/x.md")
+    [p] = problems
+    assert (p.line, p.col, p.code) == (5, 32, "yaml-trap")
+    assert f"reads {value} as {read_as}" in p.message and "write the number plainly" in p.message
+
+
+@pytest.mark.parametrize("value", ["0", "12000", "12000.50", "0.5", "1_000"])
+def test_plain_numbers_are_not_traps(value: str) -> None:
+    _client, problems = parse_client_text(f"---\nname: X\ngrade: A\ncredit_limit: {value}\n---\n", "clients/x.md")
+    assert problems == []
+
+
+def test_a_cadence_in_base_60_is_refused() -> None:
+    _client, problems = parse_client_text("---\nname: X\ngrade: A\ncadence: 1:30\n---\n", "clients/x.md")
+    assert [p.code for p in problems] == ["bad-cadence"]
+
+
+def test_a_named_pipe_among_the_clients_is_skipped_never_opened(project) -> None:
+    import os
+    import subprocess
+    import sys
+
+    write_client(project, "real", "---\nname: Real\ngrade: A\n---\n")
+    os.mkfifo(project / "clients" / "pipe.md")  # opening it would wait for a writer forever
+    for args in (["check", "--no-cache"], ["check"], ["due", "--today", "2026-12-01"],
+                 ["build", "--today", "2026-12-01"]):
+        done = subprocess.run([sys.executable, "-m", "crmgen", "-C", str(project), *args], capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        if args[0] in ("check", "build"):
+            assert "clients/pipe.md:1:1: warning: not a regular file" in done.stderr
+    assert (project / "site" / "clients" / "real" / "index.html").is_file()

@@ -56,6 +56,18 @@ ONE_LINE = frozenset({"name", "owner"})
 _BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def _number_trap(raw: str, tag: str) -> str | None:
+    """How YAML 1.1 misreads a number written ``raw`` (octal, base 60, hexadecimal), or None."""
+    digits = raw.lstrip("+-").replace("_", "")
+    if ":" in digits:
+        return "a base-60 number (1:30 is 90)"
+    if tag == T_INT and digits[:2].lower() in ("0x", "0o", "0b"):
+        return "a number in another base"
+    if tag == T_INT and len(digits) > 1 and digits[0] == "0":
+        return "an octal number (0700 is 448)"
+    return None
+
+
 class Located(NamedTuple):
     """A validated client plus where its cross-file facts sit in the file."""
 
@@ -269,6 +281,12 @@ class _Walker:
         value: Any = None
         if node.tag in (T_INT, T_FLOAT):
             value = self._construct(node)
+            trap = _number_trap(node.value.strip(), node.tag)
+            if trap is not None:
+                self.error(node, f"{path}: YAML 1.1 reads {node.value.strip()} as {value!r}, {trap}; write the "
+                           "number plainly (no leading zero, no ':'), or quote it if it is not a number",
+                           "yaml-trap")
+                return None
         elif node.tag == T_STR:
             try:
                 value = float(node.value.replace(",", "").replace("_", ""))
@@ -291,7 +309,7 @@ class _Walker:
 
     def cadence(self, node: yaml.ScalarNode, path: str) -> int | None:
         days: int | None = None
-        if node.tag == T_INT and not node.value.startswith("0"):
+        if node.tag == T_INT and not node.value.startswith("0") and ":" not in node.value:
             days = int(self._construct(node))
         elif node.tag == T_STR and (m := _CADENCE.match(node.value.strip())):
             days = int(m[1]) * _CADENCE_UNIT[m[2].lower()]

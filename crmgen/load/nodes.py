@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 from typing import NamedTuple
 
 import yaml
 
-from crmgen.format.errors import ERROR, Problem
+from crmgen.format.errors import ERROR, WARNING, Problem
 
 try:  # libyaml is ~10x faster than the pure-Python parser
     from yaml import CSafeLoader as _BaseLoader
@@ -210,9 +211,14 @@ def check_path(path: Path, rel_path: str, root: Path) -> list[Problem]:
                 f"symlink points outside the project (to {target}); a build must never publish a file "
                 "from elsewhere: copy the file into clients/ instead", "symlink-outside")]
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as exc:
         return [Problem(rel_path, 1, 1, ERROR, f"cannot read file: {exc.strerror}", "unreadable")]
+    if not stat.S_ISREG(st.st_mode):
+        # Opening a named pipe waits for a writer; a device or socket is no client card either.
+        return [Problem(rel_path, 1, 1, WARNING, "not a regular file (a named pipe, socket or device): "
+                        "skipped, never opened; remove it from clients/", "not-a-file")]
+    size = st.st_size
     if size > MAX_BYTES:
         return [Problem(rel_path, 1, 1, ERROR,
             f"file is {size / 1048576:.1f} MiB, over the 1 MiB limit for a client file; move long notes "
