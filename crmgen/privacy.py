@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 from typing import Any
 
@@ -29,7 +30,8 @@ _BLOCK = re.compile(r"<!--\s*private\s*-->.*?(?:<!--\s*/private\s*-->|\Z)", re.D
 _LIST_FIELDS = {"contacts", "dates", "promises", "orders", "complaints"}
 
 
-def private_paths() -> list[str]:
+@functools.cache
+def private_paths() -> tuple[str, ...]:
     """Every path ``private:`` accepts, in the order of the format; ``extra.<key>`` stands for any key.
 
     A whole field of the client, or an optional field of each record of a list
@@ -40,7 +42,7 @@ def private_paths() -> list[str]:
     for top in S.CLIENT:
         if top in _LIST_FIELDS:
             out += [f"{top}.{sub}" for sub, f in S.CLIENT[top].fields.items() if not f.required]
-    return [*out, "extra.<key>"]
+    return (*out, "extra.<key>")
 
 
 def private_problem(name: Any) -> str | None:

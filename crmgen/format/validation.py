@@ -56,6 +56,13 @@ ONE_LINE = frozenset({"name", "owner"})
 _BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def _beyond(day: dt.date, written: str) -> str | None:
+    """Why ``day`` (written ``written``) is not a date crmgen computes with, or None."""
+    if S.DATE_MIN <= day <= S.DATE_MAX:
+        return None
+    return f"{written} is outside the dates crmgen works with ({S.DATE_MIN} to {S.DATE_MAX})"
+
+
 def _number_trap(raw: str, tag: str) -> str | None:
     """How YAML 1.1 misreads a number written ``raw`` (octal, base 60, hexadecimal), or None."""
     digits = raw.lstrip("+-").replace("_", "")
@@ -271,9 +278,9 @@ class _Walker:
         if found is None:
             self.error(node, f"{path}: '{raw}' is not a date; write it as YYYY-MM-DD", "bad-date")
             return None
-        if not S.DATE_MIN <= found <= S.DATE_MAX:
-            self.error(node, f"{path}: {raw} is outside the dates crmgen works with "
-                       f"({S.DATE_MIN} to {S.DATE_MAX})", "date-range")
+        beyond = _beyond(found, raw)
+        if beyond is not None:
+            self.error(node, f"{path}: {beyond}", "date-range")
             return None
         return found
 
@@ -449,10 +456,9 @@ def _sections(raw: RawFile, lines: list[str], problems: list[Problem]) -> list[S
             problems.append(Problem(raw.rel_path, lineno, 4, ERROR,
                 f"interaction date {token} is not a real date; fix the heading", "impossible-date"))
             continue
-        if not S.DATE_MIN <= when <= S.DATE_MAX:
-            problems.append(Problem(raw.rel_path, lineno, 4, ERROR,
-                f"interaction date {token} is outside the dates crmgen works with ({S.DATE_MIN} to "
-                f"{S.DATE_MAX})", "date-range"))
+        beyond = _beyond(when, token)
+        if beyond is not None:
+            problems.append(Problem(raw.rel_path, lineno, 4, ERROR, f"interaction date {beyond}", "date-range"))
             continue
         # a heading is a bound: the next one ends its section
         found.append((i, when, m[2].rstrip(" \t"), len(bounds)))
@@ -479,10 +485,10 @@ def _sections(raw: RawFile, lines: list[str], problems: list[Problem]) -> list[S
                     ERROR, f"next step date '{token}' is not a real date; write 'Next: YYYY-MM-DD what to do'",
                     "bad-next"))
                 continue
-            if not S.DATE_MIN <= parsed <= S.DATE_MAX:
+            beyond = _beyond(parsed, token)
+            if beyond is not None:
                 problems.append(Problem(raw.rel_path, raw.body_line + j, line.find(token) + 1, ERROR,
-                    f"next step date {token} is outside the dates crmgen works with ({S.DATE_MIN} to "
-                    f"{S.DATE_MAX})", "date-range"))
+                    f"next step date {beyond}", "date-range"))
                 continue
             next_date, next_what = parsed, m[2].rstrip(" \t") or None
             break

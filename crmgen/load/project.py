@@ -271,12 +271,20 @@ def _locator(root: Path) -> Callable[[tuple[Any, ...]], str]:
     """``where`` for :meth:`Settings.from_mapping`: ``mkdocs.yml:line:col`` of ``extra.crmgen.<keys>``
     (the nearest enclosing value that is there), composing the YAML only when an error is reported."""
 
-    def where(keys: tuple[Any, ...]) -> str:
+    @functools.cache
+    def document() -> Any:  # composed once, for the first error
         import yaml
 
         try:
-            node = yaml.compose((root / CONFIG_FILE).read_text(encoding="utf-8-sig"), Loader=_tolerant_loader())
-        except (OSError, yaml.YAMLError):
+            return yaml.compose((root / CONFIG_FILE).read_text(encoding="utf-8-sig"), Loader=_tolerant_loader())
+        except (OSError, UnicodeError, yaml.YAMLError):
+            return None
+
+    def where(keys: tuple[Any, ...]) -> str:
+        import yaml
+
+        node = document()
+        if node is None:
             return CONFIG_FILE
         for key in ("extra", "crmgen", *keys):
             found = None
@@ -287,8 +295,6 @@ def _locator(root: Path) -> Callable[[tuple[Any, ...]], str]:
             if found is None:
                 break
             node = found
-        if node is None:
-            return CONFIG_FILE
         return f"{CONFIG_FILE}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
 
     return where
