@@ -19,6 +19,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from crmgen.format.errors import DAMAGED_CACHE
+
 # Separators git will not put into a commit header line: record separator
 # before each commit, unit separator between its fields.
 _RS, _US = "\x1e", "\x1f"
@@ -114,7 +116,7 @@ def read_history(root: Path, clients_dir: str = "clients", cache_dir: Path | Non
         cached_key, history = pickle.loads(Path(path).read_bytes())
         if cached_key == key and isinstance(history, History):
             return history
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+    except (*DAMAGED_CACHE, pickle.UnpicklingError):
         pass
     history = _read_history(root, clients_dir)
     if history.available:

@@ -36,6 +36,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from crmgen.format.errors import DAMAGED_CACHE
+
 RACY_NS = 2_000_000_000
 CACHE_DIR = "parse-v2"  # holds the shards 00.pickle .. 31.pickle; a new format, a new name
 SHARDS = 32  # part of the format (which shard holds a path): change CACHE_DIR with it
@@ -144,7 +146,7 @@ def _no_gc(freeze: Callable[[], bool]) -> Iterator[None]:
             gc.enable()
 
 
-_ERRORS = (OSError, EOFError, AttributeError, KeyError, TypeError, ValueError, ImportError)
+_ERRORS = DAMAGED_CACHE
 
 
 class ParseCache:

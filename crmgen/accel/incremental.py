@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crmgen.format.errors import DAMAGED_CACHE
 from crmgen.render.tree import fingerprint
 
 STATE_FILE = "incremental.pickle"  # in the project's cache directory
@@ -121,7 +122,7 @@ def load_pickle(path: Path) -> Any:
     read-ahead when the file's bytes are the same, :mod:`crmgen.warm`)."""
     try:
         return pickle.loads(Path(path).read_bytes())
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
+    except (*DAMAGED_CACHE, pickle.UnpicklingError):
         return None
 
 

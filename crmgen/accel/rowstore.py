@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from crmgen.format.errors import DAMAGED_CACHE
+
 SHARDS = 64
 ROWS = "rows"  # directories in the project's cache directory
 PLANS = "plans"
@@ -73,8 +75,7 @@ class ShardedMemo:
         for i in range(SHARDS):
             try:
                 part = pickle.loads((store.path / f"{i:02d}{_SUFFIX}").read_bytes())
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError,
-                    ValueError):
+            except (*DAMAGED_CACHE, pickle.UnpicklingError):
                 continue
             if isinstance(part, dict):
                 store.rows.update(part)

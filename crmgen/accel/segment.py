@@ -55,6 +55,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from crmgen.format.errors import DAMAGED_CACHE
+
 MEMO_FILE = "segments.pickle"
 _FORMAT = 1
 _INDEX_FORMAT = 1
@@ -354,7 +356,7 @@ class Memo:
             versions, known = pickle.loads(Path(path).read_bytes())
             if versions == _versions() and isinstance(known, dict):
                 return cls(known)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+        except (*DAMAGED_CACHE, pickle.UnpicklingError):
             pass
         return cls()
 

@@ -47,7 +47,7 @@ from typing import Any
 
 from crmgen.accel import incremental
 from crmgen.accel.forking import can_fork, frozen
-from crmgen.format.errors import CrmgenError
+from crmgen.format.errors import DAMAGED_CACHE, CrmgenError
 
 # What the fork server imports before it forks a chunk's process (a module of crmgen's,
 # so jieba is imported crmgen's quick way).
@@ -280,7 +280,7 @@ def _read_result(path: str, exitcode: int | None) -> ChunkResult:
             result = pickle.load(fh)
         if isinstance(result, ChunkResult):
             return result
-    except (OSError, EOFError, pickle.UnpicklingError):
+    except (*DAMAGED_CACHE, pickle.UnpicklingError):
         pass
     return ChunkResult(error=f"a build process stopped without finishing its pages (exit code {exitcode})")
 

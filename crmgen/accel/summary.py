@@ -38,6 +38,8 @@ import os
 import stat
 from typing import Any
 
+from crmgen.format.errors import DAMAGED_CACHE
+
 RACY_NS = 2_000_000_000  # as crmgen.accel.cache.RACY_NS
 FILE = "book-v2.marshal"
 PLAN_FILE = "plan-v2.marshal"
@@ -111,7 +113,7 @@ def load(root: str) -> dict | None:
             return None
         if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
             return None
-    except (OSError, EOFError, ValueError, TypeError, KeyError):  # whatever is wrong with it, the book is read again
+    except DAMAGED_CACHE:  # whatever is wrong with it, the book is read again
         return None
     return head
 
@@ -126,7 +128,7 @@ def load_plan(root: str, head: dict, until: int | None = None) -> dict | None:
     try:
         with open(os.path.join(os.path.dirname(path_of(root)), PLAN_FILE), "rb") as fh:
             kept = marshal.loads(fh.read())
-    except (OSError, EOFError, ValueError, TypeError):
+    except DAMAGED_CACHE:
         return None
     if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == plan_id and isinstance(kept[1], dict)):
         return None
@@ -137,7 +139,7 @@ def load_plan(root: str, head: dict, until: int | None = None) -> dict | None:
             if until is not None and first > until:
                 break
             fixed += marshal.loads(block)
-    except (KeyError, EOFError, ValueError, TypeError):
+    except DAMAGED_CACHE:
         return None
     plan["fixed"] = fixed
     return plan

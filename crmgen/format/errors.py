@@ -44,6 +44,13 @@ class SettingsError(UsageError):
         self.lines = lines
 
 
+# What reading a damaged cache file (pickle or marshal data cut short, overwritten, of another
+# shape) can raise: beyond the unpickler's own errors, garbage bytes give lengths too large
+# for memory, unknown opcodes, deep nesting. A cache that raises one of them is missing.
+DAMAGED_CACHE = (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError, KeyError, IndexError,
+                 OverflowError, MemoryError, RecursionError)
+
+
 ERROR = "error"
 WARNING = "warning"
 
