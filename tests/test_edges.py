@@ -130,3 +130,60 @@ def test_a_named_pipe_among_the_clients_is_skipped_never_opened(project) -> None
         if args[0] in ("check", "build"):
             assert "clients/pipe.md:1:1: warning: not a regular file" in done.stderr
     assert (project / "site" / "clients" / "real" / "index.html").is_file()
+
+
+@pytest.mark.parametrize("written,shown", [("name: !!str X", "!!str"), ("grade: !!str A", "!!str"),
+                                           ("phone: !!int 123", "!!int"), ("extra: {a: !!binary aGVsbG8=}", "!!binary"),
+                                           ("extra: {b: !!python/object:os.system x}", "!!python/object:os.system"),
+                                           ("extra: {c: !!set {x, y}}", "!!set"), ("extra: {d: !mine z}", "!mine"),
+                                           ("tags: !!seq [a]", "!!seq"), ("extra: {e: ! z}", "!")])
+def test_every_written_yaml_tag_is_refused_where_it_is(written: str, shown: str) -> None:
+    """The format page: tags are refused, even ``!!str`` (it changes nothing a quote would not)
+    and inside ``extra`` (``!!binary`` would make bytes no JSON export can hold)."""
+    lines = ["name: X", "grade: A"]
+    key = written.split(":", 1)[0]
+    lines = [written if line.startswith(key + ":") else line for line in lines] + (
+        [written] if key not in ("name", "grade") else [])
+    text = "---\n" + "\n".join(lines) + "\n---\n"
+    client, problems = parse_client_text(text, "clients/x.md")
+    [p] = problems
+    assert client is None and p.code == "yaml-tag" and f"YAML tag '{shown}' is not allowed" in p.message
+    assert p.line == 2 + lines.index(written) and p.col == written.index("!") + 1
+
+
+@pytest.mark.parametrize("text", ["Great client!", "'!!str is how YAML tags text'", '"! not a tag"'])
+def test_an_exclamation_mark_in_a_value_is_not_a_tag(text: str) -> None:
+    client, problems = parse_client_text(f"---\nname: X\ngrade: A\nnotes: {text}\n---\n", "clients/x.md")
+    assert problems == [] and client is not None and "!" in client.notes
+
+
+def _nested(depth: int, flow: bool) -> str:
+    if flow:
+        return "extra:\n  x: " + "[" * depth + "]" * depth
+    return "extra:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, depth + 1)) + "  " * (depth + 1) + "v"
+
+
+@pytest.mark.parametrize("flow", [True, False])
+@pytest.mark.parametrize("depth", [S.NESTING_MAX - 1, S.NESTING_MAX + 1, 600, 990])
+def test_deep_yaml_is_a_located_error_not_a_recursion_error(depth: int, flow: bool) -> None:
+    client, problems = parse_client_text(f"---\nname: X\ngrade: A\n{_nested(depth, flow)}\n---\n", "clients/x.md")
+    if depth < S.NESTING_MAX:
+        assert problems == [] and client is not None
+        return
+    [p] = problems
+    assert p.code in ("too-deep", "yaml-syntax") and p.line >= 5, p  # libyaml stops at 1,000 levels itself
+    assert client is None
+
+
+def test_deep_yaml_with_the_pure_python_parser_is_a_located_error(monkeypatch) -> None:
+    """PyYAML without libyaml composes recursively: hundreds of levels raise RecursionError."""
+    import yaml
+
+    from crmgen.load import nodes
+
+    class PureLoader(yaml.SafeLoader):
+        pass
+
+    monkeypatch.setattr(nodes, "_Loader", PureLoader)
+    node, problems = nodes.parse_yaml("x: " + "[" * 990 + "]" * 990, "clients/x.md", 2)
+    assert node is None and [(p.line, p.code) for p in problems] == [(2, "too-deep")]

@@ -45,6 +45,9 @@ CADENCE_MAX = 3650  # days: ten years between contacts
 # time (gzip's header of sitemap.xml.gz), which holds 1970 to early 2106.
 TODAY_MIN = dt.date(1970, 1, 1)
 TODAY_MAX = dt.date(2105, 12, 31)
+# Levels of lists and mappings inside 'extra:' (your own fields): deeper is refused, not walked
+# (a file of a few thousand brackets would otherwise exhaust Python's stack).
+NESTING_MAX = 32
 
 class Field(NamedTuple):
     """One key of the format (a named tuple: a frozen dataclass costs more to create at start-up)."""

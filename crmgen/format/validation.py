@@ -362,13 +362,18 @@ class _Walker:
             return None
         return value
 
-    def plain(self, node: yaml.Node, path: str) -> Any:
-        """Free-form values under ``extra``: read as YAML says, dates as ISO text."""
+    def plain(self, node: yaml.Node, path: str, depth: int = 1) -> Any:
+        """Free-form values under ``extra``: read as YAML says, dates as ISO text; no deeper
+        than :data:`~crmgen.format.schema.NESTING_MAX` levels."""
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and depth > S.NESTING_MAX:
+            self.error(node, f"{path}: lists and mappings nested more than {S.NESTING_MAX} levels deep; "
+                       "flatten them", "too-deep")
+            return None
         if isinstance(node, yaml.MappingNode):
-            return {str(self.plain(k, path)): self.plain(v, f"{path}.{getattr(k, 'value', '?')}")
+            return {str(self.plain(k, path, depth + 1)): self.plain(v, f"{path}.{getattr(k, 'value', '?')}", depth + 1)
                     for k, v in node.value}
         if isinstance(node, yaml.SequenceNode):
-            return [self.plain(v, f"{path}[{i}]") for i, v in enumerate(node.value)]
+            return [self.plain(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node.value)]
         value = self._construct(node)  # type: ignore[arg-type]
         raw = node.value
         lossy = (node.tag == T_INT and (raw.startswith("0") and raw != "0" or ":" in raw)) or (

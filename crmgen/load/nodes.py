@@ -152,29 +152,44 @@ def split(text: str, rel_path: str) -> tuple[tuple[str, int, str, int] | None, l
     return (yaml_text, 2, text[close.end():], lines + 3), []
 
 
-def _anchor_problems(yaml_text: str, rel_path: str, line0: int) -> list[Problem]:
-    """Reject anchors and aliases: they make values hard to read and allow 'billion laughs' bombs.
+def _short_tag(tag: str) -> str:
+    """A tag as it was written: ``!!str`` for YAML's own, ``!name`` for a local one."""
+    return "!!" + tag[len(_YAML_TAG):] if tag.startswith(_YAML_TAG) else tag
+
+
+_YAML_TAG = "tag:yaml.org,2002:"
+
+
+def _event_problems(yaml_text: str, rel_path: str, line0: int) -> list[Problem]:
+    """Reject anchors, aliases and tags (see the format page): anchors and aliases make values
+    hard to read and allow 'billion laughs' bombs; a tag (``!!str``, ``!!binary``,
+    ``!!python/...``) makes a value something other than what it looks like.
 
     Scanning events is linear in the text, so a bomb fails fast instead of expanding.
     """
     problems: list[Problem] = []
     for event in yaml.parse(yaml_text, Loader=_Loader):
         anchor = getattr(event, "anchor", None)
+        tag = getattr(event, "tag", None)
+        mark = event.start_mark
         if isinstance(event, yaml.AliasEvent) or anchor is not None:
-            mark = event.start_mark
             what = f"alias '*{anchor}'" if isinstance(event, yaml.AliasEvent) else f"anchor '&{anchor}'"
             problems.append(Problem(rel_path, line0 + mark.line, mark.column + 1, ERROR,
                 f"YAML {what} is not allowed in client files; write the value out in full", "yaml-alias"))
-            if len(problems) >= 5:
-                break
+        elif tag is not None:  # only a tag written in the text: a quoted value's event has none
+            problems.append(Problem(rel_path, line0 + mark.line, mark.column + 1, ERROR,
+                f"YAML tag '{_short_tag(tag)}' is not allowed in client files; remove it "
+                "(quote the value if it must stay text)", "yaml-tag"))
+        if len(problems) >= 5:
+            break
     return problems
 
 
 def parse_yaml(yaml_text: str, rel_path: str, line0: int) -> tuple[yaml.Node | None, list[Problem]]:
     """Compose the YAML into nodes (not Python objects) so every value keeps its position."""
     try:
-        if "&" in yaml_text or "*" in yaml_text:
-            problems = _anchor_problems(yaml_text, rel_path, line0)
+        if "&" in yaml_text or "*" in yaml_text or "!" in yaml_text:
+            problems = _event_problems(yaml_text, rel_path, line0)
             if problems:
                 return None, problems
         node = yaml.compose(yaml_text, Loader=_Loader)
@@ -188,6 +203,9 @@ def parse_yaml(yaml_text: str, rel_path: str, line0: int) -> tuple[yaml.Node | N
             "yaml-syntax")]
     except yaml.YAMLError as exc:
         return None, [Problem(rel_path, line0, 1, ERROR, f"YAML error: {exc}", "yaml-syntax")]
+    except RecursionError:  # PyYAML's pure-Python composer, on lists nested hundreds deep
+        return None, [Problem(rel_path, line0, 1, ERROR,
+            "YAML nested too deeply to read; flatten the lists and mappings", "too-deep")]
     return node, []
 
 
