@@ -19,6 +19,8 @@ import unicodedata
 from collections.abc import Container, Iterable
 from pathlib import Path
 
+from crmgen.format.errors import warn_damaged
+
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FALLBACK = "client"
 
@@ -91,7 +93,8 @@ def load_memo(path: Path) -> int:
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError) as exc:
+        warn_damaged(path, exc)
         return 0
     if not isinstance(data, dict) or data.get("key") != _memo_key() or not isinstance(data.get("slugs"), dict):
         return 0

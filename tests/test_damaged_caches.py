@@ -28,12 +28,15 @@ def _run(root: Path, args: list[str]) -> subprocess.CompletedProcess:
                           timeout=300, env={**os.environ, "NO_COLOR": "1"})
 
 
-def _answers(root: Path) -> list[bytes]:
+def _answers(root: Path, warnings: list[str] | None = None) -> list[bytes]:
+    """The commands' outputs and the site; the stderr lines that say a cache was damaged go to ``warnings``."""
     out = []
     for args in COMMANDS:
         done = _run(root, args)
         assert done.returncode == 0 and b"Traceback" not in done.stderr, (args, done.stderr.decode())
         out.append(done.stdout)
+        if warnings is not None:
+            warnings += [line for line in done.stderr.decode().splitlines() if "damaged cache" in line]
     site = root / "site"
     out += [p.read_bytes() for p in sorted(site.rglob("*.html"))[:40]]
     out.append((site / "search" / "search_index.json").read_bytes())
@@ -68,8 +71,24 @@ def test_every_cache_file_damaged_gives_the_same_answers(samples: Path, how: str
     assert len(files) > 10 and {".pickle", ".marshal", ".json"} <= kinds, kinds
     for path in files:
         path.write_bytes(DAMAGE[how](path.read_bytes()))
-    assert _answers(samples) == clean  # read as missing, made again
-    assert _answers(samples) == clean  # and what was made again serves the next run
+    said: list[str] = []
+    assert _answers(samples, said) == clean  # read as missing, made again
+    # each discarded file (or store of shards) is one line naming it
+    assert said and all(line.startswith("crmgen: warning: /") and line.endswith(
+        "discarded; made again from the client files") for line in said), said
+    assert len(said) == len(set(said))
+    again: list[str] = []
+    assert _answers(samples, again) == clean  # and what was made again serves the next run
+    assert again == []
+
+
+def test_a_missing_cache_is_not_worth_a_warning(samples: Path) -> None:
+    said: list[str] = []
+    _answers(samples, said)  # the first run: no cache at all
+    for base in (cache_dir_for(samples), samples / ".crmgen"):
+        shutil.rmtree(base, ignore_errors=True)
+    _answers(samples, said)
+    assert said == []
 
 
 def test_full_recovers_from_a_damaged_build_tree(samples: Path) -> None:

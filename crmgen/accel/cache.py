@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from crmgen.format.errors import DAMAGED_CACHE
+from crmgen.format.errors import DAMAGED_CACHE, warn_damaged
 
 RACY_NS = 2_000_000_000
 CACHE_DIR = "parse-v2"  # holds the shards 00.pickle .. 31.pickle; a new format, a new name
@@ -180,15 +180,20 @@ class ParseCache:
         import pickle  # only with a cache to read: `check --no-cache` does without
 
         version = _format_version()
+        damaged = 0
         with _no_gc(freeze=lambda: len(self.entries) >= FREEZE_MIN):
             for i in range(SHARDS):
                 try:
                     file_version, entries = decode_shard((self.path / f"{i:02d}.pickle").read_bytes())
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
                 except (*_ERRORS, pickle.UnpicklingError):
+                    damaged += 1
                     continue
                 if file_version == version:
                     self.entries.update(entries)
                     self.loaded.add(i)
+        warn_damaged(self.path, count=damaged)
 
     def get(self, rel: str, path: str | os.PathLike[str]) -> tuple[tuple[int, ...] | None, Any]:
         """(fingerprint to store under, cached value or None)."""

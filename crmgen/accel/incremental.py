@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crmgen.format.errors import DAMAGED_CACHE
+from crmgen.format.errors import DAMAGED_CACHE, warn_damaged
 from crmgen.render.tree import fingerprint
 
 STATE_FILE = "incremental.pickle"  # in the project's cache directory
@@ -122,7 +122,8 @@ def load_pickle(path: Path) -> Any:
     read-ahead when the file's bytes are the same, :mod:`crmgen.warm`)."""
     try:
         return pickle.loads(Path(path).read_bytes())
-    except (*DAMAGED_CACHE, pickle.UnpicklingError):
+    except (*DAMAGED_CACHE, pickle.UnpicklingError) as exc:
+        warn_damaged(path, exc)
         return None
 
 

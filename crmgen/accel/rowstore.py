@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from crmgen.format.errors import DAMAGED_CACHE
+from crmgen.format.errors import DAMAGED_CACHE, warn_damaged
 
 SHARDS = 64
 ROWS = "rows"  # directories in the project's cache directory
@@ -72,14 +72,20 @@ class ShardedMemo:
     @classmethod
     def load(cls, cache: Path, name: str = ROWS, head: Callable[[Any], Any] = row_head) -> ShardedMemo:
         store = cls(cache, name, head)
+        damaged = 0
         for i in range(SHARDS):
             try:
                 part = pickle.loads((store.path / f"{i:02d}{_SUFFIX}").read_bytes())
-            except (*DAMAGED_CACHE, pickle.UnpicklingError):
+            except (FileNotFoundError, NotADirectoryError):
                 continue
+            except (*DAMAGED_CACHE, pickle.UnpicklingError):
+                part = None
             if isinstance(part, dict):
                 store.rows.update(part)
                 store._keys[i] = set(part)
+            else:
+                damaged += 1
+        warn_damaged(store.path, count=damaged)
         return store
 
     def save(self, rows: Mapping[Any, Any]) -> int:

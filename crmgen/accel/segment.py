@@ -55,7 +55,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from crmgen.format.errors import DAMAGED_CACHE
+from crmgen.format.errors import DAMAGED_CACHE, warn_damaged
 
 MEMO_FILE = "segments.pickle"
 _FORMAT = 1
@@ -356,8 +356,8 @@ class Memo:
             versions, known = pickle.loads(Path(path).read_bytes())
             if versions == _versions() and isinstance(known, dict):
                 return cls(known)
-        except (*DAMAGED_CACHE, pickle.UnpicklingError):
-            pass
+        except (*DAMAGED_CACHE, pickle.UnpicklingError) as exc:
+            warn_damaged(path, exc)
         return cls()
 
     def save(self, path: Path, *, prune: bool) -> None:

@@ -38,7 +38,7 @@ import os
 import stat
 from typing import Any
 
-from crmgen.format.errors import DAMAGED_CACHE
+from crmgen.format.errors import DAMAGED_CACHE, warn_damaged
 
 RACY_NS = 2_000_000_000  # as crmgen.accel.cache.RACY_NS
 FILE = "book-v2.marshal"
@@ -113,7 +113,8 @@ def load(root: str) -> dict | None:
             return None
         if scan(root, head["clients_dir"], saved - RACY_NS) != head["entries"]:
             return None
-    except DAMAGED_CACHE:  # whatever is wrong with it, the book is read again
+    except DAMAGED_CACHE as exc:  # whatever is wrong with it, the book is read again
+        warn_damaged(path_of(root), exc)
         return None
     return head
 
@@ -125,10 +126,12 @@ def load_plan(root: str, head: dict, until: int | None = None) -> dict | None:
     plan_id = head.get("plan_id")
     if not plan_id:
         return None
+    path = os.path.join(os.path.dirname(path_of(root)), PLAN_FILE)
     try:
-        with open(os.path.join(os.path.dirname(path_of(root)), PLAN_FILE), "rb") as fh:
+        with open(path, "rb") as fh:
             kept = marshal.loads(fh.read())
-    except DAMAGED_CACHE:
+    except DAMAGED_CACHE as exc:
+        warn_damaged(path, exc)
         return None
     if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == plan_id and isinstance(kept[1], dict)):
         return None
@@ -139,7 +142,8 @@ def load_plan(root: str, head: dict, until: int | None = None) -> dict | None:
             if until is not None and first > until:
                 break
             fixed += marshal.loads(block)
-    except DAMAGED_CACHE:
+    except DAMAGED_CACHE as exc:
+        warn_damaged(path, exc)
         return None
     plan["fixed"] = fixed
     return plan

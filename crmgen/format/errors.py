@@ -51,6 +51,21 @@ DAMAGED_CACHE = (OSError, EOFError, ValueError, TypeError, AttributeError, Impor
                  OverflowError, MemoryError, RecursionError)
 
 
+def warn_damaged(path: object, exc: BaseException | None = None, *, count: int = 1) -> None:
+    """Say on stderr, in one line, that a cache file (or ``count`` of them under ``path``) could
+    not be read and is made again; a cache that is only missing (``exc`` a FileNotFoundError)
+    is not worth a word. Never fails: it is said while a command answers from the files."""
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)) or count < 1:
+        return
+    import sys
+
+    what = "a damaged cache file" if count == 1 else f"{count} damaged cache files"
+    try:
+        sys.stderr.write(f"crmgen: warning: {path}: {what} discarded; made again from the client files\n")
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 ERROR = "error"
 WARNING = "warning"
 
