@@ -19,13 +19,15 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from crmgen.format.errors import DAMAGED_CACHE
+from crmgen.format.errors import DAMAGED_CACHE, warn_damaged
 
 # Separators git will not put into a commit header line: record separator
 # before each commit, unit separator between its fields.
 _RS, _US = "\x1e", "\x1f"
 _FORMAT = f"{_RS}%H{_US}%aI{_US}%an{_US}%ae{_US}%s"
 _GRADE = re.compile(r"""^grade:\s*["']?([A-Za-z])["']?\s*(?:#.*)?$""")
+# An owner line as people write it: plain, or quoted, with a comment after it or not
+_OWNER = re.compile(r"""^owner:[ \t]*(?:"([^"]+)"|'([^']+)'|([^\s"'#][^#]*?))[ \t]*(?:#.*)?$""")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ class History:
     available: bool
     reason: str | None = None
     files: dict[str, FileHistory] = field(default_factory=dict)
+    # owner name -> the earliest commit that wrote it as a client's owner: who came first when
+    # two owners' names make the same page name (render.pages.build_views)
+    owners_since: dict[str, dt.datetime] = field(default_factory=dict)
 
     def for_slug(self, slug: str) -> FileHistory:
         """The history of ``clients/<slug>.md``; empty when git knows nothing of it."""
@@ -79,7 +84,7 @@ class History:
 
 
 CACHE_FILE = "history.pickle"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 def _head(root: Path, env: dict[str, str]) -> str | None:
@@ -116,8 +121,8 @@ def read_history(root: Path, clients_dir: str = "clients", cache_dir: Path | Non
         cached_key, history = pickle.loads(Path(path).read_bytes())
         if cached_key == key and isinstance(history, History):
             return history
-    except (*DAMAGED_CACHE, pickle.UnpicklingError):
-        pass
+    except (*DAMAGED_CACHE, pickle.UnpicklingError) as exc:
+        warn_damaged(path, exc)
     history = _read_history(root, clients_dir)
     if history.available:
         try:
@@ -167,11 +172,15 @@ def _read_history(root: Path, clients_dir: str) -> History:
             return History(available=False, reason="not a git repository")
         first = message.splitlines()[0] if message else f"git log exited with {proc.returncode}"
         return History(available=False, reason=first.removeprefix("fatal: "))
-    return History(available=True, files=parse_log(proc.stdout.decode("utf-8", "replace"), clients_dir))
+    owners: dict[str, dt.datetime] = {}
+    files = parse_log(proc.stdout.decode("utf-8", "replace"), clients_dir, owners)
+    return History(available=True, files=files, owners_since=owners)
 
 
-def parse_log(text: str, clients_dir: str = "clients") -> dict[str, FileHistory]:
-    """Turn the output of the ``git log`` above into per-slug histories."""
+def parse_log(text: str, clients_dir: str = "clients",
+              owners: dict[str, dt.datetime] | None = None) -> dict[str, FileHistory]:
+    """Turn the output of the ``git log`` above into per-slug histories; ``owners`` (when given)
+    gets each owner name written in a client file and the date of the earliest commit that did."""
     # git lists commits newest first. A rename old -> new seen in a commit means
     # every older mention of `old` belongs to the client now called `new`.
     alias: dict[str, str] = {}
@@ -203,6 +212,10 @@ def parse_log(text: str, clients_dir: str = "clients") -> dict[str, FileHistory]
             new_grade = _grade(added)
             if (old_grade or new_grade) and old_grade != new_grade:
                 changes.setdefault(slug, []).append(GradeChange(commit, old_grade, new_grade))
+            if owners is not None:
+                owner = _owner(added)
+                if owner is not None:  # commits come newest first: the last one seen is the earliest
+                    owners[owner] = commit.date
 
     for slug, hist in files.items():
         hist.grades = list(reversed(changes.get(slug, [])))
@@ -275,6 +288,15 @@ def _slug(path: str, clients_dir: str) -> str | None:
     if p.suffix != ".md" or p.parent != PurePosixPath(clients_dir):
         return None
     return p.stem
+
+
+def _owner(lines: list[str]) -> str | None:
+    for line in lines:
+        if line.startswith(("owner:", "\ufeffowner:")):
+            m = _OWNER.match(line.lstrip("\ufeff"))
+            if m:
+                return next(g for g in m.groups() if g is not None).strip() or None
+    return None
 
 
 def _grade(lines: list[str]) -> str | None:

@@ -157,7 +157,8 @@ def preview(
     only = {pages.client_page(c.slug) for c in changed}
     rendered = pages.render_pages(
         render_input(project, clients, reminders, history, today=today, broken=broken,
-                     views=pages.build_views(clients, reminders)),
+                     views=pages.build_views(clients, reminders,
+                                             history.owners_since if history.available else None)),
         only=only,
     )
     for src_uri in sorted(rendered):

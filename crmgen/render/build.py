@@ -341,7 +341,7 @@ def _build_site(
     collect_events = events.prefill(reminders)
 
     title = site_title(project)
-    views = pages.build_views(clients, reminders)
+    views = pages.build_views(clients, reminders, history.owners_since if history.available else None)
     work = project.root / CACHE_DIR
     state = incremental.State() if full else incremental.State.load(cache_dir, work)
     if full:

@@ -18,7 +18,7 @@ import os
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,8 +120,15 @@ class Views:
     owners: dict[str, str] = field(default_factory=dict)  # owner name -> page slug
 
 
-def build_views(clients: Sequence[Client], reminders: Sequence[Any]) -> Views:
-    """Indexes used by several pages: referrals, reminders per client, owners."""
+def build_views(clients: Sequence[Client], reminders: Sequence[Any],
+                owners_since: Mapping[str, dt.datetime] | None = None) -> Views:
+    """Indexes used by several pages: referrals, reminders per client, owners.
+
+    Two owners whose names make the same page name (张敏 and 章敏 are both ``zhang-min``):
+    the one git saw first (``owners_since``, :attr:`crmgen.history.History.owners_since`)
+    keeps the plain name and a newcomer gets ``-2``, so that a subscribed calendar never
+    starts showing another person's reminders. Without git's word, by name.
+    """
     by_slug = {c.slug: c for c in clients}
     by_name: dict[str, Client] = {}
     for c in clients:
@@ -137,12 +144,15 @@ def build_views(clients: Sequence[Client], reminders: Sequence[Any]) -> Views:
         per_client[r.client].append(r)
     next_reminder = {slug: rs[0] for slug, rs in per_client.items()}
     owner_names = sorted({c.owner or NO_OWNER for c in clients} | {r.owner or NO_OWNER for r in reminders})
+    since = owners_since or {}
+    never = dt.datetime.max.replace(tzinfo=dt.UTC)
     taken: set[str] = set()
-    owners: dict[str, str] = {}
-    for name in owner_names:
+    slugs: dict[str, str] = {}
+    for name in sorted(owner_names, key=lambda name: (since.get(name, never), name)):
         slug = owner_slug(name, taken)
         taken.add(slug)
-        owners[name] = slug
+        slugs[name] = slug
+    owners = {name: slugs[name] for name in owner_names}
     return Views(
         clients=list(clients),
         by_slug=by_slug,
