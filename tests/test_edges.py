@@ -187,3 +187,25 @@ def test_deep_yaml_with_the_pure_python_parser_is_a_located_error(monkeypatch) -
     monkeypatch.setattr(nodes, "_Loader", PureLoader)
     node, problems = nodes.parse_yaml("x: " + "[" * 990 + "]" * 990, "clients/x.md", 2)
     assert node is None and [(p.line, p.code) for p in problems] == [(2, "too-deep")]
+
+
+@pytest.mark.parametrize("value", [".inf", "-.inf", ".NaN", ".nan", "+.INF"])
+def test_an_infinite_number_in_your_own_fields_is_a_located_error(value: str) -> None:
+    """``export --format json`` would write ``Infinity``/``NaN``, which no JSON reader takes."""
+    client, problems = parse_client_text(f"---\nname: X\ngrade: A\nextra:\n  x: {value}\n---\n", "clients/x.md")
+    [p] = problems
+    assert client is None and (p.line, p.col, p.code) == (5, 6, "number-range") and value in p.message
+
+
+def test_json_export_of_every_value_check_accepts_is_strict_json(project) -> None:
+    write_client(project, "x", "---\nname: X\ngrade: A\nextra:\n  big: 100000000000000000000000000000000000000000\n"
+                 "  e: 1e400\n  when: 2026-01-01 10:00:00\n  day: 2026-02-03\n  nested: {a: [1, 2.5, null, true]}\n---\n")
+    runner = CliRunner()
+    done = runner.invoke(main, ["-C", str(project), "export", "--format", "json"])
+    assert done.exit_code == 0, done.output
+
+    def refuse(name: str) -> None:
+        raise ValueError(name)
+
+    [client] = json.loads(done.stdout, parse_constant=refuse)  # NaN, Infinity, -Infinity refused
+    assert client["extra"]["big"] == 10**41 and client["extra"]["day"] == "2026-02-03"

@@ -10,6 +10,7 @@ last silently) and YAML 1.1's surprises (``0123`` -> 83, ``no`` -> false,
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -385,6 +386,10 @@ class _Walker:
                        f"{key}: \"{raw}\"", "yaml-trap", WARNING)
         if value is None and node.tag == T_TIMESTAMP:
             return node.value
+        if isinstance(value, float) and not math.isfinite(value):  # .inf, .nan: no JSON holds them
+            self.error(node, f"{path}: {raw} is not a number crmgen can keep (JSON has no infinity or NaN); "
+                       "write a number, or quote it if it is text", "number-range")
+            return None
         return value
 
 
