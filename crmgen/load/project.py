@@ -15,15 +15,15 @@ Every key is optional; the defaults below are documented in the README.
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, NamedTuple
 
 from crmgen.format.errors import ProjectNotFound, SettingsError, UsageError
+from crmgen.format.schema import CADENCE_MAX, GRADES, NUMBER_MAX
 
 CONFIG_FILE = "mkdocs.yml"
 
@@ -72,9 +72,9 @@ class Settings:
     @classmethod
     def from_mapping(cls, raw: dict[str, Any] | None,
                      where: Callable[[tuple[Any, ...]], str] | None = None) -> Settings:
-        """Settings from the ``extra.crmgen`` mapping; every bad one is reported at once
-        (:class:`~crmgen.format.errors.SettingsError`). ``where(keys)`` names the place of the
-        value at ``extra.crmgen.<keys>`` (``mkdocs.yml:12:5``)."""
+        """Settings from the ``extra.crmgen`` mapping, each key checked against :data:`SETTING_RULES`;
+        every bad one is reported at once (:class:`~crmgen.format.errors.SettingsError`). ``where(keys)``
+        names the place of the value at ``extra.crmgen.<keys>`` (``mkdocs.yml:12:5``)."""
         settings = cls()
         if not raw:
             return settings
@@ -83,73 +83,232 @@ class Settings:
             raise SettingsError([f"{locate(())}: error: extra.crmgen must be a mapping of settings"])
         bad: list[str] = []
 
-        def refuse(keys: tuple[Any, ...], message: str) -> None:
-            name = ".".join(str(k) for k in ("extra", "crmgen", *keys) if not isinstance(k, int))
-            bad.append(f"{locate(keys)}: error: {name}: {message}")
+        def refuse(key: str, message: str, *keys: Any) -> None:
+            # ints are list indices: located, but not part of the name (extra.crmgen.private)
+            name = ".".join(str(k) for k in ("extra", "crmgen", key, *keys) if not isinstance(k, int))
+            bad.append(f"{locate((key, *keys))}: error: {name}: {message}")
 
-        for key, value in raw.items():
-            if key == "remind_steps":
-                try:
-                    settings.remind_steps = _parse_remind_steps(value)
-                except UsageError as exc:
-                    refuse((key,), str(exc))
-            elif key in ("cadence", "leads"):
-                if not isinstance(value, dict):
-                    refuse((key,), "must be a mapping")
-                    continue
-                merged = copy.copy(getattr(settings, key))
-                for k, v in value.items():
-                    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                        refuse((key, k), "must be a whole number of days")
-                    else:
-                        merged[str(k)] = v
-                setattr(settings, key, merged)
-            elif key == "private":
-                from crmgen.privacy import private_paths, private_problem
-
-                if not isinstance(value, list):
-                    refuse((key,), "must be a list of field names")
-                    continue
-                kept = []
-                for i, name in enumerate(value):
-                    problem = private_problem(name)
-                    if problem is None:
-                        kept.append(name)
-                    else:
-                        refuse((key, i), f"{problem}. Paths that can be private: {', '.join(private_paths())}")
-                settings.private = kept
-            elif key in cls.__dataclass_fields__:
-                default = getattr(settings, key)
-                if isinstance(default, bool) and not isinstance(value, bool):
-                    refuse((key,), "must be true or false")
-                elif isinstance(default, (int, float)) and not isinstance(default, bool) and (
-                        isinstance(value, bool) or not isinstance(value, (int, float))):
-                    refuse((key,), "must be a number")
-                else:
-                    setattr(settings, key, value)
-            else:
-                import difflib
-
-                hint = difflib.get_close_matches(str(key), cls.__dataclass_fields__, n=1)
-                extra = f" (did you mean '{hint[0]}'?)" if hint else ""
-                refuse((key,), f"unknown setting{extra}")
+        for raw_key, value in raw.items():
+            key = str(raw_key)
+            rule = SETTING_RULES.get(key)
+            if rule is None:
+                refuse(key, f"unknown setting{_did_you_mean(key, SETTING_RULES)}")
+                continue
+            before = len(bad)
+            checked = _CHECKS[rule.kind](value, rule, getattr(settings, key), functools.partial(refuse, key))
+            if len(bad) == before:
+                setattr(settings, key, checked)
         if bad:
             raise SettingsError(bad)
         return settings
 
 
-def _parse_remind_steps(value: Any) -> list[tuple[float | None, int]]:
-    steps: list[tuple[float | None, int]] = []
+# What each key under ``extra: crmgen:`` may hold, declared once: :meth:`Settings.from_mapping` checks
+# against it, and README.md ("Changing the defaults") documents it. Every count of days has the range
+# of a client's own cadence, so a date plus any setting stays among the dates crmgen works with.
+DAYS = "days"  # a whole number of days, low to high
+DAYS_BY = "days-by"  # a mapping of names to days, merged with the defaults
+STEPS = "steps"  # remind_steps
+SHARE = "share"  # above 0, at most 1
+FIELDS = "fields"  # private: paths of the client file
+FLAG = "flag"
+TEXT = "text"
+DIRECTORY = "directory"  # relative to mkdocs.yml, inside the project
+
+
+class SettingRule(NamedTuple):
+    """What one setting may hold."""
+
+    kind: str
+    low: int = 0
+    high: int = CADENCE_MAX
+    names: tuple[str, ...] = ()  # the keys a DAYS_BY mapping may have
+    what: str = ""  # what one of those keys is, for the message
+
+
+SETTING_RULES: dict[str, SettingRule] = {
+    "within": SettingRule(DAYS),
+    "cadence": SettingRule(DAYS_BY, low=1, names=GRADES, what="grade"),
+    "leads": SettingRule(DAYS_BY, names=tuple(DEFAULT_LEADS), what="reminder kind"),
+    "remind_steps": SettingRule(STEPS),
+    "review_after": SettingRule(DAYS),
+    "complaint_after": SettingRule(DAYS),
+    "successor_after": SettingRule(DAYS),
+    "dormant_after": SettingRule(DAYS),
+    "rebate_near": SettingRule(SHARE),
+    "private": SettingRule(FIELDS),
+    "allow_html": SettingRule(FLAG),
+    "currency": SettingRule(TEXT),
+    "clients_dir": SettingRule(DIRECTORY),
+    "templates_dir": SettingRule(DIRECTORY),
+}
+
+# fail(message, *keys below the setting) reports one problem; a check returns the value to keep.
+_Fail = Callable[..., None]
+_STEP_KEYS = ("under", "days")
+_NEEDS_DAYS = "each entry needs 'days' (and 'under' but the last)"
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    import difflib
+
+    choices = list(choices)
+    hint = [c for c in choices if c.casefold() == word.casefold()] or difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:30] + "…"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _days_problem(value: Any, rule: SettingRule) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return "must be a whole number of days"
+    if not rule.low <= value <= rule.high:
+        return f"must be {rule.low} to {rule.high:,} days ({rule.high // 365} years)"
+    return None
+
+
+def _check_days(value: Any, rule: SettingRule, default: int, fail: _Fail) -> Any:
+    problem = "must be a number" if not _is_number(value) else _days_problem(value, rule)
+    if problem:
+        fail(problem)
+    return value
+
+
+def _check_days_by(value: Any, rule: SettingRule, default: dict[str, int], fail: _Fail) -> Any:
+    if not isinstance(value, dict):
+        fail("must be a mapping")
+        return default
+    merged = dict(default)
+    for raw_name, days in value.items():
+        name = str(raw_name)
+        if name not in rule.names:
+            hint = _did_you_mean(name, rule.names) or f" (one of {', '.join(rule.names)})"
+            fail(f"unknown {rule.what}{hint}", name)
+        elif problem := _days_problem(days, rule):
+            fail(problem, name)
+        else:
+            merged[name] = days
+    return merged
+
+
+def _check_steps(value: Any, rule: SettingRule, default: list[tuple[float | None, int]], fail: _Fail) -> Any:
+    """(amount below which, days before due) pairs. Every problem is located at the list itself, as
+    a bad 'days' always was, so each message names its step or its value."""
     if not isinstance(value, list):
-        raise UsageError("must be a list")
-    for item in value:
-        if not isinstance(item, dict) or "days" not in item:
-            raise UsageError("each entry needs 'days' (and 'under' but the last)")
-        days = item["days"]
-        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
-            raise UsageError(f"'days' must be a whole number of days, not {days!r}")
-        steps.append((item.get("under"), days))
+        fail("must be a list")
+        return default
+    steps: list[tuple[float | None, int]] = []
+    below: float | None = None  # the largest 'under' so far
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            fail(_NEEDS_DAYS)
+            continue
+        unknown = [str(k) for k in item if k not in _STEP_KEYS]
+        for name in unknown:
+            fail(f"unknown key '{name}' in step {i + 1}{_did_you_mean(name, _STEP_KEYS)}")
+        days: Any = item.get("days")
+        under: Any = item.get("under")
+        if "days" not in item:
+            if not unknown:  # a misspelt 'days' is said once
+                fail(_NEEDS_DAYS)
+        elif problem := _days_problem(days, rule):
+            fail(f"'days' {problem}, not {_shown(days)}")
+        if under is None:
+            if i < len(value) - 1:
+                fail(f"only the last step may leave out 'under' (it covers every larger amount); "
+                     f"step {i + 1} of {len(value)} has none")
+        elif not _is_number(under) or not 0 < under <= NUMBER_MAX:
+            fail(f"'under' must be an amount above 0 (at most {NUMBER_MAX:,}), not {_shown(under)}")
+        else:
+            if below is not None and under <= below:
+                fail(f"'under' must increase from step to step, not {_shown(under)} after {_shown(below)}")
+            below = under if below is None else max(under, below)
+        steps.append((under, days))
     return steps
+
+
+def _check_share(value: Any, rule: SettingRule, default: float, fail: _Fail) -> Any:
+    if not _is_number(value):
+        fail("must be a number")
+    elif not 0 < value <= 1:
+        fail(f"must be a share above 0 and at most 1 ({default}: at {default:.0%} of the next tier), "
+             f"not {_shown(value)}")
+    return value
+
+
+def _check_fields(value: Any, rule: SettingRule, default: list[str], fail: _Fail) -> Any:
+    from crmgen.privacy import private_paths, private_problem
+
+    if not isinstance(value, list):
+        fail("must be a list of field names")
+        return default
+    kept = []
+    for i, name in enumerate(value):
+        problem = private_problem(name)
+        if problem is None:
+            kept.append(name)
+        else:
+            fail(f"{problem}. Paths that can be private: {', '.join(private_paths())}", i)
+    return kept
+
+
+def _check_flag(value: Any, rule: SettingRule, default: bool, fail: _Fail) -> Any:
+    if not isinstance(value, bool):
+        fail("must be true or false")
+    return value
+
+
+def _check_text(value: Any, rule: SettingRule, default: str, fail: _Fail) -> Any:
+    if not isinstance(value, str):
+        fail(f'must be text, in quotes if need be (e.g. "{default}" or "US$")')
+    return value
+
+
+def _check_directory(value: Any, rule: SettingRule, default: str, fail: _Fail) -> Any:
+    """A directory crmgen reads (and ``serve`` watches): named relative to mkdocs.yml and inside the
+    project, so a shared mkdocs.yml cannot point crmgen at another tree. Checked as written
+    (a backslash counts as a separator, as on Windows); symbolic links are the file system's."""
+    how = f"name a directory inside the project, relative to mkdocs.yml (e.g. '{default}')"
+    if not isinstance(value, str):
+        fail(f"must be text: {how}")
+        return value
+    if not value.strip():
+        fail(f"must not be empty: {how}")
+        return value
+    if "\0" in value:
+        fail(f"must not contain a NUL character: {how}")
+        return value
+    if PurePosixPath(value).is_absolute() or PureWindowsPath(value).anchor:
+        fail(f"'{value}' is an absolute path: {how}")
+        return value
+    depth = 0
+    for part in PurePosixPath(value.replace("\\", "/")).parts:
+        depth += -1 if part == ".." else 1
+        if depth < 0:
+            fail(f"'{value}' leads outside the project: {how}")
+            return value
+    if depth == 0:
+        fail(f"'{value}' is the project's own directory: {how}")
+    return value
+
+
+_CHECKS: dict[str, Callable[[Any, SettingRule, Any, _Fail], Any]] = {
+    DAYS: _check_days,
+    DAYS_BY: _check_days_by,
+    STEPS: _check_steps,
+    SHARE: _check_share,
+    FIELDS: _check_fields,
+    FLAG: _check_flag,
+    TEXT: _check_text,
+    DIRECTORY: _check_directory,
+}
 
 
 @functools.cache
@@ -245,6 +404,9 @@ def read_config(root: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: error: {CONFIG_FILE} is not UTF-8 ({exc.reason} at byte {exc.start}); "
+                         "save it as UTF-8") from exc
     import yaml
 
     try:
@@ -253,9 +415,40 @@ def read_config(root: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         raise UsageError(f"{where}: error: {CONFIG_FILE} is not valid YAML: {exc}") from exc
+    except ValueError as exc:  # a value YAML resolves but cannot make: 2026-02-30, an int of 5,000 digits
+        node = _unmade_scalar(text)
+        if node is None:
+            raise UsageError(f"{path}: error: {CONFIG_FILE} holds a value YAML cannot read: {exc}") from exc
+        shown = node.value if len(node.value) <= 24 else node.value[:20] + f"… ({len(node.value):,} characters)"
+        why = "too many digits" if node.tag.endswith(":int") else str(exc)
+        raise UsageError(f"{path}:{node.start_mark.line + 1}:{node.start_mark.column + 1}: error: {CONFIG_FILE}: "
+                         f"'{shown}' cannot be read ({why}); correct it, or quote it to keep it as text") from exc
     if not isinstance(data, dict):
         raise UsageError(f"{path}: error: {CONFIG_FILE} must be a mapping")
     return data
+
+
+def _unmade_scalar(text: str) -> Any:
+    """The first scalar node of ``text`` whose value YAML cannot make, or None."""
+    import yaml
+
+    loader = _tolerant_loader()("")
+    try:
+        todo = [yaml.compose(text, Loader=_tolerant_loader())]
+    except yaml.YAMLError:
+        return None
+    while todo:  # in the order of the file
+        node = todo.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader.construct_object(node)
+            except ValueError:
+                return node
+        elif isinstance(node, yaml.SequenceNode):
+            todo.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            todo.extend(reversed([n for pair in node.value for n in pair]))
+    return None
 
 
 def load_project(directory: str | os.PathLike[str] | None = None) -> Project:
