@@ -9,13 +9,14 @@ import pytest
 from crmgen.load.book import parse_client_text
 from crmgen.load.project import Settings
 from crmgen.rules.dueplan import KINDS
-from crmgen.rules.kinds import RULES, Dated, FromToday, Yearly
+from crmgen.rules.kinds import RULES, Dated, FromToday, Until, Yearly
 
 EVERYTHING = """\
 ---
 name: 华东润滑油
 grade: A
 stage: customer
+credit_limit: 100000
 contacts:
   - name: 周建国
     role: 采购经理
@@ -33,6 +34,10 @@ promises:
     what: 结清三季度货款
     amount: 210000
     due: 2026-11-30
+  - by: client
+    what: 付定金
+    due: 2026-10-15
+    broken: 2026-10-16
 orders:
   - date: 2026-08-01
     amount: 220000
@@ -71,7 +76,7 @@ def test_each_rule_gives_records_of_its_own_kind(kind: str) -> None:
     settings = Settings(dormant_after=30)
     records = RULES[kind](_client(), settings, {})
     assert records, f"the fixture should raise a {kind} reminder"
-    assert all(isinstance(r, (Dated, Yearly, FromToday)) and r.kind == kind for r in records)
+    assert all(isinstance(r, (Dated, Yearly, Until, FromToday)) and r.kind == kind for r in records)
 
 
 def test_rules_are_pure() -> None:

@@ -43,17 +43,21 @@ since: 1991-01-11
 cadence: 2w
 referred_by: walk-ref
 credit_limit: 4141410
+terms: 月结41天
 contacts:
   - {name: 马联系, role: mark-role-41, phone: "+86 139 4141 0002", email: mark-contact-41@example.com,
      birthday: 1992-02-12, left: 1993-03-13, notes: mark-contact-notes-41}
 dates:
   - {what: mark-anniversary-41, date: 2001-04-14}
 promises:
-  - {by: client, what: mark-promise-41, due: 1990-03-03, amount: 4242420, kept: 1994-05-15}
+  - {by: client, what: mark-promise-41, due: 1990-03-03, amount: 4242420, kept: 1994-05-15, agreed: 1988-08-08,
+     order: MARK-ID-41}
   - {by: us, what: mark-promise-42, due: 1990-03-04, broken: 1995-06-16}
 orders:
-  - {date: 1990-01-05, amount: 9191910, paid: 4343430, pay_by: 1996-07-17, delivered: 1997-08-18,
-     reviewed: 1998-09-19, items: mark-items-41}
+  - {id: MARK-ID-41, date: 1990-01-05, amount: 9191910, paid: 4343430, pay_by: 1996-07-17, delivered: 1997-08-18,
+     reviewed: 1998-09-19, items: mark-items-41,
+     payments: [{date: 1990-02-06, amount: 4343430, note: mark-payment-41}]}
+  - {date: 1990-01-06, amount: 1000, terms: net 3141, items: mark-second-order}
 complaints:
   - {opened: 1990-02-02, what: mark-complaint-41, step: review, closed: 1999-10-20}
 rebate:
@@ -76,10 +80,12 @@ SHOWN = {
     "contacts.email": ["mark-contact-41@"], "contacts.birthday": ["1992", "02-12"], "contacts.left": ["1993"],
     "contacts.notes": ["mark-contact-notes-41"], "dates": ["mark-anniversary-41"],
     "promises": ["mark-promise-41", "mark-promise-42"], "promises.amount": ["4,242,420", "4242420"],
-    "promises.kept": ["1994"], "promises.broken": ["1995"], "orders": ["mark-items-41", "9,191,910"],
+    "promises.kept": ["1994"], "promises.broken": ["1995"], "orders": ["mark-items-41", "9,191,910", "mark-second-order"],
     "orders.paid": ["4,343,430", "4343430"], "orders.pay_by": ["1996"], "orders.delivered": ["1997"],
     "orders.reviewed": ["1998"], "orders.items": ["mark-items-41"], "complaints": ["mark-complaint-41"],
-    "complaints.closed": ["1999"], "rebate": ["8,787,870", "8787870"], "extra": ["mark-wechat-41"],
+    "complaints.closed": ["1999"], "terms": ["月结41天"], "orders.id": ["MARK-ID-41"],
+    "orders.payments": ["mark-payment-41"], "orders.terms": ["net 3141"], "promises.agreed": ["1988"],
+    "promises.order": ["(order MARK-ID-41)"], "rebate": ["8,787,870", "8787870"], "extra": ["mark-wechat-41"],
     "extra.微信": ["mark-wechat-41"],
 }
 # Paths whose value is one of a few words every client page has (a stage, a step, a cadence,

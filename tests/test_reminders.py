@@ -308,8 +308,8 @@ def test_remind_grows_with_amount(amount, ahead):
 def test_remind_steps_from_settings():
     s = Settings(remind_steps=[(500, 1), (None, 20)])
     c = no_touch(promises=(promise("client", amount=600),))
-    # 2026-11-20 is before today: remind has ended, collect is still ahead.
-    assert [r.kind for r in due([c], TODAY, s, within=30)] == ["collect"]
+    # 2026-11-20 is before today: remind is late but stays until the due day, collect is ahead.
+    assert [r.kind for r in due([c], TODAY, s, within=30)] == ["remind", "collect"]
     assert [r.date for r in due([c], D(2026, 11, 20), s, within=0) if r.kind == "remind"] == [D(2026, 11, 20)]
 
 
@@ -318,8 +318,9 @@ def test_remind_steps_from_settings():
     [
         (D(2026, 12, 4), []),
         (D(2026, 12, 5), [("remind", 0)]),  # 50,000: remind 5 days ahead
-        (D(2026, 12, 6), []),  # remind ended, collect not yet
-        (D(2026, 12, 10), [("collect", 0)]),
+        (D(2026, 12, 6), [("remind", -1)]),  # missed yesterday: still there to do
+        (D(2026, 12, 9), [("remind", -4)]),  # the last day before it is due
+        (D(2026, 12, 10), [("collect", 0)]),  # the due day: collect takes over
         (D(2026, 12, 11), [("collect", -1)]),  # stays until kept or broken
     ],
 )
@@ -369,7 +370,9 @@ def test_payment_lead_edges_and_no_pay_by():
     o = Order(date=D(2026, 11, 1), amount=100, pay_by=D(2026, 12, 10))
     assert [r.days for r in of_kind("payment", no_touch(orders=(o,)), today=D(2026, 12, 2))] == []
     assert [r.days for r in of_kind("payment", no_touch(orders=(o,)), today=D(2026, 12, 3))] == [7]
-    assert of_kind("payment", no_touch(orders=(dataclasses.replace(o, pay_by=None),)), within=400) == []
+    # without pay_by: due by the team's terms (30 days) from the order date
+    (r,) = of_kind("payment", no_touch(orders=(dataclasses.replace(o, pay_by=None),)), within=400)
+    assert r.date == D(2026, 12, 1) and "by the terms (30 days)" in r.title
 
 
 @pytest.mark.parametrize(
@@ -573,8 +576,10 @@ def test_every_kind_can_be_produced():
         contacts=(Contact(name="A", birthday=Birthday(12, 3)), Contact(name="B", left=D(2026, 11, 1))),
         dates=(Anniversary(what="Founded", date=D(2000, 12, 4)),),
         interactions=(visit(D(2026, 10, 1), D(2026, 11, 20), "call"),),
-        promises=(promise("us"), promise("client", due=D(2026, 12, 3), amount=100)),
+        promises=(promise("us"), promise("client", due=D(2026, 12, 3), amount=100),
+                  promise("client", what="deposit", due=D(2026, 11, 3), broken=D(2026, 11, 4))),
         orders=(Order(date=D(2026, 5, 1), amount=90_000, pay_by=D(2026, 11, 1), delivered=D(2026, 5, 2)),),
+        credit_limit=50_000,
         complaints=(Complaint(opened=D(2026, 11, 1), what="late"),),
         rebate=Rebate(start=D(2026, 1, 1), end=D(2026, 12, 20), tiers=(RebateTier(100_000, 0.02),)),
     )
@@ -659,7 +664,9 @@ def test_invariants(book, today, within):
         assert r.kind in KINDS
         assert r.days == (r.date - today).days
         assert r.days <= max(r.lead, within)
-        assert not (r.kind in {"birthday", "anniversary", "remind", "rebate"} and r.days < 0)
+        assert not (r.kind in {"birthday", "anniversary", "rebate"} and r.days < 0)
+        if r.kind == "remind":  # it may be late, but it ends when the promise is due (collect's day)
+            assert today <= dt.date.fromisoformat(r.title.rsplit("due ", 1)[1])
         assert r.title and "\n" not in r.title
         assert r.amount is None or r.amount >= 0
 

@@ -29,17 +29,19 @@ TODAY = dt.date(2026, 11, 23)  # the project's "today" for the sample data
 SPEC_KEYS = frozenset(
     """
     name grade stage owner tags phone email address website industry notes since cadence
-    referred_by credit_limit contacts dates promises orders complaints rebate extra
+    referred_by credit_limit terms contacts dates promises orders complaints rebate extra
     contacts.name contacts.role contacts.phone contacts.email contacts.birthday contacts.left
     contacts.notes
     dates.what dates.date
-    promises.by promises.what promises.due promises.amount promises.kept promises.broken
-    orders.date orders.amount orders.paid orders.pay_by orders.delivered orders.reviewed orders.items
+    promises.by promises.what promises.due promises.amount promises.agreed promises.order promises.kept
+    promises.broken
+    orders.id orders.date orders.amount orders.paid orders.payments orders.payments.date orders.payments.amount
+    orders.payments.note orders.terms orders.pay_by orders.delivered orders.reviewed orders.items
     complaints.opened complaints.what complaints.step complaints.closed
     rebate.from rebate.to rebate.tiers rebate.tiers.over rebate.tiers.rate
     """.split()
 )
-RECORDS = ("contacts", "dates", "promises", "orders", "complaints", "rebate", "rebate.tiers")
+RECORDS = ("contacts", "dates", "promises", "orders", "orders.payments", "complaints", "rebate", "rebate.tiers")
 
 
 def front_matter(text: str) -> dict:
@@ -106,8 +108,11 @@ def test_there_are_15_to_20_samples_of_reasonable_length():
 
 
 def test_samples_pass_check_strict(book):
-    problems = [f"{p.path}:{p.line}:{p.col}: {p.severity}: {p.message} [{p.code}]" for p in book.problems]
+    problems = [f"{p.path}:{p.line}:{p.col}: {p.severity}: {p.message} [{p.code}]" for p in book.problems
+                if p.severity != "note"]
     assert problems == []
+    # the one note: the sample of a client over its credit limit (a fact, not a fault of the file)
+    assert [(p.path, p.code) for p in book.problems] == [("clients/kingsway-supermarkets.md", "over-credit")]
     assert book.broken == []
     assert len(book.clients) == book.files == len(sample_paths())
 

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from crmgen.cli import main
 from crmgen.format.errors import SettingsError
 from crmgen.format.schema import CADENCE_MAX, GRADES, NUMBER_MAX
+from crmgen.format.terms import Terms
 from crmgen.load.project import (
     DEFAULT_CADENCE,
     DEFAULT_LEADS,
@@ -292,6 +293,8 @@ def _holds_its_rules(s: Settings) -> None:
     assert unders == sorted(set(unders)) and all(0 < u <= NUMBER_MAX for u in unders)
     assert all(u is not None for u, _ in s.remind_steps[:-1])
     assert 0 < s.rebate_near <= 1 and isinstance(s.currency, str) and isinstance(s.allow_html, bool)
+    assert 0 < s.credit_near <= 1 and isinstance(s.terms, Terms) and 0 <= s.terms.days <= CADENCE_MAX
+    assert s.ageing == sorted(set(s.ageing)) and all(type(d) is int and 1 <= d <= CADENCE_MAX for d in s.ageing)
     for directory in (s.clients_dir, s.templates_dir):
         inside = os.path.normpath(directory.replace("\\", "/"))
         assert not Path(directory).is_absolute() and inside != "." and inside.split("/")[0] != "..", directory

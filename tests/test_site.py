@@ -162,6 +162,20 @@ def test_promise_ledger_counts_each_side():
     assert [r["promise"].what for r in ledger["rows"]] == ["d", "c", "b", "a"]
 
 
+def test_a_promise_kept_after_its_day_is_kept_late_not_on_time():
+    c = _client(promises=(
+        Promise(by="client", what="on time", due=dt.date(2026, 1, 10), kept=dt.date(2026, 1, 10)),
+        Promise(by="client", what="early", due=dt.date(2026, 2, 10), kept=dt.date(2026, 2, 1)),
+        Promise(by="client", what="late", due=dt.date(2026, 3, 10), kept=dt.date(2026, 4, 7)),
+        Promise(by="client", what="a day", due=dt.date(2026, 4, 10), kept=dt.date(2026, 4, 11)),
+    ))
+    ledger = pages.promise_ledger(c, TODAY)
+    record = ledger["record"]["client"]
+    assert (record["kept"], record["kept_late"], record["kept_share"]) == (2, 2, "50%")
+    assert {r["promise"].what: r["status"] for r in ledger["rows"]} == {
+        "on time": "kept", "early": "kept", "late": "kept 28 days late", "a day": "kept 1 day late"}
+
+
 def test_order_years_growth_and_payments_owed():
     c = _client(orders=(
         Order(date=dt.date(2024, 5, 1), amount=100, paid=100),
@@ -170,8 +184,9 @@ def test_order_years_growth_and_payments_owed():
     ))
     years = pages.order_years(c)
     assert [(y["year"], y["total"], y["growth"]) for y in years] == [(2024, 100, None), (2025, 200, "+100%")]
-    owed = pages.payments_owed(c, TODAY)
+    owed = pages.payments_owed(c, Settings(), TODAY)
     assert len(owed) == 1 and owed[0]["status"] == "10 days late" and owed[0]["overdue"]
+    assert owed[0]["band"] == "1–30" and owed[0]["terms"] is None  # pay_by said it
 
 
 def test_complaint_steps_and_rebate_progress():
@@ -256,8 +271,8 @@ def test_client_page_sections(rendered):
     # Newest interaction first, its next step shown once.
     assert page.index("2026-06-01 · visit") < page.index("2026-05-18 · email")
     assert page.count("send a grease quote") == 2  # the reminder and the next step
-    assert "Ours:</strong> 1 kept · 0 broken · 0 late · 1 open" in page
-    assert "Theirs:</strong> 0 kept · 1 broken" in page
+    assert "Ours:</strong> 1 kept on time · 0 broken · 0 late · 1 open" in page
+    assert "Theirs:</strong> 0 kept on time · 1 broken" in page
     assert ('<td>2026</td>\n<td style="text-align: right;">1</td>\n<td style="text-align: right;">¥150,000</td>\n'
             '<td style="text-align: right;">+50%</td>') in page
     assert "45 days late" in page

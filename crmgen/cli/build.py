@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from crmgen.cli.app import main, pass_state, report_problems, site_dir_option, today_option
-from crmgen.format.errors import ExitCode
+from crmgen.format.errors import ExitCode, fails_strict
 from crmgen.load.book import load_book
 
 # Below this many clients a build takes a second or two: no progress display.
@@ -59,7 +59,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
     errors = [p for p in book.problems if p.is_error]
     if book.problems:
         report_problems(book.problems, book.files)
-    if (errors and not keep_going) or (strict and book.problems and not keep_going):
+    if (errors and not keep_going) or (strict and fails_strict(book.problems) and not keep_going):
         click.echo("crmgen: error: not building: fix the problems above, or use --keep-going", err=True)
         sys.exit(int(ExitCode.PROBLEMS))
 

@@ -35,6 +35,7 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     from pathlib import Path
 
     from crmgen.cli.output import isatty, problem_chunks
+    from crmgen.format.errors import fails_strict
     from crmgen.load.answers import check_book, summarised_check
 
     started_ns = time.time_ns()  # before anything is read: see crmgen.accel.summary
@@ -46,7 +47,7 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
         checked = check_book(state.project, [Path(f) for f in files] if files else None, use_cache=not no_cache,
                              started_ns=started_ns)
     echo_chunks(problem_chunks(checked.problems, checked.files, fmt, colour=isatty(sys.stderr)))
-    sys.exit(int(checked.has_errors or (strict and bool(checked.problems))))
+    sys.exit(int(checked.has_errors or (strict and fails_strict(checked.problems))))
 
 
 @main.command()

@@ -80,7 +80,7 @@ def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, 
     if fmt == "github":
         lines = []
         for path, line, col, severity, message, code in problems:
-            level = "error" if severity == "error" else "warning"
+            level = {"error": "error", "note": "notice"}.get(severity, "warning")
             msg = f"{message} [{code}]".replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
             lines.append(f"::{level} file={path},line={line},col={col},title=crmgen {code}::{msg}")
         return [(False, "\n".join(lines), None)] if lines else []
@@ -89,7 +89,7 @@ def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, 
     for path, line, col, severity, message, code in problems:
         text = f"{path}:{line}:{col}: {severity}: {message} [{code}]"
         if colour:
-            tint = "red" if severity == "error" else "yellow"
+            tint = {"error": "red", "note": "blue"}.get(severity, "yellow")
             text = text.replace(f" {severity}: ", " " + style(f"{severity}:", fg=tint, bold=True) + " ", 1)
         lines.append(text)
     if lines:

@@ -68,6 +68,9 @@ def warn_damaged(path: object, exc: BaseException | None = None, *, count: int =
 
 ERROR = "error"
 WARNING = "warning"
+# GCC's third severity: not wrong in the file, worth knowing (a client over its credit limit).
+# Never fails a command, ``--strict`` included: a business fact must not block a commit.
+NOTE = "note"
 
 
 class Problem(NamedTuple):
@@ -102,6 +105,11 @@ class Problem(NamedTuple):
     def is_error(self) -> bool:
         return self.severity == ERROR
 
+    @property
+    def is_strict(self) -> bool:
+        """An error or a warning: what ``--strict`` fails on (a note is not)."""
+        return self.severity != NOTE
+
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:
     return sorted(problems, key=lambda p: (p.path, p.line, p.col, p.severity, p.code, p.message))
@@ -117,12 +125,19 @@ def problem_rows(problems: Iterable[Problem]) -> list[tuple]:
 
 def summary_line(problems: Sequence[tuple], files: int) -> str:
     """``2 errors, 1 warning in 18 files``, of Problems or of plain tuples in their field order."""
-    errors = sum(1 for p in problems if p[3] == "error")  # p.severity
-    warnings = len(problems) - errors
+    errors = sum(1 for p in problems if p[3] == ERROR)  # p.severity
+    notes = sum(1 for p in problems if p[3] == NOTE)
+    warnings = len(problems) - errors - notes
 
     def plural(n: int, word: str) -> str:
         return f"{n} {word}{'' if n == 1 else 's'}"
 
-    if not problems:
-        return f"no problems in {plural(files, 'file')}"
-    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')} in {plural(files, 'file')}"
+    if len(problems) == notes:
+        return f"no problems in {plural(files, 'file')}" + (f" ({plural(notes, 'note')})" if notes else "")
+    also = f", {plural(notes, 'note')}" if notes else ""
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}{also} in {plural(files, 'file')}"
+
+
+def fails_strict(problems: Iterable[tuple]) -> bool:
+    """Whether ``--strict`` fails on these problems (Problems or tuples): any but notes."""
+    return any(p[3] != NOTE for p in problems)

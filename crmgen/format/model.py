@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crmgen.format.schema import COMPLAINT_STEPS, GRADES, INTERACTION_TYPES, PROMISE_SIDES, STAGES
+from crmgen.format.terms import Terms
 
 __all__ = ["COMPLAINT_STEPS", "GRADES", "INTERACTION_TYPES", "PROMISE_SIDES", "STAGES", "Anniversary", "Birthday",
-           "Client", "Complaint", "Contact", "Interaction", "Order", "Promise", "Rebate", "RebateTier"]
+           "Client", "Complaint", "Contact", "Interaction", "Order", "Payment", "Promise", "Rebate", "RebateTier",
+           "Terms"]
 
 
 @dataclass(frozen=True)
@@ -66,10 +68,26 @@ class Promise:
     broken: dt.date | None = None
     index: int = 0
     line: int = 0
+    agreed: dt.date | None = None  # the day it was made
+    order: str | None = None  # the id of the order it is about
 
     @property
     def is_open(self) -> bool:
         return self.kept is None and self.broken is None
+
+    @property
+    def days_late(self) -> int | None:
+        """Days after ``due`` it was kept (0: on time or early); None when not kept."""
+        return max((self.kept - self.due).days, 0) if self.kept is not None else None
+
+
+@dataclass(frozen=True)
+class Payment:
+    """Money received for an order."""
+
+    date: dt.date
+    amount: float
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,10 +103,31 @@ class Order:
     items: str | None = None
     index: int = 0
     line: int = 0
+    id: str | None = None
+    payments: tuple[Payment, ...] = ()  # in date order; ``paid`` is their sum when there are any
+    terms: Terms | None = None  # the order's own terms (else the client's, else the team's)
 
     @property
     def owed(self) -> float:
         return max(self.amount - self.paid, 0.0)
+
+    def due_on(self, default: Terms | None = None) -> dt.date | None:
+        """The day payment is due: ``pay_by``, else worked out from the order's terms (else
+        ``default``: the client's, else the team's) from the delivery or the order date."""
+        if self.pay_by is not None:
+            return self.pay_by
+        terms = self.terms or default
+        return terms.due(self.date, self.delivered) if terms is not None else None
+
+    @property
+    def settled(self) -> dt.date | None:
+        """The day the payments reached the amount (None: not paid in full, or no payments listed)."""
+        total = 0.0
+        for p in self.payments:
+            total += p.amount
+            if total >= self.amount:
+                return p.date
+        return None
 
 
 @dataclass(frozen=True)
@@ -155,6 +194,7 @@ class Client:
     cadence: int | None = None
     referred_by: str | None = None
     credit_limit: float | None = None
+    terms: Terms | None = None
     contacts: tuple[Contact, ...] = ()
     dates: tuple[Anniversary, ...] = ()
     promises: tuple[Promise, ...] = ()
@@ -170,6 +210,11 @@ class Client:
     def last_contact(self) -> dt.date | None:
         """The date of the latest interaction in the body, if any."""
         return max((i.date for i in self.interactions), default=None)
+
+    @property
+    def owed(self) -> float:
+        """What the client still owes on its orders."""
+        return sum(o.owed for o in self.orders)
 
     @property
     def current_contacts(self) -> tuple[Contact, ...]:

@@ -33,6 +33,7 @@ RATE = "rate"
 RECORD = "record"
 RECORD_LIST = "record-list"
 ANY_MAPPING = "any-mapping"
+TERMS = "terms"
 
 
 # The values crmgen computes with: every rule adds days and years to dates and sums amounts,
@@ -89,15 +90,31 @@ PROMISE = _record(
     what=Field(TEXT, "What was promised.", required=True, example="付清第三季度货款"),
     due=Field(DATE, "The day it is due.", required=True, example="2026-12-15"),
     amount=Field(NUMBER, "The sum involved, if any.", example=120000),
+    agreed=Field(DATE, "The day the promise was made (no early reminder when that was inside its lead).",
+                 example="2026-12-01"),
+    order=Field(TEXT, "The id of the order a payment promise is about: then the order's payment and the "
+                "promise are one reminder.", example="2026-09-A"),
     kept=Field(DATE, "The day it was kept."),
     broken=Field(DATE, "The day it was broken (a promise is either kept or broken, not both)."),
 )
 
+PAYMENT = _record(
+    date=Field(DATE, "The day the money arrived.", required=True, example="2026-10-20"),
+    amount=Field(NUMBER, "How much arrived.", required=True, example=40000),
+    note=Field(TEXT, "Anything about it (bank transfer, cheque number, ...)."),
+)
+
 ORDER = _record(
+    id=Field(TEXT, "A short name for the order, unique in the file, that a promise can name (order:).",
+             example="2026-09-A"),
     date=Field(DATE, "The order date.", required=True, example="2026-09-01"),
     amount=Field(NUMBER, "The order total.", required=True, example=86000),
-    paid=Field(NUMBER, "How much has been paid so far (default 0).", default=0, example=40000),
-    pay_by=Field(DATE, "The day payment is due.", example="2026-10-31"),
+    paid=Field(NUMBER, "How much has been paid so far (default 0; the sum of payments when they are listed).",
+               default=0, example=40000),
+    payments=Field(RECORD_LIST, "The payments received, each a date and an amount.", fields=PAYMENT),
+    terms=Field(TERMS, "Payment terms of this order, when not the client's: see the client's terms.",
+                example="net 60"),
+    pay_by=Field(DATE, "The day payment is due (when absent: worked out from the terms).", example="2026-10-31"),
     delivered=Field(DATE, "The day it was delivered."),
     reviewed=Field(DATE, "The day of the after-sale review visit."),
     items=Field(TEXT, "What was ordered.", example="L-HM46 液压油 200L x 40"),
@@ -143,7 +160,10 @@ CLIENT: dict[str, Field] = {
     "cadence": Field(CADENCE, "Days between contacts: 10, 10d, 2w or 3m (a month is 30 days).",
                      example="2w"),
     "referred_by": Field(SLUG, "Slug of the client who referred this one."),
-    "credit_limit": Field(NUMBER, "Credit limit."),
+    "credit_limit": Field(NUMBER, "Credit limit: the most the client may owe at once."),
+    "terms": Field(TERMS, "Payment terms: days after delivery (60, net 60), end of month plus days (EOM 45, "
+                   "月结45天), on delivery (货到付款, COD) or before delivery (款到发货, prepaid).",
+                   example="月结45天"),
     "contacts": Field(RECORD_LIST, "People at the client.", fields=CONTACT),
     "dates": Field(RECORD_LIST, "Anniversaries that recur every year.", fields=ANNIVERSARY),
     "promises": Field(RECORD_LIST, "Promises in both directions.", fields=PROMISE),
@@ -182,6 +202,8 @@ def _json_field(f: Field) -> dict[str, Any]:
         out = {"type": "array", "items": _json_record(f.fields)}
     elif f.kind == ANY_MAPPING:
         out = {"type": "object"}
+    elif f.kind == TERMS:
+        out = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": CADENCE_MAX}, {"type": "string"}]}
     else:  # pragma: no cover - a kind added without a schema mapping
         raise AssertionError(f.kind)
     out["description"] = f.doc

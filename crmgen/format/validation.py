@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import yaml
 
 from crmgen.format import schema as S
-from crmgen.format.errors import ERROR, WARNING, Problem
+from crmgen.format.errors import ERROR, NOTE, WARNING, Problem
 from crmgen.format.schema import INTERACTION_TYPES
 from crmgen.load.nodes import RawFile
 
@@ -228,6 +228,8 @@ class _Walker:
             return text
         if kind == S.RATE:
             return self.rate(node, path)
+        if kind == S.TERMS:
+            return self.terms(node, path)
         raise AssertionError(kind)  # pragma: no cover
 
     # -- scalars ---------------------------------------------------------------
@@ -331,6 +333,20 @@ class _Walker:
             return None
         return days
 
+    def terms(self, node: yaml.ScalarNode, path: str) -> Any:
+        from crmgen.format import terms
+
+        value: str | int | None = None
+        if node.tag == T_INT and not node.value.startswith("0") or node.value == "0":
+            value = int(self._construct(node))
+        elif node.tag == T_STR:
+            value = node.value
+        read = terms.parse(value) if value is not None else None
+        if read is None:
+            self.error(node, f"{path}: '{node.value}' is not payment terms; write e.g. {terms.EXAMPLES} "
+                       f"(at most {terms.TERMS_MAX:,} days)", "bad-terms")
+        return read
+
     def birthday(self, node: yaml.ScalarNode, path: str) -> tuple[int, int, int | None] | None:
         """(month, day, year or None): the arguments of a :class:`crmgen.format.model.Birthday`."""
         raw = node.value.strip()
@@ -391,6 +407,12 @@ class _Walker:
                        "write a number, or quote it if it is text", "number-range")
             return None
         return value
+
+
+def _plain_amount(value: float) -> str:
+    """``42,000`` or ``1,234.50``: an amount without a currency (the settings name it, and a file
+    is checked without them)."""
+    return f"{value:,.2f}".removesuffix(".00")
 
 
 def _describe(node: yaml.Node) -> str:
@@ -543,11 +565,48 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
         if r.get("kept") and r.get("broken"):
             w.error(node, f"promises[{r['__index__']}]: both kept and broken; keep only the one "
                     "that happened", "kept-and-broken")
+    ids: dict[str, int] = {}
+    owed = 0.0
     for r, node in d.get("orders", ()):
+        i = r["__index__"]
         amount, paid = r.get("amount"), r.get("paid", 0) or 0
+        payments = [p for p, _ in r.get("payments", ()) if p.get("amount") is not None]
+        if payments:
+            total = sum(p["amount"] for p in payments)
+            if "paid" in r and paid != total:
+                w.error(node, f"orders[{i}]: paid {paid:,g} but the payments add up to {total:,g}; "
+                        "leave out paid (the payments are counted) or correct it", "paid-mismatch", WARNING)
+            paid = total
+            for p, p_node in r.get("payments", ()):
+                if p.get("date") and r.get("date") and p["date"] < r["date"]:
+                    w.error(p_node, f"orders[{i}].payments: paid {p['date']}, before the order of {r['date']}; "
+                            "check the dates (a deposit is an order of its own)", "paid-before-order", WARNING)
         if amount is not None and paid > amount:
-            w.error(node, f"orders[{r['__index__']}]: paid {paid:g} is more than the amount "
+            w.error(node, f"orders[{i}]: paid {paid:g} is more than the amount "
                     f"{amount:g}; check both figures", "overpaid")
+        elif amount is not None:
+            owed += amount - paid
+        if (oid := r.get("id")) is not None:
+            if oid in ids:
+                w.error(node, f"orders[{i}]: id '{oid}' is already the id of orders[{ids[oid]}]; give each "
+                        "order its own", "duplicate-id")
+            ids.setdefault(oid, i)
+    for r, node in d.get("promises", ()):
+        if (oid := r.get("order")) is not None and oid not in ids:
+            import difflib
+
+            near = difflib.get_close_matches(oid, list(ids), n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else (
+                f"; the orders' ids are {', '.join(ids)}" if ids else "; give the order an id: first")
+            w.error(node, f"promises[{r['__index__']}]: order '{oid}' is not the id of any order{hint}",
+                    "unknown-order")
+    limit = d.get("credit_limit")
+    if limit is not None and owed > limit:
+        line, col = w.positions.get("credit_limit", (raw.yaml_line, 1))
+        w.problems.append(Problem(raw.rel_path, line, col, NOTE,
+            f"the orders leave {_plain_amount(owed)} unpaid, over the credit limit of {_plain_amount(limit)}; "
+            "collect before the "
+            "next order, or raise the limit", "over-credit"))
     for r, node in d.get("complaints", ()):
         if r.get("closed") and r.get("opened") and r["closed"] < r["opened"]:
             w.error(node, f"complaints[{r['__index__']}]: closed {r['closed']} is before it was "
@@ -570,6 +629,7 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         Complaint,
         Contact,
         Order,
+        Payment,
         Promise,
         Rebate,
         RebateTier,
@@ -585,15 +645,22 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
                   for r, _ in d.get("dates", ()) if r.get("date"))
     promises = tuple(
         Promise(by=r["by"], what=r["what"], due=r["due"], amount=r.get("amount"), kept=r.get("kept"),
-                broken=r.get("broken"), index=r["__index__"], line=r["__line__"])
+                broken=r.get("broken"), index=r["__index__"], line=r["__line__"], agreed=r.get("agreed"),
+                order=r.get("order"))
         for r, _ in d.get("promises", ()) if r.get("due") and "by" in r and "what" in r
     )
-    orders = tuple(
-        Order(date=r["date"], amount=r["amount"], paid=r.get("paid", 0) or 0, pay_by=r.get("pay_by"),
-              delivered=r.get("delivered"), reviewed=r.get("reviewed"), items=r.get("items"),
-              index=r["__index__"], line=r["__line__"])
-        for r, _ in d.get("orders", ()) if r.get("date") and r.get("amount") is not None
-    )
+    orders = []
+    for r, _ in d.get("orders", ()):
+        if not r.get("date") or r.get("amount") is None:
+            continue
+        payments = tuple(sorted((Payment(date=p["date"], amount=p["amount"], note=p.get("note"))
+                                 for p, _ in r.get("payments", ()) if p.get("date") and p.get("amount") is not None),
+                                key=lambda p: p.date))
+        paid = sum(p.amount for p in payments) if payments else r.get("paid", 0) or 0
+        orders.append(Order(date=r["date"], amount=r["amount"], paid=paid, pay_by=r.get("pay_by"),
+                            delivered=r.get("delivered"), reviewed=r.get("reviewed"), items=r.get("items"),
+                            index=r["__index__"], line=r["__line__"], id=r.get("id"), payments=payments,
+                            terms=r.get("terms")))
     complaints = tuple(
         Complaint(opened=r["opened"], what=r["what"], step=r.get("step", "listen"), closed=r.get("closed"),
                   index=r["__index__"], line=r["__line__"])
@@ -611,7 +678,7 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         address=d.get("address"), website=d.get("website"), industry=d.get("industry"),
         notes=d.get("notes"), since=d.get("since"), cadence=d.get("cadence"),
         referred_by=d.get("referred_by"), credit_limit=d.get("credit_limit"), contacts=contacts,
-        dates=dates, promises=promises, orders=orders, complaints=complaints,
+        terms=d.get("terms"), dates=dates, promises=promises, orders=tuple(orders), complaints=complaints,
         rebate=rebate, extra=d.get("extra", {}), interactions=interactions, body=raw.body,
         body_line=raw.body_line,
     )

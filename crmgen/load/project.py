@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from crmgen.format.errors import ProjectNotFound, SettingsError, UsageError
 from crmgen.format.schema import CADENCE_MAX, GRADES, NUMBER_MAX
+from crmgen.format.terms import Terms
 
 CONFIG_FILE = "mkdocs.yml"
 
@@ -37,12 +38,17 @@ DEFAULT_LEADS = {
     "remind": 0,
     "collect": 0,
     "payment": 7,
+    "credit": 0,
+    "broken": 0,
     "review": 0,
     "complaint": 0,
     "rebate": 30,
     "successor": 0,
     "dormant": 0,
 }
+DEFAULT_TERMS = Terms("days", 30, "30 days")
+# Days overdue where the receivables' ageing bands end: 1-30, 31-60, 61-90, 91-180, 181-365, over 365.
+DEFAULT_AGEING = (30, 60, 90, 180, 365)
 # (amount below which, days before due) for reminding a client of its promise;
 # the last entry (None) applies to every larger amount.
 DEFAULT_REMIND_STEPS: list[tuple[float | None, int]] = [(10_000, 2), (100_000, 5), (None, 10)]
@@ -63,6 +69,9 @@ class Settings:
     successor_after: int = 14
     dormant_after: int = 180
     rebate_near: float = 0.8
+    terms: Terms = DEFAULT_TERMS  # an order's terms when neither it nor its client has any
+    ageing: list[int] = field(default_factory=lambda: list(DEFAULT_AGEING))
+    credit_near: float = 0.9
     private: list[str] = field(default_factory=list)
     allow_html: bool = False
     currency: str = "¥"
@@ -114,6 +123,8 @@ FIELDS = "fields"  # private: paths of the client file
 FLAG = "flag"
 TEXT = "text"
 DIRECTORY = "directory"  # relative to mkdocs.yml, inside the project
+TERMS = "terms"  # payment terms, as an order's terms: are written
+BANDS = "bands"  # increasing whole numbers of days
 
 
 class SettingRule(NamedTuple):
@@ -136,6 +147,9 @@ SETTING_RULES: dict[str, SettingRule] = {
     "successor_after": SettingRule(DAYS),
     "dormant_after": SettingRule(DAYS),
     "rebate_near": SettingRule(SHARE),
+    "terms": SettingRule(TERMS),
+    "ageing": SettingRule(BANDS, low=1),
+    "credit_near": SettingRule(SHARE),
     "private": SettingRule(FIELDS),
     "allow_html": SettingRule(FLAG),
     "currency": SettingRule(TEXT),
@@ -234,6 +248,31 @@ def _check_steps(value: Any, rule: SettingRule, default: list[tuple[float | None
     return steps
 
 
+def _check_terms(value: Any, rule: SettingRule, default: Terms, fail: _Fail) -> Any:
+    from crmgen.format import terms
+
+    read = terms.parse(value) if isinstance(value, (str, int)) else None
+    if read is None:
+        fail(f"{_shown(value)} is not payment terms; write e.g. {terms.EXAMPLES}")
+        return default
+    return read
+
+
+def _check_bands(value: Any, rule: SettingRule, default: list[int], fail: _Fail) -> Any:
+    if not isinstance(value, list) or not value:
+        fail("must be a list of days, e.g. [30, 60, 90, 180, 365]")
+        return default
+    last: int | None = None
+    for i, days in enumerate(value):
+        if problem := _days_problem(days, rule):
+            fail(f"{problem}, not {_shown(days)}", i)
+            continue
+        if last is not None and days <= last:
+            fail(f"must increase: {days} after {last}", i)
+        last = days
+    return list(value)
+
+
 def _check_share(value: Any, rule: SettingRule, default: float, fail: _Fail) -> Any:
     if not _is_number(value):
         fail("must be a number")
@@ -308,6 +347,8 @@ _CHECKS: dict[str, Callable[[Any, SettingRule, Any, _Fail], Any]] = {
     FLAG: _check_flag,
     TEXT: _check_text,
     DIRECTORY: _check_directory,
+    TERMS: _check_terms,
+    BANDS: _check_bands,
 }
 
 

@@ -32,7 +32,8 @@ from crmgen.format.money import money
 from crmgen.load.project import Settings, cache_dir_for
 from crmgen.render import markup
 from crmgen.render.tree import KEEP, fingerprint
-from crmgen.rules.wording import when
+from crmgen.rules.receivables import band_labels, credit_of, due_of, pay_speed, receivables
+from crmgen.rules.wording import plural, when
 from crmgen.slugs import free_slug, slugify
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -165,13 +166,16 @@ def build_views(clients: Sequence[Client], reminders: Sequence[Any],
 
 
 def promise_ledger(client: Client, today: dt.date) -> dict[str, Any]:
-    """Promises newest due first, with a kept/broken/open/late record per side."""
+    """Promises newest due first, with a kept/broken/open/late record per side; a promise kept
+    after its day counts as kept late (``kept_late``), not as kept on time."""
     rows = []
     record: dict[str, dict[str, Any]] = {
-        side: {"kept": 0, "broken": 0, "open": 0, "late": 0} for side in PROMISE_SIDES
+        side: {"kept": 0, "kept_late": 0, "broken": 0, "open": 0, "late": 0} for side in PROMISE_SIDES
     }
     for p in sorted(client.promises, key=lambda p: (p.due, p.index), reverse=True):
-        if p.kept is not None:
+        if p.kept is not None and p.days_late:
+            status, css, on = "kept_late", "late", p.kept
+        elif p.kept is not None:
             status, css, on = "kept", "kept", p.kept
         elif p.broken is not None:
             status, css, on = "broken", "broken", p.broken
@@ -179,11 +183,12 @@ def promise_ledger(client: Client, today: dt.date) -> dict[str, Any]:
             status, css, on = "late", "late", None
         else:
             status, css, on = "open", "open", None
-        side = record.setdefault(p.by, {"kept": 0, "broken": 0, "open": 0, "late": 0})
+        side = record.setdefault(p.by, {"kept": 0, "kept_late": 0, "broken": 0, "open": 0, "late": 0})
         side[status] += 1
-        rows.append({"promise": p, "status": status, "css": css, "on": on})
+        shown = f"kept {plural(p.days_late, 'day')} late" if status == "kept_late" and p.days_late else status
+        rows.append({"promise": p, "status": shown, "css": css, "on": on})
     for side in record.values():
-        decided = side["kept"] + side["broken"]
+        decided = side["kept"] + side["kept_late"] + side["broken"]
         side["kept_share"] = f"{side['kept'] / decided * 100:.0f}%" if decided else "–"
     return {"rows": rows, "record": record}
 
@@ -207,22 +212,32 @@ def order_years(client: Client) -> list[dict[str, Any]]:
     return rows
 
 
-def payments_owed(client: Client, today: dt.date) -> list[dict[str, Any]]:
-    """Orders not fully paid, oldest first, with how late they are."""
+def payments_owed(client: Client, settings: Settings, today: dt.date) -> list[dict[str, Any]]:
+    """Orders not fully paid, oldest first, with their due day (``pay_by``, else by the terms),
+    how late they are and their ageing band."""
+    labels = band_labels(settings.ageing)
     rows = []
-    for o in sorted(client.orders, key=lambda o: (o.date, o.index)):
-        if o.owed <= 0:
-            continue
-        late = (today - o.pay_by).days if o.pay_by else None
+    for r in receivables(client, settings, today):
+        late = r.days_late
         if late is None:
-            status = "no payment date"
+            status = "due on delivery"
         elif late > 0:
             status = f"{late} day{'s' if late != 1 else ''} late"
         elif late == 0:
             status = "due today"
         else:
             status = f"due in {-late} day{'s' if late != -1 else ''}"
-        rows.append({"order": o, "late": late, "status": status, "overdue": bool(late and late > 0)})
+        rows.append({"order": r.order, "due": r.due, "terms": r.terms, "late": late, "status": status,
+                     "overdue": bool(late and late > 0), "band": labels[r.band]})
+    return rows
+
+
+def order_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
+    """Orders newest first, each with its due day and the terms it was worked out from."""
+    rows = []
+    for o in sorted(client.orders, key=lambda o: (o.date, o.index), reverse=True):
+        due, terms = due_of(o, client, settings)
+        rows.append({"order": o, "due": due, "terms": terms if o.owed > 0 or o.pay_by is None else None})
     return rows
 
 
@@ -278,6 +293,25 @@ def rebate_progress(client: Client, today: dt.date) -> dict[str, Any] | None:
     }
 
 
+def _credit_text(client: Client, settings: Settings) -> str | None:
+    """``owes ¥70,000: ¥20,000 over the limit`` / ``owes ¥30,000: ¥20,000 available (60% used)``."""
+    credit = credit_of(client)
+    if credit is None:
+        return None
+    owes = f"owes {money(credit.owed, settings.currency)}"
+    if credit.available < 0:
+        return f"{owes}: {money(-credit.available, settings.currency)} over the limit"
+    return f"{owes}: {money(credit.available, settings.currency)} available ({credit.share:.0%} used)"
+
+
+def _pay_speed_text(client: Client) -> str | None:
+    speed = pay_speed(client)
+    if speed is None:
+        return None
+    return (f"median {speed.median:g} day{'' if speed.median == 1 else 's'}, last order "
+            f"{plural(speed.last, 'day')} (from delivery to paid in full; {plural(speed.orders, 'order')})")
+
+
 def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, str]]:
     """(label, value, kind) for every field of the profile card, ``extra`` included."""
     fields: list[tuple[str, Any, str]] = [
@@ -290,6 +324,9 @@ def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, s
         ("Client since", client.since, "date"),
         ("Contact every", f"{client.cadence} days" if client.cadence else None, "text"),
         ("Credit limit", money(client.credit_limit, settings.currency) if client.credit_limit is not None else None, "text"),
+        ("Credit", _credit_text(client, settings), "text"),
+        ("Terms", str(client.terms) if client.terms is not None else None, "text"),
+        ("Days to pay", _pay_speed_text(client), "text"),
         ("Referred by", client.referred_by, "referrer"),
         ("Last contact", client.last_contact, "date"),
     ]
@@ -693,8 +730,10 @@ def render_pages(
             intro=intro(client),
             promises=promise_ledger(client, data.today),
             years=order_years(client),
-            orders=sorted(client.orders, key=lambda o: (o.date, o.index), reverse=True),
-            owed=payments_owed(client, data.today),
+            orders=order_rows(client, data.settings),
+            payments=sorted(((p, o) for o in client.orders for p in o.payments), key=lambda po: po[0].date,
+                            reverse=True),
+            owed=payments_owed(client, data.settings, data.today),
             complaints=complaint_rows(client),
             rebate=rebate_progress(client, data.today),
             history=history,

@@ -21,7 +21,9 @@ A plan is a dict:
   birthdays (``first_ordinal`` 0, ``base_year`` the birth year or None) and
   anniversaries (from their first occurrence on);
 - ``relative``: ``[(offset, kind, ci, title, key, amount), ...]``: dated ``offset``
-  days after today.
+  days after today;
+- ``spans``: ``[(ordinal, until_ordinal, kind, ci, title, amount, key), ...]``: shown from
+  their lead before ``ordinal`` until ``until_ordinal`` (``remind``), never overdue after it.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ KINDS: tuple[str, ...] = (
     "remind",
     "collect",
     "payment",
+    "credit",
+    "broken",
     "review",
     "complaint",
     "rebate",
@@ -50,8 +54,9 @@ KINDS: tuple[str, ...] = (
     "dormant",
 )
 
-# Kinds that are never overdue: they end when their date has passed.
-ENDING_KINDS = frozenset({"birthday", "anniversary", "remind", "rebate"})
+# Kinds that are never overdue: they end when their date has passed. (``remind`` is a span: late
+# from its date until the promise is due, when ``collect`` takes over; see ``spans`` above.)
+ENDING_KINDS = frozenset({"birthday", "anniversary", "rebate"})
 
 # A row of the result: (ordinal, kind, ci, title, amount, key).
 Row = tuple
@@ -119,6 +124,9 @@ def dynamic_rows(plan: dict, today: dt.date, horizon: dict[str, int], earliest: 
     for offset, kind, ci, title, key, amount in plan["relative"]:
         o = t + offset
         if earliest[kind] <= o <= horizon[kind]:
+            extra.append((o, kind, ci, title, amount, key))
+    for o, until, kind, ci, title, amount, key in plan.get("spans", ()):
+        if t <= until and o <= horizon[kind]:
             extra.append((o, kind, ci, title, amount, key))
     return extra
 

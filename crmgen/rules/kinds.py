@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from crmgen.format.model import COMPLAINT_STEPS, Client, Interaction, Order, RebateTier
 from crmgen.format.money import money
 from crmgen.load.project import Settings
-from crmgen.rules import wording
+from crmgen.rules import receivables, wording
 from crmgen.rules.wording import one_line
 
 DAY = dt.timedelta(days=1)
@@ -46,6 +46,18 @@ class Yearly(NamedTuple):
     key: str
 
 
+class Until(NamedTuple):
+    """A reminder from ``date`` that stays until ``until`` (it is never overdue after that day:
+    ``remind``, which ``collect`` follows on the due day)."""
+
+    kind: str
+    date: dt.date
+    until: dt.date
+    title: str
+    amount: float | None = None
+    key: str = ""
+
+
 class FromToday(NamedTuple):
     """A reminder ``days`` after whatever day it is (``touch`` when no contact is known)."""
 
@@ -55,7 +67,7 @@ class FromToday(NamedTuple):
     key: str = ""
 
 
-Record = Dated | Yearly | FromToday
+Record = Dated | Yearly | Until | FromToday
 Rule = Callable[[Client, Settings, Mapping[str, dt.date]], list[Record]]
 
 
@@ -109,34 +121,86 @@ def promise(client: Client, settings: Settings, first_seen: Mapping[str, dt.date
 
 
 def remind(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """The client's open promises, a few days before they are due (the larger the sum, the earlier)."""
+    """The client's open promises, a few days before they are due (the larger the sum, the earlier),
+    until the due day, when ``collect`` takes over; none when the promise was made inside that time."""
     name = one_line(client.name)
-    return [Dated("remind", p.due - _remind_days(p.amount, settings) * DAY,
-                  wording.remind(name, one_line(p.what), _amount(p.amount, settings), p.due),
-                  p.amount, _promise_key(p.by, p.what))
-            for p in client.promises if p.is_open and p.by != "us"]
+    out: list[Record] = []
+    for p in client.promises:
+        if not p.is_open or p.by == "us":
+            continue
+        amount = _promise_amount(client, p)
+        start = p.due - _remind_days(amount, settings) * DAY
+        if p.agreed is not None and p.agreed > start:
+            continue  # agreed a day or two before it is due: nothing to remind them of
+        out.append(Until("remind", start, p.due - DAY if p.due > start else p.due,
+                         wording.remind(name, one_line(p.what), _amount(amount, settings), p.due),
+                         amount, _promise_key(p.by, p.what)))
+    return out
 
 
 def collect(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """The client's open promises, on the day they are due."""
+    """The client's open promises, on the day they are due (a promise about an order stands for the
+    order's payment: one reminder for one debt)."""
     name = one_line(client.name)
-    return [Dated("collect", p.due, wording.collect(name, one_line(p.what), _amount(p.amount, settings), p.due),
-                  p.amount, _promise_key(p.by, p.what))
-            for p in client.promises if p.is_open and p.by != "us"]
+    out: list[Record] = []
+    for p in client.promises:
+        if p.is_open and p.by != "us":
+            amount = _promise_amount(client, p)
+            out.append(Dated("collect", p.due, wording.collect(name, one_line(p.what), _amount(amount, settings), p.due),
+                             amount, _promise_key(p.by, p.what)))
+    return out
 
 
 def payment(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """What is still owed on each order, on the day it is to be paid by."""
+    """What is still owed on each order, on the day it is due: ``pay_by``, else by its terms (the
+    order's, the client's, else the team's); not for an order an open promise of the client's names."""
     name = one_line(client.name)
+    promised = {p.order for p in client.promises if p.order is not None and p.is_open and p.by != "us"}
     out: list[Record] = []
     for o in client.orders:
-        if o.pay_by is None or o.paid >= o.amount:
+        due, terms = receivables.due_of(o, client, settings)
+        if due is None or o.paid >= o.amount or (o.id is not None and o.id in promised):
             continue
         owed = o.amount - o.paid
         paid = money(o.paid, settings.currency) if o.paid > 0 else None
         title = wording.payment(name, money(owed, settings.currency), _order(o), paid,
-                                money(o.amount, settings.currency), o.pay_by)
-        out.append(Dated("payment", o.pay_by, title, owed, _order_key(o)))
+                                money(o.amount, settings.currency), due, str(terms) if terms else None)
+        out.append(Dated("payment", due, title, owed, _order_key(o)))
+    return out
+
+
+def credit(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """The client owes more than its credit limit: from the order that took it over, until it is
+    back under (payments, or a higher limit)."""
+    limit = client.credit_limit
+    if limit is None or client.owed <= limit:
+        return []
+    owed, crossed = 0.0, None
+    for o in sorted(client.orders, key=lambda o: (o.date, o.index)):
+        owed += o.owed
+        if crossed is None and owed > limit:
+            crossed = o.date
+    assert crossed is not None  # the sum of what is owed passed the limit at some order
+    cur = settings.currency
+    return [Dated("credit", crossed, wording.credit(one_line(client.name), money(client.owed, cur), money(limit, cur),
+                                                     money(client.owed - limit, cur)), client.owed - limit)]
+
+
+def broken(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """A broken promise, either side's: respond and agree a new date, until a contact is logged on
+    or after the day it was broken, or a new promise of the same side follows it in the file
+    (agreed on or after that day; without ``agreed``, due after it)."""
+    name = one_line(client.name)
+    out: list[Record] = []
+    for p in client.promises:
+        if p.broken is None:
+            continue
+        answered = any(i.date >= p.broken for i in client.interactions) or any(
+            q.index > p.index and q.by == p.by and (q.agreed >= p.broken if q.agreed is not None else q.due > p.due)
+            for q in client.promises)
+        if not answered:
+            out.append(Dated("broken", p.broken, wording.broken(name, p.by == "us", one_line(p.what), p.due, p.broken),
+                             _promise_amount(client, p), _promise_key(p.by, p.what)))
     return out
 
 
@@ -208,6 +272,8 @@ RULES: dict[str, Rule] = {
     "remind": remind,
     "collect": collect,
     "payment": payment,
+    "credit": credit,
+    "broken": broken,
     "review": review,
     "complaint": complaint,
     "rebate": rebate,
@@ -218,6 +284,13 @@ RULES: dict[str, Rule] = {
 
 def _amount(amount: float | None, settings: Settings) -> str | None:
     return money(amount, settings.currency) if amount is not None else None
+
+
+def _promise_amount(client: Client, p: Any) -> float | None:
+    """A promise's sum: its own, else what is still owed on the order it names."""
+    if p.amount is not None or p.order is None:
+        return p.amount
+    return next((o.owed for o in client.orders if o.id == p.order), None)
 
 
 def _promise_key(by: str, what: str) -> str:

@@ -10,8 +10,9 @@ A reminder is listed when ``date <= today + max(lead, within)``. Once its date
 has passed it stays listed (overdue, ``days < 0``) until the files show it was
 resolved: a promise kept, an order paid, an interaction logged... The kinds in
 :data:`ENDING_KINDS` instead simply end when their date has passed: a birthday
-moves on to next year, a rebate period is over, and ``remind`` (a few days
-before a client's due date) is followed by ``collect`` on the due date itself.
+moves on to next year, a rebate period is over. ``remind`` (a few days before a
+client's due date) stays, late, until the day before it is due, when ``collect``
+takes over.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 from crmgen.format.model import Client
 from crmgen.load.project import Settings
 from crmgen.rules.dueplan import ENDING_KINDS, KINDS, lead_days, select, sort_key
-from crmgen.rules.kinds import RULES, Dated, Yearly
+from crmgen.rules.kinds import RULES, Dated, Until, Yearly
 from crmgen.rules.wording import GROUPS, STEP_TASKS, group_of
 
 __all__ = ["ENDING_KINDS", "GROUPS", "KINDS", "STEP_TASKS", "Reminder", "due", "group", "lead_days", "plan"]
@@ -137,15 +138,16 @@ def plan(
     fixed: list[tuple] = []
     yearly: list[tuple] = []
     relative: list[tuple] = []
+    spans: list[tuple] = []
     seen = first_seen or {}
     for ci, client in enumerate(clients):
         metas.append((client.slug, client.name, client.owner))
         if memo is None:
-            _client_plan(client, ci, settings, seen, fixed, yearly, relative)
+            _client_plan(client, ci, settings, seen, fixed, yearly, relative, spans)
         else:
-            memo.add(client, ci, settings, seen, fixed, yearly, relative)
+            memo.add(client, ci, settings, seen, fixed, yearly, relative, spans)
     fixed.sort(key=sort_key(metas))
-    return {"clients": metas, "fixed": fixed, "yearly": yearly, "relative": relative}
+    return {"clients": metas, "fixed": fixed, "yearly": yearly, "relative": relative, "spans": spans}
 
 
 class PlanMemo:
@@ -166,16 +168,16 @@ class PlanMemo:
         self.key = key  # the code and settings ``old`` was made with (kept beside it by the caller)
 
     def add(self, client: Client, ci: int, settings: Settings, first_seen: Mapping[str, dt.date],
-            fixed: list[tuple], yearly: list[tuple], relative: list[tuple]) -> None:
+            fixed: list[tuple], yearly: list[tuple], relative: list[tuple], spans: list[tuple]) -> None:
         """What :func:`_client_plan` adds for ``client``, from the memo when it has it."""
         digest = self.digest(client)
         if digest is None:
-            _client_plan(client, ci, settings, first_seen, fixed, yearly, relative)
+            _client_plan(client, ci, settings, first_seen, fixed, yearly, relative, spans)
             return
         key = (digest, first_seen.get(client.slug))
         rows = self.old.get(key)
         if rows is None:
-            lists: tuple[list[tuple], list[tuple], list[tuple]] = ([], [], [])
+            lists: tuple[list[tuple], list[tuple], list[tuple], list[tuple]] = ([], [], [], [])
             _client_plan(client, 0, settings, first_seen, *lists)
             rows = tuple(tuple(rs) for rs in lists)
         self.new[key] = rows
@@ -183,6 +185,7 @@ class PlanMemo:
         fixed.extend([(r[0], r[1], ci, *r[3:]) for r in rows[0]])
         yearly.extend([(*r[:6], ci, *r[7:]) for r in rows[1]])
         relative.extend([(r[0], r[1], ci, *r[3:]) for r in rows[2]])
+        spans.extend([(*r[:3], ci, *r[4:]) for r in rows[3]])
 
 
 def _client_plan(
@@ -193,6 +196,7 @@ def _client_plan(
     fixed: list[tuple],
     yearly: list[tuple],
     relative: list[tuple],
+    spans: list[tuple],
 ) -> None:
     """Add one client's possible reminders (every rule of :data:`crmgen.rules.kinds.RULES`) to
     the plan's lists, as the plain rows :mod:`crmgen.rules.dueplan` reads."""
@@ -200,6 +204,8 @@ def _client_plan(
         for r in rule(client, settings, first_seen):
             if isinstance(r, Dated):
                 fixed.append((r.date.toordinal(), r.kind, ci, r.title, r.amount, r.key))
+            elif isinstance(r, Until):
+                spans.append((r.date.toordinal(), r.until.toordinal(), r.kind, ci, r.title, r.amount, r.key))
             elif isinstance(r, Yearly):
                 first = r.first.toordinal() if r.first is not None else 0
                 yearly.append((r.kind, r.month, r.day, first, r.base_year, r.head, ci, r.key, None))

@@ -109,9 +109,22 @@ def order(on: object, items: str | None) -> str:
     return f"the order of {on}" + (f" ({items})" if items is not None else "")
 
 
-def payment(name: str, owed: str, order_words: str, paid: str | None, total: str, due: object) -> str:
+def payment(name: str, owed: str, order_words: str, paid: str | None, total: str, due: object,
+            terms: str | None = None) -> str:
+    """``terms``: the due day was worked out from these terms (the order has no ``pay_by``)."""
     part = f", {paid} of {total} paid" if paid is not None else ""
-    return f"Payment from {name}: {owed} owed on {order_words}{part}, due {due}"
+    by_terms = f" by the terms ({terms})" if terms is not None else ""
+    return f"Payment from {name}: {owed} owed on {order_words}{part}, due {due}{by_terms}"
+
+
+def credit(name: str, owed: str, limit: str, over: str) -> str:
+    return f"{name} is over its credit limit: owes {owed} on a limit of {limit} ({over} over); collect before the next order"
+
+
+def broken(name: str, ours: bool, what: str, due: object, on: object) -> str:
+    if ours:
+        return f"We broke our promise to {name}: {what} (due {due}, broken {on}); apologise and agree a new date"
+    return f"{name} broke their promise: {what} (due {due}, broken {on}); say so plainly and agree a new date"
 
 
 def review(name: str, order_words: str, delivered: object) -> str:
