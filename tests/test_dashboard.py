@@ -28,7 +28,7 @@ from crmgen.format.model import (
 )
 from crmgen.load.project import Settings
 from crmgen.render import dashboard
-from crmgen.render.dashboard import bucket_of, dashboard_context, format_money, to_cents
+from crmgen.render.dashboard import bucket_labels, dashboard_context, format_money, to_cents
 from crmgen.rules.reminders import Reminder
 
 TODAY = dt.date(2026, 11, 23)
@@ -96,24 +96,11 @@ def test_to_cents_rounds_like_the_decimal_spelling(value: Decimal) -> None:
 # --- receivables and ageing ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("late", "bucket"),
-    [
-        (None, "current"),
-        (-5, "current"),
-        (0, "current"),
-        (1, "1-30"),
-        (30, "1-30"),
-        (31, "31-60"),
-        (60, "31-60"),
-        (61, "61-90"),
-        (90, "61-90"),
-        (91, "90+"),
-        (4000, "90+"),
-    ],
-)
-def test_bucket_edges(late: int | None, bucket: str) -> None:
-    assert bucket_of(late) == bucket
+def test_bucket_labels_follow_the_team_bands() -> None:
+    assert bucket_labels([30, 60, 90, 180, 365]) == [
+        "Not yet due", "1–30 days late", "31–60 days late", "61–90 days late", "91–180 days late",
+        "181–365 days late", "Over 365 days late"]
+    assert bucket_labels([15]) == ["Not yet due", "1–15 days late", "Over 15 days late"]
 
 
 def ageing_book() -> list[Client]:
@@ -123,7 +110,7 @@ def ageing_book() -> list[Client]:
         for i, late in enumerate([0, 1, 30, 31, 60, 61, 90, 91])
     )
     extra = (
-        Order(date=days(10), amount=500, paid=100),  # no pay_by: not yet due
+        Order(date=days(10), amount=500, paid=100),  # no pay_by: due by the team's 30 days, not yet
         Order(date=days(10), amount=700, paid=0, pay_by=TODAY + dt.timedelta(days=3)),
         Order(date=days(10), amount=900, paid=900, pay_by=days(100)),  # paid in full
         Order(date=days(10), amount=0.3, paid=0.1, pay_by=days(2)),  # owes exactly 0.20
@@ -138,16 +125,18 @@ def test_receivables_ageing_buckets_on_the_edges() -> None:
     ctx = dashboard_context(ageing_book(), [], TODAY, Settings())
     recv = ctx["receivables"]
     buckets = {b["key"]: b for b in recv["buckets"]}
-    assert [b["key"] for b in recv["buckets"]] == ["current", "1-30", "31-60", "61-90", "90+"]
-    assert buckets["current"]["total"] == 1000 + 400 + 700
-    assert buckets["current"]["count"] == 3
-    assert buckets["1-30"]["total"] == pytest.approx(1001 + 1030 + 0.2)
-    assert buckets["1-30"]["total_fmt"] == "¥2,031.20"
-    assert buckets["31-60"]["total"] == 1031 + 1060
-    assert buckets["61-90"]["total"] == 1061 + 1090
-    assert buckets["90+"]["total"] == 1091
-    assert buckets["90+"]["clients"] == ["acme"]
-    assert sorted(buckets["1-30"]["clients"]) == ["acme", "beta"]
+    assert [b["key"] for b in recv["buckets"]] == ["not due", "1–30", "31–60", "61–90", "91–180", "181–365",
+                                                   "over 365"]
+    assert buckets["not due"]["total"] == 1000 + 400 + 700
+    assert buckets["not due"]["count"] == 3
+    assert buckets["1–30"]["total"] == pytest.approx(1001 + 1030 + 0.2)
+    assert buckets["1–30"]["total_fmt"] == "¥2,031.20"
+    assert buckets["31–60"]["total"] == 1031 + 1060
+    assert buckets["61–90"]["total"] == 1061 + 1090
+    assert buckets["91–180"]["total"] == 1091
+    assert buckets["91–180"]["clients"] == ["acme"]
+    assert buckets["over 365"]["total"] == 0
+    assert sorted(buckets["1–30"]["clients"]) == ["acme", "beta"]
     assert recv["count"] == 11  # the fully paid order is not owed
     assert recv["late_count"] == 8
     assert recv["total"] == pytest.approx(sum(b["total"] for b in recv["buckets"]))
@@ -160,7 +149,45 @@ def test_receivables_ageing_buckets_on_the_edges() -> None:
 def test_receivables_use_the_team_currency() -> None:
     settings = Settings(currency="US$")
     ctx = dashboard_context(ageing_book(), [], TODAY, settings)
-    assert ctx["receivables"]["buckets"][-1]["total_fmt"] == "US$1,091"
+    assert ctx["receivables"]["buckets"][4]["total_fmt"] == "US$1,091"  # 91–180 days late
+
+
+def test_receivables_by_client_and_owner_and_the_credit_list() -> None:
+    from crmgen.format.model import Payment
+    from crmgen.format.terms import parse
+
+    book = [
+        client("near", owner="王磊", credit_limit=1000, orders=(
+            Order(date=days(100), amount=950, pay_by=days(40)),)),  # 95% of its limit, 40 days late
+        client("over", owner="王磊", credit_limit=1000, orders=(
+            Order(date=days(10), amount=1200, delivered=days(10), terms=parse("net 60")),)),  # over, not due
+        client("fine", owner="Li Na", credit_limit=10_000, orders=(
+            Order(date=days(200), amount=500, pay_by=days(190)),  # 190 days late: 181–365
+            Order(date=days(90), amount=300, paid=300, delivered=days(88),
+                  payments=(Payment(days(70), 100), Payment(days(58), 200))),)),  # paid in 30 days
+        client("nolimit", orders=(Order(date=days(5), amount=10),)),
+    ]
+    recv = dashboard_context(book, [], TODAY, Settings())["receivables"]
+    rows = {c["slug"]: c for c in recv["by_client"]}
+    assert list(rows) == ["near", "fine", "over", "nolimit"]  # most late money first
+    assert rows["near"]["bands_fmt"][2] == "¥950" and rows["near"]["share_fmt"] == "95%"
+    assert rows["over"]["bands_fmt"][0] == "¥1,200" and rows["over"]["over"]
+    assert rows["over"]["available_fmt"] == "-¥200"
+    assert rows["fine"]["bands_fmt"][5] == "¥500" and rows["fine"]["days_to_pay"] == "30"
+    assert rows["nolimit"]["limit_fmt"] is None
+    assert [c["slug"] for c in recv["credit"]] == ["over", "near"]  # 90% or more used, most used first
+    owners = {o["owner"]: o for o in recv["by_owner"]}
+    assert owners["王磊"]["owed_fmt"] == "¥2,150" and owners["王磊"]["late_fmt"] == "¥950"
+    assert owners["Li Na"]["late_fmt"] == "¥500" and owners[None]["owed_fmt"] == "¥10"
+    assert [o["owner"] for o in recv["by_owner"]] == ["王磊", "Li Na", None]
+
+
+def test_a_team_sets_its_own_ageing_bands_and_credit_share() -> None:
+    book = [client("a", credit_limit=1000, orders=(Order(date=days(100), amount=700, pay_by=days(20)),))]
+    recv = dashboard_context(book, [], TODAY, Settings(ageing=[15, 45], credit_near=0.7))["receivables"]
+    assert [b["label"] for b in recv["buckets"]] == ["Not yet due", "1–15 days late", "16–45 days late",
+                                                     "Over 45 days late"]
+    assert recv["buckets"][2]["total"] == 700 and [c["slug"] for c in recv["credit"]] == ["a"]
 
 
 def test_nothing_owed() -> None:

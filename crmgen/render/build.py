@@ -122,6 +122,7 @@ def nav_for(owners: dict[str, str], has_format: bool) -> list[Any]:
     nav: list[Any] = [
         {"Dashboard": pages.HOME},
         {"Reminders": reminders},
+        {"Receivables": pages.RECEIVABLES},
         {
             "Clients": [
                 {"All clients": pages.ALL_CLIENTS},

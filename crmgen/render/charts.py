@@ -36,7 +36,14 @@ LINE = "#e65100"
 KEPT = "#2e7d32"
 BROKEN = "#c62828"
 OPEN = "#9e9e9e"
-AGEING = ("#2e7d32", "#f9a825", "#ef6c00", "#d84315", "#b71c1c")
+AGEING = ("#2e7d32", "#9e9d24", "#f9a825", "#ef6c00", "#d84315", "#c62828", "#b71c1c", "#7f0000")
+
+
+def ageing_colours(n: int) -> list[str]:
+    """``n`` colours from green (not yet due) to dark red (the oldest band), spread over :data:`AGEING`."""
+    if n <= 1:
+        return list(AGEING[:n])
+    return [AGEING[round(i * (len(AGEING) - 1) / (n - 1))] for i in range(n)]
 
 # Characters XML 1.0 forbids even when escaped: an SVG holding one is not well-formed.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

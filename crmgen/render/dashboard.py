@@ -18,16 +18,10 @@ from crmgen.format.money import format_cents as format_money
 from crmgen.format.money import to_cents
 from crmgen.load.project import Settings
 from crmgen.render import charts
+from crmgen.rules.receivables import band_labels, credit_of, pay_speed
+from crmgen.rules.receivables import receivables as owed_on
 from crmgen.rules.reminders import Reminder, group
 
-#: Ageing buckets by days late (see :func:`bucket_of`): key and label.
-AGEING_BUCKETS: tuple[tuple[str, str], ...] = (
-    ("current", "Not yet due"),
-    ("1-30", "1–30 days late"),
-    ("31-60", "31–60 days late"),
-    ("61-90", "61–90 days late"),
-    ("90+", "Over 90 days late"),
-)
 REVENUE_DAYS = 365
 PARETO_SHARE = (4, 5)  # 80%, as a fraction of integers so the cut is exact
 TOP_OVERDUE = 5
@@ -55,73 +49,110 @@ def reminder_counts(reminders: Sequence[Reminder]) -> dict[str, Any]:
     }
 
 
-def bucket_of(days_late: int | None) -> str:
-    """The ageing bucket key for a payment ``days_late`` (None or <= 0: not yet due)."""
-    if days_late is None or days_late <= 0:
-        return "current"
-    if days_late <= 30:
-        return "1-30"
-    if days_late <= 60:
-        return "31-60"
-    if days_late <= 90:
-        return "61-90"
-    return "90+"
+def bucket_labels(bands: Sequence[int]) -> list[str]:
+    """What the ageing table calls each band: ``Not yet due``, ``1–30 days late``, ... ``Over 365 days late``."""
+    labels = band_labels(bands)
+    return ["Not yet due"] + [f"{label} days late".capitalize() for label in labels[1:]]
 
 
-def receivables(clients: Iterable[Client], today: dt.date, currency: str) -> dict[str, Any]:
-    """Money still owed (orders with ``paid < amount``), aged by ``pay_by`` against ``today``."""
+def receivables(clients: Iterable[Client], today: dt.date, settings: Settings) -> dict[str, Any]:
+    """Money still owed, aged in the team's bands (``settings.ageing``) from the day each order
+    is due (:func:`crmgen.rules.receivables.due_of`: ``pay_by``, else by the terms); by order, by
+    client (with credit) and by owner, and the clients over or near their credit limit."""
+    currency = settings.currency
+    keys = band_labels(settings.ageing)
+    titles = bucket_labels(settings.ageing)
     items: list[dict[str, Any]] = []
+    per_client: list[dict[str, Any]] = []
+    credit: list[dict[str, Any]] = []
     for client in clients:
-        for order in client.orders:
-            amount, paid = to_cents(order.amount), to_cents(order.paid)
-            owed = amount - paid
+        mine: list[int] = [0] * len(keys)
+        for r in owed_on(client, settings, today):
+            owed = to_cents(r.order.amount) - to_cents(r.order.paid)
             if owed <= 0:
                 continue
-            days_late = (today - order.pay_by).days if order.pay_by is not None else None
+            mine[r.band] += owed
             items.append(
                 {
                     "slug": client.slug,
                     "name": client.name,
                     "owner": client.owner,
-                    "date": order.date,
-                    "order_items": order.items,
-                    "amount": amount / 100,
-                    "amount_fmt": format_money(amount, currency),
-                    "paid_fmt": format_money(paid, currency),
+                    "date": r.order.date,
+                    "order_id": r.order.id,
+                    "order_items": r.order.items,
+                    "amount": to_cents(r.order.amount) / 100,
+                    "amount_fmt": format_money(to_cents(r.order.amount), currency),
+                    "paid_fmt": format_money(to_cents(r.order.paid), currency),
                     "owed": owed / 100,
                     "owed_fmt": format_money(owed, currency),
                     "_owed": owed,
-                    "pay_by": order.pay_by,
-                    "days_late": days_late,
-                    "late": days_late is not None and days_late > 0,
-                    "bucket": bucket_of(days_late),
+                    "pay_by": r.due,
+                    "terms": str(r.terms) if r.terms is not None else None,
+                    "days_late": r.days_late,
+                    "late": r.days_late is not None and r.days_late > 0,
+                    "bucket": keys[r.band],
+                    "band": r.band,
                 }
             )
+        position = credit_of(client)
+        if sum(mine) or position is not None:
+            speed = pay_speed(client)
+            row = {
+                "slug": client.slug, "name": client.name, "owner": client.owner,
+                "owed": sum(mine) / 100, "owed_fmt": format_money(sum(mine), currency),
+                "late_fmt": format_money(sum(mine[1:]), currency),
+                "bands_fmt": [format_money(c, currency) if c else "" for c in mine], "_bands": mine,
+                "limit_fmt": format_money(to_cents(position.limit), currency) if position else None,
+                "available_fmt": format_money(to_cents(position.available), currency) if position else None,
+                "share": position.share if position else None,
+                "share_fmt": f"{position.share:.0%}" if position else None,
+                "over": bool(position and position.available < 0),
+                "days_to_pay": f"{speed.median:g}" if speed else None,
+            }
+            if sum(mine):
+                per_client.append(row)
+            if position is not None and position.share >= settings.credit_near:
+                credit.append(row)
     # Most late first; then the larger sum; then stable by client and order date.
     items.sort(key=lambda i: (-(i["days_late"] or 0), -i["_owed"], i["slug"], i["date"]))
+    per_client.sort(key=lambda c: (-sum(c["_bands"][1:]), -c["owed"], c["slug"]))
+    credit.sort(key=lambda c: (-(c["share"] or 0), c["slug"]))
     buckets = []
-    by_bucket: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in AGEING_BUCKETS}
+    by_bucket: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     for i in items:
         by_bucket[i["bucket"]].append(i)
-    for key, label in AGEING_BUCKETS:
-        mine = by_bucket[key]
-        cents = sum(i["_owed"] for i in mine)
+    for key, label in zip(keys, titles, strict=True):
+        mine_items = by_bucket[key]
+        cents = sum(i["_owed"] for i in mine_items)
         buckets.append(
             {
                 "key": key,
                 "label": label,
                 "total": cents / 100,
                 "total_fmt": format_money(cents, currency),
-                "count": len(mine),
-                "clients": sorted({i["slug"] for i in mine}),
-                "orders": mine,
+                "count": len(mine_items),
+                "clients": sorted({i["slug"] for i in mine_items}),
+                "orders": mine_items,
             }
         )
+    owners: dict[str, list[int]] = {}
+    for c in per_client:
+        sums = owners.setdefault(c["owner"] or "", [0] * len(keys))
+        for b, cents in enumerate(c["_bands"]):
+            sums[b] += cents
+    by_owner = [{"owner": name or None, "owed_fmt": format_money(sum(sums), currency),
+                 "late_fmt": format_money(sum(sums[1:]), currency),
+                 "bands_fmt": [format_money(c, currency) if c else "" for c in sums]}
+                for name, sums in sorted(owners.items(), key=lambda kv: (-sum(kv[1][1:]), kv[0]))]
     total = sum(i["_owed"] for i in items)
     late = [i for i in items if i["late"]]
     late_total = sum(i["_owed"] for i in late)
     for i in items:
         del i["_owed"]
+    for c in per_client:
+        c.pop("_bands", None)
+    for c in credit:
+        c.pop("_bands", None)
     return {
         "total": total / 100,
         "total_fmt": format_money(total, currency),
@@ -129,9 +160,14 @@ def receivables(clients: Iterable[Client], today: dt.date, currency: str) -> dic
         "late_total": late_total / 100,
         "late_total_fmt": format_money(late_total, currency),
         "late_count": len(late),
+        "bands": titles,
         "buckets": buckets,
         "orders": items,
         "late": late,
+        "by_client": per_client,
+        "by_owner": by_owner,
+        "credit": credit,
+        "credit_near_fmt": f"{settings.credit_near:.0%}",
     }
 
 
@@ -337,7 +373,7 @@ def dashboard_context(
     currency = settings.currency
     grades = _counts((c.grade for c in clients), GRADES)
     stages = _counts((c.stage for c in clients), STAGES)
-    recv = receivables(clients, today, currency)
+    recv = receivables(clients, today, settings)
     rev = revenue(clients, today, currency)
     prom = promises(clients, today)
     comp = complaints(clients, today)
@@ -362,7 +398,7 @@ def dashboard_context(
         "ageing": charts.bar_chart(
             [
                 charts.Bar(b["label"], b["total"], f"{b['total_fmt']} ({b['count']})", colour)
-                for b, colour in zip(recv["buckets"], charts.AGEING, strict=True)
+                for b, colour in zip(recv["buckets"], charts.ageing_colours(len(recv["buckets"])), strict=True)
             ],
             "Receivables by age",
             text_units_max=22,

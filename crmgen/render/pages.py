@@ -44,6 +44,7 @@ HOME = "index.md"
 REMINDERS = "reminders/index.md"
 REMINDERS_ICS = "reminders/reminders.ics"
 ALL_CLIENTS = "clients/index.md"
+RECEIVABLES = "receivables.md"
 LISTS = {
     "grade": ("lists/grade.md", "By grade"),
     "owner": ("lists/owner.md", "By owner"),
@@ -528,6 +529,11 @@ class SiteContext:
         return self.url(REMINDERS)
 
     @property
+    def receivables_url(self) -> Markup:
+        """Relative link to the receivables page."""
+        return self.url(RECEIVABLES)
+
+    @property
     def home_url(self) -> Markup:
         """Relative link to the dashboard."""
         return self.url(HOME)
@@ -819,6 +825,13 @@ def render_pages(
             render("placeholder-dashboard.md.j2", HOME, broken=data.broken, clients=data.clients)
         else:
             render("dashboard.md.j2", HOME, **dash)
+
+    # Receivables: what is owed, by owner and client, in the team's ageing bands; credit.
+    if data.dashboard is not None and not kept_whole_book(RECEIVABLES):
+        from crmgen.render.dashboard import receivables
+
+        render("receivables.md.j2", RECEIVABLES, receivables=receivables(data.clients, data.today, data.settings),
+               today=data.today)
 
     # Reminders: all, then one page (and calendar) per owner.
     owners_with: dict[str, list[Any]] = defaultdict(list)
