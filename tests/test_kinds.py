@@ -39,6 +39,9 @@ promises:
     due: 2026-10-15
     broken: 2026-10-16
 orders:
+  - date: 2025-06-01
+    amount: 150000
+    paid: 150000
   - date: 2026-08-01
     amount: 220000
     paid: 100000
@@ -54,6 +57,11 @@ rebate:
   tiers:
     - over: 230000
       rate: 0.02
+rebates:
+  - name: 2025 年度返利
+    from: 2025-01-01
+    to: 2025-12-31
+    tiers: [{over: 100000, rate: 1%}]
 ---
 
 ## 2026-09-28 visit: 回访

@@ -64,6 +64,8 @@ rebate:
   from: 2026-01-01
   to: 2026-12-31
   tiers: [{over: 8787870, rate: 2%}]
+rebates:
+  - {name: mark-programme-41, from: 2026-01-01, to: 2026-12-31, tiers: [{over: 7676760, rate: 1%}]}
 extra:
   微信: mark-wechat-41
 ---
@@ -85,7 +87,7 @@ SHOWN = {
     "orders.reviewed": ["1998"], "orders.items": ["mark-items-41"], "complaints": ["mark-complaint-41"],
     "complaints.closed": ["1999"], "terms": ["月结41天"], "orders.id": ["MARK-ID-41"],
     "orders.payments": ["mark-payment-41"], "orders.terms": ["net 3141"], "promises.agreed": ["1988"],
-    "promises.order": ["(order MARK-ID-41)"], "rebate": ["8,787,870", "8787870"], "extra": ["mark-wechat-41"],
+    "promises.order": ["(order MARK-ID-41)"], "rebate": ["8,787,870", "8787870"], "rebates": ["mark-programme-41"], "extra": ["mark-wechat-41"],
     "extra.微信": ["mark-wechat-41"],
 }
 # Paths whose value is one of a few words every client page has (a stage, a step, a cadence,
@@ -135,7 +137,7 @@ def test_the_walk_covers_every_path_private_accepts() -> None:
 
 # Two builds: each field and each field of each record private alone (the record lists
 # stay, so the fields are taken out of them), then the whole lists.
-WHOLE = ["contacts", "dates", "promises", "orders", "complaints", "rebate", "extra"]
+WHOLE = ["contacts", "dates", "promises", "orders", "complaints", "rebate", "rebates", "extra"]
 
 
 @pytest.mark.parametrize("private", [

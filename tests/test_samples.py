@@ -38,10 +38,14 @@ SPEC_KEYS = frozenset(
     orders.id orders.date orders.amount orders.paid orders.payments orders.payments.date orders.payments.amount
     orders.payments.note orders.terms orders.pay_by orders.delivered orders.reviewed orders.items
     complaints.opened complaints.what complaints.step complaints.closed
-    rebate.from rebate.to rebate.tiers rebate.tiers.over rebate.tiers.rate
+    rebate.name rebate.from rebate.to rebate.tiers rebate.tiers.over rebate.tiers.rate rebate.basis rebate.mode
+    rebate.settled
+    rebates rebates.name rebates.from rebates.to rebates.tiers rebates.tiers.over rebates.tiers.rate rebates.basis
+    rebates.mode rebates.settled
     """.split()
 )
-RECORDS = ("contacts", "dates", "promises", "orders", "orders.payments", "complaints", "rebate", "rebate.tiers")
+RECORDS = ("contacts", "dates", "promises", "orders", "orders.payments", "complaints", "rebate", "rebate.tiers",
+           "rebates", "rebates.tiers")
 
 
 def front_matter(text: str) -> dict:

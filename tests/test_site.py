@@ -198,9 +198,10 @@ def test_complaint_steps_and_rebate_progress():
     )
     steps = pages.complaint_rows(c)[0]["steps"]
     assert [s["state"] for s in steps] == ["done", "done", "current", "todo", "todo", "todo"]
-    progress = pages.rebate_progress(c, TODAY)
+    [progress] = pages.rebate_progress(c, TODAY)
     assert progress["reached"].rate == 0.01 and progress["next"].over == 300_000
     assert progress["to_go"] == 150_000 and progress["percent"] == 50
+    assert progress["earned"] == 1_500 and progress["at_next"] == 6_000
 
 
 # --- rendering the pages --------------------------------------------------------------------

@@ -158,6 +158,11 @@ class Rebate:
     end: dt.date | None
     tiers: tuple[RebateTier, ...] = ()
     line: int = 0
+    name: str | None = None
+    basis: str = "ordered"  # ordered | delivered | paid
+    mode: str = "whole"  # whole | above
+    settled: dt.date | None = None
+    index: int = 0  # its place among the programmes (the rebate: key is 0, then rebates:)
 
 
 @dataclass(frozen=True)
@@ -201,6 +206,7 @@ class Client:
     orders: tuple[Order, ...] = ()
     complaints: tuple[Complaint, ...] = ()
     rebate: Rebate | None = None
+    rebates: tuple[Rebate, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
     interactions: tuple[Interaction, ...] = ()
     body: str = ""
@@ -210,6 +216,11 @@ class Client:
     def last_contact(self) -> dt.date | None:
         """The date of the latest interaction in the body, if any."""
         return max((i.date for i in self.interactions), default=None)
+
+    @property
+    def programmes(self) -> tuple[Rebate, ...]:
+        """Every rebate programme: ``rebate`` (the one-programme shorthand), then ``rebates``."""
+        return ((self.rebate,) if self.rebate is not None else ()) + self.rebates
 
     @property
     def owed(self) -> float:

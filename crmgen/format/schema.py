@@ -17,6 +17,10 @@ STAGES = ("prospect", "customer", "dormant", "lost")
 INTERACTION_TYPES = ("visit", "call", "meeting", "message", "email", "gift", "note")
 PROMISE_SIDES = ("us", "client")
 COMPLAINT_STEPS = ("listen", "analyse", "solve", "inform", "act", "review")
+# What a rebate counts: orders by their date, by their delivery, or the money paid in the period
+REBATE_BASES = ("ordered", "delivered", "paid")
+# How a tier's rate applies: to the whole amount bought, or only to the part above each threshold
+REBATE_MODES = ("whole", "above")
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -136,10 +140,16 @@ TIER = _record(
 
 REBATE = _record(
     **{
+        "name": Field(TEXT, "What the programme is called (when a client has several).", example="2026 年度返利"),
         "from": Field(DATE, "First day of the rebate period.", required=True, example="2026-01-01"),
         "to": Field(DATE, "Last day of the rebate period.", required=True, example="2026-12-31"),
         "tiers": Field(RECORD_LIST, "The tiers, each an amount to pass and a rate.", required=True,
                        fields=TIER),
+        "basis": Field(CHOICE, "What counts: orders by their date (ordered), by their delivery (delivered), "
+                       "or the money paid in the period (paid).", choices=REBATE_BASES, default="ordered"),
+        "mode": Field(CHOICE, "How the rate applies: to the whole amount (whole) or only to the part above "
+                      "each threshold (above).", choices=REBATE_MODES, default="whole"),
+        "settled": Field(DATE, "The day we paid (or credited) the rebate earned."),
     }
 )
 
@@ -169,7 +179,8 @@ CLIENT: dict[str, Field] = {
     "promises": Field(RECORD_LIST, "Promises in both directions.", fields=PROMISE),
     "orders": Field(RECORD_LIST, "Orders.", fields=ORDER),
     "complaints": Field(RECORD_LIST, "Complaints and how far their handling has gone.", fields=COMPLAINT),
-    "rebate": Field(RECORD, "A tiered rebate over a period.", fields=REBATE),
+    "rebate": Field(RECORD, "A tiered rebate over a period (one programme; see rebates).", fields=REBATE),
+    "rebates": Field(RECORD_LIST, "Rebate programmes, each like rebate.", fields=REBATE),
     "extra": Field(ANY_MAPPING, "Your own fields: shown on the client page, never validated."),
 }
 

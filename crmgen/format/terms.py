@@ -42,7 +42,7 @@ class Terms(NamedTuple):
         delivery that has not happened (cash on delivery)."""
         if self.kind == PREPAID:
             return ordered
-        base = delivered if delivered is not None else ordered
+        base = delivered if delivered is not None and delivered > ordered else ordered  # never due before ordered
         if self.kind == ON_DELIVERY:
             return delivered
         if self.kind == END_OF_MONTH:

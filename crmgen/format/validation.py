@@ -611,12 +611,18 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
         if r.get("closed") and r.get("opened") and r["closed"] < r["opened"]:
             w.error(node, f"complaints[{r['__index__']}]: closed {r['closed']} is before it was "
                     f"opened {r['opened']}", "closed-before-opened")
-    if (rb := d.get("rebate")) is not None:
-        start, end = rb.get("from"), rb.get("to")
+    programmes = [("rebate", d["rebate"], None)] if d.get("rebate") is not None else []
+    programmes += [(f"rebates[{r['__index__']}]", r, node) for r, node in d.get("rebates", ())]
+    for where, rb, node in programmes:
+        start, end, settled = rb.get("from"), rb.get("to"), rb.get("settled")
+        line, col = w.where(node) if node is not None else w.positions.get("rebate", (raw.yaml_line, 1))
         if start and end and end < start:
-            line, col = w.positions.get("rebate", (raw.yaml_line, 1))
             w.problems.append(Problem(raw.rel_path, line, col, ERROR,
-                f"rebate: 'to' {end} is before 'from' {start}", "bad-period"))
+                f"{where}: 'to' {end} is before 'from' {start}", "bad-period"))
+        elif settled and end and settled < end:
+            w.problems.append(Problem(raw.rel_path, line, col, WARNING,
+                f"{where}: settled {settled}, before the period ends on {end}; the rebate is only known "
+                "once it has", "settled-early"))
 
 
 def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[Interaction, ...],
@@ -666,12 +672,18 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
                   index=r["__index__"], line=r["__line__"])
         for r, _ in d.get("complaints", ()) if r.get("opened") and r.get("what")
     )
-    rebate = None
-    if (rb := d.get("rebate")) is not None:
+    def programme(rb: dict[str, Any], line: int, index: int) -> Any:
         tiers = tuple(sorted((RebateTier(over=r["over"], rate=r["rate"]) for r, _ in rb.get("tiers", ())
                               if "over" in r and "rate" in r), key=lambda t: t.over))
-        line = positions.get("rebate", (raw.yaml_line, 1))[0]
-        rebate = Rebate(start=rb.get("from"), end=rb.get("to"), tiers=tiers, line=line)
+        return Rebate(start=rb.get("from"), end=rb.get("to"), tiers=tiers, line=line, name=rb.get("name"),
+                      basis=rb.get("basis", "ordered"), mode=rb.get("mode", "whole"), settled=rb.get("settled"),
+                      index=index)
+
+    rebate = None
+    if (rb := d.get("rebate")) is not None:
+        rebate = programme(rb, positions.get("rebate", (raw.yaml_line, 1))[0], 0)
+    first = 1 if rebate is not None else 0
+    rebates = tuple(programme(r, r["__line__"], first + i) for i, (r, _) in enumerate(d.get("rebates", ())))
     return Client(
         slug=slug, path=raw.rel_path, name=d["name"], grade=d["grade"], stage=d.get("stage", "prospect"),
         owner=d.get("owner"), tags=d.get("tags", ()), phone=d.get("phone"), email=d.get("email"),
@@ -679,6 +691,6 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         notes=d.get("notes"), since=d.get("since"), cadence=d.get("cadence"),
         referred_by=d.get("referred_by"), credit_limit=d.get("credit_limit"), contacts=contacts,
         terms=d.get("terms"), dates=dates, promises=promises, orders=tuple(orders), complaints=complaints,
-        rebate=rebate, extra=d.get("extra", {}), interactions=interactions, body=raw.body,
+        rebate=rebate, rebates=rebates, extra=d.get("extra", {}), interactions=interactions, body=raw.body,
         body_line=raw.body_line,
     )

@@ -43,6 +43,7 @@ DEFAULT_LEADS = {
     "review": 0,
     "complaint": 0,
     "rebate": 30,
+    "settle": 0,
     "successor": 0,
     "dormant": 0,
 }
@@ -69,6 +70,7 @@ class Settings:
     successor_after: int = 14
     dormant_after: int = 180
     rebate_near: float = 0.8
+    rebate_action: int = 30  # days before a rebate period ends that the client is told of the next tier
     terms: Terms = DEFAULT_TERMS  # an order's terms when neither it nor its client has any
     ageing: list[int] = field(default_factory=lambda: list(DEFAULT_AGEING))
     credit_near: float = 0.9
@@ -147,6 +149,7 @@ SETTING_RULES: dict[str, SettingRule] = {
     "successor_after": SettingRule(DAYS),
     "dormant_after": SettingRule(DAYS),
     "rebate_near": SettingRule(SHARE),
+    "rebate_action": SettingRule(DAYS),
     "terms": SettingRule(TERMS),
     "ageing": SettingRule(BANDS, low=1),
     "credit_near": SettingRule(SHARE),

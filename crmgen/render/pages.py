@@ -32,6 +32,8 @@ from crmgen.format.money import money
 from crmgen.load.project import Settings, cache_dir_for
 from crmgen.render import markup
 from crmgen.render.tree import KEEP, fingerprint
+from crmgen.rules.rebates import label as rebate_label
+from crmgen.rules.rebates import pace, standing
 from crmgen.rules.receivables import band_labels, credit_of, due_of, pay_speed, receivables
 from crmgen.rules.wording import plural, when
 from crmgen.slugs import free_slug, slugify
@@ -260,38 +262,34 @@ def complaint_rows(client: Client) -> list[dict[str, Any]]:
     return rows
 
 
-def rebate_progress(client: Client, today: dt.date) -> dict[str, Any] | None:
-    """Purchases in the rebate period against its tiers: the tier reached and the next one."""
-    rebate = client.rebate
-    if rebate is None or not rebate.tiers:
-        return None
-    start, end = rebate.start, rebate.end
-    bought = sum(
-        o.amount
-        for o in client.orders
-        if (start is None or o.date >= start) and (end is None or o.date <= end)
-    )
-    tiers = sorted(rebate.tiers, key=lambda t: t.over)
-    reached = None
-    upcoming = None
-    for t in tiers:
-        if bought >= t.over:
-            reached = t
-        elif upcoming is None:
-            upcoming = t
-    top = tiers[-1].over or 1
-    target = upcoming.over if upcoming else top
-    return {
-        "rebate": rebate,
-        "tiers": [{"tier": t, "reached": bought >= t.over} for t in tiers],
-        "bought": bought,
-        "reached": reached,
-        "next": upcoming,
-        "to_go": (upcoming.over - bought) if upcoming else 0,
-        "percent": min(100, round(bought / target * 100)) if target else 100,
-        "days_left": (end - today).days if end else None,
-        "active": (start is None or start <= today) and (end is None or today <= end),
-    }
+def rebate_progress(client: Client, today: dt.date) -> list[dict[str, Any]]:
+    """Each rebate programme: what it counts so far against its tiers, the money earned now and at
+    the next tier, the pace at mid-period, and whether it is settled (:mod:`crmgen.rules.rebates`)."""
+    out = []
+    for rebate in client.programmes:
+        if not rebate.tiers:
+            continue
+        now = standing(client, rebate)
+        tiers = sorted(rebate.tiers, key=lambda t: t.over)
+        target = now.next.over if now.next else tiers[-1].over or 1
+        start, end = rebate.start, rebate.end
+        out.append({
+            "rebate": rebate,
+            "label": rebate_label(rebate),
+            "tiers": [{"tier": t, "reached": now.total >= t.over} for t in tiers],
+            "bought": now.total,
+            "reached": now.reached,
+            "next": now.next,
+            "to_go": now.missing,
+            "earned": now.earned,
+            "at_next": now.at_next,
+            "pace": checked if (checked := pace(client, rebate)) is not None and checked.day <= today else None,
+            "percent": min(100, round(now.total / target * 100)) if target else 100,
+            "days_left": (end - today).days if end else None,
+            "active": (start is None or start <= today) and (end is None or today <= end),
+            "over": end is not None and today > end,
+        })
+    return out
 
 
 def _credit_text(client: Client, settings: Settings) -> str | None:
@@ -741,7 +739,7 @@ def render_pages(
                             reverse=True),
             owed=payments_owed(client, data.settings, data.today),
             complaints=complaint_rows(client),
-            rebate=rebate_progress(client, data.today),
+            rebates=rebate_progress(client, data.today),
             history=history,
         )
 

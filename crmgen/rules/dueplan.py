@@ -50,13 +50,14 @@ KINDS: tuple[str, ...] = (
     "review",
     "complaint",
     "rebate",
+    "settle",
     "successor",
     "dormant",
 )
 
-# Kinds that are never overdue: they end when their date has passed. (``remind`` is a span: late
-# from its date until the promise is due, when ``collect`` takes over; see ``spans`` above.)
-ENDING_KINDS = frozenset({"birthday", "anniversary", "rebate"})
+# Kinds that are never overdue: they end when their date has passed. (``remind`` and ``rebate`` are
+# spans: late from their date until the promise is due or the period ends; see ``spans`` above.)
+ENDING_KINDS = frozenset({"birthday", "anniversary"})
 
 # A row of the result: (ordinal, kind, ci, title, amount, key).
 Row = tuple

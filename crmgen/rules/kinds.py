@@ -15,10 +15,10 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
-from crmgen.format.model import COMPLAINT_STEPS, Client, Interaction, Order, RebateTier
+from crmgen.format.model import COMPLAINT_STEPS, Client, Interaction, Order
 from crmgen.format.money import money
 from crmgen.load.project import Settings
-from crmgen.rules import receivables, wording
+from crmgen.rules import rebates, receivables, wording
 from crmgen.rules.wording import one_line
 
 DAY = dt.timedelta(days=1)
@@ -173,7 +173,7 @@ def credit(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
     """The client owes more than its credit limit: from the order that took it over, until it is
     back under (payments, or a higher limit)."""
     limit = client.credit_limit
-    if limit is None or client.owed <= limit:
+    if limit is None or round(client.owed - limit, 2) <= 0:  # to the cent: sums of floats differ by order
         return []
     owed, crossed = 0.0, None
     for o in sorted(client.orders, key=lambda o: (o.date, o.index)):
@@ -227,16 +227,49 @@ def complaint(client: Client, settings: Settings, first_seen: Mapping[str, dt.da
 
 
 def rebate(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """The client is near its next rebate tier: on the day the period ends."""
-    reb = client.rebate
-    near = _rebate_gap(client, settings)
-    if reb is None or reb.end is None or near is None:
-        return []
-    missing, tier = near
-    cur = settings.currency
-    title = wording.rebate(one_line(client.name), money(missing, cur), tier.rate, money(tier.over - missing, cur),
-                           money(tier.over, cur), reb.end)
-    return [Dated("rebate", reb.end, title, missing, key=f"{reb.end}:{tier.over}")]
+    """For each programme: near its next tier (``rebate_near`` of it), ``rebate_action`` days before
+    the period ends, leaving time to order and deliver; behind the pace for its next tier at
+    mid-period. Each stays until the period ends (or the tier is reached)."""
+    name, cur = one_line(client.name), settings.currency
+    several = len(client.programmes) > 1
+    out: list[Record] = []
+    for reb in client.programmes:
+        if reb.end is None or not reb.tiers:
+            continue
+        now = rebates.standing(client, reb)
+        which = one_line(rebates.label(reb)) if several or reb.name else None
+        suffix = f":{reb.index}" if reb.index else ""
+        tier = now.next
+        if tier is not None and now.total >= settings.rebate_near * tier.over:
+            act = max(reb.end - settings.rebate_action * DAY, reb.start or reb.end)
+            title = wording.rebate(name, money(now.missing, cur), tier.rate, money(now.total, cur),
+                                   money(tier.over, cur), reb.end, which, money(now.at_next or 0, cur),
+                                   money(now.earned, cur))
+            out.append(Until("rebate", act, reb.end, title, now.missing, f"{reb.end}:{tier.over}{suffix}"))
+            continue
+        at_mid = rebates.pace(client, reb)
+        if at_mid is not None and at_mid.behind and now.total < at_mid.target.over:
+            title = wording.rebate_pace(name, one_line(rebates.label(reb)), at_mid.target.rate, at_mid.day,
+                                        money(at_mid.counted, cur), money(at_mid.needed, cur),
+                                        money(at_mid.target.over, cur), reb.end)
+            out.append(Until("rebate", at_mid.day, reb.end, title, at_mid.target.over - now.total,
+                             f"{reb.end}:{at_mid.target.over}:pace{suffix}"))
+    return out
+
+
+def settle(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """A programme whose period has ended with a tier reached: we owe the rebate, until ``settled``."""
+    out: list[Record] = []
+    for reb in client.programmes:
+        if reb.end is None or reb.settled is not None:
+            continue
+        done = rebates.standing(client, reb)
+        if done.reached is None or done.earned <= 0:
+            continue
+        title = wording.settle(one_line(client.name), one_line(rebates.label(reb)), money(done.earned, settings.currency),
+                               done.reached.rate, money(done.total, settings.currency), reb.end)
+        out.append(Dated("settle", reb.end + DAY, title, done.earned, f"{reb.end}:{reb.index}"))
+    return out
 
 
 def successor(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
@@ -277,6 +310,7 @@ RULES: dict[str, Rule] = {
     "review": review,
     "complaint": complaint,
     "rebate": rebate,
+    "settle": settle,
     "successor": successor,
     "dormant": dormant,
 }
@@ -325,18 +359,3 @@ def _remind_days(amount: float | None, settings: Settings) -> int:
         if under is None or value < under:
             return ahead
     return settings.remind_steps[-1][1] if settings.remind_steps else 0
-
-
-def _rebate_gap(client: Client, settings: Settings) -> tuple[float, RebateTier] | None:
-    """(amount still missing, next tier) when the client's purchases are near its next tier."""
-    reb = client.rebate
-    if reb is None or reb.end is None or not reb.tiers:
-        return None
-    total = sum(
-        o.amount for o in client.orders if (reb.start is None or o.date >= reb.start) and o.date <= reb.end
-    )
-    tiers = sorted(reb.tiers, key=lambda t: t.over)
-    nxt = next((t for t in tiers if total < t.over), None)
-    if nxt is None or total < settings.rebate_near * nxt.over:
-        return None
-    return nxt.over - total, nxt

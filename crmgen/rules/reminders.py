@@ -10,9 +10,9 @@ A reminder is listed when ``date <= today + max(lead, within)``. Once its date
 has passed it stays listed (overdue, ``days < 0``) until the files show it was
 resolved: a promise kept, an order paid, an interaction logged... The kinds in
 :data:`ENDING_KINDS` instead simply end when their date has passed: a birthday
-moves on to next year, a rebate period is over. ``remind`` (a few days before a
-client's due date) stays, late, until the day before it is due, when ``collect``
-takes over.
+moves on to next year. ``remind`` (a few days before a client's due date) stays,
+late, until the day before it is due, when ``collect`` takes over; ``rebate`` until
+its period ends.
 """
 
 from __future__ import annotations

@@ -147,9 +147,24 @@ def complaint(name: str, what: str, opened: object, number: int, step: str) -> s
     return f"Complaint from {name}: {what} (opened {opened}; step {number} of 6, {step}: {task})"
 
 
-def rebate(name: str, missing: str, rate: float, bought: str, over: str, end: object) -> str:
-    return (f"{name} is {missing} short of the {rate * 100:g}% rebate tier "
-            f"({bought} of {over} bought; the period ends {end})")
+def rebate(name: str, missing: str, rate: float, bought: str, over: str, end: object,
+           programme: str | None = None, at_next: str | None = None, now: str | None = None) -> str:
+    """``programme``: which one, when the client has several; ``at_next``/``now``: the money."""
+    tier = f"{rate * 100:g}% tier of {programme}" if programme is not None else f"{rate * 100:g}% rebate tier"
+    money = f"; at that tier the rebate is {at_next}, {now} now" if at_next is not None else ""
+    return (f"{name} is {missing} short of the {tier} "
+            f"({bought} of {over} bought; the period ends {end}{money})")
+
+
+def rebate_pace(name: str, programme: str, rate: float, day: object, counted: str, needed: str, over: str,
+                end: object) -> str:
+    return (f"{name} is behind the pace for the {rate * 100:g}% tier of {programme}: {counted} by mid-period "
+            f"({day}), {needed} needed to reach {over} by {end}; help them plan orders")
+
+
+def settle(name: str, programme: str, earned: str, rate: float, counted: str, end: object) -> str:
+    return (f"Settle {programme} with {name}: {earned} earned ({rate * 100:g}% tier, {counted} counted; "
+            f"the period ended {end})")
 
 
 def dormant(name: str, since: object, items: str | None) -> str:
