@@ -53,6 +53,7 @@ promises:
   - {by: client, what: mark-promise-41, due: 1990-03-03, amount: 4242420, kept: 1994-05-15, agreed: 1988-08-08,
      order: MARK-ID-41}
   - {by: us, what: mark-promise-42, due: 1990-03-04, broken: 1995-06-16}
+  - {by: client, what: mark-promise-43, due: 1990-03-05, broken: 1995-06-17, because: 2}
 orders:
   - {id: MARK-ID-41, date: 1990-01-05, amount: 9191910, paid: 4343430, pay_by: 1996-07-17, delivered: 1997-08-18,
      reviewed: 1998-09-19, items: mark-items-41,
@@ -81,7 +82,7 @@ SHOWN = {
     "contacts": ["马联系"], "contacts.role": ["mark-role-41"], "contacts.phone": ["4141 0002"],
     "contacts.email": ["mark-contact-41@"], "contacts.birthday": ["1992", "02-12"], "contacts.left": ["1993"],
     "contacts.notes": ["mark-contact-notes-41"], "dates": ["mark-anniversary-41"],
-    "promises": ["mark-promise-41", "mark-promise-42"], "promises.amount": ["4,242,420", "4242420"],
+    "promises": ["mark-promise-41", "mark-promise-42", "mark-promise-43"], "promises.because": ["because of our #2"], "promises.amount": ["4,242,420", "4242420"],
     "promises.kept": ["1994"], "promises.broken": ["1995"], "orders": ["mark-items-41", "9,191,910", "mark-second-order"],
     "orders.paid": ["4,343,430", "4343430"], "orders.pay_by": ["1996"], "orders.delivered": ["1997"],
     "orders.reviewed": ["1998"], "orders.items": ["mark-items-41"], "complaints": ["mark-complaint-41"],

@@ -70,6 +70,7 @@ class Promise:
     line: int = 0
     agreed: dt.date | None = None  # the day it was made
     order: str | None = None  # the id of the order it is about
+    because: int | None = None  # the number (1-based) of our promise whose breaking caused this one's
 
     @property
     def is_open(self) -> bool:

@@ -100,6 +100,8 @@ PROMISE = _record(
                 "promise are one reminder.", example="2026-09-A"),
     kept=Field(DATE, "The day it was kept."),
     broken=Field(DATE, "The day it was broken (a promise is either kept or broken, not both)."),
+    because=Field(NUMBER, "A client promise broken because of one of ours: that promise's number (1 is the "
+                  "first in the list); it is then not counted against the client.", example=2),
 )
 
 PAYMENT = _record(

@@ -591,7 +591,19 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
                 w.error(node, f"orders[{i}]: id '{oid}' is already the id of orders[{ids[oid]}]; give each "
                         "order its own", "duplicate-id")
             ids.setdefault(oid, i)
+    sides = [r.get("by") for r, _ in d.get("promises", ())]
     for r, node in d.get("promises", ()):
+        if (number := r.get("because")) is not None:
+            ours = [str(i + 1) for i, by in enumerate(sides) if by == "us"]
+            if r.get("by") == "us":
+                w.error(node, f"promises[{r['__index__']}]: because names the promise of ours that made the "
+                        "client break theirs; leave it out of our own promises", "bad-because")
+            elif number != int(number) or not 1 <= number <= len(sides) or sides[int(number) - 1] != "us":
+                w.error(node, f"promises[{r['__index__']}]: because: {number:g} is not the number of one of our "
+                        f"promises (ours are {', '.join(ours) or 'none'}; 1 is the first in the list)", "bad-because")
+            elif not r.get("broken"):
+                w.error(node, f"promises[{r['__index__']}]: because is for a broken promise; this one is not "
+                        "broken", "bad-because", WARNING)
         if (oid := r.get("order")) is not None and oid not in ids:
             import difflib
 
@@ -652,7 +664,7 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
     promises = tuple(
         Promise(by=r["by"], what=r["what"], due=r["due"], amount=r.get("amount"), kept=r.get("kept"),
                 broken=r.get("broken"), index=r["__index__"], line=r["__line__"], agreed=r.get("agreed"),
-                order=r.get("order"))
+                order=r.get("order"), because=int(r["because"]) if r.get("because") is not None else None)
         for r, _ in d.get("promises", ()) if r.get("due") and "by" in r and "what" in r
     )
     orders = []

@@ -20,6 +20,7 @@ from crmgen.load.project import Settings
 from crmgen.render import charts
 from crmgen.rules.receivables import band_labels, credit_of, pay_speed
 from crmgen.rules.receivables import receivables as owed_on
+from crmgen.rules.record import record
 from crmgen.rules.reminders import Reminder, group
 
 REVENUE_DAYS = 365
@@ -263,7 +264,23 @@ def promises(clients: Iterable[Client], today: dt.date) -> dict[str, Any]:
     breakers.sort(key=lambda b: (-b["broken"], b["kept"], b["name"], b["slug"]))
     for side in sides.values():
         side["kept_share_fmt"] = percent(side["kept"], side["kept"] + side["broken"])
-    return {"us": sides["us"], "client": sides["client"], "breakers": breakers}
+    return {"us": sides["us"], "client": sides["client"], "breakers": breakers, "by_owner": owner_records(clients, today)}
+
+
+def owner_records(clients: Iterable[Client], today: dt.date) -> list[dict[str, Any]]:
+    """Each owner's promise record (:mod:`crmgen.rules.record`): ours to their clients, and their
+    clients' to us: kept on time, median delay when late, the weighted score."""
+    held: dict[str, list[Any]] = {}
+    for client in clients:
+        if client.promises:
+            held.setdefault(client.owner or "", []).extend(client.promises)
+    out = []
+    for owner in sorted(held, key=lambda o: (o == "", o)):
+        ours = record((p for p in held[owner] if p.by == "us"), today)
+        # a client promise broken because of one of ours is not scored against the client
+        theirs = record((p for p in held[owner] if p.by != "us" and not (p.broken is not None and p.because)), today)
+        out.append({"owner": owner or None, "us": record_view(ours), "client": record_view(theirs)})
+    return out
 
 
 def complaints(clients: Iterable[Client], today: dt.date) -> dict[str, Any]:
@@ -442,4 +459,16 @@ def dashboard_context(
         "complaints": comp,
         "out_of_touch": out_of_touch(clients, today, settings),
         "charts": charts_,
+    }
+
+
+def record_view(r: Any) -> dict[str, Any]:
+    """A :class:`crmgen.rules.record.Record` as the pages show it (the dashboard's owners too)."""
+    return {
+        "kept": r.on_time, "kept_late": r.late, "broken": r.broken, "open": r.open - r.overdue,
+        "late": r.overdue, "excused": r.excused, "decided": r.decided,
+        "kept_share": f"{r.on_time_rate * 100:.0f}%" if r.on_time_rate is not None else "–",
+        "median_delay": f"{r.median_delay:g}" if r.median_delay is not None else None,
+        "money_score": f"{r.money_score * 100:.0f}%" if r.money_score is not None else None,
+        "other_score": f"{r.other_score * 100:.0f}%" if r.other_score is not None else None,
     }

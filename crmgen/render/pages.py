@@ -27,14 +27,18 @@ import jinja2
 from markupsafe import Markup
 
 from crmgen.format.errors import CrmgenError
-from crmgen.format.model import COMPLAINT_STEPS, GRADES, PROMISE_SIDES, STAGES, Client
+from crmgen.format.model import COMPLAINT_STEPS, GRADES, STAGES, Client
 from crmgen.format.money import money
 from crmgen.load.project import Settings, cache_dir_for
 from crmgen.render import markup
+from crmgen.render.dashboard import receivables as receivables_context
+from crmgen.render.dashboard import record_view
 from crmgen.render.tree import KEEP, fingerprint
 from crmgen.rules.rebates import label as rebate_label
 from crmgen.rules.rebates import pace, standing
 from crmgen.rules.receivables import band_labels, credit_of, due_of, pay_speed, receivables
+from crmgen.rules.record import excused as record_excused
+from crmgen.rules.record import sides as record_sides
 from crmgen.rules.wording import plural, when
 from crmgen.slugs import free_slug, slugify
 
@@ -169,15 +173,13 @@ def build_views(clients: Sequence[Client], reminders: Sequence[Any],
 
 
 def promise_ledger(client: Client, today: dt.date) -> dict[str, Any]:
-    """Promises newest due first, with a kept/broken/open/late record per side; a promise kept
-    after its day counts as kept late (``kept_late``), not as kept on time."""
+    """Promises newest due first, each kept on time, kept N days late, broken, late or open; and
+    each side's record (:mod:`crmgen.rules.record`): all promises, money promises, the others."""
+    excused = record_excused(client.promises)
     rows = []
-    record: dict[str, dict[str, Any]] = {
-        side: {"kept": 0, "kept_late": 0, "broken": 0, "open": 0, "late": 0} for side in PROMISE_SIDES
-    }
     for p in sorted(client.promises, key=lambda p: (p.due, p.index), reverse=True):
         if p.kept is not None and p.days_late:
-            status, css, on = "kept_late", "late", p.kept
+            status, css, on = f"kept {plural(p.days_late, 'day')} late", "late", p.kept
         elif p.kept is not None:
             status, css, on = "kept", "kept", p.kept
         elif p.broken is not None:
@@ -186,13 +188,8 @@ def promise_ledger(client: Client, today: dt.date) -> dict[str, Any]:
             status, css, on = "late", "late", None
         else:
             status, css, on = "open", "open", None
-        side = record.setdefault(p.by, {"kept": 0, "kept_late": 0, "broken": 0, "open": 0, "late": 0})
-        side[status] += 1
-        shown = f"kept {plural(p.days_late, 'day')} late" if status == "kept_late" and p.days_late else status
-        rows.append({"promise": p, "status": shown, "css": css, "on": on})
-    for side in record.values():
-        decided = side["kept"] + side["kept_late"] + side["broken"]
-        side["kept_share"] = f"{side['kept'] / decided * 100:.0f}%" if decided else "–"
+        rows.append({"promise": p, "status": status, "css": css, "on": on, "excused": p.index in excused})
+    record = {side: record_view(r) for side, r in record_sides(client.promises, today).items()}
     return {"rows": rows, "record": record}
 
 
@@ -826,9 +823,7 @@ def render_pages(
 
     # Receivables: what is owed, by owner and client, in the team's ageing bands; credit.
     if data.dashboard is not None and not kept_whole_book(RECEIVABLES):
-        from crmgen.render.dashboard import receivables
-
-        render("receivables.md.j2", RECEIVABLES, receivables=receivables(data.clients, data.today, data.settings),
+        render("receivables.md.j2", RECEIVABLES, receivables=receivables_context(data.clients, data.today, data.settings),
                today=data.today)
 
     # Reminders: all, then one page (and calendar) per owner.
