@@ -88,7 +88,7 @@ def credit_of(client: Client) -> Credit | None:
     limit = client.credit_limit
     if limit is None:
         return None
-    owed = client.owed
+    owed = round(client.owed, 2)  # to the cent: a sum of floats is not (as the credit rule)
     return Credit(owed, limit, limit - owed, owed / limit if limit else (1.0 if owed else 0.0))
 
 
