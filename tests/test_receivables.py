@@ -146,14 +146,12 @@ def test_paid_without_payments_has_no_settled_day() -> None:
     assert shown(client, D(2026, 12, 1), "payment", within=30) == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: payments are summed as floats, 100.10 + 200.20 != 300.30")
 def test_payments_in_cents_that_add_up_settle_the_order() -> None:
     client = book(paid_order(("2026-10-10", 100.10), ("2026-10-20", 200.20), amount=300.30))
     assert client.orders[0].settled == D(2026, 10, 20)
     assert shown(client, D(2026, 12, 1), "payment") == []  # today: "¥0 owed ..., ¥300.30 of ¥300.30 paid"
 
 
-@pytest.mark.xfail(strict=True, reason="bug: payments are summed as floats, 100.10 + 200.20 != 300.30")
 def test_paid_equal_to_payments_in_cents_is_no_mismatch() -> None:
     front = paid_order(("2026-10-10", 100.10), ("2026-10-20", 200.20), amount=300.30, extra="    paid: 300.30\n")
     assert problems_of(front) == []  # today: "paid 300.3 but the payments add up to 300.3"
@@ -301,7 +299,6 @@ def test_orders_adding_up_to_the_limit_in_cents_are_not_over_it() -> None:
 
 
 
-@pytest.mark.xfail(strict=True, reason="bug: check sums what is owed as floats, in the file's order")
 def test_check_finds_orders_adding_up_to_the_limit_in_cents_not_over_it() -> None:
     front = ("credit_limit: 1958.09\norders:\n  - date: 2026-10-02\n    amount: 345.68\n"
              "  - date: 2026-10-03\n    amount: 867.5\n  - date: 2026-10-01\n    amount: 744.91\n")

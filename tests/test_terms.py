@@ -274,3 +274,10 @@ def test_parse_never_raises(text: str | int) -> None:
 def test_any_number_of_days_in_any_form_and_case(days: int, form: str, case) -> None:
     read = parse(case(form.format(days)))
     assert read is not None and (read.kind, read.days) == (DAYS, days)
+
+
+@pytest.mark.parametrize(("text", "kind", "days"), [("账期：60天", "days", 60), ("账期:60天", "days", 60),
+                                                    ("月结：45天", "eom", 45), ("EOM:45", "eom", 45)])
+def test_a_colon_after_the_word_is_read_as_people_write_it(text: str, kind: str, days: int) -> None:
+    read = parse(text)
+    assert read is not None and (read.kind, read.days) == (kind, days)

@@ -126,7 +126,7 @@ class Order:
         total = 0.0
         for p in self.payments:
             total += p.amount
-            if total >= self.amount:
+            if round(total, 2) >= self.amount:  # to the cent, as ``paid``
                 return p.date
         return None
 

@@ -572,8 +572,8 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
         amount, paid = r.get("amount"), r.get("paid", 0) or 0
         payments = [p for p, _ in r.get("payments", ()) if p.get("amount") is not None]
         if payments:
-            total = sum(p["amount"] for p in payments)
-            if "paid" in r and paid != total:
+            total = round(sum(p["amount"] for p in payments), 2)  # to the cent: 100.10 + 200.20 is 300.30
+            if "paid" in r and round(paid, 2) != total:
                 w.error(node, f"orders[{i}]: paid {paid:,g} but the payments add up to {total:,g}; "
                         "leave out paid (the payments are counted) or correct it", "paid-mismatch", WARNING)
             paid = total
@@ -613,6 +613,7 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
             w.error(node, f"promises[{r['__index__']}]: order '{oid}' is not the id of any order{hint}",
                     "unknown-order")
     limit = d.get("credit_limit")
+    owed = round(owed, 2)  # to the cent, whatever the order of the sum
     if limit is not None and owed > limit:
         line, col = w.positions.get("credit_limit", (raw.yaml_line, 1))
         w.problems.append(Problem(raw.rel_path, line, col, NOTE,
@@ -674,7 +675,7 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         payments = tuple(sorted((Payment(date=p["date"], amount=p["amount"], note=p.get("note"))
                                  for p, _ in r.get("payments", ()) if p.get("date") and p.get("amount") is not None),
                                 key=lambda p: p.date))
-        paid = sum(p.amount for p in payments) if payments else r.get("paid", 0) or 0
+        paid = round(sum(p.amount for p in payments), 2) if payments else r.get("paid", 0) or 0
         orders.append(Order(date=r["date"], amount=r["amount"], paid=paid, pay_by=r.get("pay_by"),
                             delivered=r.get("delivered"), reviewed=r.get("reviewed"), items=r.get("items"),
                             index=r["__index__"], line=r["__line__"], id=r.get("id"), payments=payments,
