@@ -169,7 +169,8 @@ def test_bad_team_terms_are_a_located_setting_error(project: Path, value, shown)
     result = CliRunner().invoke(main, ["-C", str(project), "check"])
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        f"mkdocs.yml:4:12: error: extra.crmgen.terms: {shown} is not payment terms; write e.g. {EXAMPLES}",
+        f"mkdocs.yml:4:12: error: extra.crmgen.terms: {shown} is not payment terms; write e.g. {EXAMPLES} "
+        "(at most 3,650 days)",
         "crmgen: error: 1 bad setting in mkdocs.yml",
     ]
 

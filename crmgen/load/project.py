@@ -256,7 +256,7 @@ def _check_terms(value: Any, rule: SettingRule, default: Terms, fail: _Fail) -> 
 
     read = terms.parse(value) if isinstance(value, (str, int)) else None
     if read is None:
-        fail(f"{_shown(value)} is not payment terms; write e.g. {terms.EXAMPLES}")
+        fail(f"{_shown(value)} is not payment terms; write e.g. {terms.EXAMPLES} (at most {terms.TERMS_MAX:,} days)")
         return default
     return read
 
