@@ -18,6 +18,7 @@ import copy
 import datetime as dt
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import yaml
 
 from crmgen.format.errors import CrmgenError
 from crmgen.format.model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
-from crmgen.fsutil import FileChanged, atomic_write, read_with_snapshot
+from crmgen.fsutil import FileChanged, WriteFailed, atomic_write, read_with_snapshot, sweep_dir
 from crmgen.load.nodes import check_path, decode, split
 
 # libyaml is ~10x faster than the pure-Python loader, and its node marks are
@@ -490,20 +491,31 @@ def edit_client_file(
     another writer saved it meanwhile, the whole edit is redone once on the new
     content, then it gives up with a clear message. Returns (written, info).
     With ``root`` (the project), a symlink leading outside it or an oversized
-    file is refused, as ``crmgen check`` refuses them.
+    file is refused, as ``crmgen check`` refuses them. A failed write is
+    :class:`~crmgen.fsutil.WriteFailed` naming ``rel_path``, the file as it was; stale
+    temporary files of killed writers in its directory are removed first.
     """
     if root is not None and (problems := check_path(path, rel_path, root)):
         raise EditError(problems[0].format())
+    # Temporary files of writers that were killed, here and where a symlink leads.
+    for directory in dict.fromkeys([path.parent, Path(os.path.realpath(path)).parent]):
+        sweep_dir(directory)
     for attempt in (1, 2):
         try:
             data, snapshot = read_with_snapshot(path)
         except FileNotFoundError as exc:
             raise EditError(f"{rel_path} does not exist") from exc
+        except OSError as exc:
+            fix = f"make it readable (chmod u+r {rel_path})" if isinstance(exc, PermissionError) else "check it"
+            raise EditError(f"cannot read {rel_path}: {(exc.strerror or str(exc)).lower()}; {fix} and run the "
+                            "command again (nothing was changed)") from exc
         payload, info = edit_bytes(data, rel_path, transform, verify=verify)
         if payload is None:
             return False, info
         try:
-            atomic_write(path, payload, expect=snapshot, sweep=True)
+            atomic_write(path, payload, expect=snapshot)
+        except WriteFailed as exc:
+            raise exc.at(rel_path) from None
         except FileChanged:
             if attempt == 2:
                 raise EditError(

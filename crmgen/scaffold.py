@@ -9,7 +9,9 @@ are easily lost from package data).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ import jinja2
 from crmgen.edit import EditError, yaml_scalar
 from crmgen.format.errors import CrmgenError
 from crmgen.format.model import GRADES, STAGES
-from crmgen.fsutil import create_new
+from crmgen.fsutil import WriteFailed, create_new, remove_created, sweep_dir
 from crmgen.load.project import Project
 from crmgen.slugs import free_slug, is_slug, slugify
 
@@ -96,18 +98,35 @@ def init_project(directory: Path, today: dt.date, *, git: bool = True) -> InitRe
                 "(choose another name, or empty it first)"
             )
     files = _scaffold_files(today)
+    made: list[tuple[Path, os.stat_result]] = []
+    dirs: list[Path] = []  # the directories init made, removed again when it cannot finish
+    path = root
     try:
-        root.mkdir(parents=True, exist_ok=True)
+        _make_dirs(root, dirs)
         for rel, data in files.items():
             path = root / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            create_new(path, data)
-    except OSError as exc:
-        raise CrmgenError(f"cannot create the project in {root}: {exc.strerror or exc}") from exc
+            _make_dirs(path.parent, dirs)
+            made.append((path, create_new(path, data)))
+    except BaseException as exc:
+        remove_created(made)
+        for directory in reversed(dirs):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        if isinstance(exc, OSError):
+            raise WriteFailed.of(exc, path, outcome="nothing was left behind") from None
+        raise
     status: str | None = "skipped"
     if git:
         status = _git_init(root)
     return InitResult(root=root, files=sorted(files), git=status)
+
+
+def _make_dirs(path: Path, made: list[Path]) -> None:
+    """``mkdir -p path``, adding each directory it creates to ``made``."""
+    for directory in [*reversed(path.parents), path]:
+        if not directory.is_dir():
+            directory.mkdir()
+            made.append(directory)
 
 
 def _git_init(root: Path) -> str | None:
@@ -202,11 +221,17 @@ def new_client(project: Project, name: str, today: dt.date, *, slug: str | None 
         shown = "\n".join("  " + p.format() for p in errors[:5])
         raise EditError(f"{source} produced an invalid client file, so nothing was written; fix the template:\n{shown}")
     path = project.clients_dir / f"{slug}.md"
+    sweep_dir(project.clients_dir)  # temporary files of killed writers
     try:
         project.clients_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteFailed.of(exc, project.clients_dir.relative_to(project.root).as_posix()) from None
+    try:
         create_new(path, text.encode("utf-8"))
     except FileExistsError as exc:  # created by someone else since we looked
         raise CrmgenError(f"{rel} was just created by someone else; nothing was written") from exc
+    except WriteFailed as exc:
+        raise exc.at(rel) from None
     return NewClient(path=path, rel_path=rel, slug=slug)
 
 

@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,11 @@ from crmgen import fsutil
 from crmgen.fsutil import (
     TEMP_SUFFIX,
     FileChanged,
+    WriteFailed,
     atomic_write,
     create_new,
     read_with_snapshot,
-    sweep_stale_temps,
+    sweep_dir,
 )
 
 
@@ -67,8 +69,9 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(fsutil.os, failing, boom)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(WriteFailed, match="acme.md: no space left on device; free some space") as caught:
         atomic_write(target, b"new content")
+    assert isinstance(caught.value, OSError) and caught.value.errno == 28  # caches swallow OSError
     monkeypatch.undo()
     assert target.read_bytes() == b"old content"
     assert litter(tmp_path) == []
@@ -103,14 +106,30 @@ def test_a_process_killed_mid_write_leaves_the_old_file(tmp_path: Path) -> None:
     assert litter(tmp_path) == []
 
 
-def test_sweep_keeps_temps_of_live_writers(tmp_path: Path) -> None:
-    target = tmp_path / "acme.md"
+def test_sweep_keeps_temps_of_live_writers_and_other_files(tmp_path: Path) -> None:
     mine = tmp_path / f".acme.md.{os.getpid()}.abcd{TEMP_SUFFIX}"
     mine.write_bytes(b"in progress")
-    other = tmp_path / f".other.md.999999999.abcd{TEMP_SUFFIX}"
-    other.write_bytes(b"not for this file")
-    assert sweep_stale_temps(target) == []
-    assert mine.exists() and other.exists()
+    parent = tmp_path / f".other.md.{os.getppid()}.abcd{TEMP_SUFFIX}"
+    parent.write_bytes(b"in progress too")
+    plain = tmp_path / f"notes.999999999{TEMP_SUFFIX}"  # not hidden: not one of crmgen's names
+    plain.write_bytes(b"someone's")
+    (tmp_path / f".dir.999999999.abcd{TEMP_SUFFIX}").mkdir()
+    assert sweep_dir(tmp_path) == []
+    assert mine.exists() and parent.exists() and plain.exists()
+
+
+def test_sweep_removes_temps_of_dead_writers_and_old_ones(tmp_path: Path) -> None:
+    dead = tmp_path / f".acme.md.999999999.abcd{TEMP_SUFFIX}"  # above any pid_max
+    dead.write_bytes(b"left by a killed writer")
+    reused = tmp_path / f".b.c.md.{os.getppid()}.abcd{TEMP_SUFFIX}"  # its pid now runs something else
+    reused.write_bytes(b"two hours old")
+    two_hours_ago = time.time() - 7200
+    os.utime(reused, (two_hours_ago, two_hours_ago))
+    fresh = tmp_path / f".b.c.md.{os.getppid()}.ef01{TEMP_SUFFIX}"
+    fresh.write_bytes(b"being written")
+    assert sorted(sweep_dir(tmp_path)) == sorted([dead, reused])
+    assert litter(tmp_path) == [fresh.name]
+    assert sweep_dir(tmp_path / "missing") == []
 
 
 def test_expect_refuses_when_the_file_changed(tmp_path: Path) -> None:

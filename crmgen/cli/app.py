@@ -58,8 +58,59 @@ class CrmgenGroup(click.Group):
                 n = len(exc.lines)
                 click.echo(f"crmgen: error: {n} bad setting{'s' if n != 1 else ''} in mkdocs.yml", err=True)
             else:
-                click.echo(f"crmgen: error: {exc}", err=True)
+                click.echo(f"crmgen: error: {_relative(exc)}", err=True)
             ctx.exit(int(exc.exit_code))
+        except OSError as exc:
+            # Not a bug of the command's but of where it runs (a full disk, a read-only
+            # directory): one line, no traceback. Most writes say this already as WriteFailed.
+            state = ctx.obj if isinstance(ctx.obj, State) else None
+            if isinstance(exc, BrokenPipeError) or (state is not None and state.debug):
+                raise
+            click.echo(f"crmgen: error: {os_error_message(exc, ctx.invoked_subcommand)}", err=True)
+            ctx.exit(int(ExitCode.PROBLEMS))
+
+
+def _shown(name: str) -> str:
+    """A path as a message names it: relative to the working directory when inside it."""
+    import os
+
+    with contextlib.suppress(ValueError):
+        rel = os.path.relpath(name)
+        return name if rel.startswith(os.pardir) else rel
+    return name
+
+
+def _relative(exc: CrmgenError) -> CrmgenError:
+    """A failed write naming its file by an absolute path names it as :func:`_shown` does."""
+    import os
+
+    from crmgen.fsutil import WriteFailed
+
+    return exc.at(_shown(exc.path)) if isinstance(exc, WriteFailed) and os.path.isabs(exc.path) else exc
+
+
+def os_error_message(exc: OSError, command: str | None = None) -> str:
+    """An OSError that escaped ``command``, in one line: the file (relative to the working
+    directory when inside it), why, and what to do."""
+    import errno
+    import os
+
+    from crmgen.fsutil import WriteFailed, fault
+
+    writing = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO)
+    # Of a copy, a link or a rename, the second file is the one written.
+    name = (exc.filename2 if writing and exc.filename2 is not None else exc.filename)
+    name = None if name is None else _shown(os.fsdecode(name))
+    if writing:
+        if name is not None:
+            return str(WriteFailed.of(exc, name, outcome=""))
+        reason, fix = fault(exc)
+        return f"{command or 'crmgen'} could not write a file: {reason}; {fix}"
+    reason = (exc.strerror or str(exc) or type(exc).__name__).lower()
+    fix = "run the command again with --debug to see what crmgen was doing"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        fix = "make it and its directory accessible to you and run the command again"
+    return f"{name}: {reason}; {fix}" if name else f"{reason}; {fix}"
 
 
 class Terminated(SystemExit):

@@ -156,10 +156,7 @@ def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: s
     if output is not None:
         from crmgen.fsutil import atomic_write
 
-        try:
-            atomic_write(output, data)
-        except OSError as exc:
-            raise UsageError(f"{output}: cannot write: {exc.strerror}") from exc
+        atomic_write(output, data)  # a failure is one line (WriteFailed), the file as it was
         click.echo(f"wrote {len(clients)} client{'s' if len(clients) != 1 else ''} to {output}", err=True)
     else:
         click.echo(data, nl=False)  # bytes go to the binary stdout untouched (BOM, CRLF)

@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from crmgen.format.errors import UsageError
+from crmgen.fsutil import WriteFailed
 from crmgen.render.tree import KEEP
 
 MARKER = ".crmgen-site"
 STALE_AFTER = 3600  # seconds; no build takes that long
 MARKER_TEXT = "This directory is a site built by crmgen; 'crmgen build' replaces it whole.\n"
+SITE_KEPT = "the site was left as it was"
 
 
 def _is_within(path: Path, parent: Path) -> bool:
@@ -105,10 +107,15 @@ def _write_changed(target: Path, root: Path, rel: str, data: bytes) -> bool:
             return False
     except OSError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:  # a full disk: the site is built from this tree later, so it is as it was
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise WriteFailed.of(exc, path, outcome=SITE_KEPT) from None
     return True
 
 
@@ -256,19 +263,35 @@ def publish_build(build_dir: Path, site: Path, *, dirty: bool, changed: Collecti
     serving = _serving()  # then the site may hold previews: neither trust nor leave a claim
     mirrored = mirrored and not serving
     if dirty and (site / MARKER).is_file():
-        sync_links(build_dir, site, changed if mirrored else None)
-    else:
-        out = new_build_dir(site)
         try:
-            publish_links(build_dir, out)
-            swap_in(out, site)
-        except BaseException:
-            discard(out)
-            raise
-    if not serving:
+            sync_links(build_dir, site, changed if mirrored else None)
+        except OSError as exc:
+            raise WriteFailed.of(exc, _named(exc, site), outcome="the site is partly updated, each of its files "
+                                 "whole; the next build finishes it") from None
+    else:
+        try:
+            out = new_build_dir(site)
+            try:
+                publish_links(build_dir, out)
+                swap_in(out, site)
+            except BaseException:
+                discard(out)
+                raise
+        except OSError as exc:
+            raise WriteFailed.of(exc, _named(exc, site), outcome=SITE_KEPT) from None
+    if not serving:  # the claim is only a shortcut for the next build: without it, that one looks at every file
         tmp = links.with_name(f".{links.name}.{os.getpid()}.tmp")
-        tmp.write_text(str(site), encoding="utf-8")
-        os.replace(tmp, links)
+        try:
+            tmp.write_text(str(site), encoding="utf-8")
+            os.replace(tmp, links)
+        except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+def _named(exc: OSError, site: Path) -> str:
+    """The file a failure to publish names: the one it was about (WriteFailed knows it), else the site."""
+    return exc.path if isinstance(exc, WriteFailed) else str(site)
 
 
 def _serving() -> bool:
@@ -304,15 +327,20 @@ def sync_links(build_dir: Path, site: Path, changed: Collection[str] | None = No
 def _replace(src: str, out: Path, name: str, theirs: os.stat_result | None) -> None:
     """Put a link to ``src`` at ``out/name`` with one rename (a copy on another file system)."""
     tmp = out / f".{name}.crmgen-new"
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
     try:
-        os.link(src, tmp)
-    except OSError:  # another file system, or links not supported
-        shutil.copy2(src, tmp)
-    if theirs is not None and stat.S_ISDIR(theirs.st_mode):
-        shutil.rmtree(out / name)
-    os.replace(tmp, out / name)
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        try:
+            os.link(src, tmp)
+        except OSError:  # another file system, or links not supported
+            shutil.copy2(src, tmp)
+        if theirs is not None and stat.S_ISDIR(theirs.st_mode):
+            shutil.rmtree(out / name)
+        os.replace(tmp, out / name)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise WriteFailed.of(exc, out / name) from None
 
 
 def _lstat(path: str | Path) -> os.stat_result | None:

@@ -15,7 +15,9 @@ reported, not created.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -693,18 +695,39 @@ def write_plan(project: Project, plan: Plan) -> list[Planned]:
     """Create the planned files; a file that appeared meanwhile is left alone and reported.
 
     Returns the files written. Each is created atomically and never replaces an
-    existing file (:func:`crmgen.fsutil.create_new`).
+    existing file (:func:`crmgen.fsutil.create_new`). All or nothing: when one cannot
+    be written (a full disk, a read-only directory) or the command is stopped, the
+    files already made are removed again and :class:`~crmgen.fsutil.WriteFailed` says
+    why. Stale temporary files of killed writers in the clients directory go first.
     """
-    from crmgen.fsutil import create_new
+    from crmgen.fsutil import WriteFailed, create_new, remove_created, sweep_dir
 
     written = []
-    project.clients_dir.mkdir(parents=True, exist_ok=True)
-    for planned in list(plan.created):
-        try:
-            create_new(project.root / planned.path, planned.text.encode("utf-8"))
-        except FileExistsError:
-            _reject_planned(plan, planned, [
-                f"{planned.path} was created by someone else meanwhile; not overwritten"])
-            continue
-        written.append(planned)
+    made: list[tuple[Path, os.stat_result]] = []
+    directory = project.clients_dir
+    created_dir = not directory.is_dir()
+    shown = directory.relative_to(project.root).as_posix()
+    sweep_dir(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for planned in list(plan.created):
+            shown = planned.path
+            try:
+                made.append((project.root / planned.path, create_new(project.root / planned.path,
+                                                                     planned.text.encode("utf-8"))))
+            except FileExistsError:
+                _reject_planned(plan, planned, [
+                    f"{planned.path} was created by someone else meanwhile; not overwritten"])
+                continue
+            written.append(planned)
+    except BaseException as exc:
+        left = remove_created(made)
+        if created_dir:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        if not isinstance(exc, OSError):
+            raise
+        outcome = "nothing was imported" if not left else (
+            f"nothing was imported, but {', '.join(p.name for p in left)} could not be removed again")
+        raise WriteFailed.of(exc, shown, outcome=outcome) from None
     return written
