@@ -66,13 +66,42 @@ def test_json_has_every_front_matter_field_with_iso_dates() -> None:
     assert list(item) == ["slug", "path", "name", "grade", "stage", "owner", "tags", "phone", "email",
                           "address", "website", "industry", "notes", "since", "cadence", "referred_by",
                           "credit_limit", "contacts", "dates", "promises", "orders", "complaints", "rebate",
-                          "extra", "last_contact"]
+                          "extra", "last_contact", "terms", "rebates"]
     assert item["promises"] == [{"by": "client", "what": "pay", "due": "2026-12-01", "amount": 1000.0,
-                                 "kept": None, "broken": None}]
+                                 "kept": None, "broken": None, "agreed": None, "order": None, "because": None}]
     assert item["orders"][0]["date"] == "2026-01-05"
-    assert item["rebate"] == {"from": "2026-01-01", "to": "2026-12-31", "tiers": [{"over": 100000.0, "rate": 0.02}]}
+    assert list(item["orders"][0])[-3:] == ["id", "terms", "payments"]
+    assert item["rebate"] == {"from": "2026-01-01", "to": "2026-12-31", "tiers": [{"over": 100000.0, "rate": 0.02}],
+                              "name": None, "basis": "ordered", "mode": "whole", "settled": None}
     assert item["contacts"][0]["birthday"] == "1980-03-15"
     assert client_json(ACME)["extra"] == {"zip": "200120", "stores": 12}
+
+
+def test_json_carries_the_money_keys_of_the_format() -> None:
+    from crmgen.load.book import parse_client_text
+
+    text = """---
+name: M
+grade: A
+terms: 月结45天
+promises:
+  - {by: us, what: ship, due: 2026-01-02, broken: 2026-01-03}
+  - {by: client, what: pay, due: 2026-02-01, agreed: 2026-01-05, order: A-1, broken: 2026-02-02, because: 1}
+orders:
+  - {id: A-1, date: 2026-01-05, amount: 800, terms: net 60, payments: [{date: 2026-01-20, amount: 300, note: 电汇}]}
+rebates:
+  - {name: Q1, from: 2026-01-01, to: 2026-03-31, basis: paid, mode: above, tiers: [{over: 100, rate: 1%}],
+     settled: 2026-04-10}
+---
+"""
+    client, problems = parse_client_text(text, "clients/m.md")
+    assert client is not None, problems
+    item = client_json(client)
+    assert item["terms"] == "月结45天" and item["orders"][0]["terms"] == "net 60" and item["orders"][0]["paid"] == 300
+    assert item["orders"][0]["payments"] == [{"date": "2026-01-20", "amount": 300, "note": "电汇"}]
+    assert item["promises"][1]["agreed"] == "2026-01-05" and item["promises"][1]["because"] == 1
+    assert item["rebates"] == [{"from": "2026-01-01", "to": "2026-03-31", "tiers": [{"over": 100, "rate": 0.01}],
+                                "name": "Q1", "basis": "paid", "mode": "above", "settled": "2026-04-10"}]
 
 
 def test_select_by_owner() -> None:

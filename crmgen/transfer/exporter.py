@@ -122,13 +122,13 @@ def _record(obj: Any, fields: Sequence[str], rename: dict[str, str] | None = Non
 
 def client_json(client: Client) -> dict[str, Any]:
     """Every front-matter field of a client (null when absent), plus slug, path and last contact."""
-    rebate = None
-    if client.rebate is not None:
-        rebate = {
-            "from": _iso(client.rebate.start),
-            "to": _iso(client.rebate.end),
-            "tiers": [{"over": t.over, "rate": t.rate} for t in client.rebate.tiers],
-        }
+    def programme(r: Any) -> dict[str, Any]:
+        return {"from": _iso(r.start), "to": _iso(r.end), "tiers": [{"over": t.over, "rate": t.rate} for t in r.tiers],
+                "name": r.name, "basis": r.basis, "mode": r.mode, "settled": _iso(r.settled)}
+
+    def terms(t: Any) -> str | None:
+        return str(t) if t is not None else None
+
     return {
         "slug": client.slug,
         "path": client.path,
@@ -143,13 +143,19 @@ def client_json(client: Client) -> dict[str, Any]:
             for c in client.contacts
         ],
         "dates": [_record(a, ("what", "date")) for a in client.dates],
-        "promises": [_record(p, ("by", "what", "due", "amount", "kept", "broken")) for p in client.promises],
-        "orders": [_record(o, ("date", "amount", "paid", "pay_by", "delivered", "reviewed", "items"))
+        "promises": [_record(p, ("by", "what", "due", "amount", "kept", "broken", "agreed", "order", "because"))
+                     for p in client.promises],
+        "orders": [{**_record(o, ("date", "amount", "paid", "pay_by", "delivered", "reviewed", "items", "id")),
+                    "terms": terms(o.terms),
+                    "payments": [_record(p, ("date", "amount", "note")) for p in o.payments]}
                    for o in client.orders],
         "complaints": [_record(c, ("opened", "what", "step", "closed")) for c in client.complaints],
-        "rebate": rebate,
+        "rebate": programme(client.rebate) if client.rebate is not None else None,
         "extra": _iso(client.extra),
         "last_contact": _iso(client.last_contact),
+        # keys added after the first release go last: scripts that read the objects in order keep working
+        "terms": terms(client.terms),
+        "rebates": [programme(r) for r in client.rebates],
     }
 
 
