@@ -102,7 +102,7 @@ def receivables(clients: Iterable[Client], today: dt.date, settings: Settings) -
                 "slug": client.slug, "name": client.name, "owner": client.owner,
                 "owed": sum(mine) / 100, "owed_fmt": format_money(sum(mine), currency),
                 "late_fmt": format_money(sum(mine[1:]), currency),
-                "bands_fmt": [format_money(c, currency) if c else "" for c in mine], "_bands": mine,
+                "bands_fmt": tuple(format_money(c, currency) if c else "" for c in mine), "_bands": mine,
                 "limit_fmt": format_money(to_cents(position.limit), currency) if position else None,
                 "available_fmt": format_money(to_cents(position.available), currency) if position else None,
                 "share": position.share if position else None,
@@ -143,7 +143,7 @@ def receivables(clients: Iterable[Client], today: dt.date, settings: Settings) -
             sums[b] += cents
     by_owner = [{"owner": name or None, "owed_fmt": format_money(sum(sums), currency),
                  "late_fmt": format_money(sum(sums[1:]), currency),
-                 "bands_fmt": [format_money(c, currency) if c else "" for c in sums]}
+                 "bands_fmt": tuple(format_money(c, currency) if c else "" for c in sums)}
                 for name, sums in sorted(owners.items(), key=lambda kv: (-sum(kv[1][1:]), kv[0]))]
     total = sum(i["_owed"] for i in items)
     late = [i for i in items if i["late"]]

@@ -810,8 +810,8 @@ def render_pages(
         rows = RowMemo(cache.rows_old, cache.rows_new, client_key, views, inputs=cache.key)
 
     # Home page: the dashboard helper's template and numbers.
+    dash: dict[str, Any] = {}
     if not kept_whole_book(HOME):
-        dash: dict[str, Any] = {}
         if data.dashboard is not None:
             dash = data.dashboard(data.clients, data.reminders, data.today, data.settings, data.broken)
         try:
@@ -823,8 +823,9 @@ def render_pages(
 
     # Receivables: what is owed, by owner and client, in the team's ageing bands; credit.
     if data.dashboard is not None and not kept_whole_book(RECEIVABLES):
-        render("receivables.md.j2", RECEIVABLES, receivables=receivables_context(data.clients, data.today, data.settings),
-               today=data.today)
+        # the dashboard's numbers hold the same receivables when it was rendered too: worked out once
+        recv = dash.get("receivables") or receivables_context(data.clients, data.today, data.settings)
+        render("receivables.md.j2", RECEIVABLES, receivables=recv, today=data.today)
 
     # Reminders: all, then one page (and calendar) per owner.
     owners_with: dict[str, list[Any]] = defaultdict(list)
