@@ -36,12 +36,26 @@ def leave(code: object) -> None:
         print(code, file=sys.stderr)
         status = 1
     logging.shutdown()
+    _end_multiprocessing()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (AttributeError, OSError, ValueError):
             pass
     os._exit(status)
+
+
+
+def _end_multiprocessing() -> None:
+    """What multiprocessing does at a normal exit (``os._exit`` skips it): stop the fork server
+    and remove its ``pymp-*`` directory from the temp dir. Never raises: the exit goes on."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is None:
+        return
+    try:
+        util._exit_function()
+    except BaseException:  # noqa: BLE001 - the process is ending with its own status
+        pass
 
 
 if __name__ == "__main__":

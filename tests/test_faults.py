@@ -184,6 +184,112 @@ def test_a_build_on_a_full_disk_leaves_the_site_as_it_was(tmp_path: Path) -> Non
         assert "a change for the site" in (root / "site" / "clients" / "acme" / "index.html").read_text()
 
 
+def cache_litter(cache: Path) -> list[str]:
+    return sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*")
+            if p.name.endswith(".tmp") or p.name.startswith("tmp"))  # crmgen's temporary files, jieba's
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm"])
+def test_a_full_cache_disk_never_fails_a_build(acme_project: Path, tmp_path: Path, warm: bool) -> None:
+    """A cache is only a cache: with no space left where it lives, the build works and
+    leaves no temporary file there (neither crmgen's caches nor Jinja's compiled templates)."""
+    with tmpfs(tmp_path / "cache", "16m") as cache:
+        env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+        if warm:
+            assert crmgen(acme_project, "build", "--today", "2026-11-20", env=env).returncode == 0
+            assert crmgen(acme_project, "log", "acme", "call", "a change for the site", "--date", "2026-11-03",
+                          env=env).returncode == 0
+        fill_up(cache)
+        result = crmgen(acme_project, "build", "--today", "2026-11-20", env=env)
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        if warm:
+            assert "a change for the site" in (acme_project / "site" / "clients" / "acme" / "index.html").read_text()
+        assert cache_litter(cache) == []
+        (cache / "filler").unlink()
+        assert crmgen(acme_project, "build", "--today", "2026-11-20", env=env).returncode == 0
+
+
+def test_a_read_only_cache_never_fails_a_build(acme_project: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    assert crmgen(acme_project, "build", "--today", "2026-11-20", env=env).returncode == 0
+    assert crmgen(acme_project, "log", "acme", "call", "a change for the site", "--date", "2026-11-03",
+                  env=env).returncode == 0
+    dirs = [cache, *(p for p in cache.rglob("*") if p.is_dir())]
+    for d in dirs:
+        os.chmod(d, 0o555)
+    try:
+        result = crmgen(acme_project, "build", "--today", "2026-11-20", env=env, preexec=as_a_user(tmp_path))
+    finally:
+        for d in dirs:
+            os.chmod(d, 0o755)
+    assert result.returncode == 0, result.stderr
+    assert "a change for the site" in (acme_project / "site" / "clients" / "acme" / "index.html").read_text()
+    assert cache_litter(cache) == []
+
+
+def test_a_cache_write_that_fails_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """Each of accel's cache writers, its disk full halfway (a file size limit, in a child)."""
+    script = textwrap.dedent(f"""
+        import resource, signal
+        from pathlib import Path
+        from crmgen.accel import cache, incremental, rowstore, segment
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+        where = Path({str(tmp_path)!r})
+        big = b"x" * 4096
+        assert incremental._atomic_bytes(where / "state.pickle", big) is False
+        incremental.save_pickle(where / "events.pickle", {{"k": big}})
+        try:
+            cache.write_shard(where / "00.pickle", "v", 0, [("a", (1,), big)])
+        except OSError:
+            pass
+        else:
+            raise SystemExit("write_shard wrote past the limit")
+        segment.Memo({{"text": ["words"] * 1000}}).save(where / "segments.pickle", prune=False)
+        rowstore.ShardedMemo(where, "rows", head=str).save({{str(i): big for i in range(20)}})
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert cache_litter(tmp_path) == []
+
+
+def test_a_failed_jinja_bytecode_write_is_ignored(tmp_path: Path) -> None:
+    import jinja2
+
+    from crmgen.render.pages import CacheOnlyBytecodeCache
+
+    cache = tmp_path / "jinja"
+    cache.mkdir()
+    bcc = CacheOnlyBytecodeCache(str(cache), "%s.jinja")
+    env = jinja2.Environment(loader=jinja2.DictLoader({"t": "{{ 1 + 1 }}"}), bytecode_cache=bcc)
+    os.chmod(cache, 0o555)
+    try:
+        script = textwrap.dedent(f"""
+            import jinja2
+            from crmgen.render.pages import CacheOnlyBytecodeCache
+            bcc = CacheOnlyBytecodeCache({str(cache)!r}, "%s.jinja")
+            env = jinja2.Environment(loader=jinja2.DictLoader({{"t": "{{{{ 1 + 1 }}}}"}}), bytecode_cache=bcc)
+            assert env.get_template("t").render() == "2"
+            plain = jinja2.Environment(loader=jinja2.DictLoader({{"t": "x"}}),
+                                       bytecode_cache=jinja2.FileSystemBytecodeCache({str(cache)!r}))
+            try:
+                plain.get_template("t")
+            except OSError:
+                pass
+            else:
+                raise SystemExit("the probe wrote into a read-only directory")
+        """)
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                              preexec_fn=as_a_user(tmp_path))
+    finally:
+        os.chmod(cache, 0o755)
+    assert proc.returncode == 0, proc.stderr
+    assert env.get_template("t").render() == "2"
+    assert os.listdir(cache)  # writable again: it caches
+
+
 # -- a read-only clients/ ---------------------------------------------------------------------
 
 def _drop_capabilities() -> None:
@@ -374,9 +480,6 @@ def test_writing_commands_leave_nothing_in_tmp(acme_project: Path, tmp_path: Pat
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="jieba's dictionary cache and crmgen's index of it go to $TMPDIR "
-                          "(crmgen/accel/segment.py), and crmgen.__main__.leave ends the process with "
-                          "os._exit, before multiprocessing removes the fork server's pymp-* directory")
 def test_a_build_leaves_nothing_in_tmp(samples: Path, tmp_path: Path) -> None:
     tmp = tmp_path / "tmp"
     tmp.mkdir()
@@ -415,3 +518,15 @@ def test_a_kill_between_write_and_rename_leaves_a_temp_the_next_edit_sweeps(acme
     assert (acme_project / "clients" / "acme.md").read_bytes() == ACME.encode()
     assert crmgen(acme_project, *WRITES["log"][0]).returncode == 0
     assert litter(acme_project) == []
+
+
+# -- the site's mode ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_the_site_directory_has_the_mode_of_a_directory_made_as_usual(acme_project: Path, umask: int) -> None:
+    """Not mkdtemp's 0700: a web server running as another user reads the site."""
+    def with_umask() -> None:
+        os.umask(umask)
+    result = crmgen(acme_project, "build", "--today", "2026-11-20", preexec=with_umask)
+    assert result.returncode == 0, result.stderr
+    assert stat_mode(acme_project / "site") == 0o777 & ~umask

@@ -25,6 +25,7 @@ fsynced) is not trusted at all.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import stat
@@ -78,11 +79,16 @@ def write_shard(path: Path, version: str, saved_ns: int, entries: list[tuple[str
         crc = zlib.crc32(blob, crc)
     size = len(index) + sum(len(blob) for _, _, blob in entries)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(HEADER.pack(MAGIC, len(index), size, crc))
-        fh.write(index)
-        fh.writelines(blob for _, _, blob in entries)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(HEADER.pack(MAGIC, len(index), size, crc))
+            fh.write(index)
+            fh.writelines(blob for _, _, blob in entries)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def read_shard(path: Path) -> tuple[str, int, list[tuple[str, tuple[int, ...], Blob]]]:

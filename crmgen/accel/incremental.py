@@ -94,27 +94,41 @@ class State:
         token = os.urandom(16).hex()
         data = {"format": FORMAT_VERSION, "key": self.key, "pages": self.pages, "static": self.static,
                 "files": self.files, "token": token}
-        _atomic_pickle(cache / STATE_FILE, data)
+        if not _atomic_pickle(cache / STATE_FILE, data):  # an older state may be left: make it mismatch
+            with contextlib.suppress(OSError):
+                (work / TOKEN_FILE).unlink()
+            return
         _atomic_bytes(work / TOKEN_FILE, token.encode("ascii"))
 
     @staticmethod
     def forget(work: Path) -> None:
         """Drop the state before touching the build dir: an interrupted build is never trusted."""
-        with contextlib.suppress(FileNotFoundError):
+        # A cache that cannot be written (read-only): :meth:`save` then unties the old state.
+        with contextlib.suppress(OSError):
             (work / STATE_FILE).unlink()
 
 
-def _atomic_pickle(path: Path, data: Any) -> None:
-    _atomic_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+def _atomic_pickle(path: Path, data: Any) -> bool:
+    return _atomic_bytes(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    """Replace a cache file whole (no fsync: a file torn by a crash fails to load and is made again)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _atomic_bytes(path: Path, data: bytes) -> bool:
+    """Replace a cache file whole (no fsync: a file torn by a crash fails to load and is made again).
+
+    False when that failed (a full disk, a read-only cache): a cache is only a cache, so the
+    command goes on, without the file and without a temporary file left behind.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return False
+    return True
 
 
 def load_pickle(path: Path) -> Any:
@@ -449,12 +463,17 @@ def _copy_range(source: int, target: int, start: int, length: int) -> None:
 def _keep_store(path: Path, store: Path, spans: dict[str, tuple[int, int]]) -> None:
     """Keep the index just written as the next build's store (a hard link: it is never written into)."""
     tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
     try:
-        os.link(path, tmp)
-    except OSError:  # no hard links here
-        shutil.copyfile(path, tmp)
-    os.replace(tmp, store)
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        try:
+            os.link(path, tmp)
+        except OSError:  # no hard links here
+            shutil.copyfile(path, tmp)
+        os.replace(tmp, store)
+    except OSError:  # a cache: the next build reads the whole index instead
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        return
     spans_json = json.dumps({"file": list(_identity(store.stat())), "spans": spans})  # data only: never run
     _atomic_bytes(store.with_name(SEARCH_FILE), spans_json.encode())

@@ -100,16 +100,15 @@ def _skip_hidden_theme_dirs(theme: Any) -> None:
 
 
 def _bytecode_cache(docs_dir: str) -> Any:
-    import jinja2
-
     from crmgen.load.project import cache_dir_for
+    from crmgen.render.pages import CacheOnlyBytecodeCache
 
     cache = cache_dir_for(Path(docs_dir).parent.parent) / "jinja-theme"  # docs_dir: <project>/.crmgen/docs
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None
-    return jinja2.FileSystemBytecodeCache(str(cache))
+    return CacheOnlyBytecodeCache(str(cache))
 
 
 class AccelPlugin(BasePlugin):

@@ -93,7 +93,10 @@ class ShardedMemo:
 
         Only the shards that gained or lost a key are looked at (an entry's value follows from its key).
         """
-        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError:  # a cache: the rows are made again next time
+            return 0
         if any(keys is None for keys in self._keys):  # a shard not read: write them all
             parts: dict[int, dict[Any, Any]] = dict(enumerate(_split(rows, self.head)))
         else:
@@ -118,11 +121,15 @@ class ShardedMemo:
                 continue
             target = self.path / f"{i:02d}{_SUFFIX}"
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            with contextlib.suppress(OSError):
+            try:
                 tmp.write_bytes(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
                 os.replace(tmp, target)
-                self._keys[i] = set(part)
-                written += 1
+            except OSError:  # a cache: the rows are made again next time
+                with contextlib.suppress(OSError):
+                    tmp.unlink()
+                continue
+            self._keys[i] = set(part)
+            written += 1
         self.rows = rows if isinstance(rows, dict) else dict(rows)
         return written
 

@@ -71,6 +71,7 @@ def import_jieba() -> Any:
     """
     module = sys.modules.get("jieba")
     if module is not None:
+        _use_cache_dir(module.dt)
         return module
     blocked = "pkg_resources" not in sys.modules
     if blocked:
@@ -80,7 +81,25 @@ def import_jieba() -> Any:
     finally:
         if blocked and "pkg_resources" in sys.modules and sys.modules["pkg_resources"] is None:
             del sys.modules["pkg_resources"]
+    _use_cache_dir(jieba.dt)
     return jieba
+
+
+def _use_cache_dir(tokenizer: Any) -> None:
+    """Keep jieba's dictionary cache and crmgen's index of it in crmgen's cache directory
+    (``$XDG_CACHE_HOME/crmgen/jieba``), not in the system temp dir, unless the tokenizer was
+    given a directory already. Without a usable cache directory jieba's own default stays."""
+    if tokenizer.tmp_dir:
+        return
+    from crmgen.load.project import cache_dir_for
+
+    where = cache_dir_for(Path(os.sep)).parent / "jieba"  # beside the projects' caches, one per user
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    tokenizer.tmp_dir = str(where)
+
 
 def load_jieba() -> Any:
     """The jieba module, its default dictionary loaded (quietly, and fast when its cache exists)."""
@@ -100,10 +119,39 @@ def load_jieba() -> Any:
                     if not tokenizer.initialized:
                         tokenizer.FREQ, tokenizer.total = freq, total
                         tokenizer.initialized = True
-    tokenizer.check_initialized()  # builds the dictionary (and its cache) the slow way if needed
+    if tokenizer.initialized:
+        tokenizer.check_initialized()
+    else:
+        _load_quietly(tokenizer)  # builds the dictionary (and its cache) the slow way
     if loading_default:  # FREQ is exactly the default dictionary: nothing has added words yet
         _ensure_index(tokenizer)
     return jieba
+
+
+def _load_quietly(tokenizer: Any) -> None:
+    """``tokenizer.check_initialized()``, a failed write of jieba's cache (a full disk) neither
+    logged with a traceback nor leaving jieba's temporary file: a cache is only a cache."""
+    jieba = import_jieba()
+
+    where = _tmp_dir(tokenizer)
+    try:
+        before = set(os.listdir(where))
+    except OSError:
+        before = None
+
+    def not_a_failed_dump(record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], OSError))
+
+    jieba.default_logger.addFilter(not_a_failed_dump)
+    try:
+        tokenizer.check_initialized()
+    finally:
+        jieba.default_logger.removeFilter(not_a_failed_dump)
+    if before is not None:
+        with contextlib.suppress(OSError):
+            for name in set(os.listdir(where)) - before:
+                if name.startswith("tmp"):  # jieba's mkstemp, left when its write failed
+                    os.unlink(os.path.join(where, name))
 
 
 def _default_dictionary(tokenizer: Any) -> bool:
@@ -363,12 +411,15 @@ class Memo:
     def save(self, path: Path, *, prune: bool) -> None:
         """Write the memo; ``prune`` keeps only what this build used (after a full build)."""
         known = {k: v for k, v in self.known.items() if k in self.used} if prune else self.known
-        with contextlib.suppress(OSError):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
                 pickle.dump((_versions(), known), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
+        except OSError:  # a cache: segmented again next time
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def install(search_config: Any, memo: Memo | None = None) -> Memo | None:

@@ -456,6 +456,18 @@ def _client_url(page: str, slug: str) -> Markup:
     return Markup(relative_url(page, client_page(slug)))
 
 
+class CacheOnlyBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's compiled templates kept in files, a failed write ignored: a full disk or a
+    read-only cache costs the next build a compile, never this build (Jinja removes its
+    temporary file itself). Also the theme's cache (:mod:`crmgen.accel.plugin`)."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass  # a cache, not a requirement
+
+
 def _bytecode_cache(cache_dir: Path | None) -> jinja2.BytecodeCache | None:
     if cache_dir is None:
         return None
@@ -463,7 +475,7 @@ def _bytecode_cache(cache_dir: Path | None) -> jinja2.BytecodeCache | None:
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError:
         return None  # a cache, not a requirement
-    return jinja2.FileSystemBytecodeCache(str(cache_dir), "%s.jinja")
+    return CacheOnlyBytecodeCache(str(cache_dir), "%s.jinja")
 
 
 @dataclass

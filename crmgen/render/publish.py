@@ -189,7 +189,23 @@ def new_build_dir(site: Path) -> Path:
             continue
         if age > STALE_AFTER:
             shutil.rmtree(stale, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f".{site.name}.crmgen-new-", dir=site.parent))
+    built = Path(tempfile.mkdtemp(prefix=f".{site.name}.crmgen-new-", dir=site.parent))
+    # mkdtemp makes it 0700; swapped in as the site, a web server of another user could not
+    # read it. The mode of a directory made as usual (os.mkdir: 0777 less the umask).
+    os.chmod(built, 0o777 & ~_umask())
+    return built
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it where Linux tells it (``serve`` has threads)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def swap_in(built: Path, site: Path) -> None:
