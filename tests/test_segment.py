@@ -162,7 +162,7 @@ def real():
 @pytest.fixture(scope="module")
 def index_dir(real, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A jieba temp dir: a copy of jieba's cache and an index of the loaded dictionary."""
-    where = tmp_path_factory.mktemp("jieba")
+    where = _jieba_dir(tmp_path_factory.mktemp("cache"))
     shutil.copyfile(os.path.join(real.tmp_dir or tempfile.gettempdir(), "jieba.cache"), where / "jieba.cache")
     assert segment.write_index(real.FREQ, real.total, *segment.index_key(str(where)))
     return where
@@ -215,9 +215,17 @@ print(json.dumps({{"initialized": jieba.dt.initialized, "words": list(words), "s
 """
 
 
-def memo_cut_in_a_fresh_process(tmp_dir: Path, text: str) -> dict:
-    """``Memo().cut(text)`` in a new interpreter whose temp dir (jieba's cache dir) is ``tmp_dir``."""
-    env = {**os.environ, "TMPDIR": str(tmp_dir)}
+def _jieba_dir(cache_home: Path) -> Path:
+    """jieba's cache dir when ``$XDG_CACHE_HOME`` is ``cache_home`` (crmgen.accel.segment puts it there)."""
+    where = cache_home / "crmgen" / "jieba"
+    where.mkdir(parents=True, exist_ok=True)
+    return where
+
+
+def memo_cut_in_a_fresh_process(jieba_dir: Path, text: str) -> dict:
+    """``Memo().cut(text)`` in a new interpreter whose jieba cache dir is ``jieba_dir`` (made by
+    :func:`_jieba_dir`: its cache home is two levels up)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(jieba_dir.parent.parent)}
     out = subprocess.run([sys.executable, "-c", CHILD.format(root=ROOT, text=text)], env=env,
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)
@@ -236,12 +244,13 @@ def test_a_new_text_is_segmented_without_loading_the_dictionary(index_dir: Path)
 def test_loading_the_dictionary_writes_the_index_for_next_time(real, tmp_path: Path) -> None:
     import jieba
 
-    shutil.copyfile(os.path.join(real.tmp_dir or tempfile.gettempdir(), "jieba.cache"), tmp_path / "jieba.cache")
+    where = _jieba_dir(tmp_path)
+    shutil.copyfile(os.path.join(real.tmp_dir or tempfile.gettempdir(), "jieba.cache"), where / "jieba.cache")
     text = "佛山陶瓷厂采购主管要求售后上门"
-    first = memo_cut_in_a_fresh_process(tmp_path, text)  # no index yet: the whole dictionary
+    first = memo_cut_in_a_fresh_process(where, text)  # no index yet: the whole dictionary
     assert first["initialized"] is True and first["words"] == list(jieba.cut(text))
-    assert os.path.isfile(segment.index_key(str(tmp_path))[0])
-    again = memo_cut_in_a_fresh_process(tmp_path, text)
+    assert os.path.isfile(segment.index_key(str(where))[0])
+    again = memo_cut_in_a_fresh_process(where, text)
     assert again["initialized"] is False and again["words"] == first["words"]
 
 
