@@ -150,9 +150,7 @@ def receivables(clients: Iterable[Client], today: dt.date, settings: Settings) -
     late_total = sum(i["_owed"] for i in late)
     for i in items:
         del i["_owed"]
-    for c in per_client:
-        c.pop("_bands", None)
-    for c in credit:
+    for c in [*per_client, *credit]:  # the same rows, some in both lists
         c.pop("_bands", None)
     return {
         "total": total / 100,
@@ -234,36 +232,26 @@ def revenue(clients: Iterable[Client], today: dt.date, currency: str) -> dict[st
 
 
 def promises(clients: Iterable[Client], today: dt.date) -> dict[str, Any]:
-    """Promises kept, broken and open, ours (``by: us``) and theirs (``by: client``).
+    """Promises kept, broken and open, ours (``by: us``) and theirs (``by: client``), counted by
+    :func:`crmgen.rules.record.record` (``kept`` on time or late).
 
     ``late`` counts open promises whose date has passed; ``breakers`` lists the
     clients that broke promises to us (a credit risk), most broken first.
     """
-    sides: dict[str, dict[str, Any]] = {
-        side: {"kept": 0, "broken": 0, "open": 0, "late": 0, "total": 0} for side in ("us", "client")
-    }
+    clients = list(clients)
+    sides: dict[str, dict[str, Any]] = {}
+    for side in ("us", "client"):
+        r = record((p for c in clients for p in c.promises if (p.by == "us") == (side == "us")), today)
+        kept = r.on_time + r.late
+        sides[side] = {"kept": kept, "broken": r.broken, "open": r.open, "late": r.overdue,
+                       "total": r.decided + r.open, "kept_share_fmt": percent(kept, kept + r.broken)}
     breakers: list[dict[str, Any]] = []
     for client in clients:
-        kept = broken = 0
-        for p in client.promises:
-            side = sides.setdefault(p.by, {"kept": 0, "broken": 0, "open": 0, "late": 0, "total": 0})
-            side["total"] += 1
-            if p.broken is not None:
-                side["broken"] += 1
-            elif p.kept is not None:
-                side["kept"] += 1
-            else:
-                side["open"] += 1
-                if p.due < today:
-                    side["late"] += 1
-            if p.by == "client":
-                kept += p.kept is not None and p.broken is None
-                broken += p.broken is not None
-        if broken:
-            breakers.append({"slug": client.slug, "name": client.name, "broken": broken, "kept": kept})
+        theirs = record((p for p in client.promises if p.by != "us"), today)
+        if theirs.broken:
+            breakers.append({"slug": client.slug, "name": client.name, "broken": theirs.broken,
+                             "kept": theirs.on_time + theirs.late})
     breakers.sort(key=lambda b: (-b["broken"], b["kept"], b["name"], b["slug"]))
-    for side in sides.values():
-        side["kept_share_fmt"] = percent(side["kept"], side["kept"] + side["broken"])
     return {"us": sides["us"], "client": sides["client"], "breakers": breakers, "by_owner": owner_records(clients, today)}
 
 

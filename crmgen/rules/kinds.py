@@ -175,12 +175,13 @@ def credit(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
     limit = client.credit_limit
     if limit is None or round(client.owed - limit, 2) <= 0:  # to the cent: sums of floats differ by order
         return []
-    owed, crossed = 0.0, None
-    for o in sorted(client.orders, key=lambda o: (o.date, o.index)):
+    orders = sorted(client.orders, key=lambda o: (o.date, o.index))
+    owed, crossed = 0.0, orders[-1].date  # the last order, should float sums round the crossing away
+    for o in orders:
         owed += o.owed
-        if crossed is None and owed > limit:
+        if owed > limit:
             crossed = o.date
-    assert crossed is not None  # the sum of what is owed passed the limit at some order
+            break
     cur = settings.currency
     return [Dated("credit", crossed, wording.credit(one_line(client.name), money(client.owed, cur), money(limit, cur),
                                                      money(client.owed - limit, cur)), client.owed - limit)]
