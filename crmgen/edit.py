@@ -27,8 +27,9 @@ from typing import Any, TypeVar
 
 import yaml
 
-from crmgen.format.errors import CrmgenError
+from crmgen.format.errors import CrmgenError, ExitCode
 from crmgen.format.model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
+from crmgen.format.money import money, to_cents
 from crmgen.fsutil import FileChanged, WriteFailed, atomic_write, read_with_snapshot, sweep_dir
 from crmgen.load.nodes import check_path, decode, split
 
@@ -43,6 +44,12 @@ T = TypeVar("T")
 
 class EditError(CrmgenError):
     """An edit that cannot be made safely; the message says why and what to do by hand."""
+
+
+class WhichOrder(EditError):
+    """The command does not name one order (none, several, or one that is not there): bad usage."""
+
+    exit_code = ExitCode.USAGE
 
 
 # -- YAML scalars ---------------------------------------------------------------
@@ -238,59 +245,93 @@ def _list_layout(doc: _Doc) -> tuple[int, int]:
     return 2, 2
 
 
-def append_to_list(text: str, key: str, record: dict[str, Any]) -> str:
-    """Append ``record`` (a mapping of scalars) to the top-level list ``key``, creating it if needed.
+def _append_edits(doc: _Doc, mapping: yaml.MappingNode, key: str, record: dict[str, Any]) -> list[tuple[int, int, str]]:
+    """The splices that append ``record`` to the list ``key`` of ``mapping`` (the root or a record).
 
-    Follows the list's own style: block items copy the indentation of the
-    existing ones (or of the file's other lists), a flow list ``[...]`` gets a
-    flow mapping. A missing key is added at the end of the front matter.
+    Follows the list's own style: block items copy the indentation of the existing
+    ones (or of the file's other lists), a flow list ``[...]`` gets a flow mapping.
+    A missing key is added after the mapping's last key (inside ``{...}`` for a
+    flow mapping).
     """
-    doc = _parse(text)
     nl = doc.newline
     block = [(k, yaml_scalar(v)) for k, v in record.items()]
     flow = [(k, yaml_scalar(v, flow=True)) for k, v in record.items()]
-    found = _get(doc.root, key)
-    edits: list[tuple[int, int, str]] = []
-    base = doc.root.start_mark.column
+    found = _get(mapping, key)
+    base = mapping.start_mark.column
     if found is None:
+        if mapping.flow_style:
+            return _flow_key_edits(doc, mapping, key, f"[{_flow_map(flow)}]")
         dash, keyoff = _list_layout(doc)
         new = " " * base + f"{key}:{nl}" + _block_item(block, base + dash, base + dash + keyoff, nl)
-        # Right after the last key (and comments indented under it), so that
-        # comment lines closing the front matter stay last.
-        at = _after(doc, doc.root, base + 1) if doc.root.value else doc.fm_end
-        edits.append((at, at, new))
-    else:
-        key_node, value = found
-        if _is_null(value):
-            dash, keyoff = _list_layout(doc)
-            col = key_node.start_mark.column
-            start, end = doc.at(value.start_mark), doc.at(value.end_mark)
-            if end > start:  # `key: ~` or `key: null`: drop the null, keep the rest of the line
-                edits.append((start, end, ""))
-            at = _line_end(doc.text, max(end, doc.at(key_node.end_mark)))
-            edits.append((at, at, _block_item(block, col + dash, col + dash + keyoff, nl)))
-        elif not isinstance(value, yaml.SequenceNode):
-            raise EditError(f"'{key}' is not a list; run 'crmgen check' and fix it first")
-        elif value.flow_style:
-            close = doc.at(value.end_mark) - 1
-            if doc.text[close] != "]":
-                raise EditError(f"cannot find the closing ']' of the '{key}' list; add the item by hand")
-            if value.value:
-                at = doc.at(value.value[-1].end_mark)
-                edits.append((at, at, ", " + _flow_map(flow)))
-            else:
-                edits.append((close, close, _flow_map(flow)))
+        if mapping is doc.root:
+            # Right after the last key (and comments indented under it), so that
+            # comment lines closing the front matter stay last.
+            at = _after(doc, mapping, base + 1) if mapping.value else doc.fm_end
         else:
-            last = value.value[-1]
-            dash_col = value.start_mark.column
-            at = _after(doc, value, dash_col + 1)
-            if isinstance(last, yaml.MappingNode) and last.flow_style:
-                new = " " * dash_col + "- " + _flow_map(flow) + nl
-            else:
-                key_col = last.start_mark.column if isinstance(last, yaml.MappingNode) else dash_col + 2
-                new = _block_item(block, dash_col, key_col, nl)
-            edits.append((at, at, new))
-    new_text = _splice(text, edits)
+            at = _after(doc, mapping, base)
+        return [(at, at, new)]
+    key_node, value = found
+    if _is_null(value):
+        if mapping.flow_style:
+            start, end = doc.at(value.start_mark), doc.at(value.end_mark)
+            return [(start, end, (" " if end == start else "") + f"[{_flow_map(flow)}]")]
+        dash, keyoff = _list_layout(doc)
+        col = key_node.start_mark.column
+        start, end = doc.at(value.start_mark), doc.at(value.end_mark)
+        edits = [(start, end, "")] if end > start else []  # `key: ~` or `key: null`: drop the null
+        at = _line_end(doc.text, max(end, doc.at(key_node.end_mark)))
+        return edits + [(at, at, _block_item(block, col + dash, col + dash + keyoff, nl))]
+    if not isinstance(value, yaml.SequenceNode):
+        raise EditError(f"'{key}' is not a list; run 'crmgen check' and fix it first")
+    if value.flow_style:
+        close = doc.at(value.end_mark) - 1
+        if doc.text[close] != "]":
+            raise EditError(f"cannot find the closing ']' of the '{key}' list; add the item by hand")
+        if value.value:
+            at = doc.at(value.value[-1].end_mark)
+            return [(at, at, ", " + _flow_map(flow))]
+        return [(close, close, _flow_map(flow))]
+    last = value.value[-1]
+    dash_col = value.start_mark.column
+    at = _after(doc, value, dash_col + 1)
+    if isinstance(last, yaml.MappingNode) and last.flow_style:
+        new = " " * dash_col + "- " + _flow_map(flow) + nl
+    else:
+        key_col = last.start_mark.column if isinstance(last, yaml.MappingNode) else dash_col + 2
+        new = _block_item(block, dash_col, key_col, nl)
+    return [(at, at, new)]
+
+
+def _flow_key_edits(doc: _Doc, mapping: yaml.MappingNode, key: str, value_text: str) -> list[tuple[int, int, str]]:
+    """The splice that adds ``key: value_text`` at the end of the flow mapping ``{...}``."""
+    if mapping.value:
+        at = doc.at(mapping.value[-1][1].end_mark)
+        return [(at, at, f", {key}: {value_text}")]
+    at = doc.at(mapping.end_mark) - 1
+    return [(at, at, f"{key}: {value_text}")]
+
+
+def _key_edits(doc: _Doc, mapping: yaml.MappingNode, key: str, value: Any) -> list[tuple[int, int, str]]:
+    """The splices that set the scalar ``key`` of a record to ``value``: replace it when present
+    (an empty ``key:`` is filled), else add it after the record's last key."""
+    if (pair := _get(mapping, key)) is not None:
+        node = pair[1]
+        if not isinstance(node, yaml.ScalarNode):
+            raise EditError(f"'{key}' is not a single value; run 'crmgen check' and fix it first")
+        start, end = doc.at(node.start_mark), doc.at(node.end_mark)
+        prefix = "" if end > start or doc.text[start - 1 : start] in (" ", "\t") else " "
+        return [(start, end, prefix + yaml_scalar(value, flow=mapping.flow_style))]
+    if mapping.flow_style:
+        return _flow_key_edits(doc, mapping, key, yaml_scalar(value, flow=True))
+    col = mapping.start_mark.column
+    at = _after(doc, mapping, col)
+    return [(at, at, " " * col + f"{key}: {yaml_scalar(value)}{doc.newline}")]
+
+
+def append_to_list(text: str, key: str, record: dict[str, Any]) -> str:
+    """Append ``record`` (a mapping of scalars) to the top-level list ``key``, creating it if needed."""
+    doc = _parse(text)
+    new_text = _splice(text, _append_edits(doc, doc.root, key, record))
     expected = copy.deepcopy(doc.data())
     if expected.get(key) is None:
         expected[key] = []
@@ -299,8 +340,39 @@ def append_to_list(text: str, key: str, record: dict[str, Any]) -> str:
     return new_text
 
 
-def add_promise(text: str, by: str, what: str, due: dt.date, amount: float | None = None) -> str:
-    """Append a promise to ``promises:`` (created at the end of the front matter when missing)."""
+def add_promise(
+    text: str,
+    by: str,
+    what: str,
+    due: dt.date,
+    amount: float | None = None,
+    *,
+    agreed: dt.date | None = None,
+    order: str | None = None,
+    because: int | None = None,
+) -> str:
+    """Append a promise to ``promises:`` (created at the end of the front matter when missing).
+
+    ``order`` names the order it is about (its id, its number from 1, or its date; see
+    :func:`find_order`); an order without an ``id:`` is given one (:func:`new_order_id`),
+    since a promise names orders by id. ``because`` is the number of our promise that
+    made the client break this one.
+    """
+    return promise_with_order(text, by, what, due, amount, agreed=agreed, order=order, because=because)[0]
+
+
+def promise_with_order(
+    text: str,
+    by: str,
+    what: str,
+    due: dt.date,
+    amount: float | None = None,
+    *,
+    agreed: dt.date | None = None,
+    order: str | None = None,
+    because: int | None = None,
+) -> tuple[str, str | None]:
+    """:func:`add_promise`, and the id of the order it names (None without ``order``)."""
     if by not in PROMISE_SIDES:
         raise EditError(f"--by must be one of {', '.join(PROMISE_SIDES)}, not '{by}'")
     what = _one_line(what, "the promise")
@@ -309,7 +381,212 @@ def add_promise(text: str, by: str, what: str, due: dt.date, amount: float | Non
         if not math.isfinite(amount) or amount < 0:
             raise EditError(f"the amount must be a positive number, not {amount}")
         record["amount"] = amount
-    return append_to_list(text, "promises", record)
+    if agreed is not None:
+        record["agreed"] = agreed
+    doc = _parse(text)
+    data = doc.data()
+    expected = copy.deepcopy(data)
+    edits: list[tuple[int, int, str]] = []
+    order_id: str | None = None
+    if order is not None:
+        orders = _order_records(data)
+        i = find_order(orders, order)
+        order_id = orders[i].get("id")
+        if order_id is None:  # promises name orders by id: give this one its id
+            order_id = new_order_id(orders, orders[i]["date"])
+            edits += _key_edits(doc, _order_nodes(doc)[i], "id", order_id)
+            expected["orders"][i]["id"] = order_id
+        record["order"] = order_id
+    if because is not None:
+        record["because"] = because
+    edits += _append_edits(doc, doc.root, "promises", record)
+    new_text = _splice(text, edits)
+    if expected.get("promises") is None:
+        expected["promises"] = []
+    expected["promises"].append(dict(record))
+    _check_data(doc, new_text, expected)
+    return new_text, order_id
+
+
+# -- orders and payments ------------------------------------------------------------
+
+def _order_records(data: Any) -> list[dict[str, Any]]:
+    orders = data.get("orders") if isinstance(data, dict) else None
+    if not orders:
+        raise EditError("this client has no orders yet; record one with 'crmgen order'")
+    return list(orders)
+
+
+def _order_nodes(doc: _Doc) -> list[yaml.MappingNode]:
+    found = _get(doc.root, "orders")
+    items = found[1].value if found and isinstance(found[1], yaml.SequenceNode) else []
+    if not all(isinstance(n, yaml.MappingNode) for n in items):
+        raise EditError("an order is not a mapping of 'key: value' lines; run 'crmgen check'")
+    return list(items)
+
+
+def paid_so_far(order: dict[str, Any]) -> float:
+    """What an order's data says was paid: the sum of its payments when listed, else ``paid``."""
+    payments = order.get("payments") or []
+    if payments:
+        return round(sum(p.get("amount") or 0 for p in payments), 2)
+    return order.get("paid") or 0
+
+
+def owed_on(order: dict[str, Any]) -> float:
+    return max(round((order.get("amount") or 0) - paid_so_far(order), 2), 0)
+
+
+def describe_order(number: int, order: dict[str, Any]) -> str:
+    """``#2 of 2026-09-01, ¥86,000 (id 2026-09-A), owes ¥46,000``: an order as a command names it."""
+    shown = f"#{number} of {order.get('date')}, {money(order.get('amount'))}"
+    if order.get("id") is not None:
+        shown += f" (id {order['id']})"
+    owed = owed_on(order)
+    return shown + (f", owes {money(owed)}" if owed else ", paid in full")
+
+
+def find_order(orders: list[dict[str, Any]], ref: str | None, *, owing: bool = False) -> int:
+    """The index of the order ``ref`` names: its ``id``, its number (``2`` or ``#2``, from 1 in file
+    order, as on the client's page), or its date when one order has it. Without ``ref``, the one
+    order that still owes money (``owing``); otherwise a clear error listing the candidates."""
+    listing = "; ".join(describe_order(i + 1, o) for i, o in enumerate(orders))
+    if ref is None:
+        open_ = [i for i, o in enumerate(orders) if owed_on(o) > 0]
+        if owing and len(open_) == 1:
+            return open_[0]
+        if not open_:
+            raise WhichOrder(f"no order owes money ({listing}); name the order with --order, or record it "
+                            "first with 'crmgen order'")
+        shown = "; ".join(describe_order(i + 1, orders[i]) for i in open_)
+        raise WhichOrder(f"{len(open_)} orders owe money ({shown}); say which with --order ID or --order N")
+    ref = ref.strip()
+    by_id = [i for i, o in enumerate(orders) if str(o.get("id")) == ref and o.get("id") is not None]
+    if by_id:
+        return by_id[0]
+    if re.fullmatch(r"#?\d+", ref):
+        number = int(ref.lstrip("#"))
+        if 1 <= number <= len(orders):
+            return number - 1
+        raise WhichOrder(f"there is no order #{number}: orders are numbered 1 to {len(orders)} in the order "
+                        f"they appear in the file ({listing})")
+    by_date = [i for i, o in enumerate(orders) if str(o.get("date")) == ref]
+    if len(by_date) == 1:
+        return by_date[0]
+    if len(by_date) > 1:
+        shown = "; ".join(describe_order(i + 1, orders[i]) for i in by_date)
+        raise WhichOrder(f"{len(by_date)} orders are dated {ref} ({shown}); name one by its number or id")
+    raise WhichOrder(f"no order '{ref}': name it by its id, its number from 1, or its date ({listing})")
+
+
+def new_order_id(orders: list[dict[str, Any]], day: dt.date) -> str:
+    """An id no order has yet: the order's date, then ``DATE-2``, ``DATE-3``..."""
+    taken = {str(o.get("id")) for o in orders if o.get("id") is not None}
+    base = day.isoformat() if isinstance(day, dt.date) else str(day)
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def add_order(
+    text: str,
+    when: dt.date,
+    amount: float,
+    *,
+    items: str | None = None,
+    order_id: str | None = None,
+    terms: str | None = None,
+    pay_by: dt.date | None = None,
+    delivered: dt.date | None = None,
+) -> tuple[str, str]:
+    """Append an order to ``orders:``; returns (new text, its id).
+
+    Every order recorded this way has an id (``order_id``, else :func:`new_order_id`),
+    so that a promise can name it and its calendar events keep their identity.
+    """
+    doc = _parse(text)
+    data = doc.data()
+    existing = list(data.get("orders") or []) if isinstance(data, dict) else []
+    if order_id is not None:
+        order_id = _one_line(order_id, "the order's id")
+        if any(str(o.get("id")) == order_id for o in existing if o.get("id") is not None):
+            raise EditError(f"an order already has the id '{order_id}'; give this one its own "
+                            f"(or leave out --id: crmgen picks {new_order_id(existing, when)})")
+    else:
+        order_id = new_order_id(existing, when)
+    if not math.isfinite(amount) or amount <= 0:
+        raise EditError(f"an order's amount must be more than 0, not {amount}")
+    record: dict[str, Any] = {"id": order_id, "date": when, "amount": amount}
+    if terms is not None:
+        record["terms"] = _one_line(terms, "the terms")
+    if pay_by is not None:
+        record["pay_by"] = pay_by
+    if delivered is not None:
+        record["delivered"] = delivered
+    if items is not None and items.strip():
+        record["items"] = _one_line(items, "the items")
+    return append_to_list(text, "orders", record), order_id
+
+
+@dataclass(frozen=True)
+class PaymentRecorded:
+    """What :func:`add_payment` did: to which order, and what it still owes."""
+
+    number: int  # the order's number, from 1
+    order: str  # the order as a command names it (:func:`describe_order`, before the payment)
+    owed: float  # what the order owes after the payment
+    dated: bool  # False: the order keeps only a total (``paid:``), so the payment's date is not written
+
+
+def add_payment(
+    text: str, ref: str | None, when: dt.date, amount: float, note: str | None = None
+) -> tuple[str, PaymentRecorded]:
+    """Record a payment of ``amount`` on ``when`` for the order ``ref`` names (:func:`find_order`).
+
+    It is appended to the order's ``payments:`` (created when the order has none and
+    nothing paid yet), and an order's ``paid:`` is kept equal to the new total, so the
+    two never disagree. An order that records only a total (``paid:`` above 0, no
+    payments) gets the new total in ``paid:``: its earlier payments' dates are not
+    known, and inventing them would be worse. More than the order owes is refused.
+    """
+    if not math.isfinite(amount) or amount <= 0:
+        raise EditError(f"a payment must be more than 0, not {amount}")
+    doc = _parse(text)
+    data = doc.data()
+    orders = _order_records(data)
+    i = find_order(orders, ref, owing=True)
+    order = orders[i]
+    shown = describe_order(i + 1, order)
+    owed = owed_on(order)
+    if not owed:
+        raise WhichOrder(f"order {shown}: nothing to record; name the order this payment is for with --order")
+    if to_cents(amount) > to_cents(owed):
+        raise EditError(f"order {shown}: the payment of {money(amount)} is more than it owes; record "
+                        "what was paid for this order, and the rest on the order it was for")
+    node = _order_nodes(doc)[i]
+    expected = copy.deepcopy(data)
+    target = expected["orders"][i]
+    total = _amount_value(round(paid_so_far(order) + amount, 2))
+    dated = bool(order.get("payments")) or not order.get("paid")
+    edits: list[tuple[int, int, str]] = []
+    if dated:
+        payment: dict[str, Any] = {"date": when, "amount": amount}
+        if note is not None and note.strip():
+            payment["note"] = _one_line(note, "the note")
+        edits += _append_edits(doc, node, "payments", payment)
+        target["payments"] = [*(target.get("payments") or []), payment]
+    if "paid" in order or not dated:
+        edits += _key_edits(doc, node, "paid", total)
+        target["paid"] = total
+    new_text = _splice(text, edits)
+    _check_data(doc, new_text, expected)
+    return new_text, PaymentRecorded(i + 1, shown, round(owed - amount, 2), dated)
+
+
+def _amount_value(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
 
 
 def _promise_node(doc: _Doc, number: int) -> yaml.MappingNode:
@@ -344,20 +621,7 @@ def close_promise(text: str, number: int, outcome: str, when: dt.date) -> str:
                 f"promise #{number} is already marked {done} ({pair[1].value}); "
                 "edit the file by hand to change it"
             )
-    if (pair := _get(node, outcome)) is not None:  # `kept:` present but empty
-        start, end = doc.at(pair[1].start_mark), doc.at(pair[1].end_mark)
-        prefix = "" if doc.text[start - 1 : start] in (" ", "\t") else " "
-        edits = [(start, end, prefix + when.isoformat())]
-    elif node.flow_style:
-        if node.value:
-            at = doc.at(node.value[-1][1].end_mark)
-            edits = [(at, at, f", {outcome}: {when.isoformat()}")]
-        else:
-            at = doc.at(node.end_mark) - 1
-            edits = [(at, at, f"{outcome}: {when.isoformat()}")]
-    else:
-        at = _after(doc, node, node.start_mark.column)
-        edits = [(at, at, " " * node.start_mark.column + f"{outcome}: {when.isoformat()}{doc.newline}")]
+    edits = _key_edits(doc, node, outcome, when)
     new_text = _splice(text, edits)
     expected = copy.deepcopy(doc.data())
     expected["promises"][number - 1][outcome] = when

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -78,7 +79,7 @@ def test_log_usage_errors(project: Path, acme: Path) -> None:
     assert 'give a summary after the type, e.g. crmgen log acme visit "what happened"' in result.stderr
     result = run(project, "log", "acme", "x", "--date", "2026-02-30")
     assert result.exit_code == 2
-    assert "'2026-02-30' is not a date; write it as YYYY-MM-DD" in result.stderr
+    assert "'2026-02-30' is not a date; write YYYY-MM-DD (2026-11-02), today, tomorrow" in result.stderr
     assert acme.read_text() == ACME
 
 
@@ -103,7 +104,9 @@ def test_promise_then_kept_and_broken(project: Path, acme: Path) -> None:
                  "--amount", "210000")
     assert result.exit_code == 0, result.output
     assert result.stdout == "added a promise by client due 2026-12-31: clients/acme.md\n"
-    assert '  - by: client\n    what: "pay Q4: invoice"\n    due: 2026-12-31\n    amount: 210000\n---' in acme.read_text()
+    today = dt.date.today().isoformat()  # a promise recorded now was agreed today
+    assert ('  - by: client\n    what: "pay Q4: invoice"\n    due: 2026-12-31\n    amount: 210000\n'
+            f"    agreed: {today}\n---") in acme.read_text()
     result = run(project, "kept", "acme", "2", "--date", "2026-12-30")
     assert result.exit_code == 0, result.output
     assert result.stdout == "marked promise #2 kept on 2026-12-30: clients/acme.md\n"
@@ -185,6 +188,7 @@ def git(root: Path, *args: str) -> str:
         (["kept", "acme", "1", "--date", "2026-11-01"], "kept: acme #1"),
         (["broken", "acme", "1"], "broken: acme #1"),
         (["grade", "acme", "A"], "grade: acme B -> A"),
+        (["order", "acme", "5万", "--date", "2026-11-02"], "order: acme 2026-11-02 ¥50,000"),
     ],
 )
 def test_commit_records_exactly_the_file(repo: Path, args: list[str], message: str) -> None:
@@ -286,3 +290,70 @@ def test_an_edit_sweeps_temp_files_of_a_killed_writer(project: Path, acme: Path)
     dead.write_bytes(b"half a file")
     assert run(project, "grade", "acme", "A").exit_code == 0
     assert sorted(p.name for p in (project / "clients").iterdir()) == ["acme.md"]
+
+
+# -- order, paid, promise --order ------------------------------------------------------------
+
+def test_order_paid_and_a_promise_about_the_order(project: Path, acme: Path) -> None:
+    result = run(project, "order", "acme", "¥86,000", "L-HM46", "液压油", "--date", "2026-09-01", "--terms", "月结45天",
+                 "--delivered", "2026-09-05")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "added order 2026-09-01 of ¥86,000 on 2026-09-01: clients/acme.md\n"
+    result = run(project, "order", "acme", "1.2万", "--date", "2026-10-20", "--id", "Q4-1")
+    assert result.stdout == "added order Q4-1 of ¥12,000 on 2026-10-20: clients/acme.md\n"
+    orders = client(acme).orders
+    assert [(o.id, o.amount, o.items) for o in orders] == [("2026-09-01", 86000, "L-HM46 液压油"), ("Q4-1", 12000, None)]
+    assert orders[0].due_on() == dt.date(2026, 9, 30) + dt.timedelta(days=45)  # 月结45天: delivery month end + 45
+
+    result = run(project, "paid", "acme", "40,000", "--order", "2026-09-01", "--date", "2026-10-01", "--note", "转账")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ("recorded ¥40,000 paid 2026-10-01 for order #1 (it owes ¥46,000): clients/acme.md\n")
+    result = run(project, "paid", "acme", "1万")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("crmgen: error: 2 orders owe money (#1 of 2026-09-01, ¥86,000 (id 2026-09-01), "
+                                    "owes ¥46,000; #2 of 2026-10-20, ¥12,000 (id Q4-1), owes ¥12,000); say which")
+    result = run(project, "paid", "acme", "12,000", "--order", "2", "--date", "2026-11-30")
+    assert result.stdout == "recorded ¥12,000 paid 2026-11-30 for order #2 (paid in full): clients/acme.md\n"
+    result = run(project, "paid", "acme", "46,000.01")  # the one order that still owes money
+    assert result.exit_code == 1
+    assert "the payment of ¥46,000.01 is more than it owes" in result.stderr
+
+    result = run(project, "promise", "acme", "--by", "client", "付清余款", "--due", "2026-12-21", "--order", "1",
+                 "--agreed", "2026-12-07")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "added a promise by client due 2026-12-21 for order 2026-09-01: clients/acme.md\n"
+    c = client(acme)
+    assert (c.promises[-1].order, c.promises[-1].agreed, c.promises[-1].amount) == ("2026-09-01", dt.date(2026, 12, 7), None)
+    assert [p.amount for p in c.orders[0].payments] == [40000] and c.orders[1].paid == 12000
+    result = run(project, "check", "--strict")
+    assert result.exit_code == 0, result.output
+
+
+def test_relative_dates_and_chinese_amounts(project: Path, acme: Path) -> None:
+    today = dt.date.today()
+    result = run(project, "promise", "acme", "--by", "client", "pay", "--due", "+2w", "--amount", "5万")
+    assert result.exit_code == 0, result.output
+    last = client(acme).promises[-1]
+    assert (last.due, last.amount, last.agreed) == (today + dt.timedelta(days=14), 50000, today)
+    result = run(project, "log", "acme", "call", "x", "--date", "yesterday", "--next", "tomorrow", "call back")
+    assert result.exit_code == 0, result.output
+    step = client(acme).interactions[-1]
+    assert (step.date, step.next_date) == (today - dt.timedelta(days=1), today + dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["order", "acme", "5,00"], "Invalid value for 'AMOUNT': '5,00' is not an amount; write it as 50000, 50,000, ¥50,000 or 5万"),
+    (["order", "acme", "-5"], "No such option '-5'"),
+    (["order", "acme", "0"], "Invalid value for AMOUNT: an order's amount must be more than 0"),
+    (["order", "acme", "5", "--terms", "soon"], "Invalid value for --terms: 'soon' are not payment terms"),
+    (["order", "acme", "5", "--date", "next week"], "Invalid value for '--date': 'next week' is not a date"),
+    (["paid", "acme", "5"], "crmgen: error: this client has no orders yet; record one with 'crmgen order'"),
+    (["promise", "acme", "--by", "us", "x", "--due", "+1w", "--amount", "1e5"], "'1e5' is not an amount"),
+    (["promise", "acme", "--by", "us", "x", "--due", "+1w", "--order", "1"], "this client has no orders yet"),
+])
+def test_order_and_paid_refusals_change_nothing(project: Path, acme: Path, args: list[str], message: str) -> None:
+    before = acme.read_bytes()
+    result = run(project, *args)
+    assert result.exit_code in (1, 2)
+    assert message in result.stderr
+    assert acme.read_bytes() == before

@@ -27,7 +27,8 @@ from crmgen.load.project import Project, find_root, load_project
 # when its command runs, so `crmgen check` does not pay for MkDocs, Jinja2 or jieba.
 LAZY_COMMANDS = {
     "check": "check", "schema": "check", "due": "due", "build": "build", "serve": "serve",
-    "init": "scaffold", "new": "scaffold", "log": "edit", "promise": "edit", "kept": "edit",
+    "init": "scaffold", "new": "scaffold", "log": "edit", "promise": "edit", "order": "edit", "paid": "edit",
+    "kept": "edit",
     "broken": "edit", "grade": "edit", "import": "transfer", "export": "transfer", "ci": "teams",
 }
 

@@ -1,4 +1,4 @@
-"""``crmgen log``, ``promise``, ``kept``, ``broken`` and ``grade``: quick, safe edits of a client file.
+"""``crmgen log``, ``promise``, ``order``, ``paid``, ``kept``, ``broken`` and ``grade``: quick, safe edits.
 
 Each command edits only the bytes it means to change (see :mod:`crmgen.edit`),
 writes atomically, prints what it did, and with ``--commit`` records the file in git.
@@ -15,31 +15,53 @@ from typing import Any
 import click
 
 from crmgen.cli.app import main, pass_state
-from crmgen.edit import EditError, add_promise, append_interaction, close_promise, edit_client_file, set_grade
+from crmgen.edit import (
+    EditError,
+    add_order,
+    add_payment,
+    append_interaction,
+    close_promise,
+    edit_client_file,
+    promise_with_order,
+    set_grade,
+)
+from crmgen.format.days import DayError, parse_day
 from crmgen.format.model import GRADES, INTERACTION_TYPES, PROMISE_SIDES, Client
+from crmgen.format.money import AmountError, money, parse_amount
+from crmgen.format.terms import parse as parse_terms
 from crmgen.gitops import commit_file, ensure_repository
 from crmgen.load.project import Project
 
 
 class DateType(click.ParamType):
-    """A YYYY-MM-DD date (``today`` and ``yesterday`` also work)."""
+    """A day: YYYY-MM-DD, or today, tomorrow, yesterday, +10d, +2w, +1m, -3d (今天, 明天 too)."""
 
     name = "date"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
         if isinstance(value, dt.date):
             return value
-        text = str(value).strip()
-        if text.lower() == "today":
-            return dt.date.today()
-        if text.lower() == "yesterday":
-            return dt.date.today() - dt.timedelta(days=1)
         try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            self.fail(f"'{value}' is not a date; write it as YYYY-MM-DD, e.g. 2026-11-02", param, ctx)
+            return parse_day(str(value), dt.date.today())
+        except DayError as exc:
+            self.fail(str(exc), param, ctx)
 
 
+class AmountType(click.ParamType):
+    """An amount of money: 50000, 50,000, ¥50,000, 5万, 1.2万, 86,000.50元."""
+
+    name = "amount"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        try:
+            return parse_amount(str(value))
+        except AmountError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+AMOUNT = AmountType()
 DATE = DateType()
 
 commit_option = click.option(
@@ -149,27 +171,144 @@ def log_command(
 @click.argument("what", nargs=-1, required=True)
 @click.option("--by", "by", type=click.Choice(PROMISE_SIDES), required=True,
               help="Who promised: us, or the client.")
-@click.option("--due", type=DATE, required=True, help="The day it is due.")
-@click.option("--amount", type=click.FloatRange(min=0), metavar="N", help="The sum involved, if any.")
+@click.option("--due", type=DATE, required=True, help="The day it is due (YYYY-MM-DD, tomorrow, +10d, +2w...).")
+@click.option("--amount", type=AMOUNT, metavar="N", help="The sum involved, if any (50000, 50,000, ¥50,000, 5万).")
+@click.option("--order", "order", metavar="ORDER",
+              help="The order it is about: its id, its number from 1, or its date. Then the order's payment and "
+                   "this promise are one reminder; without --amount the promise is for what the order owes.")
+@click.option("--agreed", type=DATE, help="The day the promise was made (default: today).")
+@click.option("--because", type=click.IntRange(min=1), metavar="N",
+              help="For a client's promise: the number of our promise that made them break it.")
 @commit_option
 @pass_state
 def promise_command(
-    state: Any, slug: str, what: tuple[str, ...], by: str, due: dt.date, amount: float | None, commit: bool
+    state: Any,
+    slug: str,
+    what: tuple[str, ...],
+    by: str,
+    due: dt.date,
+    amount: float | None,
+    order: str | None,
+    agreed: dt.date | None,
+    because: int | None,
+    commit: bool,
 ) -> None:
     """Record a promise, ours or the client's, in the client's 'promises:' list.
 
+    It is written with 'agreed:' (today, or --agreed), so no early reminder is
+    raised for a promise made inside its lead. With --order, an order without an
+    'id:' is given one (its date), since a promise names its order by id.
+
     \b
-    Example:
-      crmgen promise huadong-runhuayou --by client "pay Q4 invoice" --due 2026-12-31 --amount 210000
+    Examples:
+      crmgen promise huadong-runhuayou --by client "pay Q4 invoice" --due 2026-12-31 --amount 21万
+      crmgen promise huadong-runhuayou --by client "pay the rest" --due +2w --order 2026-09-A
     """
     project = state.project
     path, rel, slug = client_file(project, slug)
     _check_commit(state, commit)
     text_what = " ".join(what)
-    written, _ = edit_client_file(path, rel, lambda text: (add_promise(text, by, text_what, due, amount), None),
-                                  root=project.root)
-    _finish(state, path, rel, written, f"added a promise by {by} due {due.isoformat()}",
+    agreed = agreed or dt.date.today()
+    written, order_id = edit_client_file(
+        path, rel,
+        lambda text: promise_with_order(text, by, text_what, due, amount, agreed=agreed, order=order, because=because),
+        root=project.root,
+    )
+    about = f" for order {order_id}" if order_id is not None else ""
+    _finish(state, path, rel, written, f"added a promise by {by} due {due.isoformat()}{about}",
             f"promise: {by} {slug} {due.isoformat()}", commit)
+
+
+@main.command("order")
+@click.argument("slug")
+@click.argument("amount", type=AMOUNT)
+@click.argument("items", nargs=-1)
+@click.option("--date", "when", type=DATE, help="The order date (default: today).")
+@click.option("--id", "order_id", metavar="ID", help="A short name for it (default: its date, made unique).")
+@click.option("--terms", metavar="TERMS", help="Payment terms, when not the client's: 60, net 60, EOM 45, 月结45天, COD.")
+@click.option("--pay-by", type=DATE, help="The day payment is due (default: worked out from the terms).")
+@click.option("--delivered", type=DATE, help="The day it was delivered.")
+@commit_option
+@pass_state
+def order_command(
+    state: Any,
+    slug: str,
+    amount: float,
+    items: tuple[str, ...],
+    when: dt.date | None,
+    order_id: str | None,
+    terms: str | None,
+    pay_by: dt.date | None,
+    delivered: dt.date | None,
+    commit: bool,
+) -> None:
+    """Record an order of AMOUNT (and what was ordered) in the client's 'orders:' list.
+
+    The order gets an 'id:' (--id, else its date) that 'crmgen paid' and
+    'crmgen promise --order' name it by.
+
+    \b
+    Examples:
+      crmgen order huadong-runhuayou 86,000 "L-HM46 液压油 200L x 40" --terms 月结45天
+      crmgen order huadong-runhuayou 5万 --date 2026-12-01 --delivered +3d --commit
+    """
+    if amount <= 0:
+        raise click.BadParameter("an order's amount must be more than 0", param_hint="AMOUNT")
+    if terms is not None and parse_terms(terms) is None:
+        raise click.BadParameter(f"'{terms}' are not payment terms; write days (60), net 60, EOM 45, 月结45天, "
+                                 "COD or prepaid", param_hint="--terms")
+    when = when or dt.date.today()
+    project = state.project
+    path, rel, slug = client_file(project, slug)
+    _check_commit(state, commit)
+    text_items = " ".join(items) or None
+    written, new_id = edit_client_file(
+        path, rel,
+        lambda text: add_order(text, when, amount, items=text_items, order_id=order_id, terms=terms,
+                               pay_by=pay_by, delivered=delivered),
+        root=project.root,
+    )
+    _finish(state, path, rel, written, f"added order {new_id} of {money(amount)} on {when.isoformat()}",
+            f"order: {slug} {new_id} {money(amount)}", commit)
+
+
+@main.command("paid")
+@click.argument("slug")
+@click.argument("amount", type=AMOUNT)
+@click.option("--order", "order", metavar="ORDER",
+              help="The order paid: its id, its number from 1, or its date (default: the one order that owes money).")
+@click.option("--date", "when", type=DATE, help="The day the money arrived (default: today).")
+@click.option("--note", metavar="TEXT", help="Anything about it (bank transfer, cheque number...).")
+@commit_option
+@pass_state
+def paid_command(
+    state: Any, slug: str, amount: float, order: str | None, when: dt.date | None, note: str | None, commit: bool
+) -> None:
+    """Record a payment of AMOUNT for one of the client's orders.
+
+    It joins the order's 'payments:' (date, amount, note), so crmgen knows how
+    fast the client pays, and the order's 'paid:' total, when it has one, is kept
+    equal to the payments. More than the order owes is refused.
+
+    \b
+    Examples:
+      crmgen paid huadong-runhuayou 40,000 --order 2026-09-A --note "bank transfer"
+      crmgen paid huadong-runhuayou 2万 --date yesterday        # the one order that owes money
+    """
+    if amount <= 0:
+        raise click.BadParameter("a payment must be more than 0", param_hint="AMOUNT")
+    when = when or dt.date.today()
+    project = state.project
+    path, rel, slug = client_file(project, slug)
+    _check_commit(state, commit)
+    written, info = edit_client_file(path, rel, lambda text: add_payment(text, order, when, amount, note),
+                                     root=project.root)
+    left = f"it owes {money(info.owed)}" if info.owed else "paid in full"
+    did = f"recorded {money(amount)} paid {when.isoformat()} for order #{info.number} ({left})"
+    _finish(state, path, rel, written, did, f"paid: {slug} #{info.number} {money(amount)}", commit)
+    if not info.dated:
+        click.echo(f"note: order #{info.number} keeps only a total ('paid:', no 'payments:'), so the date was not "
+                   "written; list its payments to count how fast the client pays", err=True)
 
 
 def _close(state: Any, slug: str, number: int, when: dt.date | None, outcome: str, commit: bool) -> None:

@@ -8,7 +8,10 @@ cents only when there are any (``¥1,234,567.89``, ``¥86,000``).
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
+
+from crmgen.format.schema import NUMBER_MAX
 
 
 def to_cents(amount: float | int | None) -> int:
@@ -37,3 +40,44 @@ def money(amount: float | int | None, currency: str = "¥") -> str:
     if amount is None:
         return ""
     return format_cents(to_cents(amount), currency)
+
+
+# -- amounts as people type them on a command line ------------------------------------
+
+# Units of Chinese numbers: 5万 is 50,000, 1.2亿 is 120,000,000 (千 and 百 for completeness).
+_UNITS = {"千": 1_000, "万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
+_CURRENCY_PREFIX = re.compile(r"^(?:[¥￥$€£]|RMB|CNY|USD|EUR)\s*", re.IGNORECASE)
+_CURRENCY_SUFFIX = re.compile(r"\s*(?:元|块|RMB|CNY|USD|EUR)$", re.IGNORECASE)
+_NUMBER = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+
+
+class AmountError(ValueError):
+    """Text that is not an amount; the message says what is accepted."""
+
+
+def parse_amount(text: str, *, limit: int = NUMBER_MAX) -> int | float:
+    """An amount as typed: ``50000``, ``50,000``, ``¥50,000``, ``5万``, ``1.2万``, ``86,000.50元``.
+
+    Thousands separators must group by three (``5,00`` is refused rather than guessed);
+    a currency sign or code before it and ``元`` after it are dropped. The value is
+    exact to the cent (computed in decimal, so ``1.1万`` is 11000, not 11000.000000000002):
+    an int when whole, else a float of at most two decimals. Negative, zero-width,
+    fractional-cent and out-of-range amounts raise :class:`AmountError`.
+    """
+    raw = text
+    text = text.strip().replace("\u3000", " ")
+    text = _CURRENCY_SUFFIX.sub("", _CURRENCY_PREFIX.sub("", text)).strip()
+    unit = 1
+    if text and text[-1] in _UNITS:
+        unit, text = _UNITS[text[-1]], text[:-1].strip()
+    if text.startswith("-"):
+        raise AmountError(f"'{raw}' is negative; amounts are positive (record a refund as a note)")
+    m = _NUMBER.match(text)
+    if m is None:
+        raise AmountError(f"'{raw}' is not an amount; write it as 50000, 50,000, ¥50,000 or 5万")
+    value = Decimal(m[1].replace(",", "") + (f".{m[2]}" if m[2] else "")) * unit
+    if value != value.quantize(Decimal("0.01")):
+        raise AmountError(f"'{raw}' has a fraction of a cent; round it to two decimals")
+    if value > limit:
+        raise AmountError(f"'{raw}' is beyond the amounts crmgen works with (0 to {limit:,})")
+    return int(value) if value == value.to_integral_value() else float(value)
