@@ -490,6 +490,12 @@ def test_remind_stays_late_until_the_due_day(today, expected) -> None:
              "its own [duplicate-id]"],
         ),
         (
+            "promises:\n  - {id: p1, by: us, what: call, due: 2026-10-01}\n"
+            "  - {id: p2, by: us, what: ring, due: 2026-10-02}\n  - {id: p1, by: client, what: pay, due: 2026-10-03}\n",
+            ["clients/acme.md:7:5: error: promises[2]: id 'p1' is already the id of promises[0]; give each "
+             "promise its own [duplicate-id]"],
+        ),
+        (
             "orders:\n  - id: INV-12\n    date: 2026-10-01\n    amount: 5\n"
             "promises:\n  - by: client\n    what: pay\n    due: 2026-11-01\n    order: INV-21\n",
             ["clients/acme.md:9:5: error: promises[0]: order 'INV-21' is not the id of any order "

@@ -33,7 +33,7 @@ SPEC_KEYS = frozenset(
     contacts.name contacts.role contacts.phone contacts.email contacts.birthday contacts.left
     contacts.notes
     dates.what dates.date
-    promises.by promises.what promises.due promises.amount promises.agreed promises.order promises.kept
+    promises.id promises.by promises.what promises.due promises.amount promises.agreed promises.order promises.kept
     promises.broken promises.because
     orders.id orders.date orders.amount orders.paid orders.payments orders.payments.date orders.payments.amount
     orders.payments.note orders.terms orders.pay_by orders.delivered orders.reviewed orders.items

@@ -71,6 +71,7 @@ class Promise:
     agreed: dt.date | None = None  # the day it was made
     order: str | None = None  # the id of the order it is about
     because: int | None = None  # the number (1-based) of our promise whose breaking caused this one's
+    id: str | None = None  # a name unique among the file's promises (calendar UIDs keep it)
 
     @property
     def is_open(self) -> bool:

@@ -90,6 +90,8 @@ ANNIVERSARY = _record(
 )
 
 PROMISE = _record(
+    id=Field(TEXT, "A short name for the promise, unique among the file's promises: its calendar event keeps "
+             "it when the wording or the order of the list changes.", example="q3-payment"),
     by=Field(CHOICE, "Who promised: us, or the client.", required=True, choices=PROMISE_SIDES),
     what=Field(TEXT, "What was promised.", required=True, example="付清第三季度货款"),
     due=Field(DATE, "The day it is due.", required=True, example="2026-12-15"),

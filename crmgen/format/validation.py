@@ -592,7 +592,13 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
                         "order its own", "duplicate-id")
             ids.setdefault(oid, i)
     sides = [r.get("by") for r, _ in d.get("promises", ())]
+    promise_ids: dict[str, int] = {}
     for r, node in d.get("promises", ()):
+        if (pid := r.get("id")) is not None:
+            if pid in promise_ids:
+                w.error(node, f"promises[{r['__index__']}]: id '{pid}' is already the id of "
+                        f"promises[{promise_ids[pid]}]; give each promise its own", "duplicate-id")
+            promise_ids.setdefault(pid, r["__index__"])
         if (number := r.get("because")) is not None:
             ours = [str(i + 1) for i, by in enumerate(sides) if by == "us"]
             if r.get("by") == "us":
@@ -665,7 +671,8 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
     promises = tuple(
         Promise(by=r["by"], what=r["what"], due=r["due"], amount=r.get("amount"), kept=r.get("kept"),
                 broken=r.get("broken"), index=r["__index__"], line=r["__line__"], agreed=r.get("agreed"),
-                order=r.get("order"), because=int(r["because"]) if r.get("because") is not None else None)
+                order=r.get("order"), because=int(r["because"]) if r.get("because") is not None else None,
+                id=r.get("id"))
         for r, _ in d.get("promises", ()) if r.get("due") and "by" in r and "what" in r
     )
     orders = []
