@@ -132,8 +132,10 @@ def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: s
     CSV: one row per contact with the client's columns repeated (one row for a
     client without contacts); 'crmgen import' reads it back to the same clients.
     vCard: one card per current contact with ORG set to the client, or one card
-    for a client without contacts. JSON: a list of clients with every
-    front-matter field, dates in ISO 8601.
+    for a client without contacts; each card's UID is the same in every export
+    (a re-import updates the contact) and its REV is the last commit of the
+    client's file. JSON: a list of clients with every front-matter field, dates
+    in ISO 8601.
 
     Files with errors are left out and named on stderr; the exit code is then 1
     (run 'crmgen check'). Exit 0 otherwise, 2 on usage errors.
@@ -152,7 +154,14 @@ def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: s
         from crmgen.privacy import redact_all
 
         clients = redact_all(clients, project.settings.private)
-    data = export(clients, fmt, encoding)
+    revisions = None
+    if fmt == "vcf":
+        from crmgen.history import read_history
+
+        # REV is when git last saw the client's file change: the same in every export of a commit.
+        history = read_history(project.root, project.settings.clients_dir, project.cache_dir)
+        revisions = {slug: h.last_changed.date for slug, h in history.files.items() if h.last_changed}
+    data = export(clients, fmt, encoding, revisions)
     if output is not None:
         from crmgen.fsutil import atomic_write
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from crmgen.format.model import Client, Contact
@@ -165,12 +165,14 @@ def to_json(clients: Sequence[Client]) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def export(clients: Sequence[Client], fmt: str, encoding: str = "utf-8-sig") -> bytes:
-    """The export of ``clients`` in ``fmt`` (csv, vcf or json)."""
+def export(clients: Sequence[Client], fmt: str, encoding: str = "utf-8-sig",
+           revisions: Mapping[str, dt.datetime] | None = None) -> bytes:
+    """The export of ``clients`` in ``fmt`` (csv, vcf or json); ``revisions`` (slug -> when its
+    file last changed) gives the vCards their REV."""
     if fmt == "csv":
         return to_csv(clients, encoding)
     if fmt == "vcf":
-        return to_vcf(clients)
+        return to_vcf(clients, revisions)
     if fmt == "json":
         return to_json(clients)
     raise ValueError(fmt)

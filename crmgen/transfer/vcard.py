@@ -7,12 +7,17 @@ decides what each property means for a client file.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Iterable
+import unicodedata
+import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from crmgen.format.model import Client, Contact
 from crmgen.transfer.csvio import has_han
+from crmgen.transfer.names import split_name
+from crmgen.transfer.phones import phone_kind
 
 _CARD = re.compile(r"^BEGIN:VCARD\s*$.*?^END:VCARD\s*$", re.IGNORECASE | re.MULTILINE | re.DOTALL)
 
@@ -175,9 +180,16 @@ def _fill(card: Card, component) -> None:
             if role:
                 break
     role = role or department
-    phones = [_phone(p) for p in _ordered(_props(component, "tel"), ("cell", "mobile", "iphone"))]
+    tels = _props(component, "tel")
+    # A TEL labelled as the company's main line (as crmgen writes the client's phone on each
+    # contact's card) is the client's, never the person's: a contact without a phone of their
+    # own gets none.
+    company = [p for p in tels if org and has_person and _types(p) & MAIN_TYPES]
+    main_phones = [_phone(p) for p in company if _phone(p)]
+    tels = [p for p in tels if p not in company]
+    phones = [_phone(p) for p in _ordered(tels, ("cell", "mobile", "iphone"))]
     phones = [p for p in phones if p]
-    work_phones = [_phone(p) for p in _props(component, "tel") if "work" in _types(p) and _phone(p)]
+    work_phones = main_phones + [_phone(p) for p in tels if "work" in _types(p) and _phone(p)]
     emails = [_text(p.value) for p in _ordered(_props(component, "email"), ("work", "internet"))]
     emails = [e for e in emails if e]
     notes = [_text(p.value) for p in _props(component, "note") if _text(p.value)]
@@ -187,11 +199,12 @@ def _fill(card: Card, component) -> None:
             v["contact_role"] = role
         if phones:
             v["contact_phone"] = phones[0]
-            # The company's own line (a WORK number other than the person's) is the client's phone.
-            main = next((p for p in work_phones if p != phones[0]), None)
-            if main and org:
-                v["phone"] = main
-            leftover += [f"phone {p}" for p in phones[1:] if p != main]
+        # The company's own line (labelled main, else a WORK number other than the person's) is
+        # the client's phone.
+        main = next((p for p in work_phones if p != v.get("contact_phone")), None)
+        if main and org:
+            v["phone"] = main
+        leftover += [f"phone {p}" for p in phones[1:] + main_phones if p != main]
         if emails:
             v["contact_email"] = emails[0]
             leftover += [f"email {e}" for e in emails[1:]]
@@ -244,23 +257,20 @@ def _fill(card: Card, component) -> None:
 
 # -- writing -----------------------------------------------------------------------------
 
-
-def _split_name(name: str) -> tuple[str, str]:
-    """(family, given) for the N property: 王伟 -> (王, 伟), John Smith -> (Smith, John)."""
-    name = name.strip()
-    if has_han(name) and " " not in name and 2 <= len(name) <= 4:
-        return name[0], name[1:]
-    parts = name.rsplit(" ", 1)
-    if len(parts) == 2:
-        return parts[1], parts[0]
-    return name, ""
+PRODID = "-//crmgen//crmgen vCard export//EN"
+# The namespace of the cards' UIDs: uuid5(namespace, client slug [+ contact]) is the same in every
+# export, so a phone or CardDAV server that imports the file again updates its cards.
+UID_NAMESPACE = uuid.UUID("6f1d3b8e-2c4a-5b7e-9a1f-0c7d2e4b8a63")
+LINE_OCTETS = 75  # RFC 6350 3.2: lines SHOULD NOT be longer than 75 octets, excluding the line break
+# A TEL of the client's own (its switchboard), not the person's: Apple and Android label it "main".
+MAIN_TYPES = frozenset({"main", "x-main", "company", "company-main", "x-company-main", "x-company_main"})
 
 
-def _add(card, name: str, content, **params: str) -> None:
+def _add(card, name: str, content, **params: str | list[str]) -> None:
     prop = card.add(name)
     prop.value = content
     for key, param in params.items():
-        prop.params[key.upper()] = [param]
+        prop.params[key.upper()] = param if isinstance(param, list) else [param]
 
 
 def _bday(contact: Contact) -> str | None:
@@ -272,26 +282,75 @@ def _bday(contact: Contact) -> str | None:
     return f"{b.year:04d}{b.month:02d}{b.day:02d}"
 
 
-def client_cards(client: Client) -> list:
+def card_uid(slug: str, contact_key: str | None = None) -> str:
+    """The UID of a client's card (``contact_key`` None) or of one contact's card: a name-based
+    UUID of the slug and the contact's name, the same in every export."""
+    seed = slug if contact_key is None else f"{slug}/{contact_key}"
+    return f"urn:uuid:{uuid.uuid5(UID_NAMESPACE, seed)}"
+
+
+def _contact_keys(contacts: Iterable[Contact]) -> list[str]:
+    """A key per contact: the name (NFKC, case-folded), with ``#2``, ``#3`` for a repeated name."""
+    keys: list[str] = []
+    for contact in contacts:
+        key = unicodedata.normalize("NFKC", contact.name).casefold().strip()
+        n = sum(1 for k in keys if k == key or k.startswith(key + "#"))
+        keys.append(key if n == 0 else f"{key}#{n + 1}")
+    return keys
+
+
+def phone_types(number: str) -> list[str]:
+    """The TYPE of a person's TEL from the number (:func:`crmgen.transfer.phones.phone_kind`):
+    ``cell`` for a mobile, ``work,voice`` for a landline, ``voice`` when the number does not say."""
+    kind = phone_kind(number)
+    if kind == "cell":
+        return ["cell"]
+    if kind == "landline":
+        return ["work", "voice"]
+    return ["voice"]
+
+
+def _company_types(number: str) -> list[str]:
+    return ["work", "cell" if phone_kind(number) == "cell" else "voice", "main"]
+
+
+def rev_stamp(when: dt.datetime | dt.date) -> str:
+    """A REV value (RFC 6350 timestamp, UTC): 20261102T093000Z."""
+    if not isinstance(when, dt.datetime):
+        when = dt.datetime(when.year, when.month, when.day, tzinfo=dt.UTC)
+    elif when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def client_cards(client: Client, revision: dt.datetime | dt.date | None = None) -> list:
     """vCard 4.0 components: one per current contact, or one for the client when it has none.
 
     Contacts who left the client are not exported: a phone's address book should
-    not file them under a company they no longer work for.
+    not file them under a company they no longer work for. Each card has a UID
+    (:func:`card_uid`), PRODID, and REV when ``revision`` (when the client's file
+    last changed) is given.
     """
     import vobject
 
     cards = []
+    everyone = list(client.contacts)
+    keys = dict(zip((id(c) for c in everyone), _contact_keys(everyone), strict=True))
     people = client.current_contacts
     for contact in people or (None,):
         card = vobject.vCard()
         _add(card, "version", "4.0")
+        _add(card, "prodid", PRODID)
+        _add(card, "uid", card_uid(client.slug, None if contact is None else keys[id(contact)]))
+        if revision is not None:
+            _add(card, "rev", rev_stamp(revision))
         if contact is None:
             _add(card, "kind", "org")
             _add(card, "fn", client.name)
             _add(card, "n", vobject.vcard.Name())
         else:
             _add(card, "fn", contact.name)
-            family, given = _split_name(contact.name)
+            family, given = split_name(contact.name)
             _add(card, "n", vobject.vcard.Name(family=family, given=given))
         _add(card, "org", [client.name])
         if contact is not None:
@@ -299,9 +358,9 @@ def client_cards(client: Client) -> list:
                 _add(card, "title", contact.role)
             if contact.phone:
                 # VALUE=text keeps the number as written; a tel: URI would need it normalised.
-                _add(card, "tel", contact.phone, type="cell", value="text")
+                _add(card, "tel", contact.phone, type=phone_types(contact.phone), value="text")
             if client.phone and client.phone != contact.phone:
-                _add(card, "tel", client.phone, type="work", value="text")
+                _add(card, "tel", client.phone, type=_company_types(client.phone), value="text")
             if contact.email:
                 _add(card, "email", contact.email, type="work")
             if (bday := _bday(contact)) is not None:
@@ -310,7 +369,7 @@ def client_cards(client: Client) -> list:
                 _add(card, "note", contact.notes)
         else:
             if client.phone:
-                _add(card, "tel", client.phone, type="work", value="text")
+                _add(card, "tel", client.phone, type=_company_types(client.phone), value="text")
             if client.email:
                 _add(card, "email", client.email, type="work")
             if client.notes:
@@ -326,7 +385,38 @@ def client_cards(client: Client) -> list:
     return cards
 
 
-def to_vcf(clients: Iterable[Client]) -> bytes:
-    """A .vcf file (UTF-8, CRLF as RFC 6350 requires) with the cards of every client."""
-    chunks = [card.serialize() for client in clients for card in client_cards(client)]
+def fold_line(line: str, limit: int = LINE_OCTETS) -> str:
+    """One content line folded so that no physical line exceeds ``limit`` octets of UTF-8
+    (the leading space of a continuation counts), never inside a character."""
+    if len(line.encode("utf-8")) <= limit:
+        return line
+    out: list[str] = []
+    current, size = "", 0
+    for ch in line:
+        width = len(ch.encode("utf-8"))
+        if size + width > limit:
+            out.append(current)
+            current, size = " ", 1
+        current += ch
+        size += width
+    out.append(current)
+    return "\r\n".join(out)
+
+
+def serialize_card(card) -> str:
+    """A card as text: vobject's escaping, then folded by octets (:func:`fold_line`)."""
+    text = card.serialize(lineLength=10**9)  # no folding: vobject folds by characters here
+    lines = text.split("\r\n")
+    return "\r\n".join(fold_line(line) for line in lines)
+
+
+def to_vcf(clients: Iterable[Client],
+           revisions: Mapping[str, dt.datetime | dt.date] | None = None) -> bytes:
+    """A .vcf file (UTF-8, CRLF as RFC 6350 requires) with the cards of every client.
+
+    ``revisions``: slug -> when the client's file last changed (its last commit), for REV.
+    """
+    revisions = revisions or {}
+    chunks = [serialize_card(card) for client in clients
+              for card in client_cards(client, revisions.get(client.slug))]
     return "".join(chunks).encode("utf-8")
