@@ -37,7 +37,7 @@ def test_csv_one_row_per_contact_with_client_columns_repeated() -> None:
     first = as_dicts[0]
     assert (first["tags"], first["phone"], first["credit_limit"], first["since"], first["contact_phone"],
             first["contact_birthday"], first["extra.stores"]) == (
-        "华东; VIP", "+86 21 6123 4567", "50000", "2020-01-02", "013800001111", "--03-15", "12")
+        "华东; VIP", "+86 21 6123 4567", "50000", "2020-01-02", "'013800001111", "--03-15", "12")
     assert as_dicts[1]["contact_left"] == "2025-06-30"
     assert as_dicts[2]["extra.zip"] == ""
 

@@ -11,10 +11,13 @@ when everything else fails.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from crmgen.format.errors import UsageError
 
@@ -180,3 +183,84 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence[str]], encoding: st
 
 def has_han(text: str) -> bool:
     return bool(_HAN.search(text))
+
+
+# -- cells that keep their type ---------------------------------------------------------
+#
+# A spreadsheet reads a cell of digits as a number: 013812345678 loses its leading zero and
+# 13812345678 shows as 1.38123E+10. crmgen writes such cells with a leading ' (the mark Excel,
+# WPS and LibreOffice take for "this is text"), and import takes one ' off again.
+TEXT_MARK = "'"
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+(?:[eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?")
+# What a spreadsheet reads as a number (0200120 would lose its zero).
+_NUMERIC = re.compile(r"[+-]?[0-9][0-9,]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|[+-]?\.[0-9]+")
+# What people type for "nothing here"; import leaves such a cell empty.
+EMPTY = frozenset({"-", "--", "—", "/", "无", "暂无", "没有", "n/a", "na", "none", "null", "nil", "#n/a"})
+
+
+def phone_cell(phone: str) -> str:
+    """A phone as a CSV cell: one that starts with a digit (or a ') gets a leading ', so a
+    spreadsheet keeps it as text; one that starts with + gets it from :func:`neutralise`."""
+    if phone[:1].isdigit() or phone[:1] in (TEXT_MARK, "("):
+        return TEXT_MARK + phone
+    return phone
+
+
+def read_phone_cell(cell: str) -> str:
+    """A phone cell as written: one leading ' (crmgen's, or a spreadsheet user's) taken off."""
+    return cell[1:] if cell.startswith(TEXT_MARK) else cell
+
+
+def extra_cell(value: Any) -> str:
+    """A value under ``extra`` as a CSV cell that :func:`read_extra_cell` turns back into it.
+
+    Numbers, true/false and dates are written plainly; text that a spreadsheet would take for
+    a number (``"0200120"``) or that would read back as a number, true/false, a date, a list or
+    nothing (``"12"``, ``"true"``, ``"2026-01-01"``, ``"[1]"``, ``"无"``), or that starts with ',
+    gets a leading '. Lists and maps are JSON.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    text = str(value)
+    if (text.startswith(TEXT_MARK) or text.strip().casefold() in EMPTY or _NUMERIC.fullmatch(text.strip())
+            or read_extra_cell(text) != text):
+        return TEXT_MARK + text
+    return text
+
+
+def read_extra_cell(cell: str) -> Any:
+    """An ``extra.KEY`` cell of a crmgen export back to its value (see :func:`extra_cell`)."""
+    if cell.startswith(TEXT_MARK):
+        return cell[1:]
+    if _INT.fullmatch(cell):
+        return int(cell)
+    if _FLOAT.fullmatch(cell):
+        return float(cell)
+    if cell in ("true", "false"):
+        return cell == "true"
+    try:
+        if _ISO_DATE.fullmatch(cell):
+            return dt.date.fromisoformat(cell)
+        if _ISO_DATETIME.fullmatch(cell):
+            return dt.datetime.fromisoformat(cell)
+    except ValueError:
+        return cell
+    if cell[:1] in ("[", "{"):
+        try:
+            return json.loads(cell)
+        except ValueError:
+            return cell
+    return cell

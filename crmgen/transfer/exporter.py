@@ -16,7 +16,7 @@ from typing import Any
 from crmgen.format.model import Client, Contact
 from crmgen.format.owners import owner_key
 from crmgen.transfer import columns as C
-from crmgen.transfer.csvio import write_csv
+from crmgen.transfer.csvio import extra_cell, phone_cell, write_csv
 from crmgen.transfer.vcard import to_vcf
 
 FORMATS = ("csv", "vcf", "json")
@@ -54,7 +54,7 @@ def _client_cells(client: Client) -> dict[str, str]:
         "owner": _text(client.owner),
         # Tags never contain ';' in practice; the importer splits on it (and on , ， ； 、).
         "tags": "; ".join(client.tags),
-        "phone": _text(client.phone),
+        "phone": phone_cell(_text(client.phone)),
         "email": _text(client.email),
         "address": _text(client.address),
         "website": _text(client.website),
@@ -73,7 +73,7 @@ def _contact_cells(contact: Contact | None) -> dict[str, str]:
     return {
         "contact": contact.name,
         "contact_role": _text(contact.role),
-        "contact_phone": _text(contact.phone),
+        "contact_phone": phone_cell(_text(contact.phone)),
         "contact_email": _text(contact.email),
         "contact_birthday": str(contact.birthday) if contact.birthday else "",
         "contact_left": _text(contact.left),
@@ -82,7 +82,13 @@ def _contact_cells(contact: Contact | None) -> dict[str, str]:
 
 
 def csv_rows(clients: Sequence[Client]) -> tuple[list[str], list[list[str]]]:
-    """The header and rows of a CSV export (``extra.KEY`` columns for the users' own fields)."""
+    """The header and rows of a CSV export (``extra.KEY`` columns for the users' own fields).
+
+    Phones that start with a digit, and text under ``extra`` that a spreadsheet or the import
+    would read as a number, a date or nothing, start with ' (:func:`~crmgen.transfer.csvio.phone_cell`,
+    :func:`~crmgen.transfer.csvio.extra_cell`): the import takes it off and gives numbers,
+    true/false and dates under ``extra`` back as such.
+    """
     extra_keys: list[str] = []
     for client in clients:
         for key in client.extra:
@@ -92,7 +98,7 @@ def csv_rows(clients: Sequence[Client]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for client in clients:
         cells = _client_cells(client)
-        extras = {f"extra.{k}": _text(v) for k, v in client.extra.items()}
+        extras = {f"extra.{k}": extra_cell(v) for k, v in client.extra.items()}
         for contact in client.contacts or (None,):
             row = {**cells, **_contact_cells(contact), **extras}
             rows.append([row.get(h, "") for h in header])

@@ -33,11 +33,11 @@ from crmgen.load.book import load_book, parse_client_text
 from crmgen.load.project import Project
 from crmgen.slugs import SLUG_RE, free_slug, slugify
 from crmgen.transfer import columns as C
-from crmgen.transfer.csvio import decode, delimiter_name, read_table
+from crmgen.transfer.csvio import EMPTY, decode, delimiter_name, read_extra_cell, read_phone_cell, read_table
 from crmgen.transfer.vcard import read_cards
 
 # Placeholders people type into a spreadsheet cell meaning "nothing here".
-_EMPTY = {"-", "--", "—", "/", "无", "暂无", "没有", "n/a", "na", "none", "null", "nil", "#n/a"}
+_EMPTY = EMPTY
 
 _STAGE_WORDS = {
     "prospect": ("潜在", "潜在客户", "意向", "意向客户", "线索", "新客户", "lead", "opportunity"),
@@ -66,7 +66,7 @@ class Record:
 
     number: int
     values: dict[str, str]
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
 
@@ -178,7 +178,9 @@ def _csv_records(text: str, source: str, overrides: Mapping[str, str]) -> tuple[
                 rec.values[fld] = row[index]
         for index, key in cmap.extra.items():
             if index < len(row) and row[index] and row[index].casefold() not in _EMPTY:
-                rec.extra[key] = row[index]
+                # An extra.KEY column is crmgen's own export: its cells keep their types.
+                typed = headers[index].strip().lower().startswith("extra.")
+                rec.extra[key] = read_extra_cell(row[index]) if typed else row[index]
         records.append(rec)
     return records, info
 
@@ -456,7 +458,7 @@ def _build(rec: Record, kind: str, default_grade: str) -> tuple[dict[str, Any], 
     mobile = None
     for fld, column in (("phone", "phone"), ("contact_phone", "contact phone"), ("mobile", "mobile")):
         if fld in v:
-            phone, problem = check_phone(v[fld], column)
+            phone, problem = check_phone(read_phone_cell(v[fld]), column)
             if problem:
                 problems.append(problem)
             if fld == "phone" and phone:
