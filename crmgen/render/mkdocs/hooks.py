@@ -15,6 +15,11 @@ from search (the index pages, tens of megabytes at 10,000 clients) it finds the
 placeholder, so its attribute-stripping regex runs over a page of a few kilobytes.
 The placeholder carries a token chosen per process, so no text in a client file
 can name a stashed block.
+
+The site holds customer data and loads nothing it does not use (``on_files``): it has
+a ``robots.txt`` that disallows everything, and leaves out the theme's files no page
+asks for (see :func:`unused_theme_file`). The 404 page links to the site relative to
+itself, so that it works from ``file://`` (``on_template_context``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ import secrets
 from typing import Any
 
 from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File
+from mkdocs.utils import is_error_template
 
 from crmgen.render.markup import HTML_END, HTML_START, bad_target
 
@@ -65,6 +72,82 @@ def on_config(config: Any) -> Any:
                 kept.append(p)
         config.extra["polyfills"] = list(dict.fromkeys(kept))
     return config
+
+
+ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
+# The comment that names a source map at the end of Material's scripts and stylesheets.
+_SOURCE_MAP = re.compile(rb"\n?(?://# sourceMappingURL=[^\n]*|/\*# sourceMappingURL=[^*]*\*/)\s*\Z")
+_LUNR = "assets/javascripts/lunr/"
+
+
+def lunr_files(langs: list[str]) -> set[str]:
+    """The files under ``assets/javascripts/lunr/`` that Material's search worker loads for ``langs``.
+
+    As the worker decides (its ``setupSearchLanguages``): a stemmer and the shared
+    support for every language but English, both languages' pipelines joined for
+    more than one, and a word segmenter for Japanese, Hindi and Thai.
+    """
+    wanted: set[str] = set()
+    for lang in langs:
+        if lang == "ja":
+            wanted.add("tinyseg.js")
+        elif lang in ("hi", "th"):
+            wanted.add("wordcut.js")
+        if lang != "en":
+            wanted.add(f"min/lunr.{lang}.min.js")
+    if len(langs) > 1:
+        wanted.add("min/lunr.multi.min.js")
+    if wanted:
+        wanted.add("min/lunr.stemmer.support.min.js")
+    return {_LUNR + name for name in wanted}
+
+
+def unused_theme_file(uri: str, lunr: set[str]) -> bool:
+    """A file of the theme that no page of the site requests: source maps (for a browser's
+    developer tools, 1.3 MB) and the search languages and segmenters not configured
+    (``lunr``: those that are, :func:`lunr_files`)."""
+    return uri.endswith(".map") or (uri.startswith(_LUNR) and uri not in lunr)
+
+
+def _search_langs(config: Any) -> list[str]:
+    for name, plugin in config.plugins.items():
+        if name.endswith("search") and hasattr(plugin, "search_index"):
+            lang = plugin.config.get("lang") or ["en"]
+            return [lang] if isinstance(lang, str) else list(lang)
+    return ["en"]
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """Add ``robots.txt``; leave out the theme's files no page uses, and the comments naming
+    the source maps left out."""
+    lunr = lunr_files(_search_langs(config))
+    docs_dir = config.docs_dir
+    for file in list(files):
+        uri = file.src_uri
+        if file.abs_src_path is None or file.src_dir == docs_dir or not uri.startswith("assets/"):
+            continue  # only the theme's files
+        if unused_theme_file(uri, lunr):
+            files.remove(file)
+        elif uri.endswith((".js", ".css")):
+            with open(file.abs_src_path, "rb") as fh:
+                content = fh.read()
+            stripped = _SOURCE_MAP.sub(b"\n", content)
+            if stripped != content:
+                files.remove(file)
+                files.append(File.generated(config, uri, content=stripped))
+    if files.get_file_from_path("robots.txt") is None:
+        files.append(File.generated(config, "robots.txt", content=ROBOTS_TXT))
+    return files
+
+
+def on_template_context(context: Any, template_name: str = "", **kwargs: Any) -> Any:
+    """The 404 page links to the site relative to itself, not to ``/`` (MkDocs' choice for
+    error pages, which breaks them from ``file://``); the root's URL goes to the template,
+    whose script makes it the base over http(s), where the page is shown at any address."""
+    if is_error_template(template_name):
+        context["crmgen_site_root"] = context.get("base_url") or "/"
+        context["base_url"] = "."
+    return context
 
 
 def _key(page: Any) -> str:
