@@ -17,6 +17,8 @@ from click.testing import CliRunner
 
 from crmgen.cli import main
 from crmgen.format.model import Client, Contact
+from crmgen.load.book import load_book
+from crmgen.load.project import load_project
 from crmgen.transfer.vcard import read_cards, to_vcf
 from tests.conftest import write_client
 
@@ -159,3 +161,19 @@ def test_cli_export_rev_is_the_last_commit_of_the_file_and_reexport_is_identical
     assert cards["华东润滑油"].rev.value == "20260304T022030Z"
     assert cards["北方包装"].rev.value == "20260101T010000Z"
     assert cards["华东润滑油"].n.value.family == "欧阳"
+
+
+def test_cli_vcard_round_trip_keeps_the_company_number_on_the_client(project: Path, tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    (source / "clients").mkdir(parents=True)
+    (source / "mkdocs.yml").write_text("site_name: S\n", encoding="utf-8")
+    write_client(source, "huadong", "---\nname: 华东润滑油\ngrade: A\nphone: \"021-6123 4567\"\n"
+                 "contacts:\n  - name: 欧阳娜娜\n    phone: \"13812345678\"\n  - name: 司马光\n---\n")
+    runner = CliRunner()
+    out = runner.invoke(main, ["-C", str(source), "export", "--format", "vcf", "-o", str(tmp_path / "c.vcf")])
+    assert out.exit_code == 0, out.output
+    done = runner.invoke(main, ["-C", str(project), "import", str(tmp_path / "c.vcf"), "--write"])
+    assert done.exit_code == 0, done.output
+    (client,) = load_book(load_project(project)).clients
+    assert client.phone == "021-6123 4567"
+    assert [(c.name, c.phone) for c in client.contacts] == [("欧阳娜娜", "13812345678"), ("司马光", None)]
