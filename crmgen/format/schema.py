@@ -8,6 +8,7 @@ the two can never disagree. Each field's ``doc`` is its documentation.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, NamedTuple
 
 # The values a field may take (the model re-exports them): here, so that checking a file
@@ -189,51 +190,256 @@ CLIENT: dict[str, Field] = {
 }
 
 
-def _json_field(f: Field) -> dict[str, Any]:
+# -- the JSON Schema ---------------------------------------------------------------
+#
+# Each kind below says in JSON Schema what the validator accepts, as editors see the YAML
+# (dates are text there). What only check can tell (the YAML as written, comparisons between
+# values, other records) is said in the description, as "check is stricter: ...";
+# tests/test_schema_truth.py runs a corpus of mutations through both and holds them to it.
+
+STRICTER = "check is stricter: "
+
+# The top-level texts that must be one line (validation.ONE_LINE; a test holds them equal)
+_ONE_LINE = ("name", "owner")
+_BREAK_CLASS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"  # validation._BREAKS
+_DIGITS = "[0-9]"  # not \d: Python's \d takes other scripts' digits, ECMA-262's does not
+
+
+def _class(low: str, high: str) -> str:
+    return low if low == high else f"[{low}-{high}]"
+
+
+def _any_digits(count: int) -> str:
+    return "" if count == 0 else "[0-9]" if count == 1 else f"[0-9]{{{count}}}"
+
+
+def _same_length(low: str, high: str) -> str:
+    """A regex of the decimal numbers from ``low`` to ``high``, both of the same length."""
+    rest = len(low) - 1
+    if rest == 0 or (low[1:] == "0" * rest and high[1:] == "9" * rest):
+        return _class(low[0], high[0]) + _any_digits(rest)
+    if low[0] == high[0]:
+        return low[0] + _group(_same_length(low[1:], high[1:]))
+    parts = [low[0] + _group(_same_length(low[1:], "9" * rest))]
+    if int(high[0]) - int(low[0]) > 1:
+        parts.append(_class(str(int(low[0]) + 1), str(int(high[0]) - 1)) + _any_digits(rest))
+    parts.append(high[0] + _group(_same_length("0" * rest, high[1:])))
+    return "|".join(parts)
+
+
+def _group(regex: str) -> str:
+    return f"(?:{regex})" if "|" in regex else regex
+
+
+def int_range(low: int, high: int, width: int | None = None) -> str:
+    """A regex group of the whole numbers ``low`` to ``high`` in decimal: with any number of
+    leading zeros, or with at most ``width`` digits in all when given."""
+    parts = []
+    for length in range(len(str(low)), len(str(high)) + 1):
+        a, b = max(low, 10 ** (length - 1) if length > 1 else 0), min(high, 10**length - 1)
+        if a > b or (width is not None and length > width):
+            continue
+        zeros = "" if width is None or width == length else f"0{{0,{width - length}}}"
+        parts.append(zeros + _group(_same_length(str(a), str(b))) if zeros else _same_length(str(a), str(b)))
+    return f"(?:{'|'.join(parts)})" if width is not None else f"0*(?:{'|'.join(parts)})"
+
+
+def _ci(text: str) -> str:
+    """``text`` as a regex that ignores the case of its letters and takes any run of blanks
+    for a space (what ``str.lower`` and ``" ".join(text.split())`` make equal)."""
+    out = []
+    for ch in text:
+        if ch == " ":
+            out.append(r"\s+")
+        elif ch.lower() != ch.upper():
+            out.append(f"[{ch.lower()}{ch.upper()}]")
+        else:
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+def _month_day() -> str:
+    """MM-DD (or M-D) of a real day in a leap year."""
+    d28, d30, d31 = r"0?[1-9]|1[0-9]|2[0-8]", r"0?[1-9]|[12][0-9]|30", r"0?[1-9]|[12][0-9]|3[01]"
+    return rf"(?:(?:0?[13578]|1[02])-(?:{d31})|(?:0?[469]|11)-(?:{d30})|0?2-(?:{d28}|29))"
+
+
+def _date_text() -> str:
+    """YYYY-MM-DD (M and D may be one digit) of a real day from DATE_MIN to DATE_MAX (1900 to 2999)."""
+    assert (DATE_MIN, DATE_MAX) == (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
+    d28, d30, d31 = r"0?[1-9]|1[0-9]|2[0-8]", r"0?[1-9]|[12][0-9]|30", r"0?[1-9]|[12][0-9]|3[01]"
+    year = r"(?:19[0-9]{2}|2[0-9]{3})"
+    # a leap year: divisible by 4, and not a century unless divisible by 400 (1900 is not, 2000 is)
+    leap = r"(?:(?:19|2[0-9])(?:0[48]|[2468][048]|[13579][26])|2[048]00)"
+    return (rf"(?:{year}-(?:(?:0?[13578]|1[02])-(?:{d31})|(?:0?[469]|11)-(?:{d30})|0?2-(?:{d28}))"
+            rf"|{leap}-0?2-29)")
+
+
+# A YAML 1.1 timestamp's time of day (check reads a date with a time when it is unquoted)
+_TIME = (r"(?:[Tt]|[ \t]+)(?:[01]?[0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]*)?"
+         r"(?:[ \t]*(?:Z|[-+](?:[01]?[0-9]|2[0-3])(?::[0-9]{2})?))?")
+DATE_PATTERN = rf"^\s*{_date_text()}(?:{_TIME})?\s*$"
+BIRTHDAY_PATTERN = rf"^\s*(?:--{_month_day()}|{_date_text()}(?:{_TIME})?)\s*$"
+_DATE_NOTE = (f" Written YYYY-MM-DD, a real day from {DATE_MIN} to {DATE_MAX}. {STRICTER}a date with a time "
+              "of day (2026-01-05 10:00:00) is read only when not quoted, and a time zone offset of 24 "
+              "hours or more is refused.")
+
+
+def _amount_text() -> str:
+    """An amount as text, as check reads it: Python's float() once every , and _ is dropped
+    (800,000 or 1,234.50; no currency, no 万), from 0 to NUMBER_MAX."""
+    assert NUMBER_MAX == 10**15
+    sep = "[,_]*"
+    whole = rf"(?:0{sep})*(?:[0-9]{sep}){{1,15}}"  # below 10^15, with any leading zeros
+    mantissa = (rf"(?:{whole}(?:\.[0-9,_]*)?|\.{sep}[0-9][0-9,_]*"
+                rf"|(?:0{sep})*1(?:{sep}0){{15}}{sep}(?:\.[0,_]*)?)")
+    exponent = rf"[eE]{sep}[-+]?{sep}[0-9][0-9,_]*"
+    return rf"^[\s,_]*(?:\+{sep})?{mantissa}(?:{exponent})?[\s,_]*$"
+
+
+def _percent_text() -> str:
+    """A rate as text: 0% to 100%, a dot and decimals allowed (2%, 1.5 %)."""
+    return r"^\s*0*(?:[0-9]{1,2}(?:\.[0-9]+)?|100(?:\.0+)?)\s*%\s*$"
+
+
+def _cadence_text() -> str:
+    """10d, 2w, 3m: 1 to CADENCE_MAX days (a week is 7, a month 30)."""
+    units = [("d", 1), ("w", 7), ("m", 30)]
+    forms = [rf"{int_range(1, CADENCE_MAX // days)}\s*[{u}{u.upper()}]" for u, days in units]
+    return rf"^\s*(?:{'|'.join(forms)})\s*$"
+
+
+def _terms_text() -> str:
+    """Payment terms as :func:`crmgen.format.terms.parse` reads them (case and blanks aside)."""
+    from crmgen.format import terms  # only for the schema: check imports it when it meets terms
+
+    days = int_range(0, terms.TERMS_MAX, 5)
+    unit = rf"(?:{_ci('d')}|{_ci('days')}|{_ci('day')}|天|日)"
+    after_days = rf"(?:(?:{_ci('net')}|{_ci('n')}|账期|賬期)\s*)?(?:[:：]\s*)?{days}\s*{unit}?"
+    end_of_month = rf"(?:{_ci('eom')}|月结|月結)\s*[+:：]?\s*{days}?\s*{unit}?"
+    words = sorted(terms._ON_DELIVERY | terms._PREPAID)
+    return rf"^\s*(?:{after_days}|{end_of_month}|{'|'.join(_ci(w) for w in words)})\s*$"
+
+
+def _or_null(out: dict[str, Any]) -> dict[str, Any]:
+    """``out``, also taking null: check skips an empty optional key (``owner:``)."""
+    if "anyOf" in out:
+        out["anyOf"].append({"type": "null"})
+    elif "enum" in out:
+        out["type"] = [out["type"], "null"]
+        out["enum"] = [*out["enum"], None]
+    else:
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def _json_field(f: Field, name: str = "", top: bool = False) -> dict[str, Any]:
     out: dict[str, Any]
+    doc = f.doc
     if f.kind == TEXT:
         out = {"type": "string"}
+        if top and name in _ONE_LINE:
+            out["pattern"] = (f"^[^{_BREAK_CLASS}]*[^\\s{_BREAK_CLASS}][^{_BREAK_CLASS}]*$" if f.required
+                              else f"^[^{_BREAK_CLASS}]*$")
+            doc += " One line, without line breaks or control characters."
+        elif f.required:
+            out["pattern"] = r"\S"  # not blank
     elif f.kind == DATE:
-        out = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+        out = {"type": "string", "pattern": DATE_PATTERN}
+        doc += _DATE_NOTE
     elif f.kind == NUMBER:
-        out = {"type": "number", "minimum": 0, "maximum": NUMBER_MAX}
+        out = {"anyOf": [{"type": "number", "minimum": 0, "maximum": NUMBER_MAX},
+                         {"type": "string", "pattern": _amount_text()}]}
+        doc += (f" A number from 0 to {NUMBER_MAX:,}, or text check reads as one: \"800,000\" or 1,234.50 "
+                f"(no currency sign, no 万). {STRICTER}an amount in text with an exponent (\"1e5\") must "
+                "also be in that range.")
     elif f.kind == CHOICE:
         out = {"type": "string", "enum": list(f.choices)}
     elif f.kind == TEXT_LIST:
-        out = {"type": "array", "items": {"type": "string"}}
+        out = {"type": "array", "items": {"type": ["string", "null"]}}
     elif f.kind == CADENCE:
         out = {"anyOf": [{"type": "integer", "minimum": 1, "maximum": CADENCE_MAX},
-                         {"type": "string", "pattern": r"^\d+\s*[dwm]$"}]}
+                         {"type": "string", "pattern": _cadence_text()}]}
+        doc += f" From 1 to {CADENCE_MAX:,} days. {STRICTER}a whole number with a decimal point (14.0) is refused."
     elif f.kind == BIRTHDAY:
-        out = {"type": "string", "pattern": r"^(\d{4}|-)-\d{2}-\d{2}$"}
+        out = {"type": "string", "pattern": BIRTHDAY_PATTERN}
+        doc += " --MM-DD may be 29 February." + _DATE_NOTE
     elif f.kind == SLUG:
         out = {"type": "string", "pattern": SLUG_PATTERN}
+        doc += f" {STRICTER}that client must have a file in clients/ (checked across the book)."
     elif f.kind == RATE:
         out = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
-                         {"type": "string", "pattern": r"^\d+(\.\d+)?\s*%$"}]}
+                         {"type": "string", "pattern": _percent_text()}]}
+        doc += " From 0% to 100%: a number above 1 is refused as ambiguous (write 3% or 0.03)."
     elif f.kind == RECORD:
         out = _json_record(f.fields)
     elif f.kind == RECORD_LIST:
         out = {"type": "array", "items": _json_record(f.fields)}
     elif f.kind == ANY_MAPPING:
         out = {"type": "object"}
+        doc += (f" {STRICTER}under extra, a number YAML 1.1 misreads (0123, 1:30) or a yes/no meant as "
+                f"text is a warning, .inf and .nan are refused, and so is nesting deeper than {NESTING_MAX} "
+                "levels.")
     elif f.kind == TERMS:
-        out = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": CADENCE_MAX}, {"type": "string"}]}
+        from crmgen.format import terms
+
+        out = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": terms.TERMS_MAX},
+                         {"type": "string", "pattern": _terms_text()}]}
+        doc += f" At most {terms.TERMS_MAX:,} days. {STRICTER}a whole number with a decimal point (60.0) is refused."
     else:  # pragma: no cover - a kind added without a schema mapping
         raise AssertionError(f.kind)
-    out["description"] = f.doc
+    if not f.required:
+        out = _or_null(out)
+    note = _ACROSS.get(name, ("", {}))[0] if f.kind in (RECORD, RECORD_LIST) else ""
+    out["description"] = doc + (f" {STRICTER}{note}" if note else "")
     if f.default is not None:
         out["default"] = f.default
+    if f.example is not None:
+        out["examples"] = [f.example]
     return out
 
 
-def _json_record(fields: dict[str, Field]) -> dict[str, Any]:
-    return {
+# What check compares across the keys of one record, by the key holding the records: what
+# only check can tell (said in the key's description), and what JSON Schema can say (merged
+# into the record's schema).
+_ACROSS: dict[str, tuple[str, dict[str, Any]]] = {
+    "promises": (
+        "each id only once in the file; order must be the id of one of the orders; because must be the "
+        "number of one of our promises (1 is the first in the list).",
+        {
+            # kept or broken, not both
+            "not": {"required": ["kept", "broken"],
+                    "properties": {"kept": {"type": "string"}, "broken": {"type": "string"}}},
+            # because: only on a broken promise of the client's
+            "if": {"required": ["because"], "properties": {"because": {"not": {"type": "null"}}}},
+            "then": {"required": ["by", "broken"],
+                     "properties": {"by": {"const": "client"}, "broken": {"type": "string"}}},
+        },
+    ),
+    "orders": (
+        "paid (or the sum of the payments) may not be more than the amount, paid must equal the sum of "
+        "the payments when both are given, a payment may not be dated before its order, and each id only "
+        "once in the file.",
+        {},
+    ),
+    "complaints": ("closed may not be before opened.", {}),
+    "rebate": ("to may not be before from, nor settled before to.", {}),
+    "rebates": ("to may not be before from, nor settled before to.", {}),
+}
+_RECORD_KEY = {id(CONTACT): "contacts", id(ANNIVERSARY): "dates", id(PROMISE): "promises",
+               id(PAYMENT): "payments", id(ORDER): "orders", id(COMPLAINT): "complaints", id(TIER): "tiers"}
+
+
+def _json_record(fields: dict[str, Field], key: str = "") -> dict[str, Any]:
+    top = fields is CLIENT
+    out: dict[str, Any] = {
         "type": "object",
-        "properties": {name: _json_field(f) for name, f in fields.items()},
+        "properties": {name: _json_field(f, name, top) for name, f in fields.items()},
         "required": [name for name, f in fields.items() if f.required],
         "additionalProperties": False,
     }
+    out.update(_ACROSS.get(key or _RECORD_KEY.get(id(fields), ""), ("", {}))[1])
+    return out
 
 
 def json_schema() -> dict[str, Any]:
@@ -243,5 +449,13 @@ def json_schema() -> dict[str, Any]:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://crmgen.invalid/schema/client-v1.json",
         "title": "crmgen client file (format v1) front matter",
+        "description": (
+            "The front matter of a crmgen client file, as an editor reads the YAML (dates as text). "
+            f"{STRICTER}it reads the YAML as written: a duplicate key or an anchor or alias is "
+            "refused, and so is a YAML tag, even YAML's own (!!str 0123: quote it instead); a number YAML 1.1 misreads (012000 is 5120, 1:30 is 90, 0x10 is 16) is refused where a "
+            "number is expected, and a value YAML 1.1 reads as a date or a number where text is expected "
+            "(since-like 2026-01-05, 0123) must be quoted; .nan is never a number; an unknown key is a "
+            "warning, which check --strict refuses."
+        ),
         **schema,
     }
