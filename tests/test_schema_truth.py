@@ -164,10 +164,10 @@ SOME_DATES = (["2026-06-01", '"2024-02-29"'], ["2026-06-31", "next week", "2026-
 AMOUNTS = (
     ["800000", '"800,000"', "800,000", "1,234.50", '"1,234.50"', "0", "0.5", "1000000000000000", '"1_000"',
      "1_000", '"1e5"', "1.5e+3", '" 800000 "', '"+5"', '"000123"', "1.0e+15", '"5,00,000"',
-     '"1,000,000,000,000,000"', '".5"', '"5."', "800000.25"],
+     '"1,000,000,000,000,000"', '".5"', '"5."', "800000.25", '"-0"', '"-0.00"', "-0", '"1,,2"'],
     ['"¥50,000"', "¥50,000", "5万", '"5万"', "-1", '"-1"', "1000000000000001", '"1000000000000001"',
      '"1,000,000,000,000,001"', "1.5e+16", ".inf", "-.inf", "abc", "yes", "true", "[1]", "{a: 1}",
-     '"1 000"', '"50,000元"', "RMB 5000", '"1.2.3"', '"inf"', '"nan"', '""', "1,23e"],
+     '"1 000"', '"50,000元"', "RMB 5000", '"1.2.3"', '"inf"', '"nan"', '""', "1,23e", '"-0.01"', '"-.5"', '"- 0"'],
 )
 SOME_AMOUNTS = (["38000", '"38,000"'], ['"¥38,000"', "3.8万", "-5"])
 TEXTS = (["Anything at all", '"0123"', "'yes'"], ["123", "no", "[a, b]", "1.5", "12:30"])
@@ -248,6 +248,7 @@ CORPUS: list[Mutation] = [
     # the YAML as written
     *bad(H, "+grade", "C"), *bad(H, "owner", "&o 王磊"), *bad(H, "name", "!!str 0123"),
     *bad(H, "credit_limit", "!!str 800000", "!!float 5"), *bad(H, "since", '"2026-01-05 10:30:00"'),
+    *bad(H, "since", "2026-01-05 10:30:00 +23:60"),
     *bad(H, "cadence", "14.0"), *bad(H, "terms", "60.0"),
     # contacts
     *ok(H, "contacts[0].name", "张伟", '"0123"'),
@@ -337,6 +338,7 @@ STRICTER_IN_CHECK: dict[tuple[str, str, str | None], tuple[str, str]] = {
     (H, "tags", "[a, 2026-01-01]"): (ROOT, "reads as a date"),
     # Quoted date-times: check reads a time of day only when YAML made it a timestamp
     (H, "since", '"2026-01-05 10:30:00"'): ("/properties/since", "only when not quoted"),
+    (H, "since", "2026-01-05 10:30:00 +23:60"): ("/properties/since", "24 hours or more"),
     # A YAML tag, even YAML's own: the data no longer shows it
     (H, "name", "!!str 0123"): (ROOT, "tag"),
     (H, "credit_limit", "!!str 800000"): (ROOT, "tag"),
@@ -418,6 +420,25 @@ def test_check_and_schema_agree(m: Mutation) -> None:
     text = described(pointer)
     assert S.STRICTER in text, f"{pointer or 'the root'}: no '{S.STRICTER}' in {text!r}"
     assert words in text.split(S.STRICTER, 1)[1], f"{pointer or 'the root'} does not say {words!r}: {text!r}"
+
+
+# Where check is plainly too lax, reported with #22 and left to the owner of validation.py:
+# Python's \d, int() and float() read the digits of every script, so check takes these as a
+# date, an amount, a cadence, terms and a birthday. The schema says [0-9], as the format page does.
+OTHER_DIGITS = [Mutation(H, "since", '"٢٠٢٦-٠١-٠٥"', BAD), Mutation(H, "credit_limit", '"١٢٣"', BAD),
+                Mutation(H, "cadence", '"١٤d"', BAD), Mutation(H, "terms", '"net ٦٠"', BAD),
+                Mutation(H, "contacts[0].birthday", '"--٠٣-١٥"', BAD)]
+
+
+@pytest.mark.parametrize("m", OTHER_DIGITS, ids=str)
+def test_schema_refuses_digits_of_other_scripts(m: Mutation) -> None:
+    assert verdicts(m)[1] != []
+
+
+@pytest.mark.xfail(strict=True, reason="check reads any script's digits (#22); when fixed, move these to CORPUS")
+@pytest.mark.parametrize("m", OTHER_DIGITS, ids=str)
+def test_check_refuses_digits_of_other_scripts(m: Mutation) -> None:
+    assert verdicts(m)[0] != []
 
 
 def test_every_stricter_case_is_in_the_corpus() -> None:

@@ -294,7 +294,8 @@ def _amount_text() -> str:
     mantissa = (rf"(?:{whole}(?:\.[0-9,_]*)?|\.{sep}[0-9][0-9,_]*"
                 rf"|(?:0{sep})*1(?:{sep}0){{15}}{sep}(?:\.[0,_]*)?)")
     exponent = rf"[eE]{sep}[-+]?{sep}[0-9][0-9,_]*"
-    return rf"^[\s,_]*(?:\+{sep})?{mantissa}(?:{exponent})?[\s,_]*$"
+    minus_zero = rf"-{sep}(?:(?:0{sep})+(?:\.[0,_]*)?|\.[0,_]*0[0,_]*)"  # -0 is 0, not negative
+    return rf"^[\s,_]*(?:(?:\+{sep})?{mantissa}|{minus_zero})(?:{exponent})?[\s,_]*$"
 
 
 def _percent_text() -> str:
@@ -372,9 +373,9 @@ def _json_field(f: Field, name: str = "", top: bool = False) -> dict[str, Any]:
                          {"type": "string", "pattern": _percent_text()}]}
         doc += " From 0% to 100%: a number above 1 is refused as ambiguous (write 3% or 0.03)."
     elif f.kind == RECORD:
-        out = _json_record(f.fields)
+        out = _json_record(f.fields, name)
     elif f.kind == RECORD_LIST:
-        out = {"type": "array", "items": _json_record(f.fields)}
+        out = {"type": "array", "items": _json_record(f.fields, name)}
     elif f.kind == ANY_MAPPING:
         out = {"type": "object"}
         doc += (f" {STRICTER}under extra, a number YAML 1.1 misreads (0123, 1:30) or a yes/no meant as "
@@ -426,11 +427,10 @@ _ACROSS: dict[str, tuple[str, dict[str, Any]]] = {
     "rebate": ("to may not be before from, nor settled before to.", {}),
     "rebates": ("to may not be before from, nor settled before to.", {}),
 }
-_RECORD_KEY = {id(CONTACT): "contacts", id(ANNIVERSARY): "dates", id(PROMISE): "promises",
-               id(PAYMENT): "payments", id(ORDER): "orders", id(COMPLAINT): "complaints", id(TIER): "tiers"}
 
 
 def _json_record(fields: dict[str, Field], key: str = "") -> dict[str, Any]:
+    """The schema of a record of ``fields``, held under ``key`` (the client's own: none)."""
     top = fields is CLIENT
     out: dict[str, Any] = {
         "type": "object",
@@ -438,7 +438,7 @@ def _json_record(fields: dict[str, Field], key: str = "") -> dict[str, Any]:
         "required": [name for name, f in fields.items() if f.required],
         "additionalProperties": False,
     }
-    out.update(_ACROSS.get(key or _RECORD_KEY.get(id(fields), ""), ("", {}))[1])
+    out.update(_ACROSS.get(key, ("", {}))[1])
     return out
 
 
