@@ -193,16 +193,16 @@ CLIENT: dict[str, Field] = {
 # -- the JSON Schema ---------------------------------------------------------------
 #
 # Each kind below says in JSON Schema what the validator accepts, as editors see the YAML
-# (dates are text there). What only check can tell (the YAML as written, comparisons between
-# values, other records) is said in the description, as "check is stricter: ...";
-# tests/test_schema_truth.py runs a corpus of mutations through both and holds them to it.
+# (dates are text there); digits are [0-9], as ECMA-262's \d (Python's takes other scripts').
+# What only check can tell (the YAML as written, comparisons between values, other records)
+# is said in the description, as "check is stricter: ..."; tests/test_schema_truth.py runs a
+# corpus of mutations through both and holds them to it.
 
 STRICTER = "check is stricter: "
 
 # The top-level texts that must be one line (validation.ONE_LINE; a test holds them equal)
 _ONE_LINE = ("name", "owner")
 _BREAK_CLASS = r"\x00-\x1f\x7f-\x9f\u2028\u2029"  # validation._BREAKS
-_DIGITS = "[0-9]"  # not \d: Python's \d takes other scripts' digits, ECMA-262's does not
 
 
 def _class(low: str, high: str) -> str:
@@ -258,28 +258,26 @@ def _ci(text: str) -> str:
     return "".join(out)
 
 
-def _month_day() -> str:
-    """MM-DD (or M-D) of a real day in a leap year."""
-    d28, d30, d31 = r"0?[1-9]|1[0-9]|2[0-8]", r"0?[1-9]|[12][0-9]|30", r"0?[1-9]|[12][0-9]|3[01]"
-    return rf"(?:(?:0?[13578]|1[02])-(?:{d31})|(?:0?[469]|11)-(?:{d30})|0?2-(?:{d28}|29))"
+# Days of the month as M-D or MM-DD: every day of the year but 29 February, then with it
+_DAY28, _DAY30, _DAY31 = r"0?[1-9]|1[0-9]|2[0-8]", r"0?[1-9]|[12][0-9]|30", r"0?[1-9]|[12][0-9]|3[01]"
+_NOT_29_FEB = rf"(?:0?[13578]|1[02])-(?:{_DAY31})|(?:0?[469]|11)-(?:{_DAY30})|0?2-(?:{_DAY28})"
+_MONTH_DAY = rf"(?:{_NOT_29_FEB}|0?2-29)"
 
 
 def _date_text() -> str:
     """YYYY-MM-DD (M and D may be one digit) of a real day from DATE_MIN to DATE_MAX (1900 to 2999)."""
     assert (DATE_MIN, DATE_MAX) == (dt.date(1900, 1, 1), dt.date(2999, 12, 31))
-    d28, d30, d31 = r"0?[1-9]|1[0-9]|2[0-8]", r"0?[1-9]|[12][0-9]|30", r"0?[1-9]|[12][0-9]|3[01]"
     year = r"(?:19[0-9]{2}|2[0-9]{3})"
     # a leap year: divisible by 4, and not a century unless divisible by 400 (1900 is not, 2000 is)
     leap = r"(?:(?:19|2[0-9])(?:0[48]|[2468][048]|[13579][26])|2[048]00)"
-    return (rf"(?:{year}-(?:(?:0?[13578]|1[02])-(?:{d31})|(?:0?[469]|11)-(?:{d30})|0?2-(?:{d28}))"
-            rf"|{leap}-0?2-29)")
+    return rf"(?:{year}-(?:{_NOT_29_FEB})|{leap}-0?2-29)"
 
 
 # A YAML 1.1 timestamp's time of day (check reads a date with a time when it is unquoted)
 _TIME = (r"(?:[Tt]|[ \t]+)(?:[01]?[0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]*)?"
          r"(?:[ \t]*(?:Z|[-+](?:[01]?[0-9]|2[0-3])(?::[0-9]{2})?))?")
 DATE_PATTERN = rf"^\s*{_date_text()}(?:{_TIME})?\s*$"
-BIRTHDAY_PATTERN = rf"^\s*(?:--{_month_day()}|{_date_text()}(?:{_TIME})?)\s*$"
+BIRTHDAY_PATTERN = rf"^\s*(?:--{_MONTH_DAY}|{_date_text()}(?:{_TIME})?)\s*$"
 _DATE_NOTE = (f" Written YYYY-MM-DD, a real day from {DATE_MIN} to {DATE_MAX}. {STRICTER}a date with a time "
               "of day (2026-01-05 10:00:00) is read only when not quoted, and a time zone offset of 24 "
               "hours or more is refused.")
@@ -454,7 +452,7 @@ def json_schema() -> dict[str, Any]:
             f"{STRICTER}it reads the YAML as written: a duplicate key or an anchor or alias is "
             "refused, and so is a YAML tag, even YAML's own (!!str 0123: quote it instead); a number YAML 1.1 misreads (012000 is 5120, 1:30 is 90, 0x10 is 16) is refused where a "
             "number is expected, and a value YAML 1.1 reads as a date or a number where text is expected "
-            "(since-like 2026-01-05, 0123) must be quoted; .nan is never a number; an unknown key is a "
+            "(2026-01-05, 0123) must be quoted; .nan is never a number; an unknown key is a "
             "warning, which check --strict refuses."
         ),
         **schema,
