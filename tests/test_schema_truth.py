@@ -46,7 +46,11 @@ CHECK_JSONSCHEMA = [sys.executable, "-m", "check_jsonschema"]
 
 # -- the two readers ---------------------------------------------------------------------------
 
-class EditorLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (the pure-Python one reads the same, ten times slower)
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class EditorLoader(SafeLoader):  # type: ignore[misc, valid-type]
     """PyYAML's safe loader with timestamps kept as their text, as an editor sees them."""
 
 
@@ -101,7 +105,7 @@ def mutate(front: str, path: str, value: str | None) -> str:
     for duplicate keys), or removed when ``value`` is None. The rest stays byte for byte."""
     add = path.startswith("+")
     *parents, last = _steps(path.lstrip("+"))
-    node = yaml.compose(front, Loader=yaml.SafeLoader)
+    node = yaml.compose(front, Loader=SafeLoader)
     for step in parents:
         if isinstance(step, int):
             node = node.value[step]
