@@ -205,6 +205,31 @@ def test_invalid_files_exit_1_with_problems(crm: Path):
     assert result.stderr.endswith("1 error, 0 warnings in 3 files\n")
 
 
+def test_keep_going_lists_the_valid_files_reminders_and_names_the_broken(crm: Path):
+    write_client(crm, "broken", "---\nname: Broken\ngrade: Z\n---\n")
+    write_client(crm, "gbk", "", raw="---\nname: 杭州\ngrade: B\n---\n".encode("gbk"))
+    result = run(crm, "--today", "2026-12-01", "--within", "10", "--keep-going")
+    assert result.exit_code == 1
+    assert result.stdout == EXPECTED_TEXT  # the same list as without the broken files
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("clients/broken.md:3:8: error: grade: 'Z' is not one of")
+    assert lines[1].startswith("clients/gbk.md:2:7: error: file is not valid UTF-8") and "GBK" in lines[1]
+    assert lines[-2:] == ["2 errors, 0 warnings in 4 files",
+                          "crmgen: 2 files with errors left out: clients/broken.md, clients/gbk.md"]
+    as_json = run(crm, "--today", "2026-12-01", "--within", "10", "--keep-going", "--format", "json")
+    assert as_json.exit_code == 1
+    assert {r["client"] for r in json.loads(as_json.stdout)} == {"huadong", "acme"}
+    # the files fixed, no error: exit 0 and nothing on stderr, as without --keep-going
+    (crm / "clients" / "broken.md").unlink()
+    (crm / "clients" / "gbk.md").unlink()
+    fine = run(crm, "--today", "2026-12-01", "--within", "10", "--keep-going")
+    assert (fine.exit_code, fine.stdout, fine.stderr) == (0, EXPECTED_TEXT, "")
+
+
+def test_keep_going_does_not_hide_a_valid_book_s_overdue_exit(crm: Path):
+    assert run(crm, "--today", "2026-12-01", "--keep-going", "--fail-on-overdue").exit_code == 3
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

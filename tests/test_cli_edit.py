@@ -86,7 +86,27 @@ def test_log_usage_errors(project: Path, acme: Path) -> None:
 def test_unknown_client_suggests_a_slug(project: Path, acme: Path) -> None:
     result = run(project, "log", "acmee", "call", "x")
     assert result.exit_code == 1
-    assert result.stderr == "crmgen: error: no client 'acmee' (there is no clients/acmee.md); did you mean acme?\n"
+    assert result.stderr == ("crmgen: error: no client 'acmee' (there is no clients/acmee.md, and it is not a "
+                             "client's name, the start or part of one, or its pinyin initials); did you mean acme?\n")
+
+
+def test_a_client_is_found_by_name_prefix_part_or_initials(project: Path, acme: Path) -> None:
+    hy = write_client(project, "hangzhou-hongyun-wujin", "---\nname: 杭州鸿运五金有限公司\ngrade: C\n---\n")
+    for query in ("杭州鸿运五金有限公司", "杭州", "鸿运", "hzhy", "Acme Trading", "acm"):
+        result = run(project, "log", query, "call", f"asked for {query}", "--date", "2026-11-02")
+        assert result.exit_code == 0, result.output
+    assert hy.read_text().count("## 2026-11-02 call: asked for") == 4
+    assert acme.read_text().count("## 2026-11-02 call: asked for") == 2
+
+
+def test_a_name_that_fits_several_clients_lists_them_and_exits_2(project: Path, acme: Path) -> None:
+    write_client(project, "acme-east", "---\nname: Acme East\ngrade: C\n---\n")
+    before = acme.read_bytes()
+    result = run(project, "grade", "Acm", "A")
+    assert result.exit_code == 2
+    assert result.stderr == ("crmgen: error: 'Acm' starts the slug or name of 2 clients: acme (Acme Trading); "
+                             "acme-east (Acme East); give the slug of one\n")
+    assert acme.read_bytes() == before
 
 
 def test_a_broken_file_is_not_edited(project: Path) -> None:

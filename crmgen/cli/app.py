@@ -215,10 +215,10 @@ def fail(message: str, code: ExitCode = ExitCode.PROBLEMS) -> NoReturn:
 
 def report_problems(problems: list[Problem], files: int, fmt: str = "text", quiet: bool = False) -> None:
     """Print problems: GCC-style lines then a summary on stderr, or JSON/GitHub annotations on stdout."""
-    from crmgen.cli.output import problem_chunks
+    from crmgen.cli.output import colour_on, problem_chunks
     from crmgen.format.errors import problem_rows
 
-    echo_chunks(problem_chunks(problem_rows(problems), files, fmt, colour=sys.stderr.isatty(), quiet=quiet))
+    echo_chunks(problem_chunks(problem_rows(problems), files, fmt, colour=colour_on(sys.stderr), quiet=quiet))
 
 
 def echo_chunks(chunks: list[tuple[bool, Any, bool | None]]) -> None:

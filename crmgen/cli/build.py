@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from crmgen.cli.app import main, pass_state, report_problems, site_dir_option, today_option
+from crmgen.cli.complete import owners
 from crmgen.format.errors import ExitCode, fails_strict
 from crmgen.load.book import load_book
 
@@ -29,7 +30,7 @@ def _stderr_is_tty() -> bool:
     is_flag=True,
     help="Build the valid clients even when some files have errors; the dashboard lists the broken files.",
 )
-@click.option("--owner", metavar="NAME", help="Build a site of this owner's clients only (a phone, a territory).")
+@click.option("--owner", metavar="NAME", shell_complete=owners, help="Build a site of this owner's clients only (a phone, a territory).")
 @click.option("--public", is_flag=True,
               help="Leave out the fields listed under extra: crmgen: private: and <!-- private --> passages.")
 @click.option("--full", is_flag=True,

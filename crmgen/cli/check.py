@@ -34,7 +34,7 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     import time
     from pathlib import Path
 
-    from crmgen.cli.output import isatty, problem_chunks
+    from crmgen.cli.output import colour_on, problem_chunks
     from crmgen.format.errors import fails_strict
     from crmgen.load.answers import check_book, summarised_check
 
@@ -46,7 +46,7 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     if checked is None:
         checked = check_book(state.project, [Path(f) for f in files] if files else None, use_cache=not no_cache,
                              started_ns=started_ns)
-    echo_chunks(problem_chunks(checked.problems, checked.files, fmt, colour=isatty(sys.stderr)))
+    echo_chunks(problem_chunks(checked.problems, checked.files, fmt, colour=colour_on(sys.stderr)))
     sys.exit(int(checked.has_errors or (strict and fails_strict(checked.problems))))
 
 

@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from crmgen.cli.app import echo_chunks, main, pass_state, today_option
+from crmgen.cli.complete import owners
 from crmgen.cli.output import (
     GROUP_COLOURS,
     NAME_WIDTH,
     Chunk,
+    colour_on,
     due_chunks,
     due_text,
     fit,
-    isatty,
     problem_chunks,
     width,
 )
@@ -39,7 +40,7 @@ __all__ = ["GROUP_COLOURS", "NAME_WIDTH", "due_command", "fit", "render_text", "
     metavar="DAYS",
     help="Also list what falls due in the next DAYS days (default: 'within' in mkdocs.yml, 7).",
 )
-@click.option("--owner", metavar="NAME", help="Only the clients of this salesperson (case-insensitive).")
+@click.option("--owner", metavar="NAME", shell_complete=owners, help="Only the clients of this salesperson (case-insensitive).")
 @click.option(
     "--kind",
     "kinds",
@@ -57,6 +58,8 @@ __all__ = ["GROUP_COLOURS", "NAME_WIDTH", "due_command", "fit", "render_text", "
     help="text: grouped list; json: list of reminder objects; ics: iCalendar feed.",
 )
 @click.option("--fail-on-overdue", is_flag=True, help="Exit 3 when anything is overdue (for cron or CI).")
+@click.option("--keep-going", is_flag=True,
+              help="When some files have errors, list the reminders of the others (exit 1, the broken files named).")
 @click.option("--no-cache", is_flag=True,
               help="Read and check every file, and work every rule out again; no cache is read or written.")
 @pass_state
@@ -68,6 +71,7 @@ def due_command(
     kinds: tuple[str, ...],
     fmt: str,
     fail_on_overdue: bool,
+    keep_going: bool,
     no_cache: bool,
 ) -> None:
     """List the follow-ups that are due: calls, visits, promises, payments, birthdays...
@@ -75,22 +79,24 @@ def due_command(
     Reminders are computed from the client files: overdue ones first (they stay
     until the files show them done), then today, this week and later. Exit 0;
     1 when the client files do not validate (the problems are printed, fix them
-    with the help of 'crmgen check'); 3 with --fail-on-overdue when anything is
-    overdue.
+    with the help of 'crmgen check'; with --keep-going the reminders of the valid
+    files are listed all the same); 3 with --fail-on-overdue when anything is
+    overdue and every file is valid.
     """
     import time
 
     started_ns = time.time_ns()  # before anything is read: see crmgen.accel.summary
     day = today.date() if today is not None else None
     chunks, code = run_due(state.project, day, within, owner, kinds, fmt, fail_on_overdue, started_ns,
-                           use_cache=not no_cache)
+                           use_cache=not no_cache, keep_going=keep_going)
     echo_chunks(chunks)
     if code:
         sys.exit(code)
 
 
 def run_due(project: Any, today: dt.date | None, within: int | None, owner: str | None, kinds: Sequence[str],
-            fmt: str, fail_on_overdue: bool, started_ns: int, *, use_cache: bool = True) -> tuple[list[Chunk], int]:
+            fmt: str, fail_on_overdue: bool, started_ns: int, *, use_cache: bool = True,
+            keep_going: bool = False) -> tuple[list[Chunk], int]:
     """``crmgen due``: (output, exit code). With ``fmt`` "ics" the output is one bytes chunk."""
     from crmgen.load.answers import due_book
     from crmgen.rules.dueplan import lead_days, pick
@@ -111,11 +117,18 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
     leads = lead_days(settings)
     ahead = settings.within if within is None else within
     furthest = day.toordinal() + max(ahead, *leads.values())  # no reminder after this day shows
-    got = due_book(project, make_plan, use_cache=use_cache, started_ns=started_ns, until=furthest)
+    got = due_book(project, make_plan, use_cache=use_cache, started_ns=started_ns, until=furthest,
+                   keep_going=keep_going)
     the_plan = got.plan
+    checked = got.checked
     if the_plan is None:
-        checked = got.checked
-        return problem_chunks(checked.problems, checked.files, "text", colour=isatty(sys.stderr)), 1
+        return problem_chunks(checked.problems, checked.files, "text", colour=colour_on(sys.stderr)), 1
+    left_out: list[Chunk] = []
+    if got.broken:  # --keep-going: the problems, the files left out, then the reminders of the others
+        left_out = problem_chunks(checked.problems, checked.files, "text", colour=colour_on(sys.stderr))
+        n = len(got.broken)
+        left_out.append((True, f"crmgen: {n} file{'s' if n != 1 else ''} with errors left out: "
+                         f"{', '.join(got.broken)}", None))
     if owner is not None:
         from crmgen.format.owners import known_owners, owner_key
 
@@ -129,9 +142,12 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
         from crmgen.rules.reminders import reminders_of
 
         name = f"crmgen: {owner}" if owner else f"crmgen: {project.config.get('site_name') or 'reminders'}"
-        chunks: list[Chunk] = [(False, to_ics(reminders_of(the_plan, rows, day, leads), calendar_name=name), None)]
+        chunks: list[Chunk] = [(False, to_ics(reminders_of(the_plan, rows, day, leads), calendar_name=name,
+                                        alarm_time=settings.alarm_time), None)]
     else:
-        chunks = due_chunks(the_plan, rows, day, leads, ahead, fmt, isatty(sys.stdout))
+        chunks = due_chunks(the_plan, rows, day, leads, ahead, fmt, colour_on(sys.stdout))
+    if left_out:
+        return left_out + chunks, 1
     return chunks, 3 if overdue else 0
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from crmgen.cli.app import main, pass_state
+from crmgen.cli.complete import client_slugs
 from crmgen.edit import (
     EditError,
     add_order,
@@ -69,21 +70,38 @@ commit_option = click.option(
 )
 
 
-def client_file(project: Project, slug: str) -> tuple[Path, str, str]:
+def client_file(project: Project, query: str) -> tuple[Path, str, str]:
     """(path, path relative to the project, slug) of an existing client; a clear error otherwise.
 
-    SLUG may also be given as the file's path or name (``clients/acme.md``, ``acme.md``).
+    The client may be given by its slug, its file (``clients/acme.md``), its name, the
+    start or a part of its name, or its pinyin initials (see :mod:`crmgen.lookup`);
+    several matches are listed and exit 2.
     """
-    slug = Path(slug).name.removesuffix(".md") if slug.endswith(".md") else slug
+    from crmgen.lookup import NotFound, find
+
+    slug = Path(query).name.removesuffix(".md") if query.endswith(".md") else query
     path = project.clients_dir / f"{slug}.md"
-    rel = path.relative_to(project.root).as_posix()
     if not path.is_file():
         known = sorted(p.stem for p in project.clients_dir.glob("*.md")) if project.clients_dir.is_dir() else []
-        close = difflib.get_close_matches(slug, known, n=3)
-        close += [k for k in known if slug and slug in k and k not in close][: 3 - len(close)]
-        hint = f"; did you mean {', '.join(close)}?" if close else "; 'crmgen new NAME' creates a client"
-        raise EditError(f"no client '{slug}' (there is no {rel}){hint}")
-    return path, rel, slug
+        try:
+            slug = find(query, _entries(project, known))
+        except NotFound:
+            close = difflib.get_close_matches(slug, known, n=3)
+            close += [k for k in known if slug and slug in k and k not in close][: 3 - len(close)]
+            hint = f"; did you mean {', '.join(close)}?" if close else "; 'crmgen new NAME' creates a client"
+            rel = path.relative_to(project.root).as_posix()
+            raise EditError(f"no client '{query}' (there is no {rel}, and it is not a client's name, the start "
+                            f"or part of one, or its pinyin initials){hint}") from None
+        path = project.clients_dir / f"{slug}.md"
+    return path, path.relative_to(project.root).as_posix(), slug
+
+
+def _entries(project: Project, known: list[str]) -> list[tuple[str, str]]:
+    """(slug, name) of every client file; a file too broken to read has only its slug."""
+    from crmgen.load.book import load_book
+
+    names = {c.slug: c.name for c in load_book(project).clients}
+    return [(slug, names.get(slug, "")) for slug in known]
 
 
 def _finish(state: Any, path: Path, rel: str, written: bool, did: str, message: str, commit: bool) -> None:
@@ -102,7 +120,7 @@ def _check_commit(state: Any, commit: bool) -> None:
 
 
 @main.command("log")
-@click.argument("slug")
+@click.argument("slug", shell_complete=client_slugs)
 @click.argument("words", nargs=-1, required=True, metavar="[TYPE] SUMMARY")
 @click.option("--date", "when", type=DATE, help="Date of the interaction (default: today).")
 @click.option("--next", "next_step", type=(DATE, str), metavar="DATE WHAT", help="The agreed next step.")
@@ -167,7 +185,7 @@ def log_command(
 
 
 @main.command("promise")
-@click.argument("slug")
+@click.argument("slug", shell_complete=client_slugs)
 @click.argument("what", nargs=-1, required=True)
 @click.option("--by", "by", type=click.Choice(PROMISE_SIDES), required=True,
               help="Who promised: us, or the client.")
@@ -220,7 +238,7 @@ def promise_command(
 
 
 @main.command("order")
-@click.argument("slug")
+@click.argument("slug", shell_complete=client_slugs)
 @click.argument("amount", type=AMOUNT)
 @click.argument("items", nargs=-1)
 @click.option("--date", "when", type=DATE, help="The order date (default: today).")
@@ -273,7 +291,7 @@ def order_command(
 
 
 @main.command("paid")
-@click.argument("slug")
+@click.argument("slug", shell_complete=client_slugs)
 @click.argument("amount", type=AMOUNT)
 @click.option("--order", "order", metavar="ORDER",
               help="The order paid: its id, its number from 1, or its date (default: the one order that owes money).")
@@ -323,7 +341,7 @@ def _close(state: Any, slug: str, number: int, when: dt.date | None, outcome: st
 
 
 @main.command("kept")
-@click.argument("slug")
+@click.argument("slug", shell_complete=client_slugs)
 @click.argument("number", metavar="N", type=click.IntRange(min=1))
 @click.option("--date", "when", type=DATE, help="The day it was kept (default: today).")
 @commit_option
@@ -338,7 +356,7 @@ def kept_command(state: Any, slug: str, number: int, when: dt.date | None, commi
 
 
 @main.command("broken")
-@click.argument("slug")
+@click.argument("slug", shell_complete=client_slugs)
 @click.argument("number", metavar="N", type=click.IntRange(min=1))
 @click.option("--date", "when", type=DATE, help="The day it was broken (default: today).")
 @commit_option
@@ -353,7 +371,7 @@ def broken_command(state: Any, slug: str, number: int, when: dt.date | None, com
 
 
 @main.command("grade")
-@click.argument("slug")
+@click.argument("slug", shell_complete=client_slugs)
 @click.argument("grade", metavar="G")
 @commit_option
 @pass_state

@@ -67,6 +67,21 @@ def isatty(stream: Any) -> bool:
         return False
 
 
+def colour_on(stream: Any, environ: Any = None) -> bool:
+    """Whether to colour what goes to ``stream``: on a terminal, unless ``NO_COLOR`` is set to
+    anything (https://no-color.org); ``FORCE_COLOR`` set to anything but ``0``/``false`` colours a
+    pipe or a file too. NO_COLOR wins when both are set."""
+    import os
+
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    force = env.get("FORCE_COLOR")
+    if force is not None and force.strip().lower() not in ("", "0", "false", "no"):
+        return True
+    return isatty(stream)
+
+
 def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, colour: bool = False,
                    quiet: bool = False) -> list[Chunk]:
     """What ``report_problems`` prints for sorted problem tuples: GCC-style lines and a

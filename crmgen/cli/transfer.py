@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from crmgen.cli.app import main, pass_state
+from crmgen.cli.complete import owners
 from crmgen.format.errors import ExitCode, UsageError
 from crmgen.format.model import GRADES
 from crmgen.load.book import load_book
@@ -118,7 +119,7 @@ def import_(state, file: Path, maps: tuple[str, ...], default_grade: str, write:
 @main.command("export")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
               help="csv: for a spreadsheet; vcf: vCard 4.0 for a phone; json: every field, for a tool.")
-@click.option("--owner", metavar="O", help="Only the clients of this owner.")
+@click.option("--owner", metavar="O", shell_complete=owners, help="Only the clients of this owner.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (atomically) instead of stdout.")
 @click.option("--encoding", type=click.Choice(CSV_ENCODINGS, case_sensitive=False), default="utf-8-sig",

@@ -59,10 +59,11 @@ class DueBook:
 
     checked: BookCheck
     plan: dict | None
+    broken: tuple[str, ...] = ()  # with keep_going: the files left out of the plan
 
 
 def due_book(project: Project, make_plan: Callable[[Book], tuple[dict, bool]], *, use_cache: bool = True,
-             started_ns: int, until: int | None = None) -> DueBook:
+             started_ns: int, until: int | None = None, keep_going: bool = False) -> DueBook:
     """The book's problems and reminder plan (:func:`crmgen.rules.reminders.plan`).
 
     With the cache on, an unchanged book is answered from the book summary and the
@@ -70,7 +71,8 @@ def due_book(project: Project, make_plan: Callable[[Book], tuple[dict, bool]], *
     Otherwise the book is read and ``make_plan(book)`` gives ``(plan, keep)``: ``keep``
     is false when the plan depends on more than the files (git's history), and then it
     is not kept. ``until`` (an ordinal): the kept plan's rows of ``fixed`` after that day
-    may be left out (``due`` shows none of them).
+    may be left out (``due`` shows none of them). ``keep_going``: a book with errors still gets
+    a plan, of its valid clients; ``DueBook.broken`` names the files left out.
     """
     root = str(project.root)
     if use_cache:
@@ -82,10 +84,10 @@ def due_book(project: Project, make_plan: Callable[[Book], tuple[dict, bool]], *
 
     book = load_book(project, use_cache=use_cache)
     problems = problem_rows(book.problems)
-    made, keep = (None, False) if book.has_errors else make_plan(book)
+    made, keep = (None, False) if book.has_errors and not keep_going else make_plan(book)
     if use_cache:
-        remember_book(project, book, started_ns, problems, plan=made if keep else None)
-    return DueBook(BookCheck(problems, book.files, book.has_errors), made)
+        remember_book(project, book, started_ns, problems, plan=made if keep and not book.has_errors else None)
+    return DueBook(BookCheck(problems, book.files, book.has_errors), made, tuple(book.broken))
 
 
 def remember_book(project: Project, book: Book, started_ns: int, problems: list[tuple] | None = None,
