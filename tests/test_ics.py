@@ -47,6 +47,7 @@ def test_parsed_back_by_vobject():
             amount=None,
             key="Bob",
             date=dt.date(2027, 2, 28),
+            days=89,
         ),
     ]
     cal = parse(to_ics(rs, calendar_name="李明的提醒"))
@@ -59,14 +60,14 @@ def test_parsed_back_by_vobject():
     assert first.summary.value == LONG  # escaping of , ; \ and newline undone exactly
     assert first.dtstart.value == dt.date(2026, 12, 10)
     assert first.dtend.value == dt.date(2026, 12, 11)
-    assert first.dtstamp.value == dt.datetime(2026, 12, 10, tzinfo=dt.UTC)
+    assert first.dtstamp.value == dt.datetime(2026, 12, 1, tzinfo=dt.UTC)  # the feed's day: date - days
     assert first.description.value == (
         "Client: 华东润滑油 (huadong-runhuayou)\nOwner: 李明\nAmount: 50,000\nKind: collect"
     )
     assert first.uid.value == reminder_uid(rs[0])
     assert first.valarm.action.value == "DISPLAY"
-    assert first.valarm.trigger.value == dt.timedelta(0)
-    assert second.valarm.trigger.value == dt.timedelta(days=-7)
+    assert first.valarm.trigger.value == dt.timedelta(hours=9)  # lead 0: on the day, at 09:00
+    assert second.valarm.trigger.value == dt.timedelta(days=-7, hours=9)
     assert second.dtend.value == dt.date(2027, 3, 1)
     assert second.description.value == "Client: Acme (acme)\nKind: birthday"
     assert first.valarm.description.value == LONG
@@ -83,7 +84,8 @@ def test_raw_bytes_crlf_and_folding():
         line.decode("utf-8")  # ...and never inside a UTF-8 character
     assert b"DTSTART;VALUE=DATE:20261210\r\n" in data
     assert b"DTEND;VALUE=DATE:20261211\r\n" in data
-    assert data.count(b"TRIGGER:P0D\r\n") == 2
+    assert data.count(b"TRIGGER:PT9H\r\n") == 2
+    assert data.count(b"\r\nDTSTAMP:20261201T000000Z\r\n") == 2
 
 
 def test_uid_stable_across_runs_and_independent_of_date_days_and_title():
@@ -129,7 +131,9 @@ def test_same_bytes_as_serialising_the_whole_calendar_at_once():
     ]:
         cal.add(name, value)
     for r in rs:
-        cal.add_component(event(r, reminder_uid(r)))
+        ev = event(r, reminder_uid(r))
+        ev["DTSTAMP"] = icalendar.vDDDTypes(dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+        cal.add_component(ev)
     assert to_ics(rs, calendar_name="n") == cal.to_ical()
 
 
@@ -146,16 +150,18 @@ def test_events_kept_between_builds_give_the_same_bytes(tmp_path, monkeypatch):
     cache = EventCache.load(store)  # the next build, in a new process
     serialised = []
     original = ics.event
-    monkeypatch.setattr(ics, "event", lambda r, uid: serialised.append(r) or original(r, uid))
+    monkeypatch.setattr(ics, "event", lambda r, uid, **kw: serialised.append(r) or original(r, uid, **kw))
     monkeypatch.setattr(ics, "calendar_lines", None)  # kept too: icalendar is not needed
-    moved = [dataclasses.replace(r, days=r.days + 1) for r in rs]  # the next day: days is not in an event
-    assert cache.to_ics(moved, calendar_name="n") == fresh
+    moved = [dataclasses.replace(r, days=r.days - 1) for r in rs]  # the next day: only DTSTAMP changes
+    next_day = cache.to_ics(moved, calendar_name="n")
     assert serialised == []  # the two identical promises too: two events (numbered UIDs)
+    assert next_day == fresh.replace(b"DTSTAMP:20261201T", b"DTSTAMP:20261202T") != fresh
     changed = [*moved[:2], dataclasses.replace(moved[2], title="longer")]
     partly_cached = cache.to_ics(changed, calendar_name="n")
     assert serialised == [changed[2]]  # only the changed event is serialised again
     monkeypatch.undo()
     assert partly_cached == to_ics(changed, calendar_name="n") != fresh
+    assert next_day == to_ics(moved, calendar_name="n")
 
 
 def test_a_few_new_events_are_saved_in_the_journal_only(tmp_path):
@@ -186,3 +192,49 @@ def test_a_few_new_events_are_saved_in_the_journal_only(tmp_path):
     cache.save(store)
     assert store.stat().st_mtime_ns != written and not journal.exists()
     assert EventCache.load(store).loaded == 11
+
+
+def test_a_late_reminder_is_on_the_feeds_day_and_the_cache_follows_it(tmp_path):
+    from crmgen.accel.events import EventCache
+
+    late = reminder(date=dt.date(2026, 11, 20), days=-11, lead=7)
+    cal = parse(to_ics([late]))
+    (ev,) = cal.vevent_list
+    assert ev.dtstart.value == dt.date(2026, 12, 1) and ev.dtend.value == dt.date(2026, 12, 2)
+    assert ev.categories.value == ["collect", "overdue"]
+    assert ev.description.value.startswith("Overdue since 2026-11-20\nClient: ")
+    assert ev.valarm.trigger.value == dt.timedelta(hours=9)  # its lead has passed: that day, at 09:00
+    store = tmp_path / "events.pickle"
+    cache = EventCache.load(None)
+    cache.to_ics([late])
+    cache.save(store)
+    tomorrow = dataclasses.replace(late, days=-12)
+    assert EventCache.load(store).to_ics([tomorrow]) == to_ics([tomorrow])  # moved on, not the kept bytes
+    assert parse(to_ics([tomorrow])).vevent.dtstart.value == dt.date(2026, 12, 2)
+
+
+def test_the_alarm_time_is_part_of_the_kept_events_key(tmp_path):
+    from crmgen.accel.events import EventCache
+
+    store = tmp_path / "events.pickle"
+    rs = [reminder(), reminder(kind="promise", lead=3, key="us:x")]
+    cache = EventCache.load(None)
+    cache.to_ics(rs)
+    cache.save(store)
+    early = EventCache.load(store, alarm_time="06:15").to_ics(rs)
+    assert early == to_ics(rs, alarm_time="06:15") != to_ics(rs)
+    triggers = [e.valarm.trigger.value for e in parse(early).vevent_list]
+    assert triggers == [dt.timedelta(hours=6, minutes=15), dt.timedelta(days=-3, hours=6, minutes=15)]
+
+
+def test_the_placeholder_stamp_is_never_left_in_a_feed():
+    from crmgen.render.ics import PLACEHOLDER_STAMP
+
+    tricky = reminder(title="DTSTAMP:19700101T000000Z\nDTSTAMP:19700101T000000Z")  # text is escaped
+    data = to_ics([tricky, reminder(kind="promise", key="us:y")])
+    assert data.count(b"\r\nDTSTAMP:20261201T000000Z\r\n") == 2
+    assert [e.dtstamp.value for e in parse(data).vevent_list] == [dt.datetime(2026, 12, 1, tzinfo=dt.UTC)] * 2
+    assert parse(data).vevent.summary.value == tricky.title
+    placeholder = PLACEHOLDER_STAMP.strftime("%Y%m%dT%H%M%SZ").encode()
+    assert b"\r\nDTSTAMP:" + placeholder not in data  # only the (escaped) title still says it
+    assert data.count(placeholder) == 2 * 2  # the title twice: SUMMARY and the alarm's DESCRIPTION

@@ -187,7 +187,7 @@ def test_calendar_events_are_reused_across_builds(book: Path, tmp_path: Path) ->
     serialised = []
     original = ics.event
     try:
-        ics.event = lambda r, uid: serialised.append(r) or original(r, uid)
+        ics.event = lambda r, uid, **kw: serialised.append(r) or original(r, uid, **kw)
         path = book / "clients" / "delta.md"
         path.write_text(path.read_text(encoding="utf-8").replace("paid: 1000", "paid: 2000"), encoding="utf-8")
         build(book, site)
@@ -211,7 +211,7 @@ def test_calendar_events_serialised_in_a_second_process_give_the_same_feeds(
     monkeypatch.setattr(events, "PREFILL_MIN", 1)
     in_parent = []
     original = ics.event
-    monkeypatch.setattr(ics, "event", lambda r, uid: in_parent.append(r) or original(r, uid))
+    monkeypatch.setattr(ics, "event", lambda r, uid, **kw: in_parent.append(r) or original(r, uid, **kw))
     prefilled = tmp_path / "prefilled"
     build(book, prefilled, full=True)
     assert in_parent == []  # every event came from the forked process

@@ -40,17 +40,20 @@ class EventCache:
     loaded: int = 0  # entries read (0: no cache file)
     journal: set[EventKey] = field(default_factory=set)  # keys read from the journal
     fresh: set[EventKey] = field(default_factory=set)  # keys serialised in this process
+    alarm_time: str = ics.DEFAULT_ALARM_TIME  # the team's (Settings.alarm_time); part of every key
     # The last keyed reminders (frozen): prefill's are the team feed's, keyed once.
     _keyed: tuple[list[Reminder], list[EventKey]] = field(default_factory=lambda: ([], []), repr=False)
 
     @classmethod
-    def load(cls, path: Path | None) -> EventCache:
-        """The events the last build kept at ``path`` (None: none).
+    def load(cls, path: Path | None, *, alarm_time: str = ics.DEFAULT_ALARM_TIME) -> EventCache:
+        """The events the last build kept at ``path`` (None: none), for calendars with alarms at
+        ``alarm_time``.
 
         The file holds every event the last full save used; its journal, the few
-        serialised by the builds since (see :meth:`save`).
+        serialised by the builds since (see :meth:`save`). Kept events carry the
+        placeholder DTSTAMP (:func:`crmgen.render.ics.stamped`): they serve any day.
         """
-        cache = cls()
+        cache = cls(alarm_time=alarm_time)
         main = load_pickle(path) if path is not None else None
         if not isinstance(main, dict):
             return cache
@@ -90,7 +93,7 @@ class EventCache:
         last, last_keys = self._keyed
         if len(rs) == len(last) and all(map(operator.is_, rs, last)):
             return rs, last_keys
-        self._keyed = (rs, ics.event_keys(rs))
+        self._keyed = (rs, ics.event_keys(rs, self.alarm_time))
         return self._keyed
 
     def to_ics(self, reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> bytes:
@@ -101,12 +104,13 @@ class EventCache:
         events = list(map(self.events.get, keys))  # after one edit, all but a few are known
         if None in events:
             todo = [i for i, data in enumerate(events) if data is None]
-            for i, data in zip(todo, ics.serialise([(rs[i], keys[i][1]) for i in todo]), strict=True):
+            made = ics.serialise([(rs[i], keys[i][1]) for i in todo], self.alarm_time)
+            for i, data in zip(todo, made, strict=True):
                 events[i] = self._remember(keys[i], data)
         filled = cast("list[bytes]", events)  # every None was replaced above
         self.used[head_key] = head
         self.used.update(zip(keys, filled, strict=True))
-        return b"".join([head, *filled, ics.END])
+        return ics.stamped(b"".join([head, *filled, ics.END]), rs)
 
     def _remember(self, key: EventKey, data: bytes) -> bytes:
         self.events[key] = data
@@ -134,7 +138,7 @@ class EventCache:
             with frozen():
                 pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
                 # forks here (the fork context starts its workers at once)
-                future = pool.submit(ics.serialise, [(rs[i], keys[i][1]) for i in todo])
+                future = pool.submit(ics.serialise, [(rs[i], keys[i][1]) for i in todo], self.alarm_time)
         except (OSError, ValueError):
             return lambda: None
 

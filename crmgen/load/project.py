@@ -77,6 +77,7 @@ class Settings:
     private: list[str] = field(default_factory=list)
     allow_html: bool = False
     currency: str = "¥"
+    alarm_time: str = "09:00"  # local time of day of the calendar's alarms (HH:MM)
     clients_dir: str = "clients"
     templates_dir: str = "templates"
 
@@ -127,6 +128,7 @@ TEXT = "text"
 DIRECTORY = "directory"  # relative to mkdocs.yml, inside the project
 TERMS = "terms"  # payment terms, as an order's terms: are written
 BANDS = "bands"  # increasing whole numbers of days
+TIME = "time"  # a time of day, "HH:MM"
 
 
 class SettingRule(NamedTuple):
@@ -156,6 +158,7 @@ SETTING_RULES: dict[str, SettingRule] = {
     "private": SettingRule(FIELDS),
     "allow_html": SettingRule(FLAG),
     "currency": SettingRule(TEXT),
+    "alarm_time": SettingRule(TIME),
     "clients_dir": SettingRule(DIRECTORY),
     "templates_dir": SettingRule(DIRECTORY),
 }
@@ -313,6 +316,19 @@ def _check_text(value: Any, rule: SettingRule, default: str, fail: _Fail) -> Any
     return value
 
 
+def _check_time(value: Any, rule: SettingRule, default: str, fail: _Fail) -> Any:
+    """A time of day as "HH:MM", kept as "HH:MM" (9:30 is 09:30)."""
+    import re
+
+    found = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", value) if isinstance(value, str) else None
+    if found is None:
+        # YAML 1.1 reads an unquoted 9:30 as the number 570 (base 60)
+        trap = ", in quotes (YAML reads 9:30 unquoted as the number 570)" if _is_number(value) else ""
+        fail(f'must be a time of day from "00:00" to "23:59"{trap}, e.g. "{default}", not {_shown(value)}')
+        return default
+    return f"{int(found[1]):02d}:{found[2]}"
+
+
 def _check_directory(value: Any, rule: SettingRule, default: str, fail: _Fail) -> Any:
     """A directory crmgen reads (and ``serve`` watches): named relative to mkdocs.yml and inside the
     project, so a shared mkdocs.yml cannot point crmgen at another tree. Checked as written
@@ -352,6 +368,7 @@ _CHECKS: dict[str, Callable[[Any, SettingRule, Any, _Fail], Any]] = {
     DIRECTORY: _check_directory,
     TERMS: _check_terms,
     BANDS: _check_bands,
+    TIME: _check_time,
 }
 
 

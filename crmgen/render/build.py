@@ -338,7 +338,7 @@ def _build_site(
         return _Calendar(rs, name)  # made after the pages, when prefilled events are in (below)
 
     events_file = cache_dir / incremental.EVENTS_FILE
-    events = EventCache.load(None if full else events_file)
+    events = EventCache.load(None if full else events_file, alarm_time=settings.alarm_time)
     collect_events = events.prefill(reminders)
 
     title = site_title(project)

@@ -4,6 +4,21 @@ A salesperson subscribes to the file (or imports it) in any calendar app. Each
 event keeps the same UID from one run to the next, so a re-imported or
 refreshed feed updates events instead of duplicating them. Escaping and line
 folding (75 octets, never inside a UTF-8 character) are left to ``icalendar``.
+
+The feed is a function of the book and the day it is made for ("today", which
+every reminder carries as ``date - days``), never of the clock:
+
+- DTSTAMP is that day, 00:00 UTC (with METHOD:PUBLISH, RFC 5545 makes it the time
+  the feed was made). A feed made on a later day is newer by RFC 5546's ordering
+  (same SEQUENCE, later DTSTAMP), so a revised event replaces the old one.
+- An overdue reminder is an event on that day (it moves on with each day's feed),
+  in the category ``overdue``, its description saying since when.
+- The alarm goes off at the team's ``alarm_time`` (09:00), local time, ``lead``
+  days before the event.
+
+Each event is serialised with a placeholder DTSTAMP and the feed's day put in when
+the feed is joined (:func:`stamped`), so an event's bytes can be kept from one day
+to the next (:mod:`crmgen.accel.events`).
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ from typing import Any
 
 from crmgen.rules.reminders import Reminder
 
+DEFAULT_ALARM_TIME = "09:00"
 PRODID = "-//crmgen//crmgen reminders//EN"
 
 
@@ -35,16 +51,20 @@ def reminder_uid(reminder: Reminder) -> str:
 # ``__eq__`` per lookup) was most of the calendars' time in a build after one edit.
 _FIELDS = operator.attrgetter("client", "kind", "key", "date", "title", "name", "owner", "amount", "lead")
 _IDENT = operator.attrgetter("client", "kind", "key")  # what the UID is made of
+_DAYS = operator.attrgetter("days")
 
-EventKey = tuple[tuple[Any, ...], int]  # (the fields, the reminder's number among those sharing its UID)
+# ((the fields, how late (0: not late), the alarm time), the reminder's number among those sharing its UID)
+EventKey = tuple[tuple[Any, ...], int]
 
 
-def event_keys(reminders: list[Reminder]) -> list[EventKey]:
+def event_keys(reminders: list[Reminder], alarm_time: str = DEFAULT_ALARM_TIME) -> list[EventKey]:
     """The key of each reminder's event in a calendar of ``reminders``.
 
     Two identical promises in one file would share a UID; the rest are numbered in
     list order (which is deterministic) so none is silently merged. The number is
-    part of the key, since it is part of the UID.
+    part of the key, since it is part of the UID. An event that is not late does
+    not depend on the day (its DTSTAMP is put in afterwards); a late one is on
+    the day, so how late it is is part of its key.
     """
     idents = list(map(_IDENT, reminders))
     numbers: Iterable[int]
@@ -56,7 +76,9 @@ def event_keys(reminders: list[Reminder]) -> list[EventKey]:
         for ident in idents:
             seen[ident] = seen.get(ident, 0) + 1
             numbers.append(seen[ident])
-    return list(zip(map(_FIELDS, reminders), numbers, strict=False))  # numbers may be repeat(1)
+    late = map(min, map(_DAYS, reminders), itertools.repeat(0))
+    made_of = zip(map(_FIELDS, reminders), late, itertools.repeat(alarm_time))
+    return list(zip(made_of, numbers, strict=False))  # numbers may be repeat(1)
 
 
 def uid_of(r: Reminder, number: int) -> str:
@@ -70,12 +92,13 @@ def head_key(calendar_name: str) -> EventKey:
     return (("VCALENDAR", calendar_name), 0)
 
 
-def serialise(todo: list[tuple[Reminder, int]]) -> list[bytes]:
-    """The bytes of the events of ``(reminder, number)`` pairs."""
-    return [event(r, uid_of(r, number)).to_ical() for r, number in todo]
+def serialise(todo: list[tuple[Reminder, int]], alarm_time: str = DEFAULT_ALARM_TIME) -> list[bytes]:
+    """The bytes of the events of ``(reminder, number)`` pairs (with the placeholder DTSTAMP)."""
+    return [event(r, uid_of(r, number), alarm_time=alarm_time).to_ical() for r, number in todo]
 
 
-def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> bytes:
+def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen",
+           alarm_time: str = DEFAULT_ALARM_TIME) -> bytes:
     """The reminders as an RFC 5545 calendar (bytes, CRLF line ends).
 
     Exactly what serialising the whole calendar gives, made as its own lines, each
@@ -83,11 +106,37 @@ def to_ics(reminders: Iterable[Reminder], *, calendar_name: str = "crmgen") -> b
     (:mod:`crmgen.accel.events`) and give the same feed.
     """
     rs = list(reminders)
-    events = serialise([(r, key[1]) for r, key in zip(rs, event_keys(rs), strict=True)])
-    return b"".join([calendar_lines(calendar_name), *events, END])
+    events = serialise([(r, key[1]) for r, key in zip(rs, event_keys(rs, alarm_time), strict=True)], alarm_time)
+    return stamped(b"".join([calendar_lines(calendar_name), *events, END]), rs)
 
 
 END = b"END:VCALENDAR\r\n"
+# What every event is serialised with; :func:`stamped` puts in the feed's day. A line that
+# starts with "DTSTAMP:" is the property (text is escaped, a folded line starts with a space).
+PLACEHOLDER_STAMP = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_PLACEHOLDER_LINE = b"\r\nDTSTAMP:19700101T000000Z\r\n"
+
+
+def feed_day(reminders: list[Reminder]) -> dt.date | None:
+    """The day a feed of ``reminders`` is made for (each reminder's ``date - days``; None: no reminder)."""
+    if not reminders:
+        return None
+    r = reminders[0]
+    return r.date - dt.timedelta(days=r.days)
+
+
+def stamped(feed: bytes, reminders: list[Reminder]) -> bytes:
+    """The feed with each event's DTSTAMP set to the day it is made for, 00:00 UTC."""
+    day = feed_day(reminders)
+    if day is None:
+        return feed
+    return feed.replace(_PLACEHOLDER_LINE, f"\r\nDTSTAMP:{day:%Y%m%d}T000000Z\r\n".encode())
+
+
+def alarm_offset(alarm_time: str) -> dt.timedelta:
+    """``"HH:MM"`` as the time after midnight (the settings have checked it)."""
+    hours, minutes = alarm_time.split(":")
+    return dt.timedelta(hours=int(hours), minutes=int(minutes))
 
 
 def calendar_lines(calendar_name: str) -> bytes:
@@ -104,34 +153,41 @@ def calendar_lines(calendar_name: str) -> bytes:
     return cal.to_ical()[: -len(END)]  # it ends with END: no events yet
 
 
-def event(r: Reminder, uid: str) -> Any:
-    """One all-day VEVENT for a reminder, with its lead as a display alarm."""
+def event(r: Reminder, uid: str, *, alarm_time: str = DEFAULT_ALARM_TIME) -> Any:
+    """One all-day VEVENT for a reminder, with its lead as a display alarm at ``alarm_time``.
+
+    A late reminder (``days`` < 0) is an event on the day the feed is made for: where
+    a calendar user looks, not on a past day that no one scrolls back to.
+    """
     import icalendar
 
+    late = r.days < 0
+    day = r.date - dt.timedelta(days=r.days) if late else r.date
     ev = icalendar.Event()
     ev.add("uid", uid)
-    # DTSTAMP is required and must be a UTC date-time. The clock would make
-    # every run differ; the reminder's own date is stable for the same input,
-    # so the same files give a byte-identical feed (diffable, cacheable).
-    ev.add("dtstamp", dt.datetime.combine(r.date, dt.time(0), tzinfo=dt.UTC))
-    ev.add("dtstart", r.date)
-    ev.add("dtend", r.date + dt.timedelta(days=1))
+    # Required, a UTC date-time: the placeholder, replaced by the feed's day (see stamped).
+    ev.add("dtstamp", PLACEHOLDER_STAMP)
+    ev.add("dtstart", day)
+    ev.add("dtend", day + dt.timedelta(days=1))
     ev.add("summary", r.title)
     ev.add("description", _description(r))
-    ev.add("categories", [r.kind])
+    ev.add("categories", [r.kind, "overdue"] if late else [r.kind])
     ev.add("transp", "TRANSPARENT")  # a reminder does not make the day busy
 
     alarm = icalendar.Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", r.title)
-    alarm.add("trigger", -dt.timedelta(days=r.lead))
+    # An all-day event starts at local midnight: the alarm is lead days before, at alarm_time
+    # (a late event's lead has passed: on its day, at alarm_time).
+    alarm.add("trigger", alarm_offset(alarm_time) - dt.timedelta(days=0 if late else r.lead))
     ev.add_component(alarm)
     return ev
 
 
 def _description(r: Reminder) -> str:
     # The title is the SUMMARY already; repeating it would only make the feed longer.
-    lines = [f"Client: {r.name} ({r.client})"]
+    lines = [f"Overdue since {r.date.isoformat()}"] if r.days < 0 else []
+    lines.append(f"Client: {r.name} ({r.client})")
     if r.owner:
         lines.append(f"Owner: {r.owner}")
     if r.amount is not None:

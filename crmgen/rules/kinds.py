@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
-from crmgen.format.model import COMPLAINT_STEPS, Client, Interaction, Order
+from crmgen.format.model import COMPLAINT_STEPS, Client, Interaction, Order, Promise
 from crmgen.format.money import money
 from crmgen.load.project import Settings
 from crmgen.rules import rebates, receivables, wording
@@ -116,7 +116,7 @@ def promise(client: Client, settings: Settings, first_seen: Mapping[str, dt.date
     """Our open promises, on the day they are due."""
     name = one_line(client.name)
     return [Dated("promise", p.due, wording.promise(name, one_line(p.what), _amount(p.amount, settings), p.due),
-                  p.amount, _promise_key(p.by, p.what))
+                  p.amount, _promise_key(p))
             for p in client.promises if p.is_open and p.by == "us"]
 
 
@@ -134,7 +134,7 @@ def remind(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
             continue  # agreed a day or two before it is due: nothing to remind them of
         out.append(Until("remind", start, p.due - DAY if p.due > start else p.due,
                          wording.remind(name, one_line(p.what), _amount(amount, settings), p.due),
-                         amount, _promise_key(p.by, p.what)))
+                         amount, _promise_key(p)))
     return out
 
 
@@ -147,7 +147,7 @@ def collect(client: Client, settings: Settings, first_seen: Mapping[str, dt.date
         if p.is_open and p.by != "us":
             amount = _promise_amount(client, p)
             out.append(Dated("collect", p.due, wording.collect(name, one_line(p.what), _amount(amount, settings), p.due),
-                             amount, _promise_key(p.by, p.what)))
+                             amount, _promise_key(p)))
     return out
 
 
@@ -201,7 +201,7 @@ def broken(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
             for q in client.promises)
         if not answered:
             out.append(Dated("broken", p.broken, wording.broken(name, p.by == "us", one_line(p.what), p.due, p.broken),
-                             _promise_amount(client, p), _promise_key(p.by, p.what)))
+                             _promise_amount(client, p), _promise_key(p)))
     return out
 
 
@@ -328,8 +328,13 @@ def _promise_amount(client: Client, p: Any) -> float | None:
     return next((o.owed for o in client.orders if o.id == p.order), None)
 
 
-def _promise_key(by: str, what: str) -> str:
-    return f"{by}:{one_line(what)}"
+def _promise_key(p: Promise) -> str:
+    """What the calendar knows a promise by: its ``id``, else its side and due day.
+
+    Never its wording or its place in the list: fixing a typo or adding a promise above it
+    keeps its events' UIDs. Without an id, a new ``due`` is a new event (an id keeps it).
+    """
+    return f"id:{p.id}" if p.id is not None else f"{p.by}:{p.due}"
 
 
 def _order(o: Order) -> str:
@@ -337,7 +342,9 @@ def _order(o: Order) -> str:
 
 
 def _order_key(o: Order) -> str:
-    return f"{o.date}:{o.items or ''}:{o.index}"
+    """What the calendar knows an order by: its ``id``, else its date (never its place in the
+    list or its ``items``, which inserting an older order or rewording would change)."""
+    return f"id:{o.id}" if o.id is not None else f"{o.date}"
 
 
 def _latest_next(interactions: Iterable[Interaction]) -> Interaction | None:
