@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import http.server
+import json
 import os
 import shutil
 import threading
@@ -262,3 +263,196 @@ def test_search_with_a_chinese_interface_finds_chinese_and_english(browser, tmp_
         w.close()
         server.shutdown()
         server.server_close()
+
+
+# --- The sample project (Chinese contacts), its search, its 404 page, what it loads (#22) -------
+
+REPO = Path(__file__).resolve().parent.parent
+HAN = __import__("re").compile(r"^[\u4e00-\u9fff]{2,4}$")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    """The repository's sample project built once: (site dir, book, base URL over HTTP).
+
+    The server answers a missing path with the site's 404 page, as static hosts do.
+    """
+    _need_browser()
+    root = tmp_path_factory.mktemp("sample") / "project"
+    shutil.copytree(REPO / "clients", root / "clients")
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    project = load_project(root)
+    book = load_book(project)
+    site = build_site(project, book.clients, today=dt.date(2026, 6, 15)).site_dir
+
+    class NotFound(_Quiet):
+        def send_error(self, code, message=None, explain=None):
+            if code != 404:
+                return super().send_error(code, message, explain)
+            body = (site / "404.html").read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(NotFound, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield site, book, f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _results(w: Watch, query: str) -> tuple[str, list[str], str]:
+    """Search ``query`` from a fresh page: (the result count line, the result links in order, their text)."""
+    w.page.keyboard.press("/")
+    w.page.locator("input.md-search__input").fill(query)
+    w.page.keyboard.press("End")
+    meta = w.page.locator(".md-search-result__meta")
+    w.page.wait_for_function(
+        "q => document.querySelector('.md-search-result__meta').textContent.includes('matching')"
+        " && document.querySelector('input.md-search__input').value === q", arg=query, timeout=15_000)
+    w.page.wait_for_timeout(200)  # the result list follows its count line
+    links = [a.get_attribute("href") or "" for a in w.page.locator(".md-search-result__item > a").all()]
+    return meta.inner_text(), links, w.page.locator(".md-search-result").inner_text()
+
+
+def _page_of(href: str) -> str:
+    return href.split("?")[0].split("#")[0].rsplit("/clients/", 1)[-1].removesuffix("/index.html")
+
+
+def _files_text(book) -> dict[str, str]:
+    return {c.slug: (REPO / c.path).read_text(encoding="utf-8") for c in book.clients}
+
+
+def test_a_contacts_full_chinese_name_finds_their_client_first(sample, browser):
+    site, book, base = sample
+    files = _files_text(book)
+    # Every Chinese contact name that appears in one client's file only: that client is the answer.
+    names = sorted({(p.name, c.slug) for c in book.clients for p in c.contacts
+                    if HAN.match(p.name) and [s for s, t in files.items() if p.name in t] == [c.slug]})
+    assert len(names) >= 10
+    w = Watch(browser)
+    try:
+        for name, slug in names:
+            w.open(base + "index.html")
+            meta, links, _ = _results(w, name)
+            assert links and _page_of(links[0]) == slug, (name, slug, meta, links)
+        assert w.errors == []
+    finally:
+        w.close()
+
+
+def test_a_chinese_name_found_nowhere_finds_nothing(sample, browser):
+    site, book, base = sample
+    text = "".join(_files_text(book).values()) + (site / "search" / "search_index.json").read_text(encoding="utf-8")
+    surnames = sorted({p.name[0] for c in book.clients for p in c.contacts if HAN.match(p.name)})
+    # Real surnames with given names no contact has: each shares its first character with a contact.
+    made_up = [s + given for s in surnames[:6] for given in ("小明", "建华") if s + given not in text]
+    assert len(made_up) >= 6
+    w = Watch(browser)
+    try:
+        for name in made_up:
+            w.open(base + "index.html")
+            meta, links, _ = _results(w, name)
+            assert links == [], (name, meta, links)
+        assert w.errors == []
+    finally:
+        w.close()
+
+
+def test_search_shows_no_zero_width_spaces_but_indexes_with_them(sample, browser):
+    site, book, base = sample
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    assert any("\u200b" in d["text"] for d in docs)  # jieba's segmentation, which the browser's index splits on
+    w = Watch(browser)
+    try:
+        for query in ("润滑油", "周建国", "warehouse"):
+            w.open(base + "index.html")
+            meta, links, shown = _results(w, query)
+            assert links, query
+            assert "\u200b" not in shown, query
+            w.shot(f"search-{query}")
+        # The client's name is shown whole, and the query is what is highlighted.
+        w.open(base + "index.html")
+        _results(w, "周建国")
+        marks = {m.inner_text() for m in w.page.locator(".md-search-result mark").all()}
+        assert marks == {"周建国"}, marks
+        assert w.errors == []
+    finally:
+        w.close()
+
+
+def test_chinese_search_ranks_the_same_from_file_urls(sample, browser):
+    site, book, _ = sample
+    w = Watch(browser)
+    try:
+        for name, slug in (("周建国", "huadong-runhuayou"), ("陈国富", "chengxin-qipei")):
+            w.open((site / "index.html").as_uri())
+            meta, links, shown = _results(w, name)
+            assert links and _page_of(links[0]) == slug, (name, meta, links)
+            assert "\u200b" not in shown
+        assert w.hosts <= {"file"}, w.hosts
+        assert w.errors == []
+    finally:
+        w.close()
+
+
+def _styled(w: Watch) -> bool:
+    """Material's stylesheet applies: its header is a fixed bar, not an unstyled block."""
+    return w.page.evaluate("getComputedStyle(document.querySelector('.md-header')).position") == "sticky"
+
+
+def test_the_404_page_works_from_file_urls_and_at_any_missing_address(sample, browser):
+    site, _, base = sample
+    for url in ((site / "404.html").as_uri(), base + "no-such-page.html", base + "clients/gone/index.html"):
+        w = Watch(browser)
+        failed: list[str] = []
+        found: set[str] = set()
+        w.page.on("requestfailed", lambda r, failed=failed: failed.append(r.url))
+        w.page.on("response", lambda r, failed=failed, found=found, url=url: r.url != url and (
+            failed.append(r.url) if r.status >= 400 else found.add(r.url)))
+        try:
+            w.open(url)
+            # At a deeper missing address Chromium's preload scanner asks for the relative URLs
+            # before the page's script sets their base; the page then loads each from the root.
+            assert [u for u in failed if base + u.split("/assets/", 1)[-1].join(["assets/", ""]) not in found
+                    or "/assets/" not in u] == [], (url, failed)
+            assert _styled(w), url
+            assert w.page.locator("article h1").inner_text().startswith("404")
+            # Its links lead to the site: the dashboard from the nav.
+            w.page.locator("a.md-header__button.md-logo").click()
+            w.page.wait_for_load_state()
+            assert w.page.locator("article h1").first.inner_text().strip() == "Dashboard", url
+            assert w.errors == [] or url.startswith("http"), (url, w.errors)  # the 404 response itself is logged
+        finally:
+            w.close()
+
+
+def test_every_shipped_asset_is_requested_and_every_request_found(sample, browser):
+    """What the pages ask for, over HTTP and from file://, with a search on each: the site ships
+    nothing else (robots.txt and calendars aside), and nothing asked for is missing."""
+    site, _, base = sample
+    kinds = ["index.html", "clients/index.html", "clients/huadong-runhuayou/index.html", "reminders/index.html",
+             "reminders/wanglei.html", "lists/tag.html", "format.html", "receivables.html", "404.html"]
+    asked: set[str] = set()
+    failed: list[str] = []
+    for root in (base, site.as_uri() + "/"):
+        w = Watch(browser)
+        w.page.on("request", lambda r, root=root: asked.add(r.url.split("?")[0].removeprefix(root)))
+        w.page.on("requestfailed", lambda r: failed.append(r.url))
+        w.page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
+        try:
+            for page in kinds:
+                w.open(root + page)
+                _results(w, "润滑油")
+        finally:
+            w.close()
+    assert failed == []
+    shipped = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    not_for_pages = {f for f in shipped if f.endswith((".html", ".ics"))} | {
+        "robots.txt", "sitemap.xml", "sitemap.xml.gz", ".crmgen-site"}
+    assert sorted(shipped - not_for_pages - asked) == []
+    assert {"search/search_index.json", "search/search_index.js"} <= asked  # http, file://
