@@ -20,7 +20,7 @@ from crmgen.cli import main
 from crmgen.format import schema as S
 from crmgen.privacy import private_paths
 from tests.conftest import write_client
-from tests.test_public import site_text
+from tests.test_public import site_text, unfold
 
 TODAY = "2026-12-01"
 
@@ -117,8 +117,9 @@ def _public_texts(root: Path, site: Path, *, public: bool = True) -> dict[str, s
         exported = CliRunner().invoke(main, ["-C", str(root), "export", "--format", fmt]
                                       + (["--public"] if public else []))
         assert exported.exit_code == 0, exported.output
-        texts[f"export.{fmt}"] = exported.stdout if fmt != "json" else json.dumps(
-            json.loads(exported.stdout), ensure_ascii=False)
+        texts[f"export.{fmt}"] = (
+            json.dumps(json.loads(exported.stdout), ensure_ascii=False) if fmt == "json"
+            else unfold(exported.stdout) if fmt == "vcf" else exported.stdout)
     return texts
 
 

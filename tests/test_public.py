@@ -105,12 +105,18 @@ def test_the_same_build_without_public_shows_them(sample: Path, tmp_path: Path) 
     assert SECRET in page and "+86 571 0000 7731" in page
 
 
+def unfold(vcard: str) -> str:
+    """A vCard's lines unfolded (RFC 6350 3.2): a value folded over two lines is searched whole."""
+    return vcard.replace("\r\n ", "").replace("\r\n\t", "").replace("\n ", "")
+
+
 def test_public_export_holds_no_private_value(sample: Path) -> None:
     for fmt in ("csv", "json", "vcf"):
         result = CliRunner().invoke(main, ["-C", str(sample), "export", "--format", fmt, "--public"])
         assert result.exit_code == 0, result.output
-        assert [v for v in private_values(sample) if v in result.stdout] == []
-        assert "Private Passage Co" in result.stdout
+        text = unfold(result.stdout) if fmt == "vcf" else result.stdout
+        assert [v for v in private_values(sample) if v in text] == []
+        assert "Private Passage Co" in text
 
 
 def test_owner_build_has_only_that_owners_clients(sample: Path, tmp_path: Path) -> None:

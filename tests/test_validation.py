@@ -192,6 +192,11 @@ def test_quoted_values_are_fine() -> None:
         ("stage: won", "bad-choice"),
         ("referred_by: Not A Slug", "bad-slug"),
         ("name: [a, b]", "wrong-type"),
+        ('referred_by: "acme\\n"', "bad-slug"),  # "$" alone would let the final newline through
+        ('since: "٢٠٢٦-٠١-٠٥"', "bad-date"),  # only ASCII digits: Python's \\d reads every script's
+        ('credit_limit: "١٢٣"', "not-a-number"),
+        ('cadence: "١٤d"', "bad-cadence"),
+        ('terms: "net ٦٠"', "bad-terms"),
     ],
 )
 def test_wrong_types_and_values(line: str, code: str) -> None:

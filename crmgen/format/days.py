@@ -15,7 +15,7 @@ _WORDS = {
     "today": 0, "tomorrow": 1, "yesterday": -1,
     "今天": 0, "今日": 0, "明天": 1, "明日": 1, "后天": 2, "昨天": -1, "昨日": -1, "前天": -2,
 }
-_OFFSET = re.compile(r"^([+-])\s*(\d{1,4})\s*([dwm])$", re.IGNORECASE)
+_OFFSET = re.compile(r"^([+-])\s*([0-9]{1,4})\s*([dwm])\Z", re.IGNORECASE)
 
 
 class DayError(ValueError):

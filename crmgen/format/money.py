@@ -48,7 +48,7 @@ def money(amount: float | int | None, currency: str = "¥") -> str:
 _UNITS = {"千": 1_000, "万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_000_000}
 _CURRENCY_PREFIX = re.compile(r"^(?:[¥￥$€£]|RMB|CNY|USD|EUR)\s*", re.IGNORECASE)
 _CURRENCY_SUFFIX = re.compile(r"\s*(?:元|块|RMB|CNY|USD|EUR)$", re.IGNORECASE)
-_NUMBER = re.compile(r"^(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?$")
+_NUMBER = re.compile(r"^([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]+))?\Z")
 
 
 class AmountError(ValueError):

@@ -19,8 +19,8 @@ from typing import NamedTuple
 DAYS, END_OF_MONTH, ON_DELIVERY, PREPAID = "days", "eom", "cod", "prepaid"
 TERMS_MAX = 3650  # days, as a cadence: ten years
 
-_DAYS = re.compile(r"^(?:net|n|账期|賬期)?\s*:?\s*(\d{1,5})\s*(?:d|days?|天|日)?$")
-_EOM = re.compile(r"^(?:eom|月结|月結)\s*[+:]?\s*(\d{1,5})?\s*(?:d|days?|天|日)?$")
+_DAYS = re.compile(r"^(?:net|n|账期|賬期)?\s*:?\s*([0-9]{1,5})\s*(?:d|days?|天|日)?\Z")
+_EOM = re.compile(r"^(?:eom|月结|月結)\s*[+:]?\s*([0-9]{1,5})?\s*(?:d|days?|天|日)?\Z")
 _ON_DELIVERY = frozenset({"cod", "货到付款", "貨到付款", "货到付", "cash on delivery"})
 _PREPAID = frozenset({"prepaid", "cia", "cwo", "款到发货", "款到發貨", "先款后货", "先款後貨", "预付", "預付",
                       "预付款", "cash in advance"})

@@ -34,18 +34,18 @@ T_MAP = "tag:yaml.org,2002:map"
 T_SEQ = "tag:yaml.org,2002:seq"
 STANDARD_TAGS = {T_STR, T_INT, T_FLOAT, T_BOOL, T_NULL, T_TIMESTAMP, T_MAP, T_SEQ}
 
-SLUG_RE = re.compile(S.SLUG_PATTERN)
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_NO_YEAR = re.compile(r"^--(\d{1,2})-(\d{1,2})$")
-_CADENCE = re.compile(r"^(\d+)\s*([dwm])$", re.IGNORECASE)
-_RATE = re.compile(r"^(\d+(?:\.\d+)?)\s*%$")
+SLUG_RE = re.compile(S.SLUG_PATTERN.removesuffix("$") + r"\Z")  # "$" would let a final newline through
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})\Z")
+_NO_YEAR = re.compile(r"^--([0-9]{1,2})-([0-9]{1,2})\Z")
+_CADENCE = re.compile(r"^([0-9]+)\s*([dwm])\Z", re.IGNORECASE)
+_RATE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*%\Z")
 # On one line (no line break): the rest, less its trailing blanks, is the last group .rstrip(" \t")
 # (a lazy group before "[ \t]*$" costs a backtracking step per character)
 _HEADING = re.compile(r"##[ \t]+(\S+)[ \t]*(.*)")
 _NEXT = re.compile(r"[ \t]*(?:[-*][ \t]+)?(?:next|下一步)[ \t]*[:：][ \t]*(\S*)[ \t]*(.*)", re.IGNORECASE)
 # Patterns of rare cases, compiled by re's cache when first used: compiling every pattern
 # up front costs a check of a few files
-_DATE_OTHER_SEP = r"^\d{4}[/.年]\d{1,2}[/.月]\d{1,2}日?$"
+_DATE_OTHER_SEP = r"^[0-9]{4}[/.年][0-9]{1,2}[/.月][0-9]{1,2}日?\Z"
 _FENCE = r"^[ \t]*(```|~~~)"
 _CADENCE_UNIT = {"d": 1, "w": 7, "m": 30}
 
@@ -298,8 +298,8 @@ class _Walker:
                            "yaml-trap")
                 return None
         elif node.tag == T_STR:
-            try:
-                value = float(node.value.replace(",", "").replace("_", ""))
+            try:  # float() would read the digits of any script: only ASCII ones are amounts here
+                value = float(node.value.replace(",", "").replace("_", "")) if node.value.isascii() else None
             except ValueError:
                 value = None
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
