@@ -261,3 +261,38 @@ def test_the_samples_feed_is_strict_rfc_5545(samples: Path, day: str) -> None:
         assert e.decoded("DTSTAMP") == stamp
         assert e.decoded("DTEND") - e.decoded("DTSTART") == dt.timedelta(days=1)
         assert e.decoded("DTSTART") >= stamp.date()  # nothing on a past day
+
+
+WORDED = """\
+---
+name: 老刘汽修厂
+grade: C
+stage: customer
+owner: 李娜
+dates:
+  - what: {date_what}
+    date: 2019-12-06
+complaints:
+  - opened: 2026-11-28
+    what: {complaint_what}
+    step: {step}
+---
+
+## 2026-11-20 visit: 送样品
+Next: 2026-12-03 {next_what}
+"""
+
+
+def test_rewording_an_anniversary_a_complaint_or_a_next_step_keeps_its_uid(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    write_client(root, "laoliu", WORDED.format(date_what="开业纪念日", complaint_what="机油漏液",
+                                               step="inform", next_what="回访"))
+    before = {str(k): str(e["UID"]) for e in events(feed(root)) for k in e.categories}
+    assert {"anniversary", "complaint", "next", "touch"} <= set(before)
+    write_client(root, "laoliu", WORDED.format(date_what="开业七周年", complaint_what="机油桶漏液（3 桶）",
+                                               step="solve", next_what="回访，带新样品"))
+    after = events(feed(root))
+    assert {str(k): str(e["UID"]) for e in after for k in e.categories} == before
+    assert any("七周年" in str(e["SUMMARY"]) for e in after)
+    assert any("3 桶" in str(e["SUMMARY"]) for e in after)
+    assert any("新样品" in str(e["SUMMARY"]) for e in after)

@@ -93,8 +93,9 @@ def next_step(client: Client, settings: Settings, first_seen: Mapping[str, dt.da
     if step is None or step.next_date is None or any(i.date >= step.next_date for i in client.interactions):
         return []
     what = one_line(step.next_what or "") or "follow up"
-    return [Dated("next", step.next_date, wording.next_step(one_line(client.name), what, step.type, step.date),
-                  key=f"{step.date}:{step.next_date}:{what}")]
+    # No key: a client has one next step at a time, and its calendar event moves with it
+    # (rewording it, or writing a newer one, updates the event instead of adding one).
+    return [Dated("next", step.next_date, wording.next_step(one_line(client.name), what, step.type, step.date))]
 
 
 def birthday(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
@@ -109,7 +110,7 @@ def anniversary(client: Client, settings: Settings, first_seen: Mapping[str, dt.
     """Each of the client's ``dates``, every year from its first occurrence on."""
     name = one_line(client.name)
     return [Yearly("anniversary", a.date.month, a.date.day, a.date, a.date.year,
-                   wording.anniversary(one_line(a.what), name), a.what) for a in client.dates]
+                   wording.anniversary(one_line(a.what), name), f"{a.date}") for a in client.dates]
 
 
 def promise(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
@@ -223,7 +224,7 @@ def complaint(client: Client, settings: Settings, first_seen: Mapping[str, dt.da
         number = COMPLAINT_STEPS.index(c.step) + 1 if c.step in COMPLAINT_STEPS else 0
         what = one_line(c.what)
         out.append(Dated("complaint", c.opened + settings.complaint_after * DAY,
-                         wording.complaint(name, what, c.opened, number, c.step), key=f"{c.opened}:{what}"))
+                         wording.complaint(name, what, c.opened, number, c.step), key=f"{c.opened}"))
     return out
 
 
