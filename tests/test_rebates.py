@@ -103,8 +103,37 @@ rebates:
     client, problems = parse_client_text(text, "clients/acme.md")
     assert problems == [] and client is not None and [r.index for r in client.programmes] == [0, 1, 2]
     got = [r for r in due([client], D(2026, 12, 1), Settings(), within=0) if r.kind in ("rebate", "settle")]
-    assert [(r.kind, r.key) for r in got] == [("settle", "2026-03-31:1"), ("rebate", "2026-12-31:100000")]
+    assert [(r.kind, r.key) for r in got] == [("settle", "2026-03-31"), ("rebate", "2026-12-31:100000")]
     assert "一季度返利" in got[0].title and "of 年度返利" in got[1].title
+
+
+
+def test_a_programme_s_key_survives_reordering_and_renaming() -> None:
+    """The calendar's UID is made of the key: a programme is known by its period, not by its place."""
+    base = """---
+name: Acme
+grade: F
+orders:
+  - {date: 2026-02-01, amount: 90000, paid: 90000}
+rebates:
+%s---
+"""
+    q1 = "  - {name: %s, from: 2026-01-01, to: 2026-03-31, tiers: [{over: 50000, rate: 1%%}]}\n"
+    h1 = "  - {name: 上半年, from: 2026-01-01, to: 2026-06-30, tiers: [{over: 80000, rate: 1%}]}\n"
+    h1b = "  - {name: 上半年B, from: 2026-02-01, to: 2026-06-30, tiers: [{over: 60000, rate: 1%}]}\n"
+
+    def keys(body: str) -> set[tuple[str, str]]:
+        client, problems = parse_client_text(base % body, "clients/acme.md")
+        assert problems == [] and client is not None
+        return {(r.kind, r.key) for r in due([client], D(2026, 7, 2), Settings(), within=0)
+                if r.kind in ("rebate", "settle")}
+
+    first = keys(q1 % "一季度" + h1)
+    assert first == {("settle", "2026-03-31"), ("settle", "2026-06-30")}
+    assert keys(h1 + q1 % "Q1 返利") == first  # reordered and renamed: the same keys
+    both = keys(q1 % "一季度" + h1 + h1b)  # two programmes end the same day: told apart by their start
+    assert both == {("settle", "2026-03-31"), ("settle", "2026-06-30:from 2026-01-01"),
+                    ("settle", "2026-06-30:from 2026-02-01")}
 
 
 def test_a_period_that_ends_before_it_starts_or_is_settled_early_is_located() -> None:

@@ -240,7 +240,7 @@ def rebate(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
             continue
         now = rebates.standing(client, reb)
         which = one_line(rebates.label(reb)) if several or reb.name else None
-        suffix = f":{reb.index}" if reb.index else ""
+        suffix = _programme_key(client, reb)
         tier = now.next
         if tier is not None and now.total >= settings.rebate_near * tier.over:
             act = max(reb.end - settings.rebate_action * DAY, reb.start or reb.end)
@@ -270,8 +270,25 @@ def settle(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
             continue
         title = wording.settle(one_line(client.name), one_line(rebates.label(reb)), money(done.earned, settings.currency),
                                done.reached.rate, money(done.total, settings.currency), reb.end)
-        out.append(Dated("settle", reb.end + DAY, title, done.earned, f"{reb.end}:{reb.index}"))
+        out.append(Dated("settle", reb.end + DAY, title, done.earned, f"{reb.end}{_programme_key(client, reb)}"))
     return out
+
+
+def _programme_key(client: Client, reb: Any) -> str:
+    """What the calendar knows a rebate programme by, beside its end: nothing more when no other
+    programme of the client ends that day, else its start, then its name, and only when all of
+    those are shared its place in the list (never its place otherwise: adding a programme above
+    it keeps its events)."""
+    same_end = [r for r in client.programmes if r.end == reb.end]
+    if len(same_end) == 1:
+        return ""
+    same_start = [r for r in same_end if r.start == reb.start]
+    if len(same_start) == 1:
+        return f":from {reb.start}"
+    same_name = [r for r in same_start if r.name == reb.name]
+    if len(same_name) == 1:
+        return f":from {reb.start}:{reb.name or ''}"
+    return f":from {reb.start}:{reb.name or ''}:{same_name.index(reb) + 1}"
 
 
 def successor(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
