@@ -29,7 +29,7 @@ from crmgen.format.model import (
 from crmgen.load.project import Settings
 from crmgen.render import dashboard
 from crmgen.render.dashboard import bucket_labels, dashboard_context, format_money, to_cents
-from crmgen.rules.reminders import Reminder
+from crmgen.rules.reminders import Reminder, due
 
 TODAY = dt.date(2026, 11, 23)
 D = dt.date
@@ -358,21 +358,30 @@ def test_out_of_touch_uses_last_interaction_else_since_and_the_right_cadence() -
             "own", grade="F", cadence=10, interactions=(Interaction(date=days(11), type="call", summary="x"),)
         ),
         client("lost", grade="A", stage="lost", since=days(500)),
+        # No contact and no since: counted from the day git first saw the file, as `due` does;
+        # never committed (or committed today): counted from today, so not late.
         client("never-b", grade="B"),
         client("never-a", grade="A", stage="prospect"),
+        client("added-today", grade="A"),
+        client("added-8", grade="A"),
+        client("added-7", grade="A"),
         client("dormant", grade="C", stage="dormant", since=days(31)),
     ]
-    rows = dashboard_context(book, [], TODAY, settings)["out_of_touch"]
+    seen = {"added-today": TODAY, "added-8": days(8), "added-7": days(7), "since-only": days(300)}
+    reminders = due(book, TODAY, settings, first_seen=seen)
+    rows = dashboard_context(book, reminders, TODAY, settings)["out_of_touch"]
     by_slug = {r["slug"]: r for r in rows}
-    assert set(by_slug) == {"late-a", "since-only", "own", "never-a", "never-b", "dormant"}
+    # Exactly the clients `due` says are late to keep in touch with.
+    assert set(by_slug) == {r.client for r in reminders if r.kind == "touch" and r.days < 0}
+    assert set(by_slug) == {"late-a", "since-only", "own", "added-8", "dormant"}
+    assert by_slug["added-8"]["last_contact"] is None and by_slug["added-8"]["added"] == days(8)
+    assert by_slug["added-8"]["days_since"] == 8 and by_slug["late-a"]["added"] is None
     assert by_slug["late-a"]["days_since"] == 8 and by_slug["late-a"]["cadence"] == 7
     assert by_slug["since-only"]["days_since"] == 20 and by_slug["since-only"]["since_only"]
     assert not by_slug["late-a"]["since_only"]
     assert by_slug["own"]["cadence"] == 10 and by_slug["own"]["over"] == 1
-    assert by_slug["never-a"]["days_since"] is None and by_slug["never-a"]["last_contact"] is None
-    # Most overdue first (since-only is 6 days over; the rest 1 day, better grades first),
-    # never contacted last, A before B.
-    assert [r["slug"] for r in rows] == ["since-only", "late-a", "dormant", "own", "never-a", "never-b"]
+    # Most overdue first (since-only is 6 days over; the rest 1 day, better grades first).
+    assert [r["slug"] for r in rows] == ["since-only", "added-8", "late-a", "dormant", "own"]
 
 
 def test_counts_per_grade_and_stage_include_zeros() -> None:
@@ -444,6 +453,16 @@ def sample_book() -> list[Client]:
     ]
 
 
+def context(book: list[Client], rems: list[Reminder], settings: Settings | None = None, **kw) -> dict:
+    """dashboard_context with ``rems`` as the counted reminders, and the out-of-touch table from
+    the book's real ``touch`` reminders (what ``due`` would list)."""
+    settings = settings or Settings()
+    ctx = dashboard_context(book, rems, TODAY, settings, **kw)
+    touches = [r for r in due(book, TODAY, settings) if r.kind == "touch"]
+    ctx["out_of_touch"] = dashboard.out_of_touch(book, touches, TODAY, settings)
+    return ctx
+
+
 def memo_rows(name: str, macro, items, *args) -> Markup:
     """``site.memo_rows`` without a memo: every row rendered."""
     return Markup("".join(str(macro(item, *args)) for item in items))
@@ -474,7 +493,7 @@ class TagCollector(html.parser.HTMLParser):
 
 def test_template_renders_numbers_and_escaped_names() -> None:
     rems = [reminder(-3, "xss", title=f"Payment from {XSS}"), reminder(-1), reminder(0), reminder(2)]
-    ctx = dashboard_context(sample_book(), rems, TODAY, Settings(), broken=["clients/<bad>.md"])
+    ctx = context(sample_book(), rems, broken=["clients/<bad>.md"])
     page = render(ctx)
     # The three big numbers, in order, linking to the reminders page.
     assert '<span class="crmgen-kpi__n">2</span><span class="crmgen-kpi__label">Overdue</span>' in page
@@ -496,7 +515,7 @@ def test_template_renders_numbers_and_escaped_names() -> None:
     assert '<a href="clients/xss/">&lt;script&gt;alert(1)&lt;/script&gt;</a>' in page
     assert '<a href="clients/huadong/">华东润滑油有限公司华东分公司特约经销商</a>' in page
     assert "&lt;img src=x onerror=alert(2)&gt;" in page
-    assert "<td>&lt;b&gt;bold&lt;/b&gt;</td>" in page
+    assert '<td data-label="Owner">&lt;b&gt;bold&lt;/b&gt;</td>' in page
     collector = TagCollector()
     collector.feed(page)
     assert "script" not in collector.tags and "img" not in collector.tags and "b" not in collector.tags
@@ -504,7 +523,7 @@ def test_template_renders_numbers_and_escaped_names() -> None:
 
 
 def test_template_through_markdown_keeps_html_whole_and_names_literal() -> None:
-    ctx = dashboard_context(sample_book(), [reminder(-1)], TODAY, Settings())
+    ctx = context(sample_book(), [reminder(-1)])
     md = markdown.Markdown(extensions=["attr_list", "md_in_html", "tables", "admonition", "toc"])
     out = md.convert(render(ctx))
     collector = TagCollector()
@@ -548,11 +567,12 @@ def test_template_with_an_empty_book() -> None:
 def test_long_tables_fold_the_rest_into_details() -> None:
     book = [
         client(
-            f"c{i:02d}", f"Client {i:02d}", orders=(Order(date=days(40), amount=100 + i, pay_by=days(35)),)
+            f"c{i:02d}", f"Client {i:02d}", since=days(400),
+            orders=(Order(date=days(40), amount=100 + i, pay_by=days(35)),),
         )
         for i in range(20)
     ]
-    page = render(dashboard_context(book, [], TODAY, Settings()))
+    page = render(context(book, []))
     assert "<summary>8 more late payments</summary>" in page
     assert page.count('href="clients/c') >= 20 + 20  # every late payment and every out-of-touch row
 
@@ -580,7 +600,7 @@ def test_template_in_the_site_environment() -> None:
 
         memo_rows = staticmethod(memo_rows)
 
-    ctx = dashboard_context(sample_book(), [reminder(-2, "xss")], TODAY, Settings(), broken=["clients/b.md"])
+    ctx = context(sample_book(), [reminder(-2, "xss")], broken=["clients/b.md"])
     page = env.get_template("dashboard.md.j2").render(site=Site(), **ctx)
     assert page.count('href="reminders/index.html"') >= 3
     assert '<a href="clients/huadong/index.html">' in page
@@ -604,3 +624,57 @@ def test_huge_tables_are_cut_so_the_home_page_stays_small() -> None:
     assert "<summary>288 more late payments</summary>" in page
     assert "<p>… and 88 more.</p>" in page  # 300 - 12 shown - 200 folded
     assert page.count('<a href="clients/c') < 3 * (12 + 200) + 10
+
+
+def _git(root: Path, *args: str, day: str | None = None) -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    if day:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"{day}T10:00:00+08:00"
+    subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+
+
+def test_never_contacted_agrees_with_due_in_a_real_git_repo(tmp_path: Path) -> None:
+    """A client file committed long ago with no contact is out of touch (never contacted,
+    counted from the commit); one committed today is not, as `crmgen due` says too."""
+    import json
+    import subprocess
+    import sys
+
+    from crmgen.history import read_history
+    from crmgen.load.book import load_book
+    from crmgen.load.project import load_project
+
+    (tmp_path / "clients").mkdir()
+    (tmp_path / "mkdocs.yml").write_text("site_name: T\ntheme:\n  name: material\n", encoding="utf-8")
+    _git(tmp_path, "init", "-q")
+    old, new = days(40).isoformat(), TODAY.isoformat()
+    for slug, name, day in (("old-one", "杭州鸿运五金有限公司", old), ("new-one", "新客户", new)):
+        (tmp_path / "clients" / f"{slug}.md").write_text(
+            f"---\nname: {name}\ngrade: B\nstage: prospect\nphone: \"138 0000 0000\"\n---\n", encoding="utf-8")
+        _git(tmp_path, "add", f"clients/{slug}.md")
+        _git(tmp_path, "commit", "-q", "-m", f"add {slug}", day=day)
+    project = load_project(tmp_path)
+    book = load_book(project).clients
+    first_seen = read_history(tmp_path, project.settings.clients_dir).first_seen()
+    assert first_seen == {"old-one": days(40), "new-one": TODAY}
+    reminders = due(book, TODAY, project.settings, first_seen=first_seen)
+    ctx = dashboard_context(book, reminders, TODAY, project.settings)
+    rows = {r["slug"]: r for r in ctx["out_of_touch"]}
+    assert set(rows) == {"old-one"}
+    assert rows["old-one"]["last_contact"] is None and rows["old-one"]["added"] == days(40)
+    assert rows["old-one"]["days_since"] == 40
+    page = render(ctx)
+    assert f"never (added {old})" in page
+    assert page.count("never (added") == 1
+    # `due` as a process, in the same repository, names the same client as late to keep in touch.
+    out = subprocess.run([sys.executable, "-m", "crmgen", "due", "--format", "json", "--today", new],
+                         cwd=tmp_path, capture_output=True, text=True, check=False)
+    late = {r["client"] for r in json.loads(out.stdout) if r["kind"] == "touch" and r["days"] < 0}
+    assert late == set(rows)
+    # The today list: the overdue touch reminder with the client's phone as a tel: link.
+    assert [t["r"].client for t in ctx["today_list"]] == ["old-one"]
+    assert '<a href="tel:13800000000">138 0000 0000</a>' in page

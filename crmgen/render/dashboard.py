@@ -300,25 +300,30 @@ def complaints(clients: Iterable[Client], today: dt.date) -> dict[str, Any]:
     }
 
 
-def out_of_touch(clients: Iterable[Client], today: dt.date, settings: Settings) -> list[dict[str, Any]]:
-    """Clients not contacted for longer than their cadence (lost clients excluded).
+def out_of_touch(clients: Iterable[Client], reminders: Iterable[Reminder], today: dt.date,
+                 settings: Settings) -> list[dict[str, Any]]:
+    """Clients whose ``touch`` reminder is overdue: exactly those ``due`` lists as late to keep in
+    touch, since it is its reminders that decide (:func:`crmgen.rules.kinds.touch`).
 
-    Last contact is the latest interaction, else ``since``; cadence is the client's own,
-    else the team's for its grade. Clients with neither date come last, as never contacted
-    (``days_since`` None), best grades first.
+    ``touch`` counts the cadence (the client's own, else the team's for its grade) from the last
+    interaction, else ``since``, else the day git first saw the file, else from today (so a client
+    created today, or never committed, is not late). ``last_contact`` is the interaction or
+    ``since`` (``since_only``); a client listed without either was really never contacted, and
+    ``added`` is the day its cadence counts from.
     """
+    late = {r.client: r for r in reminders if r.kind == "touch" and r.days < 0}
     out: list[dict[str, Any]] = []
     for client in clients:
-        if client.stage == "lost":
+        r = late.get(client.slug)
+        if r is None:
             continue
         cadence = client.cadence if client.cadence is not None else settings.cadence.get(client.grade)
         if cadence is None:
             continue
         contact = client.last_contact  # a property that looks at every interaction: once
         last = contact or client.since
-        days = (today - last).days if last is not None else None
-        if days is not None and days <= cadence:
-            continue
+        counted_from = r.date - dt.timedelta(days=cadence)
+        days = (today - counted_from).days
         out.append(
             {
                 "slug": client.slug,
@@ -328,14 +333,35 @@ def out_of_touch(clients: Iterable[Client], today: dt.date, settings: Settings) 
                 "owner": client.owner,
                 "last_contact": last,
                 "since_only": contact is None and last is not None,
+                "added": counted_from if last is None else None,
                 "days_since": days,
                 "cadence": cadence,
-                "over": days - cadence if days is not None else None,
+                "over": days - cadence,
             }
         )
-    # Most overdue first; the never-contacted after them, best grades first.
-    out.sort(key=lambda r: (r["days_since"] is None, -(r["over"] or 0), r["grade"], r["name"], r["slug"]))
+    # Most overdue first; then best grades first.
+    out.sort(key=lambda r: (-r["over"], r["grade"], r["name"], r["slug"]))
     return out
+
+
+def contact_links(client: Client | None) -> dict[str, str | None]:
+    """Whom to call or write about a client: its first current contact's phone and email, else
+    the client's own (``phone``, ``email``, ``who``: the contact's name when it is theirs)."""
+    if client is None:
+        return {"phone": None, "email": None, "who": None}
+    first = client.current_contacts[0] if client.current_contacts else None
+    phone = first.phone if first is not None and first.phone else client.phone
+    email = first.email if first is not None and first.email else client.email
+    who = first.name if first is not None and (first.phone or first.email) else None
+    return {"phone": phone, "email": email, "who": who}
+
+
+def today_list(clients: Iterable[Client], reminders: Iterable[Reminder]) -> list[dict[str, Any]]:
+    """What to do today: every overdue and today's reminder, most overdue first, each with the
+    phone and email to reach the client by (:func:`contact_links`)."""
+    by_slug = {c.slug: c for c in clients}
+    now = sorted((r for r in reminders if r.days <= 0), key=lambda r: (r.days, r.client, r.kind, r.title))
+    return [{"r": r, **contact_links(by_slug.get(r.client))} for r in now]
 
 
 def _counts(values: Iterable[str], order: Sequence[str]) -> list[dict[str, Any]]:
@@ -369,8 +395,9 @@ def dashboard_context(
     - ``promises``: ``us`` and ``client`` (``kept``, ``broken``, ``open``, ``late``,
       ``total``, ``kept_share_fmt``), ``breakers``
     - ``complaints``: ``open``, ``steps`` (``key``, ``count`` in the six-step order), ``list``
-    - ``out_of_touch``: clients past their cadence (``days_since``, ``cadence``, ``over``,
-      ``last_contact``)
+    - ``out_of_touch``: clients whose ``touch`` reminder is overdue (``days_since``, ``cadence``,
+      ``over``, ``last_contact``, ``added``)
+    - ``today_list``: the overdue and today's reminders (``r``) with ``phone``, ``email``, ``who``
     - ``grades``, ``stages``: ``key`` and ``count``, every grade and stage included
     - ``charts``: ``grades``, ``stages``, ``complaints``, ``ageing``, ``pareto``,
       ``promises`` (safe SVG markup)
@@ -445,7 +472,8 @@ def dashboard_context(
         "revenue": rev,
         "promises": prom,
         "complaints": comp,
-        "out_of_touch": out_of_touch(clients, today, settings),
+        "out_of_touch": out_of_touch(clients, reminders, today, settings),
+        "today_list": today_list(clients, reminders),
         "charts": charts_,
     }
 
