@@ -22,6 +22,7 @@ from crmgen.format.model import (
     STAGES,
     Client,
     Complaint,
+    Contact,
     Interaction,
     Order,
     Promise,
@@ -678,3 +679,27 @@ def test_never_contacted_agrees_with_due_in_a_real_git_repo(tmp_path: Path) -> N
     # The today list: the overdue touch reminder with the client's phone as a tel: link.
     assert [t["r"].client for t in ctx["today_list"]] == ["old-one"]
     assert '<a href="tel:13800000000">138 0000 0000</a>' in page
+
+
+def test_today_list_has_overdue_and_today_only_with_the_contact_to_call() -> None:
+    book = [
+        # The first current contact's numbers; one who left is skipped.
+        client("a", contacts=(Contact(name="老王", phone="139 1111 2222", left=days(10)),
+                              Contact(name="李娜", phone="138 0000 0000", email="lina@example.cn")),
+               phone="021-1234 5678"),
+        # No contact with a phone: the client's own line and email.
+        client("b", contacts=(Contact(name="Zhang"),), phone="021-5555 0101", email="buyer@example.com"),
+    ]
+    rems = [reminder(1, "a"), reminder(0, "b"), reminder(-3, "a"), reminder(-1, "gone")]
+    ctx = dashboard_context(book, rems, TODAY, Settings())
+    rows = ctx["today_list"]
+    assert [(t["r"].client, t["r"].days) for t in rows] == [("a", -3), ("gone", -1), ("b", 0)]
+    assert (rows[0]["who"], rows[0]["phone"], rows[0]["email"]) == ("李娜", "138 0000 0000", "lina@example.cn")
+    assert (rows[2]["who"], rows[2]["phone"], rows[2]["email"]) == (None, "021-5555 0101", "buyer@example.com")
+    assert rows[1]["phone"] is None  # a reminder of a client not in the book
+    page = render(ctx)
+    assert '<a href="tel:13800000000">138 0000 0000</a>' in page
+    assert '<a href="mailto:lina@example.cn">lina@example.cn</a>' in page
+    assert '<a href="tel:021-55550101">021-5555 0101</a>' in page
+    assert "3 days late" in page and "· today" in page
+    assert page.index("To do today") < page.index("## Receivables")
