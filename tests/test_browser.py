@@ -456,3 +456,22 @@ def test_every_shipped_asset_is_requested_and_every_request_found(sample, browse
         "robots.txt", "sitemap.xml", "sitemap.xml.gz", ".crmgen-site"}
     assert sorted(shipped - not_for_pages - asked) == []
     assert {"search/search_index.json", "search/search_index.js"} <= asked  # http, file://
+
+
+def test_the_dashboard_opens_on_what_to_do_today_on_a_phone(served, browser):
+    """At 390 px the first table under the counts is today's list, each card with a call link (#19)."""
+    w = Watch(browser, width=390, height=844)
+    try:
+        w.open(served + "index.html")
+        first = w.page.locator("article table").first
+        assert first.locator("caption").inner_text().startswith("To do today")
+        assert first.locator("tbody tr").first.evaluate("e => getComputedStyle(e).display") == "block"
+        tel = first.locator('a[href^="tel:"]')
+        assert tel.count() >= 1 and tel.first.is_visible()
+        box = tel.first.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390
+        assert first.locator('a[href^="mailto:"]').count() >= 1
+        w.shot("dashboard-phone")
+        assert w.errors == []
+    finally:
+        w.close()
