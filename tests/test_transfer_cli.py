@@ -49,13 +49,14 @@ def test_import_dry_run_table_and_problems(project: Path, tmp_path: Path) -> Non
         "  4    acme-trading       Acme Trading  -      C*     clients/acme-trading.md",
         "",
         "Cannot import 1 row:",
-        "  ROW  NAME      PROBLEM",
-        "  3    北方包装  mobile '1.38123E+10' is in scientific notation: Excel stored the phone number as a "
-        "number and lost digits; format the column as Text in Excel, retype or re-export, and import again",
+        f"{sheet}:3: error: 北方包装: mobile '1.38123E+10' is in scientific notation: Excel stored the phone "
+        "number as a number and lost digits; format the column as Text in Excel, retype or re-export, and "
+        "import again",
         "",
         "Note: 1 of 2 clients had no grade and got C (marked *; change it with --grade).",
         "",
-        "Dry run: nothing written. Run again with --write to create these files.",
+        "Dry run: nothing written. Correct the rows above and run again, or run again with --write "
+        "--skip-bad-rows to create the 2 clients without them.",
     ]
     assert result.stderr == "crmgen: 1 row not imported\n"
     assert snapshot(project) == {}
@@ -78,13 +79,12 @@ def test_import_write_then_again_reports_duplicates_and_changes_nothing(project:
     again = run(project, "import", str(sheet), "--write")
     assert again.exit_code == 1
     assert again.stdout.splitlines()[3:7] == [
-        "Created no clients.",
+        "Would create no clients.",
         "",
         "Cannot import 1 row:",
-        "  ROW  NAME        PROBLEM",
+        f"{sheet}:2: error: 华东润滑油: likely duplicate: same name as clients/huadong-runhuayou.md; "
+        "not imported",
     ]
-    assert again.stdout.splitlines()[7] == ("  2    华东润滑油  likely duplicate: same name as "
-                                            "clients/huadong-runhuayou.md; not imported")
     assert snapshot(project) == written
 
 
@@ -171,8 +171,14 @@ def test_real_process_import_gbk_then_export(project: Path, tmp_path: Path) -> N
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     proc = subprocess.run([*command, "import", str(sheet), "--write"], cwd=project, capture_output=True,
                           env=env)
-    assert proc.returncode == 1  # row 3 has a phone in scientific notation
+    assert proc.returncode == 1  # row 3 has a phone in scientific notation: nothing written
     assert proc.stderr.decode("utf-8") == "crmgen: 1 row not imported\n"
+    assert list((project / "clients").iterdir()) == []
+    proc = subprocess.run([*command, "import", str(sheet), "--write", "--skip-bad-rows"], cwd=project,
+                          capture_output=True, env=env)
+    assert proc.returncode == 0
+    assert proc.stderr.decode("utf-8") == "crmgen: skipped 1 row\n"
+    assert f"{sheet}:3: warning: 北方包装: mobile '1.38123E+10'" in proc.stdout.decode("utf-8")
     assert "Created 2 clients:" in proc.stdout.decode("utf-8")
     out = subprocess.run([*command, "export", "--format", "csv"], cwd=project, capture_output=True, env=env)
     assert out.returncode == 0

@@ -126,11 +126,12 @@ def test_utf8_bom_semicolons_english_headers_and_default_grade(project: Path) ->
 
 def test_problem_rows_and_duplicates_within_the_file(project: Path) -> None:
     plan = fixture_plan(project, "clients-utf8.csv")
-    assert [p.name for p in plan.created] == ["Delta Lubricants"]
+    assert [p.name for p in plan.created] == []
     assert reasons(plan) == [
-        (3, "likely duplicate: same name as row 2, and its email differs (if that column is the contact's, "
-            "import with --map contact_email=COLUMN); not imported (a repeated name adds a contact only "
-            "when the other client columns match or are empty)"),
+        (2, "the rows of this client disagree (see row 3); not imported"),
+        (3, "email is 'bob@delta.example' here but 'anna@delta.example' on row 2, a row of the same client: "
+            "the rows of one client must agree on its columns (or leave them empty); correct one of them; "
+            "if the column is each contact's own, import with --map contact_email=email"),
         (4, "phone '1.38123E+10' is in scientific notation: Excel stored the phone number as a number and "
             "lost digits; format the column as Text in Excel, retype or re-export, and import again"),
         (5, "likely duplicate: same phone 0571-1111 2222 as row 2; not imported"),
@@ -192,21 +193,52 @@ def test_name_key_keeps_different_names_apart() -> None:
 
 def test_repeated_name_with_another_contact_adds_the_contact(project: Path) -> None:
     csv = ("name,grade,phone,contact,contact_phone\n"
-           "Acme,B,010-1,Ann,0139\n"
+           "Acme,B,0571-88881234,Ann,0139\n"
            "Acme,,,Bob,0138\n"  # empty client columns: the same client
-           "Acme,B,010-1,Ann,0137\n"  # the same contact again
-           "Acme,A,010-1,Cid,0136\n"  # a different grade: not the same row of data
-           "Acme,B,010-1,,\n")  # no contact at all
+           "Acme,B,0571-88881234,Ann,0137\n"  # the same contact again
+           "Acme,B,0571-88881234,,\n"  # no contact: the client's columns only
+           "ａｃｍｅ ,B,0571 8888 1234,Cid,0136\n")  # the same name in full-width letters, the same phone
     plan = plan_of(project, csv)
     (acme,) = plan.created
-    assert acme.numbers == [2, 3]
-    assert plan.merged == [(3, "acme", "Bob")]
-    assert front(acme.text)["contacts"] == [{"name": "Ann", "phone": "0139"}, {"name": "Bob", "phone": "0138"}]
-    assert [r[1].split(";")[0] for r in reasons(plan)] == [
-        "likely duplicate: same name as row 2, and the same contact Ann",
-        "likely duplicate: same name as row 2, and its grade differs",
-        "likely duplicate: same name as row 2, and it names no contact",
+    assert acme.numbers == [2, 3, 5, 6]
+    assert plan.merged == [(3, "acme", "Bob"), (6, "acme", "Cid")]
+    assert front(acme.text)["phone"] == "0571-88881234"
+    assert front(acme.text)["contacts"] == [{"name": "Ann", "phone": "0139"}, {"name": "Bob", "phone": "0138"},
+                                            {"name": "Cid", "phone": "0136"}]
+    assert reasons(plan) == [(4, "contact Ann is on row 2 of this client already; not imported (delete the "
+                                 "repeated row, or give each contact one row)")]
+
+
+def test_client_columns_that_disagree_are_an_error_on_every_row_of_the_client(project: Path) -> None:
+    csv = ("name,grade,owner,contact,extra.区域\n"
+           "Acme,B,李娜,Ann,华东\n"
+           "Acme,,李娜,Bob,\n"
+           "Acme,A,王强,Cid,华南\n"  # grade, owner and region disagree
+           "Other,B,李娜,Dan,\n")
+    plan = plan_of(project, csv)
+    assert [p.name for p in plan.created] == ["Other"]
+    assert reasons(plan) == [
+        (2, "the rows of this client disagree (see row 4); not imported"),
+        (3, "the rows of this client disagree (see row 4); not imported"),
+        (4, "; ".join(f"{what} here but {was} on row 2, a row of the same client: the rows of one client "
+                      "must agree on its columns (or leave them empty); correct one of them"
+                      for what, was in (("grade is 'A'", "'B'"), ("owner is '王强'", "'李娜'"),
+                                        ("extra.区域 is '华南'", "'华东'")))),
     ]
+
+
+def test_rows_with_one_slug_are_one_client_and_their_names_must_agree(project: Path) -> None:
+    csv = ("slug,name,contact\n"
+           "acme,Acme,Ann\n"
+           "acme,,Bob\n"  # no name: a problem of its own
+           ",Acme,Cid\n"  # no slug, the name of the client with slug acme
+           "beta,Beta,Dan\n"
+           "beta,Beta Ltd,Eve\n")
+    plan = plan_of(project, csv)
+    assert [(p.slug, p.numbers) for p in plan.created] == [("acme", [2, 4])]
+    assert reasons(plan)[0] == (3, "the column for the client name is empty")
+    assert reasons(plan)[2][0] == 6 and reasons(plan)[2][1].startswith(
+        "name is 'Beta Ltd' here but 'Beta' on row 5")
 
 
 def test_map_overrides_headers(project: Path) -> None:
@@ -339,7 +371,7 @@ def test_vcard_duplicates_and_cards_without_a_name(project: Path) -> None:
     assert acme.numbers == [1, 2]
     assert [c["name"] for c in front(acme.text)["contacts"]] == ["John Smith", "Mary Jones"]
     assert [(n, r.split(";")[0]) for n, r in reasons(plan)] == [
-        (3, "likely duplicate: same name as card 1, and the same contact John Smith"),
+        (3, "contact John Smith is on card 1 of this client already"),
         (4, "the card has no name (no FN, N or ORG)"),
     ]
 

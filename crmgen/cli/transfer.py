@@ -39,7 +39,12 @@ def _numbers(numbers: Sequence[int]) -> str:
     return ",".join(str(n) for n in numbers)
 
 
-def _report(plan: Plan, written: bool) -> None:
+def _where(plan: Plan, number: int) -> str:
+    """``people.csv:7`` (the row as the spreadsheet numbers it), ``contacts.vcf: card 3``."""
+    return f"{plan.source}:{number}" if plan.kind == "row" else f"{plan.source}: card {number}"
+
+
+def _report(plan: Plan, written: bool, skip: bool) -> None:
     kind = plan.kind
     click.echo(f"{plan.source}: " + "; ".join(plan.info[:1]))
     for line in plan.info[1:]:
@@ -58,10 +63,12 @@ def _report(plan: Plan, written: bool) -> None:
         click.echo(f"  {kind} {number}: contact {contact} added to {slug}")
     if plan.rejected:
         m = len(plan.rejected)
-        click.echo(f"\nCannot import {m} {kind}{'s' if m != 1 else ''}:")
-        rows = [[str(r.number), r.name or "-", "; ".join(r.reasons)] for r in plan.rejected]
-        for line in _table([kind.upper(), "NAME", "PROBLEM"], rows):
-            click.echo(line)
+        s = "s" if m != 1 else ""
+        click.echo(f"\nSkipped {m} {kind}{s} (--skip-bad-rows):" if skip else f"\nCannot import {m} {kind}{s}:")
+        level = "warning" if skip else "error"
+        for r in plan.rejected:
+            who = f"{r.name}: " if r.name else ""
+            click.echo(f"{_where(plan, r.number)}: {level}: {who}{'; '.join(r.reasons)}")
     notes = list(plan.notes)
     if plan.defaulted:
         notes.append(f"{len(plan.defaulted)} of {n} client{'s' if n != 1 else ''} had no grade and got "
@@ -79,24 +86,29 @@ def _report(plan: Plan, written: bool) -> None:
 @click.option("--grade", "default_grade", type=click.Choice(GRADES, case_sensitive=False), default="C",
               metavar="[A-F]", show_default=True, help="Grade for rows that have none.")
 @click.option("--write", is_flag=True, help="Write the client files (without it: a dry run).")
+@click.option("--skip-bad-rows", "skip", is_flag=True,
+              help="Report the rows (cards) that cannot be imported and import the others (exit 0).")
 @pass_state
-def import_(state, file: Path, maps: tuple[str, ...], default_grade: str, write: bool) -> None:
+def import_(state, file: Path, maps: tuple[str, ...], default_grade: str, write: bool, skip: bool) -> None:
     """Import clients from a spreadsheet saved as CSV, or from a vCard (.vcf) file.
 
     CSV: UTF-8 (with or without BOM), GBK/GB18030 or UTF-16, comma, semicolon or
     tab separated, headers in English or Chinese (客户名称, 联系人, 电话, 手机,
     地址, 邮箱, 行业, 等级, 负责人, 生日, 备注, ...); columns it does not know are
-    kept under 'extra'. One client per row; a row that repeats a client's name with
-    another contact (as 'crmgen export' writes) adds that contact. vCard 3.0/4.0:
-    one client per card (ORG, or the person's name), the person as a contact.
+    kept under 'extra'. Rows with the same client name (or slug) are one client,
+    each row's contact one of its contacts (one row per contact, as 'crmgen
+    export' writes); the client's columns must agree between its rows or be
+    empty. vCard 3.0/4.0: one client per ORG, each card's person a contact.
 
     A dry run by default: shows what would be created and every row that cannot
-    be imported and why. --write creates the files. Existing clients are never
-    overwritten; a likely duplicate (same name, phone or email as an existing
-    client or an earlier row) is reported, not created.
+    be imported and why (FILE:ROW: error: ...). --write creates the files, and
+    only when every row can be imported; with --skip-bad-rows the bad rows are
+    reported and the others imported. Existing clients are never overwritten; a
+    likely duplicate (same name, phone or email as an existing client or another
+    client of the file) is reported, not created.
 
-    Exit 0 when every row can be imported, 1 when any cannot (dry run or
-    --write: the others are still written), 2 on usage errors.
+    Exit 0 when every row can be imported (or --skip-bad-rows), 1 when any
+    cannot (nothing is written), 2 on usage errors.
     """
     project = state.project
     overrides = parse_overrides(maps)
@@ -105,15 +117,31 @@ def import_(state, file: Path, maps: tuple[str, ...], default_grade: str, write:
     except OSError as exc:
         raise UsageError(f"{file}: cannot read: {exc.strerror}") from exc
     plan = plan_import(project, data, str(file), overrides=overrides, default_grade=default_grade.upper())
-    if write:
+    # All or nothing unless asked: a sheet imported in part cannot be imported again once its
+    # bad rows are corrected (the good rows would be duplicates of the clients they made).
+    writing = write and (skip or plan.ok)
+    if writing:
         write_plan(project, plan)
-    _report(plan, written=write)
-    if not write and plan.created:
-        click.echo("\nDry run: nothing written. Run again with --write to create these files.")
+    _report(plan, written=writing, skip=skip)
+    m = len(plan.rejected)
+    rows = f"{m} {plan.kind}{'s' if m != 1 else ''}"
+    n = len(plan.created)
+    good = f"the {n} client{'s' if n != 1 else ''}"
+    if write and not writing:
+        click.echo(f"\nNothing written: {rows} cannot be imported. Correct the {plan.kind}s above and run again, or add "
+                   f"--skip-bad-rows to create {good} without them.")
+    elif not write and plan.created:
+        if plan.rejected and not skip:
+            click.echo(f"\nDry run: nothing written. Correct the {plan.kind}s above and run again, or run "
+                       f"again with --write --skip-bad-rows to create {good} without them.")
+        else:
+            click.echo("\nDry run: nothing written. Run again with --write to create these files.")
     if plan.rejected:
-        click.echo(f"crmgen: {len(plan.rejected)} {plan.kind}{'s' if len(plan.rejected) != 1 else ''} "
-                   "not imported", err=True)
-        sys.exit(int(ExitCode.PROBLEMS))
+        if skip:
+            click.echo(f"crmgen: skipped {rows}", err=True)
+        else:
+            click.echo(f"crmgen: {rows} not imported", err=True)
+            sys.exit(int(ExitCode.PROBLEMS))
 
 
 @main.command("export")

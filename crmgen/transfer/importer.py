@@ -121,9 +121,22 @@ class Plan:
 # -- reading records --------------------------------------------------------------------
 
 
-def read_records(data: bytes, source: str, overrides: Mapping[str, str] | None = None
-                 ) -> tuple[str, str, list[Record], list[str]]:
-    """``(kind, encoding, records, info lines)`` for the bytes of a CSV or vCard file."""
+@dataclass
+class Sheet:
+    """The records of a file, and what its columns are."""
+
+    kind: str  # "row" or "card"
+    encoding: str
+    records: list[Record]
+    info: list[str]
+    labels: dict[str, str] = field(default_factory=dict)  # field -> its column's header
+    # phone/email columns named loosely (电话, 邮箱) next to a contact column: the client's when
+    # the rows of one client agree, each contact's own when they differ.
+    loose: tuple[str, ...] = ()
+
+
+def read_records(data: bytes, source: str, overrides: Mapping[str, str] | None = None) -> Sheet:
+    """The records of the bytes of a CSV or vCard file."""
     text, encoding = decode(data, source)
     if _looks_like_vcard(text, source):
         if overrides:
@@ -135,9 +148,11 @@ def read_records(data: bytes, source: str, overrides: Mapping[str, str] | None =
         versions = sorted(set(re.findall(r"^VERSION:\s*(\S+)", text, re.IGNORECASE | re.MULTILINE)))
         info = [f"encoding {encoding}; {len(cards)} vCard{'s' if len(cards) != 1 else ''}"
                 + (f" (version {', '.join(versions)})" if versions else "")]
-        return "card", encoding, records, info
-    records, info = _csv_records(text, source, overrides or {})
-    return "row", encoding, records, [f"encoding {encoding}; {info[0]}", *info[1:]]
+        return Sheet("card", encoding, records, info)
+    sheet = _csv_records(text, source, overrides or {})
+    sheet.encoding = encoding
+    sheet.info[0] = f"encoding {encoding}; {sheet.info[0]}"
+    return sheet
 
 
 def _looks_like_vcard(text: str, source: str) -> bool:
@@ -147,7 +162,7 @@ def _looks_like_vcard(text: str, source: str) -> bool:
     return head.startswith("BEGIN:VCARD")
 
 
-def _csv_records(text: str, source: str, overrides: Mapping[str, str]) -> tuple[list[Record], list[str]]:
+def _csv_records(text: str, source: str, overrides: Mapping[str, str]) -> Sheet:
     table = read_table(text)
     header_at = _header_index(table.rows, overrides)
     if header_at is None:
@@ -182,7 +197,10 @@ def _csv_records(text: str, source: str, overrides: Mapping[str, str]) -> tuple[
                 typed = headers[index].strip().lower().startswith("extra.")
                 rec.extra[key] = read_extra_cell(row[index]) if typed else row[index]
         records.append(rec)
-    return records, info
+    labels = {fld: headers[index].strip() for fld, index in cmap.fields.items()}
+    loose = tuple(fld for fld in ("phone", "email") if fld in cmap.fields and fld not in overrides
+                  and "contact" in cmap.fields and C.normalise_header(labels[fld]) != fld)
+    return Sheet("row", "", records, info, labels, loose)
 
 
 def _header_index(rows: Sequence[Sequence[str]], overrides: Mapping[str, str]) -> int | None:
@@ -529,22 +547,127 @@ def _ordered_contact(contact: dict[str, Any]) -> dict[str, Any]:
     return {k: contact[k] for k in order if k in contact}
 
 
-_MERGE_IGNORED = {"name", "grade", "extra"}
+def group_key(name: str) -> str:
+    """Rows of one client have the same name once width (NFKC: full-width letters, digits and
+    spaces), case and spaces are ignored: ``杭州鸿运 五金`` and ``杭州鸿运五金`` are one client."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
 
 
-def _compatible(planned: dict[str, Any], row: dict[str, Any], grade_given: bool, kind: str) -> str | None:
-    """Why a repeated name cannot be another contact of the same client (None: it can)."""
-    for key, value in row.items():
-        if key in _MERGE_IGNORED or value in (None, "", []):
-            continue
-        if key not in planned or str(planned[key]) != str(value):
-            if kind == "row" and key in ("phone", "email"):
-                return (f"its {key} differs (if that column is the contact's, import with "
-                        f"--map contact_{key}=COLUMN)")
-            return f"its {key} differs"
-    if grade_given and row.get("grade") != planned.get("grade"):
-        return "its grade differs"
-    return None
+@dataclass
+class _Row:
+    """A record without problems, as front-matter values."""
+
+    rec: Record
+    d: dict[str, Any]
+    contact: dict[str, Any] | None
+    defaulted: bool
+
+    @property
+    def number(self) -> int:
+        return self.rec.number
+
+
+def _group(rows: Sequence[_Row]) -> list[list[_Row]]:
+    """Rows of the same client, in the order each client first appears: the same slug, or (rows
+    without a slug) the same name by :func:`group_key`."""
+    groups: dict[tuple[str, str], list[_Row]] = {}
+    slugs_of_name: dict[str, set[str]] = {}
+    for row in rows:
+        if row.d.get("slug"):
+            slugs_of_name.setdefault(group_key(row.d["name"]), set()).add(row.d["slug"])
+    for row in rows:
+        slug = row.d.get("slug")
+        if not slug and len(slugs := slugs_of_name.get(group_key(row.d["name"]), set())) == 1:
+            slug = next(iter(slugs))  # a row without a slug, of the one client with that name
+        key = ("slug", slug) if slug else ("name", group_key(row.d["name"]))
+        groups.setdefault(key, []).append(row)
+    return list(groups.values())
+
+
+def _same(key: str, a: Any, b: Any) -> bool:
+    if key == "name":
+        return group_key(a) == group_key(b)
+    if key == "phone" or key.endswith(".mobile"):
+        return phone_key(str(a)) == phone_key(str(b)) and bool(phone_key(str(a))) or str(a) == str(b)
+    if key == "email":
+        return email_key(a) == email_key(b)
+    return bool(a == b) or str(a) == str(b)
+
+
+def _loosen(group: Sequence[_Row], loose: Sequence[str], moved: dict[str, list[int]]) -> None:
+    """A loosely named phone or email column (电话, 邮箱) of a client with several contacts is the
+    client's when every contact's row repeats one value, else each contact's own."""
+    people = [r for r in group if r.contact is not None]
+    if len(people) < 2:
+        return
+    for key in loose:
+        keyed = {(phone_key(str(r.d[key])) or str(r.d[key])) if key == "phone" else email_key(str(r.d[key]))
+                 if r.d.get(key) else "" for r in people}
+        if len(keyed) == 1 and "" not in keyed:
+            continue  # repeated on every contact's row: the client's
+        holders = [r for r in people if r.d.get(key)]
+        if not holders or any(r.contact is not None and key in r.contact for r in holders):
+            continue  # the contacts have their own: a disagreement stays one (see _merge)
+        for r in holders:
+            assert r.contact is not None
+            r.contact[key] = r.d.pop(key)
+            r.contact = _ordered_contact(r.contact)
+        moved.setdefault(key, []).extend(r.number for r in holders)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "'" + ", ".join(str(v) for v in value) + "'"
+    return f"'{value}'"
+
+
+def _merge(group: Sequence[_Row], labels: Mapping[str, str], kind: str, default_grade: str
+           ) -> tuple[dict[str, Any], bool, dict[int, list[str]]]:
+    """``(client fields, grade defaulted, problems by row)`` of the rows of one client.
+
+    An empty cell takes the value of the client's other rows; two rows with different values in
+    a client column are an error on the later one, naming the first: never a silent pick.
+    """
+    merged: dict[str, Any] = {}
+    first_of: dict[str, int] = {}
+    extra: dict[str, Any] = {}
+    problems: dict[int, list[str]] = {}
+
+    def take(key: str, value: Any, row: _Row, into: dict[str, Any], name: str) -> None:
+        if value in (None, "", []):
+            return
+        if name not in first_of:
+            into[key] = value
+            first_of[name] = row.number
+            return
+        if _same(name, into[key], value):
+            return
+        label = labels.get(name, name)
+        column = f"{label} ({name})" if C.normalise_header(label) != C.normalise_header(name) else name
+        hint = ""
+        if kind == "row" and name in ("phone", "email") and f"contact_{name}" not in labels:
+            hint = f"; if the column is each contact's own, import with --map contact_{name}={label}"
+        problems.setdefault(row.number, []).append(
+            f"{column} is {_shown(value)} here but {_shown(into[key])} on {kind} {first_of[name]}, a {kind} "
+            f"of the same client: the {kind}s of one client must agree on its columns (or leave them "
+            f"empty); correct one of them{hint}")
+
+    for row in group:
+        for key, value in row.d.items():
+            if key == "extra":
+                for k, v in value.items():
+                    take(k, v, row, extra, f"extra.{k}")
+            elif key == "grade" and row.defaulted:
+                continue
+            else:
+                take(key, value, row, merged, key)
+    defaulted = "grade" not in merged
+    if defaulted:
+        merged["grade"] = default_grade
+    if extra:
+        merged["extra"] = extra
+    ordered = {k: merged[k] for k in ("name", "slug", *C.CLIENT_FIELDS, "extra") if k in merged}
+    return ordered, defaulted, problems
 
 
 def _front_matter(d: dict[str, Any], contacts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -565,8 +688,9 @@ def render_client(front: Mapping[str, Any], source: str, kind: str, numbers: Seq
 def plan_import(project: Project, data: bytes, source: str, *,
                 overrides: Mapping[str, str] | None = None, default_grade: str = "C") -> Plan:
     """Decide what importing ``data`` (the bytes of ``source``) would create; write nothing."""
-    kind, encoding, records, info = read_records(data, source, overrides)
-    plan = Plan(source=source, kind=kind, encoding=encoding, info=info, default_grade=default_grade)
+    sheet = read_records(data, source, overrides)
+    kind = sheet.kind
+    plan = Plan(source=source, kind=kind, encoding=sheet.encoding, info=sheet.info, default_grade=default_grade)
     book = load_book(project)
     known = _Known()
     for client in book.clients:
@@ -579,62 +703,84 @@ def plan_import(project: Project, data: bytes, source: str, *,
     taken = {p.stem for p in clients_dir.glob("*.md")} if clients_dir.is_dir() else set()
     existing_slugs = set(taken)
     rel_dir = Path(project.settings.clients_dir).as_posix()
-    by_name: dict[str, Planned] = {}
     contacts_of: dict[str, list[dict[str, Any]]] = {}
     in_file = _Known()
     label = kind
     renamed: dict[str, str] = {}  # slug given in the file -> slug used
 
-    for rec in records:
+    rows: list[_Row] = []
+    for rec in sheet.records:
         d, contact, defaulted = _build(rec, kind, default_grade)
         if rec.problems:
             plan.rejected.append(Rejected(rec.number, d.get("name", ""), list(rec.problems)))
-            continue
+        else:
+            rows.append(_Row(rec, d, contact, defaulted))
+    moved: dict[str, list[int]] = {}
+    for group in _group(rows):
+        _loosen(group, sheet.loose, moved)
+        d, defaulted, conflicts = _merge(group, sheet.labels, kind, default_grade)
         name = d["name"]
-        phones = [p for p in (d.get("phone"), contact and contact.get("phone")) if p]
-        emails = [e for e in (d.get("email"), contact and contact.get("email")) if e]
-        if (clash := known.clash(name, phones, emails)) is not None:
-            plan.rejected.append(Rejected(rec.number, name, [f"likely duplicate: {clash}; not imported"]))
+        first = f"{label} {group[0].number}"
+        if conflicts:
+            for row in group:
+                told = conflicts.get(row.number) or [
+                    f"the {kind}s of this client disagree (see {label} "
+                    f"{', '.join(str(n) for n in sorted(conflicts))}); not imported"]
+                plan.rejected.append(Rejected(row.number, row.d["name"], told))
+            in_file.add(first, name, [r.d["phone"] for r in group if r.d.get("phone")],
+                        [r.d["email"] for r in group if r.d.get("email")])
             continue
-        earlier = by_name.get(name_key(name))
-        if earlier is not None:
-            first = f"{label} {earlier.numbers[0]}"
-            people = contacts_of[earlier.slug]
-            why = _compatible(earlier.data, d, not defaulted, kind)
-            if why is None and contact is None:
-                why = "it names no contact"
-            elif why is None and contact is not None and any(
-                    name_key(c["name"]) == name_key(contact["name"]) for c in people):
-                why = f"the same contact {contact['name']}"
-            if why is None:
-                # Another contact of the same client, as an export writes one row per contact.
-                why = in_file.clash(None, phones, emails, allow=first)
-            if why is None and contact is not None:
+        phones = [d["phone"]] if d.get("phone") else []
+        emails = [d["email"]] if d.get("email") else []
+        clash = known.clash(name, phones, emails)
+        if clash is None:
+            clash = in_file.clash(name, phones, emails)
+        if clash is not None:
+            for row in group:
+                plan.rejected.append(Rejected(row.number, name, [f"likely duplicate: {clash}; not imported"]))
+            continue
+        people: list[dict[str, Any]] = []
+        numbers: list[int] = []
+        contact_at: dict[str, int] = {}
+        in_file.add(first, name, phones, emails)
+        for row in group:
+            contact = row.contact
+            if contact is not None:
+                c_phones = [contact["phone"]] if contact.get("phone") else []
+                c_emails = [contact["email"]] if contact.get("email") else []
+                why = None
+                if (at := contact_at.get(name_key(contact["name"]))) is not None:
+                    why = (f"contact {contact['name']} is on {label} {at} of this client already; "
+                           f"not imported (delete the repeated {kind}, or give each contact one {kind})")
+                elif (clash := known.clash(None, c_phones, c_emails)) is not None or (
+                        clash := in_file.clash(None, c_phones, c_emails, allow=first)) is not None:
+                    why = f"likely duplicate: {clash}; not imported"
+                if why is not None:
+                    plan.rejected.append(Rejected(row.number, name, [why]))
+                    continue
+                contact_at[name_key(contact["name"])] = row.number
+                in_file.add(first, None, c_phones, c_emails)
+                if people:
+                    plan.merged.append((row.number, "", contact["name"]))
                 people.append(contact)
-                earlier.numbers.append(rec.number)
-                plan.merged.append((rec.number, earlier.slug, contact["name"]))
-                in_file.add(first, None, phones, emails)
-                continue
-            plan.rejected.append(Rejected(rec.number, name, [
-                f"likely duplicate: same name as {first}, and {why}; not imported "
-                "(a repeated name adds a contact only when the other client columns match or are empty)"]))
-            continue
-        if (clash := in_file.clash(None, phones, emails)) is not None:
-            plan.rejected.append(Rejected(rec.number, name, [f"likely duplicate: {clash}; not imported"]))
+            numbers.append(row.number)
+        if not numbers:
             continue
         wanted = d.get("slug")
         slug = free_slug(wanted or slugify(name), taken)
         taken.add(slug)
         if wanted and slug != wanted:
-            plan.notes.append(f"{label} {rec.number}: slug '{wanted}' is taken; using '{slug}'")
+            plan.notes.append(f"{label} {numbers[0]}: slug '{wanted}' is taken; using '{slug}'")
         if wanted:
             renamed[wanted] = slug
-        planned = Planned(slug=slug, path=f"{rel_dir}/{slug}.md", name=name, owner=d.get("owner"),
-                          grade=d["grade"], numbers=[rec.number], data=d, grade_defaulted=defaulted)
-        plan.created.append(planned)
-        by_name[name_key(name)] = planned
-        contacts_of[slug] = [contact] if contact else []
-        in_file.add(f"{label} {rec.number}", name, phones, emails)
+        plan.merged = [(n, slug if s == "" else s, c) for n, s, c in plan.merged]
+        plan.created.append(Planned(slug=slug, path=f"{rel_dir}/{slug}.md", name=name, owner=d.get("owner"),
+                                    grade=d["grade"], numbers=numbers, data=d, grade_defaulted=defaulted))
+        contacts_of[slug] = people
+    for key, numbers in moved.items():
+        plan.notes.append(f"column {sheet.labels[key]} is not repeated on every row of a client, so each row's "
+                          f"value is its contact's {key} ({label}s {', '.join(str(n) for n in sorted(numbers))})")
+    plan.rejected.sort(key=lambda r: r.number)
 
     _resolve_referrals(plan, book.clients, existing_slugs, renamed)
     _finish(plan, contacts_of, source)
