@@ -6,11 +6,12 @@ be imported. Nothing is written: :func:`write_plan` does that, one file at a
 time, never over an existing file. Every planned text is validated with the same
 parser ``crmgen check`` uses before it is offered for writing.
 
-Rows that repeat a client's name with nothing that contradicts the first row
-(as ``crmgen export`` writes a client with several contacts, one row per
-contact) add their contact to that client; any other repeat of a name, phone or
-email, in the file or among the existing clients, is a likely duplicate and is
-reported, not created.
+Rows of the same client (the same slug, or the same name by :func:`group_key`)
+are one client with a contact per row, as a sheet of people and ``crmgen export``
+have them; client columns that disagree between those rows are an error on the
+later row, naming the earlier one. Any other repeat of a name (by
+:func:`name_key`), phone or email, in the file or among the existing clients, is
+a likely duplicate and is reported, not created.
 """
 
 from __future__ import annotations
