@@ -109,7 +109,7 @@ def test_audit_trail_from_a_real_repository(built):
     timeline = page[page.index('class="crmgen-timeline"'):]
     assert timeline.index("2026-01-05") < timeline.index("2026-03-20")
     assert 'crmgen-grade--B">B</span> → <span class="crmgen-grade crmgen-grade--A">A</span>' in timeline
-    assert "<td>Alice Wang</td>" in page and "<td>Bob Li</td>" in page
+    assert '<td data-label="Author">Alice Wang</td>' in page and '<td data-label="Author">Bob Li</td>' in page
 
 
 def test_nav_lists_index_pages_only(built):

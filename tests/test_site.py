@@ -275,8 +275,9 @@ def test_client_page_sections(rendered):
     assert page.count("send a grease quote") == 2  # the reminder and the next step
     assert "Ours:</strong> 1 kept on time · 0 broken · 0 late · 1 open" in page
     assert "Theirs:</strong> 0 kept on time · 1 broken" in page
-    assert ('<td>2026</td>\n<td style="text-align: right;">1</td>\n<td style="text-align: right;">¥150,000</td>\n'
-            '<td style="text-align: right;">+50%</td>') in page
+    assert ('<td data-label="Year">2026</td>\n<td style="text-align: right;" data-label="Orders">1</td>\n'
+            '<td style="text-align: right;" data-label="Total">¥150,000</td>\n'
+            '<td style="text-align: right;" data-label="Growth">+50%</td>') in page
     assert "45 days late" in page
     assert 'crmgen-step--current"><span class="crmgen-step__n">4</span> inform' in page
     assert "¥150,000 more reaches 2%" in page
@@ -287,7 +288,8 @@ def test_audit_trail_from_git_history(rendered):
     page = rendered["clients/acme-trading/index.md"]
     assert "Last changed by <strong>Bob Li</strong> on 2026-03-07: Acme up to A" in page
     assert page.index("first graded") < page.index("Acme up to A</span>")
-    assert "<td>2026-01-05</td>\n<td>Alice Wang</td>\n<td>Add Acme</td>\n<td><code>aaaaaaa</code></td>" in page
+    assert ('<td data-label="Date">2026-01-05</td>\n<td data-label="Author">Alice Wang</td>\n'
+            '<td data-label="Change">Add Acme</td>\n<td data-label="Commit"><code>aaaaaaa</code></td>') in page
     other = rendered["clients/shanghai-runhuayou/index.md"]
     assert "has not been committed to git yet" in other
 
@@ -554,7 +556,7 @@ def test_promises_show_the_number_kept_and_broken_take():
                 if pages.CLIENT_PAGE.match(path) and "## Promises" in data.decode())
     table = page.split("## Promises", 1)[1]
     assert '<th style="text-align: right;">#</th>\n<th>Due</th>\n<th>By</th>\n<th>Promise</th>' in table
-    assert '\n<td style="text-align: right;">1</td>\n' in table
+    assert '\n<td style="text-align: right;" data-label="#">1</td>\n' in table
 
 
 def _stash_roundtrip(markdown_text: str):
