@@ -75,11 +75,9 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         )
     clients = select_clients(book.clients, owner=owner, public=public, private=project.settings.private)
     if owner is not None and not clients:
-        from crmgen.format.owners import known_owners
+        from crmgen.format.owners import NoSuchOwner
 
-        click.echo(f"crmgen: error: no clients with owner '{owner}' (owners: "
-                   f"{known_owners(c.owner for c in book.clients)})", err=True)
-        sys.exit(int(ExitCode.USAGE))
+        raise NoSuchOwner(owner, (c.owner for c in book.clients))
     progress = None
     if _stderr_is_tty() and len(clients) >= PROGRESS_FROM:
         total = len(clients)

@@ -22,7 +22,6 @@ from crmgen.cli.output import (
     problem_chunks,
     width,
 )
-from crmgen.format.errors import UsageError
 from crmgen.rules.dueplan import KINDS
 from crmgen.rules.wording import when
 
@@ -130,11 +129,11 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
         left_out.append((True, f"crmgen: {n} file{'s' if n != 1 else ''} with errors left out: "
                          f"{', '.join(got.broken)}", None))
     if owner is not None:
-        from crmgen.format.owners import known_owners, owner_key
+        from crmgen.format.owners import NoSuchOwner, owner_key
 
         owners = [c[2] for c in the_plan["clients"]]
         if owner_key(owner) not in {owner_key(o) for o in owners if o}:
-            raise UsageError(f"no clients with owner '{owner}' (owners: {known_owners(owners)})")
+            raise NoSuchOwner(owner, owners)
     rows = pick(the_plan, day, ahead, leads, owner, kinds)
     overdue = fail_on_overdue and any(r[0] < day.toordinal() for r in rows)
     if fmt == "ics":

@@ -11,7 +11,7 @@ import click
 from crmgen.cli.app import main, pass_state, report_problems
 from crmgen.cli.complete import owners
 from crmgen.cli.edit import DATE
-from crmgen.format.errors import ExitCode, UsageError
+from crmgen.format.errors import ExitCode
 
 
 @main.command("report")
@@ -44,7 +44,7 @@ def report_command(state: Any, kind: str, when: dt.date | None, owner: str | Non
       crmgen report --month --date -1m      # last month
       crmgen report --week --owner 王磊 --format markdown
     """
-    from crmgen.format.owners import known_owners, owner_key
+    from crmgen.format.owners import NoSuchOwner, owner_key
     from crmgen.history import read_history
     from crmgen.load.book import load_book
     from crmgen.render.report import as_json, as_markdown, as_text
@@ -56,7 +56,7 @@ def report_command(state: Any, kind: str, when: dt.date | None, owner: str | Non
     if owner is not None:
         mine = [c for c in clients if owner_key(c.owner) == owner_key(owner)]
         if not mine:
-            raise UsageError(f"no clients with owner '{owner}' (owners: {known_owners(c.owner for c in clients)})")
+            raise NoSuchOwner(owner, (c.owner for c in clients))
         clients = mine
         owner = mine[0].owner  # as the files spell it
     history = read_history(project.root, project.settings.clients_dir, project.cache_dir)

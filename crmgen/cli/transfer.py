@@ -176,9 +176,9 @@ def export_(state, fmt: str, owner: str | None, output: Path | None, encoding: s
     book = load_book(project)
     clients = select(book.clients, owner)
     if owner is not None and not clients:
-        from crmgen.format.owners import known_owners
+        from crmgen.format.owners import NoSuchOwner
 
-        raise UsageError(f"no clients with owner '{owner}' (owners: {known_owners(c.owner for c in book.clients)})")
+        raise NoSuchOwner(owner, (c.owner for c in book.clients))
     if public:
         from crmgen.privacy import redact_all
 

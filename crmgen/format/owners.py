@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from crmgen.format.errors import UsageError
+
 
 def owner_key(owner: str | None) -> str:
     """How ``--owner`` matches a client's owner everywhere (``due``, ``build``, ``export``):
@@ -14,3 +16,10 @@ def owner_key(owner: str | None) -> str:
 def known_owners(owners: Iterable[str | None]) -> str:
     """The owners among ``owners`` as an error message lists them: sorted, or "none"."""
     return ", ".join(sorted({o for o in owners if o})) or "none"
+
+
+class NoSuchOwner(UsageError):
+    """``--owner`` names nobody: the one message every command gives, listing the owners (exit 2)."""
+
+    def __init__(self, owner: str, owners: Iterable[str | None]) -> None:
+        super().__init__(f"no clients with owner '{owner}' (owners: {known_owners(owners)})")
