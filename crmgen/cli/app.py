@@ -154,6 +154,12 @@ class State:
     def project(self) -> Project:
         if self._project is None:
             self._project = load_project(self.directory)
+            # What the command prints for a reader is in the project's language until it ends.
+            from crmgen import i18n
+
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:
+                ctx.with_resource(i18n.using(self._project.settings.language))
         return self._project
 
     @property

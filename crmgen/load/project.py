@@ -78,6 +78,8 @@ class Settings:
     allow_html: bool = False
     currency: str = "¥"
     alarm_time: str = "09:00"  # local time of day of the calendar's alarms (HH:MM)
+    # The language of everything crmgen shows a reader (crmgen.i18n); unset, the theme's language.
+    language: str = "en"
     clients_dir: str = "clients"
     templates_dir: str = "templates"
 
@@ -129,6 +131,7 @@ DIRECTORY = "directory"  # relative to mkdocs.yml, inside the project
 TERMS = "terms"  # payment terms, as an order's terms: are written
 BANDS = "bands"  # increasing whole numbers of days
 TIME = "time"  # a time of day, "HH:MM"
+LANGUAGE = "language"  # a language crmgen has a catalogue for (crmgen.i18n.LANGUAGES)
 
 
 class SettingRule(NamedTuple):
@@ -159,6 +162,7 @@ SETTING_RULES: dict[str, SettingRule] = {
     "allow_html": SettingRule(FLAG),
     "currency": SettingRule(TEXT),
     "alarm_time": SettingRule(TIME),
+    "language": SettingRule(LANGUAGE),
     "clients_dir": SettingRule(DIRECTORY),
     "templates_dir": SettingRule(DIRECTORY),
 }
@@ -357,6 +361,18 @@ def _check_directory(value: Any, rule: SettingRule, default: str, fail: _Fail) -
     return value
 
 
+def _check_language(value: Any, rule: SettingRule, default: str, fail: _Fail) -> Any:
+    """A language code crmgen has a catalogue for, as people write it (zh, zh_CN, zh-Hans)."""
+    from crmgen.i18n import LANGUAGES, normalize
+
+    code = normalize(value)
+    if code is None:
+        names = ", ".join(f"{k} ({v})" for k, v in LANGUAGES.items())
+        fail(f"crmgen speaks {names}, not {_shown(value)}")
+        return default
+    return code
+
+
 _CHECKS: dict[str, Callable[[Any, SettingRule, Any, _Fail], Any]] = {
     DAYS: _check_days,
     DAYS_BY: _check_days_by,
@@ -369,6 +385,7 @@ _CHECKS: dict[str, Callable[[Any, SettingRule, Any, _Fail], Any]] = {
     TERMS: _check_terms,
     BANDS: _check_bands,
     TIME: _check_time,
+    LANGUAGE: _check_language,
 }
 
 
@@ -518,7 +535,19 @@ def load_project(directory: str | os.PathLike[str] | None = None) -> Project:
     config = read_config(root)
     extra = config.get("extra") or {}
     raw = extra.get("crmgen") if isinstance(extra, dict) else None
-    return Project(root=root, config=config, settings=Settings.from_mapping(raw, where=_locator(root)))
+    settings = Settings.from_mapping(raw, where=_locator(root))
+    if not (isinstance(raw, dict) and "language" in raw):
+        settings.language = theme_language(config)
+    return Project(root=root, config=config, settings=settings)
+
+
+def theme_language(config: dict[str, Any]) -> str:
+    """crmgen's language when the team sets none: the theme's ``language`` (what Material's own
+    labels follow), when crmgen has a catalogue for it; else English."""
+    from crmgen.i18n import DEFAULT, normalize
+
+    theme = config.get("theme")
+    return (normalize(theme.get("language")) if isinstance(theme, dict) else None) or DEFAULT
 
 
 def _locator(root: Path) -> Callable[[tuple[Any, ...]], str]:

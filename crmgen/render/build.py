@@ -280,7 +280,9 @@ def build_site(
     incremental state): a second one waits (``on_wait`` is told why), or with ``wait``
     false raises :class:`crmgen.fsutil.Busy`.
     """
-    with build_lock(project, wait=wait, on_wait=on_wait):
+    from crmgen import i18n
+
+    with build_lock(project, wait=wait, on_wait=on_wait), i18n.using(project.settings.language):
         return _build_site(project, clients, today=today, site_dir=site_dir, broken=broken, strict=strict,
                            progress=progress, full=full, digest=digest)
 
@@ -404,6 +406,7 @@ def _build_site(
         nav=nav_for(owners, has_format),
         extra_css=css,
         site_name=title,
+        language=project.settings.language,
     )
     config_file = cache / "mkdocs.yml"
     text = mkdocs_config.dump_config(config)

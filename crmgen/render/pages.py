@@ -26,6 +26,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from crmgen import i18n
 from crmgen.format.errors import CrmgenError
 from crmgen.format.model import COMPLAINT_STEPS, GRADES, STAGES, Client
 from crmgen.format.money import money
@@ -433,9 +434,12 @@ def make_environment(templates_dir: Path | None, cache_dir: Path | None = None) 
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        extensions=["jinja2.ext.do"],
+        extensions=["jinja2.ext.do", "jinja2.ext.i18n"],
         bytecode_cache=_bytecode_cache(cache_dir),
     )
+    # The messages are looked up as each page renders, in the language of the build (crmgen.i18n).
+    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
+    env.globals["label"] = i18n.label
     env.filters["plain"] = markup.plain
     env.filters["indent_md"] = markup.indent
     env.filters["html_block"] = markup.html_block

@@ -68,7 +68,7 @@ def _plugins(user: Any) -> list[Any]:
     return [{"search": search}, "offline", *out]
 
 
-def _theme(user: Any, base: Path) -> dict[str, Any]:
+def _theme(user: Any, base: Path, language: str = "en") -> dict[str, Any]:
     theme: dict[str, Any] = {"name": "material"}
     if isinstance(user, dict):
         theme.update(copy.deepcopy(user))
@@ -80,7 +80,8 @@ def _theme(user: Any, base: Path) -> dict[str, Any]:
         theme["custom_dir"] = str(base / str(theme["custom_dir"]))
     else:
         theme["custom_dir"] = str(THEME_OVERRIDES)
-    theme.setdefault("language", "en")
+    # One setting for the whole site: crmgen's language, when the theme names none, is Material's.
+    theme.setdefault("language", language)
     features = list(theme.get("features") or [])
     for feature in ("navigation.top", "search.highlight"):
         if feature not in features:
@@ -98,6 +99,7 @@ def make_config(
     nav: list[Any],
     extra_css: list[str],
     site_name: str,
+    language: str = "en",
 ) -> dict[str, Any]:
     """The generated config as a mapping: it ``INHERIT``s the user's file and overrides.
 
@@ -113,7 +115,7 @@ def make_config(
     config["site_dir"] = str(site_dir)
     config["use_directory_urls"] = False
     base = user_file.parent if user_file is not None else Path.cwd()
-    config["theme"] = _theme(user.get("theme"), base)
+    config["theme"] = _theme(user.get("theme"), base, language)
     config["plugins"] = _plugins(user.get("plugins"))
     hooks = [str(base / h) for h in (user.get("hooks") or []) if isinstance(h, str)]
     config["hooks"] = [*hooks, str(HOOKS_FILE)]
