@@ -10,8 +10,8 @@ Messages are the strings marked in crmgen's Python (``_``, ``N_``, ``ngettext``,
 crmgen/i18n.py. ``crmgen/locale/crmgen.pot`` is the template a translator starts a new language
 from; ``crmgen/locale/<lang>/LC_MESSAGES/crmgen.po`` holds the translations and ``crmgen.mo`` is
 what crmgen reads. Translations written on the side in ``crmgen/locale/<lang>/LC_MESSAGES/parts/*.po``
-(several people at once, each their own file) are taken into the ``.po`` by ``update``, which then
-removes those files.
+(several people at once, each their own file) are taken into the ``.po`` by every ``update`` (they
+win over it); ``python tools/i18n.py fold`` does the same and then removes them.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def mo_bytes(catalog: Catalog) -> bytes:
     return out.getvalue()
 
 
-def update() -> None:
+def update(fold: bool = False) -> None:
     template = extract()
     LOCALE.mkdir(exist_ok=True)
     _write_po(template, LOCALE / f"{DOMAIN}.pot")
@@ -114,10 +114,11 @@ def update() -> None:
         _describe(catalog, language)
         _write_po(catalog, path)
         path.with_suffix(".mo").write_bytes(mo_bytes(read(path, language)))
-        for part in parts:
-            part.unlink()
-        if parts:
-            (path.parent / "parts").rmdir()
+        if fold:
+            for part in parts:
+                part.unlink()
+            if parts:
+                (path.parent / "parts").rmdir()
         print(f"{path.relative_to(ROOT)}: {len(catalog)} messages, {len(missing(catalog))} without a translation")
 
 
@@ -167,8 +168,8 @@ def problems(language: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["update"]:
-        update()
+    if argv in (["update"], ["fold"]):
+        update(fold=argv == ["fold"])
         return 0
     if argv == ["check"]:
         found = [p for language in languages() for p in problems(language)]

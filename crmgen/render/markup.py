@@ -57,6 +57,14 @@ def plain(value: str) -> Markup:
     return done
 
 
+def message(text: str, values: dict[str, Any]) -> Markup:
+    """A template's own message (already translated), trusted like the template's text, with its
+    ``%(name)s`` placeholders filled by ``values`` escaped as every ``{{ value }}`` is (:func:`finalize`)."""
+    if not values:
+        return Markup(text)
+    return Markup(text) % {k: finalize(v) for k, v in values.items()}
+
+
 def plain_lines(value: str | None) -> Markup:
     """``value`` as :func:`plain` text with its line breaks kept (``<br>``, never a blank line):
     text shown as written inside an HTML block."""

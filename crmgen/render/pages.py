@@ -437,8 +437,10 @@ def make_environment(templates_dir: Path | None, cache_dir: Path | None = None) 
         extensions=["jinja2.ext.do", "jinja2.ext.i18n"],
         bytecode_cache=_bytecode_cache(cache_dir),
     )
-    # The messages are looked up as each page renders, in the language of the build (crmgen.i18n).
-    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)  # type: ignore[attr-defined]
+    # The messages are looked up as each page renders, in the language of the build (crmgen.i18n);
+    # what fills their placeholders is escaped as any {{ value }} is (markup.message).
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=False, pgettext=_pgettext)
     env.globals["label"] = i18n.label
     env.filters["plain"] = markup.plain
     env.filters["indent_md"] = markup.indent
@@ -447,6 +449,21 @@ def make_environment(templates_dir: Path | None, cache_dir: Path | None = None) 
     env.globals["when"] = when
     env.globals["COMPLAINT_STEPS"] = COMPLAINT_STEPS
     return env
+
+
+def _gettext(text: str, **values: Any) -> Markup:
+    """``{{ _("Grade %(grade)s", grade=client.grade) }}`` in a template."""
+    return markup.message(i18n._(text), values)
+
+
+def _ngettext(singular: str, plural: str, n: int, **values: Any) -> Markup:
+    """``{{ ngettext("%(num)d client", "%(num)d clients", n) }}``: ``num`` is ``n`` unless given."""
+    values.setdefault("num", n)
+    return markup.message(i18n.ngettext(singular, plural, n), values)
+
+
+def _pgettext(context: str, text: str, **values: Any) -> Markup:
+    return markup.message(i18n.pgettext(context, text), values)
 
 
 # Index pages link every client: each link is computed once per (page, target).
