@@ -108,7 +108,12 @@ def update(fold: bool = False) -> None:
         for part in parts:
             for message in read(part, language):
                 if message.id and message.string:
-                    catalog[message.id] = message  # keyed by (id, message.context)
+                    known = catalog.get(message.id, message.context)
+                    if known is None:
+                        catalog[message.id] = message  # keyed by (id, message.context)
+                    else:  # setting an existing key would keep its old translation
+                        known.string = message.string
+                        known.flags.discard("fuzzy")
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
         _describe(catalog, language)
@@ -150,8 +155,10 @@ def problems(language: str) -> list[str]:
         ident = m.id[0] if isinstance(m.id, tuple) else m.id
         if (ident, m.context) not in have:
             out.append(f"{path.relative_to(ROOT)}: not in the catalogue: {_name(m)!r} (run python tools/i18n.py update)")
-    for name in missing(catalog):
-        out.append(f"{path.relative_to(ROOT)}: no translation: {name!r}")
+    for m in catalog:
+        if m.id and (not _strings(m) or m.fuzzy):
+            where = ", ".join(sorted({f for f, _ in m.locations}))
+            out.append(f"{path.relative_to(ROOT)}: no translation: {_name(m)!r} (in {where})")
     for m in catalog:
         if not m.id or not _strings(m):
             continue

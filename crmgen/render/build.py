@@ -114,24 +114,27 @@ NAV_OWNERS_MAX = 8
 
 
 def nav_for(owners: dict[str, str], has_format: bool) -> list[Any]:
-    """The explicit nav: index pages only, never one entry per client."""
-    reminders: list[Any] = [{"All reminders": pages.REMINDERS}]
+    """The explicit nav: index pages only, never one entry per client; titles in the build's language."""
+    from crmgen.i18n import _
+
+    reminders: list[Any] = [{_("All reminders"): pages.REMINDERS}]
     if len(owners) <= NAV_OWNERS_MAX:
         # MkDocs themes print nav titles unescaped: owner names come from client files.
         reminders += [{html.escape(name): f"reminders/{slug}.md"} for name, slug in owners.items()]
     nav: list[Any] = [
-        {"Dashboard": pages.HOME},
-        {"Reminders": reminders},
-        {"Receivables": pages.RECEIVABLES},
+        {_("Dashboard"): pages.HOME},
+        {_("Reminders"): reminders},
+        {_("Receivables"): pages.RECEIVABLES},
         {
-            "Clients": [
-                {"All clients": pages.ALL_CLIENTS},
-                *({title: page} for page, title in pages.LISTS.values()),
+            _("Clients"): [
+                {_("All clients"): pages.ALL_CLIENTS},
+                # the lists' titles are marked in pages.LISTS
+                *({_(title): page} for page, title in pages.LISTS.values()),
             ]
         },
     ]
     if has_format:
-        nav.append({"File format": pages.FORMAT})
+        nav.append({_("File format"): pages.FORMAT})
     return nav
 
 

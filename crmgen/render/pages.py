@@ -52,11 +52,11 @@ REMINDERS = "reminders/index.md"
 REMINDERS_ICS = "reminders/reminders.ics"
 ALL_CLIENTS = "clients/index.md"
 RECEIVABLES = "receivables.md"
-LISTS = {
-    "grade": ("lists/grade.md", "By grade"),
-    "owner": ("lists/owner.md", "By owner"),
-    "tag": ("lists/tag.md", "By tag"),
-    "stage": ("lists/stage.md", "By stage"),
+LISTS = {  # the titles are translated where they are shown
+    "grade": ("lists/grade.md", i18n.N_("By grade")),
+    "owner": ("lists/owner.md", i18n.N_("By owner")),
+    "tag": ("lists/tag.md", i18n.N_("By tag")),
+    "stage": ("lists/stage.md", i18n.N_("By stage")),
 }
 FORMAT = "format.md"
 NO_OWNER = "(no owner)"
