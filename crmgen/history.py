@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from crmgen.format.errors import DAMAGED_CACHE, warn_damaged
+from crmgen.i18n import _
 
 # Separators git will not put into a commit header line: record separator
 # before each commit, unit separator between its fields.
@@ -161,15 +162,15 @@ def _read_history(root: Path, clients_dir: str) -> History:
     try:
         proc = subprocess.run(cmd, cwd=root, capture_output=True, env=env, check=False)
     except FileNotFoundError:
-        return History(available=False, reason="git is not installed")
+        return History(available=False, reason=_("git is not installed"))
     except OSError as exc:
-        return History(available=False, reason=f"cannot run git: {exc.strerror}")
+        return History(available=False, reason=_("cannot run git: %(why)s") % {"why": exc.strerror})
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip()
         if "does not have any commits yet" in message:
             return History(available=True)
         if "not a git repository" in message:
-            return History(available=False, reason="not a git repository")
+            return History(available=False, reason=_("not a git repository"))
         first = message.splitlines()[0] if message else f"git log exited with {proc.returncode}"
         return History(available=False, reason=first.removeprefix("fatal: "))
     owners: dict[str, dt.datetime] = {}
