@@ -54,8 +54,8 @@ def _walk(node: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
     return out
 
 
-def _scaffold_files(today: dt.date) -> dict[str, bytes]:
-    """Relative path -> content of every file of a new project."""
+def _scaffold_files(today: dt.date, language: str = "en") -> dict[str, bytes]:
+    """Relative path -> content of every file of a new project (its interface in ``language``)."""
     def days(n: int) -> str:
         return (today + dt.timedelta(days=n)).isoformat()
 
@@ -72,6 +72,8 @@ def _scaffold_files(today: dt.date) -> dict[str, bytes]:
             parts[-1] = parts[-1].removesuffix(".jinja")
             text = env.from_string(data.decode("utf-8")).render(today=today, days=days, month_day=month_day)
             data = text.encode("utf-8")
+        if parts == ["mkdocs.yml"]:
+            data = data.replace(b"\n  language: en\n", f"\n  language: {language}\n".encode())
         files["/".join(parts)] = data
     files[f"templates/{NEW_CLIENT_TEMPLATE}"] = _package_template(NEW_CLIENT_TEMPLATE).read_bytes()
     return files
@@ -86,8 +88,8 @@ class InitResult:
     git: str | None  # None when the repository was created, else why not
 
 
-def init_project(directory: Path, today: dt.date, *, git: bool = True) -> InitResult:
-    """Create a new project in ``directory`` (which must be missing or empty)."""
+def init_project(directory: Path, today: dt.date, *, git: bool = True, language: str = "en") -> InitResult:
+    """Create a new project in ``directory`` (which must be missing or empty), speaking ``language``."""
     root = Path(directory)
     if root.exists():
         if not root.is_dir():
@@ -97,7 +99,7 @@ def init_project(directory: Path, today: dt.date, *, git: bool = True) -> InitRe
                 f"{root} is not empty; crmgen init only fills a new or empty directory "
                 "(choose another name, or empty it first)"
             )
-    files = _scaffold_files(today)
+    files = _scaffold_files(today, language)
     made: list[tuple[Path, os.stat_result]] = []
     dirs: list[Path] = []  # the directories init made, removed again when it cannot finish
     path = root

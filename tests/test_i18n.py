@@ -72,7 +72,7 @@ def test_every_value_of_the_format_has_a_label_in_chinese(kind, values):
     assert tuple(labels.LABELS[kind]) == tuple(values)
     with i18n.using("zh"):
         shown = [i18n.label(kind, v) for v in values]
-    assert all(s != v for s, v in zip(shown, values)), shown
+    assert all(s != v for s, v in zip(shown, values, strict=True)), shown
     assert len(set(shown)) == len(shown)  # two values never look alike
 
 
@@ -103,3 +103,16 @@ def test_a_language_crmgen_does_not_speak_is_an_error_naming_the_ones_it_does():
         Settings.from_mapping({"language": "fr"})
     (line,) = caught.value.args[0] if isinstance(caught.value.args[0], list) else [str(caught.value)]
     assert "extra.crmgen.language" in line and "en (English)" in line and "zh (中文)" in line and "'fr'" in line
+
+
+def test_init_language_zh_makes_a_project_that_speaks_chinese(tmp_path):
+    from click.testing import CliRunner
+
+    from crmgen.cli.app import main
+
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "crm"), "--language", "zh"])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "crm" / "mkdocs.yml").read_text(encoding="utf-8")
+    assert "\n  language: zh\n" in text and "language: en" not in text
+    assert load_project(tmp_path / "crm").settings.language == "zh"
+    assert CliRunner().invoke(main, ["init", str(tmp_path / "x"), "--language", "fr"]).exit_code == 2

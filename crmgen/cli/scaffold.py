@@ -11,6 +11,7 @@ import click
 from crmgen.cli.app import main, pass_state
 from crmgen.format.model import GRADES, STAGES
 from crmgen.gitops import commit_file, ensure_repository
+from crmgen.i18n import LANGUAGES
 from crmgen.scaffold import init_project, new_client
 
 
@@ -18,7 +19,9 @@ from crmgen.scaffold import init_project, new_client
 @click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--ci", "ci_platform", type=click.Choice(["github", "gitlab"]),
               help="Also write the CI gate: check, build and publish the site (see 'crmgen ci --help').")
-def init_command(directory: Path, ci_platform: str | None) -> None:
+@click.option("--language", type=click.Choice(sorted(LANGUAGES)), default="en", show_default=True,
+              help="The language of the site and of what crmgen prints (zh: Chinese); theme.language in mkdocs.yml.")
+def init_command(directory: Path, ci_platform: str | None, language: str) -> None:
     """Create a new crmgen project in DIR (new or empty).
 
     DIR gets clients/ with one example client, templates/, mkdocs.yml, a
@@ -28,7 +31,7 @@ def init_command(directory: Path, ci_platform: str | None) -> None:
     """
     from crmgen.teams import write_ci
 
-    result = init_project(directory, dt.date.today())
+    result = init_project(directory, dt.date.today(), language=language)
     files = list(result.files)
     if ci_platform:
         for path in write_ci(result.root, ci_platform):
