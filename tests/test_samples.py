@@ -37,14 +37,18 @@ SPEC_KEYS = frozenset(
     promises.broken promises.because
     orders.id orders.date orders.amount orders.paid orders.payments orders.payments.date orders.payments.amount
     orders.payments.note orders.terms orders.pay_by orders.delivered orders.reviewed orders.items
-    complaints.opened complaints.what complaints.step complaints.closed
+    complaints.opened complaints.what complaints.step complaints.closed complaints.steps complaints.steps.listen
+    complaints.steps.analyse complaints.steps.solve complaints.steps.inform complaints.steps.act
+    complaints.steps.review complaints.cause complaints.cause_note complaints.handler complaints.escalated_to
+    complaints.escalated complaints.compensation complaints.compensation_amount complaints.visited
     rebate.name rebate.from rebate.to rebate.tiers rebate.tiers.over rebate.tiers.rate rebate.basis rebate.mode
     rebate.settled
     rebates rebates.name rebates.from rebates.to rebates.tiers rebates.tiers.over rebates.tiers.rate rebates.basis
     rebates.mode rebates.settled
     """.split()
 )
-RECORDS = ("contacts", "dates", "promises", "orders", "orders.payments", "complaints", "rebate", "rebate.tiers",
+RECORDS = ("contacts", "dates", "promises", "orders", "orders.payments", "complaints", "complaints.steps", "rebate",
+           "rebate.tiers",
            "rebates", "rebates.tiers")
 
 

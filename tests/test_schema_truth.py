@@ -154,7 +154,8 @@ class Mutation(NamedTuple):
 H = "huadong-runhuayou"  # the sample with the most keys: the default base
 HH = "harrison-hardware"  # an order with an id, a promise naming it, a complaint
 KW = "kingsway-supermarkets"  # a broken client promise because of ours (because:)
-GF = "greenfield-logistics"  # a contact who left, a broken promise
+GF = "greenfield-logistics"  # a contact who left, a broken promise, a complaint closed with its six steps
+XT = "xinlian-tongxin"  # an open complaint at its third step, with the steps' days
 
 # Values by kind: (accepted by check, refused by check), as written in YAML.
 DATES = (
@@ -306,9 +307,33 @@ CORPUS: list[Mutation] = [
     # complaints
     *each(HH, "complaints[0].opened", SOME_DATES), *bad(HH, "complaints[0].opened", DELETE),
     *ok(HH, "complaints[0].what", "x"), *bad(HH, "complaints[0].what", DELETE, '""', "5"),
-    *ok(HH, "complaints[0].step", "listen", "act", DELETE),
+    *ok(HH, "complaints[0].step", "review"), *ok(XT, "complaints[1].step", "solve", "act", "review"),
     *bad(HH, "complaints[0].step", "Review", "done", "6", "null x"),
+    *bad(HH, "complaints[0].step", "listen", "act", DELETE),  # closed only at review
     *each(HH, "complaints[0].closed", (["2026-10-01", '"2026-12-31"'], ["2026-09-31", "closed"])), *ok(HH, "complaints[0].closed", DELETE),
+    *bad(XT, "complaints[1].closed", "2026-12-01"),  # at the solve step
+    *ok(XT, "complaints[1].steps", "{}", DELETE, "{listen: 2026-11-18}"),
+    *bad(XT, "complaints[1].steps", "5", "[]", "{done: 2026-11-18}", "{Listen: 2026-11-18}"),
+    *ok(XT, "complaints[1].steps.listen", "2026-11-18", '"2026-11-19"', DELETE),
+    *bad(XT, "complaints[1].steps.listen", "2026-11-31", "soon", "null x"),
+    *ok(XT, "complaints[1].steps.analyse", "2026-11-24", DELETE), *bad(XT, "complaints[1].steps.analyse", "19"),
+    *ok(XT, "complaints[1].steps.solve", "2026-12-01", DELETE), *bad(XT, "complaints[1].steps.solve", "yes"),
+    *ok(GF, "complaints[0].steps.inform", "2026-03-25", DELETE), *bad(GF, "complaints[0].steps.inform", "[x]"),
+    *ok(GF, "complaints[0].steps.act", "2026-03-30", DELETE), *bad(GF, "complaints[0].steps.act", "2026-3-33"),
+    *ok(GF, "complaints[0].steps.review", "2026-04-01", DELETE), *bad(GF, "complaints[0].steps.review", "now"),
+    # what only check sees: the days against opened, closed, each other and the current step
+    *bad(XT, "complaints[1].steps.analyse", "2026-11-17"), *bad(XT, "complaints[1].steps.solve", "2026-11-18"),
+    *bad(XT, "complaints[1].step", "analyse"), *bad(GF, "complaints[0].steps.review", "2026-04-03"),
+    *ok(XT, "complaints[1].cause", "salesperson", "client", "product", DELETE),
+    *bad(XT, "complaints[1].cause", "Product", "weather", "1", "null x"),
+    *ok(XT, "complaints[1].cause_note", "x", DELETE), *bad(XT, "complaints[1].cause_note", "5", "[a]"),
+    *ok(XT, "complaints[1].handler", "王磊", DELETE), *bad(XT, "complaints[1].handler", "[a]"),
+    *ok(XT, "complaints[1].escalated_to", "质量部", DELETE), *bad(XT, "complaints[1].escalated_to", "{a: 1}"),
+    *each(XT, "complaints[1].escalated", SOME_DATES), *ok(XT, "complaints[1].escalated", DELETE),
+    *ok(GF, "complaints[0].compensation", "x", DELETE), *bad(GF, "complaints[0].compensation", "7"),
+    *each(GF, "complaints[0].compensation_amount", SOME_AMOUNTS), *ok(GF, "complaints[0].compensation_amount", DELETE),
+    *ok(GF, "complaints[0].visited", "2026-04-10", "2026-04-02"),
+    *bad(GF, "complaints[0].visited", "2026-04-31", "later", "2026-04-01"),
     # rebates
     *ok(H, "rebate.name", "x", DELETE), *bad(H, "rebate.name", "5"),
     *each(H, "rebate.from", SOME_DATES), *bad(H, "rebate.from", DELETE, "null"),
@@ -377,6 +402,11 @@ STRICTER_IN_CHECK: dict[tuple[str, str, str | None], tuple[str, str]] = {
     (H, "orders[3].payments[0].date", "2026-10-01"): ("/properties/orders", "before its order"),
     (HH, "orders[1].id", "HH-2609"): ("/properties/orders", "each id only once"),
     (HH, "complaints[0].closed", "2026-09-01"): ("/properties/complaints", "closed may not be before opened"),
+    (XT, "complaints[1].steps.analyse", "2026-11-17"): ("/properties/complaints", "may not be before opened"),
+    (XT, "complaints[1].steps.solve", "2026-11-18"): ("/properties/complaints", "out of the steps' order"),
+    (XT, "complaints[1].step", "analyse"): ("/properties/complaints", "nor name a step after the current one"),
+    (GF, "complaints[0].steps.review", "2026-04-03"): ("/properties/complaints", "after closed"),
+    (GF, "complaints[0].visited", "2026-04-01"): ("/properties/complaints", "visited may not be before closed"),
     (H, "rebate.to", "2025-12-31"): ("/properties/rebate", "to may not be before from"),
     (H, "rebates[0].settled", "2025-12-30"): ("/properties/rebates", "nor settled before to"),
 }

@@ -255,7 +255,7 @@ def test_negative_amounts() -> None:
 
 
 def test_complaint_closed_before_opened() -> None:
-    text = "---\nname: x\ngrade: A\ncomplaints:\n  - {opened: 2026-03-01, what: w, closed: 2026-02-01}\n---\n"
+    text = "---\nname: x\ngrade: A\ncomplaints:\n  - {opened: 2026-03-01, what: w, step: review, closed: 2026-02-01}\n---\n"
     assert codes(parse(text)[1]) == ["closed-before-opened"]
 
 

@@ -11,10 +11,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmgen.format.schema import COMPLAINT_STEPS, GRADES, INTERACTION_TYPES, PROMISE_SIDES, STAGES
+from crmgen.format.schema import COMPLAINT_CAUSES, COMPLAINT_STEPS, GRADES, INTERACTION_TYPES, PROMISE_SIDES, STAGES
 from crmgen.format.terms import Terms
 
-__all__ = ["COMPLAINT_STEPS", "GRADES", "INTERACTION_TYPES", "PROMISE_SIDES", "STAGES", "Anniversary", "Birthday",
+__all__ = ["COMPLAINT_CAUSES", "COMPLAINT_STEPS", "GRADES", "INTERACTION_TYPES", "PROMISE_SIDES", "STAGES", "Anniversary", "Birthday",
            "Client", "Complaint", "Contact", "Interaction", "Order", "Payment", "Promise", "Rebate", "RebateTier",
            "Terms"]
 
@@ -134,7 +134,7 @@ class Order:
 
 @dataclass(frozen=True)
 class Complaint:
-    """A complaint and the step of the six-step handling it has reached."""
+    """A complaint and the step of the six-step handling being worked on (DOMAIN.md, seed 000)."""
 
     opened: dt.date
     what: str
@@ -142,6 +142,23 @@ class Complaint:
     closed: dt.date | None = None
     index: int = 0
     line: int = 0
+    # (step, the day it was reached), in the order of the six steps
+    steps: tuple[tuple[str, dt.date], ...] = ()
+    cause: str | None = None  # salesperson | client | product
+    cause_note: str | None = None
+    handler: str | None = None
+    escalated_to: str | None = None
+    escalated: dt.date | None = None
+    compensation: str | None = None
+    compensation_amount: float | None = None
+    visited: dt.date | None = None  # the follow-up visit after closing
+
+    def reached(self, step: str) -> dt.date | None:
+        """The day ``step`` was reached, when written (listen: else the day it was opened)."""
+        for name, day in self.steps:
+            if name == step:
+                return day
+        return self.opened if step == "listen" else None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ STAGES = ("prospect", "customer", "dormant", "lost")
 INTERACTION_TYPES = ("visit", "call", "meeting", "message", "email", "gift", "note")
 PROMISE_SIDES = ("us", "client")
 COMPLAINT_STEPS = ("listen", "analyse", "solve", "inform", "act", "review")
+# Where a complaint's cause lies, the seed's three: our salesperson, the client's own mistake, the product
+COMPLAINT_CAUSES = ("salesperson", "client", "product")
 # What a rebate counts: orders by their date, by their delivery, or the money paid in the period
 REBATE_BASES = ("ordered", "delivered", "paid")
 # How a tier's rate applies: to the whole amount bought, or only to the part above each threshold
@@ -129,12 +131,29 @@ ORDER = _record(
     items=Field(TEXT, "What was ordered.", example="L-HM46 液压油 200L x 40"),
 )
 
+COMPLAINT_STEP_DATES = _record(**{
+    step: Field(DATE, f"The day the complaint reached the {step} step.")
+    for step in COMPLAINT_STEPS
+})
+
 COMPLAINT = _record(
     opened=Field(DATE, "The day the complaint was received.", required=True),
     what=Field(TEXT, "What the client complained about.", required=True),
-    step=Field(CHOICE, "How far handling has gone (the six steps, in order).", choices=COMPLAINT_STEPS,
-               default="listen"),
+    step=Field(CHOICE, "The step being worked on (the six steps, in order; closed only at review).",
+               choices=COMPLAINT_STEPS, default="listen"),
+    steps=Field(RECORD, "The day each step was reached (listen: the day it was heard out, else opened); the "
+                "reminder counts the current step's days from its day.", fields=COMPLAINT_STEP_DATES,
+                example={"listen": "2026-11-18", "analyse": "2026-11-19"}),
+    cause=Field(CHOICE, "Where the cause lies: our salesperson, the client's own mistake, or the product.",
+                choices=COMPLAINT_CAUSES),
+    cause_note=Field(TEXT, "The cause in words.", example="运输途中挤压，包装不够结实"),
+    handler=Field(TEXT, "Who handles it.", example="王磊"),
+    escalated_to=Field(TEXT, "Who it was escalated to.", example="质量部 刘工"),
+    escalated=Field(DATE, "The day it was escalated."),
+    compensation=Field(TEXT, "What the client was given to make good.", example="补发 2 箱，运费我方承担"),
+    compensation_amount=Field(NUMBER, "What the compensation cost.", example=1800),
     closed=Field(DATE, "The day it was closed."),
+    visited=Field(DATE, "The day of the follow-up visit after closing (is the client satisfied now?)."),
 )
 
 TIER = _record(
@@ -421,7 +440,15 @@ _ACROSS: dict[str, tuple[str, dict[str, Any]]] = {
         "once in the file.",
         {},
     ),
-    "complaints": ("closed may not be before opened.", {}),
+    "complaints": (
+        "closed may not be before opened; the steps' days may not be before opened, after closed or out of "
+        "the steps' order, nor name a step after the current one; visited may not be before closed.",
+        {
+            # closed only once the sixth step, review, is reached
+            "if": {"required": ["closed"], "properties": {"closed": {"type": "string"}}},
+            "then": {"required": ["step"], "properties": {"step": {"const": "review"}}},
+        },
+    ),
     "rebate": ("to may not be before from, nor settled before to.", {}),
     "rebates": ("to may not be before from, nor settled before to.", {}),
 }

@@ -18,7 +18,7 @@ import yaml
 
 from crmgen.format import schema as S
 from crmgen.format.errors import ERROR, NOTE, WARNING, Problem
-from crmgen.format.schema import INTERACTION_TYPES
+from crmgen.format.schema import COMPLAINT_STEPS, INTERACTION_TYPES
 from crmgen.load.nodes import RawFile
 
 if TYPE_CHECKING:
@@ -627,9 +627,7 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
             "collect before the "
             "next order, or raise the limit", "over-credit"))
     for r, node in d.get("complaints", ()):
-        if r.get("closed") and r.get("opened") and r["closed"] < r["opened"]:
-            w.error(node, f"complaints[{r['__index__']}]: closed {r['closed']} is before it was "
-                    f"opened {r['opened']}", "closed-before-opened")
+        _check_complaint(w, r, node)
     programmes = [("rebate", d["rebate"], None)] if d.get("rebate") is not None else []
     programmes += [(f"rebates[{r['__index__']}]", r, node) for r, node in d.get("rebates", ())]
     for where, rb, node in programmes:
@@ -642,6 +640,52 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
             w.problems.append(Problem(raw.rel_path, line, col, WARNING,
                 f"{where}: settled {settled}, before the period ends on {end}; the rebate is only known "
                 "once it has", "settled-early"))
+
+
+def _child(node: yaml.Node, *keys: str) -> yaml.Node:
+    """The value node at ``keys`` inside the mapping ``node`` (the nearest one there is): a problem
+    about one key points at that key."""
+    for key in keys:
+        found = next((v for k, v in node.value if getattr(k, "value", None) == key), None) \
+            if isinstance(node, yaml.MappingNode) else None
+        if found is None:
+            return node
+        node = found
+    return node
+
+
+def _check_complaint(w: _Walker, r: dict[str, Any], node: yaml.Node) -> None:
+    """The six steps are taken in order, each on or after the day before, and closing is the last."""
+    where = f"complaints[{r['__index__']}]"
+    opened, closed, step = r.get("opened"), r.get("closed"), r.get("step", "listen")
+    if closed and opened and closed < opened:
+        w.error(_child(node, "closed"), f"{where}: closed {closed} is before it was opened {opened}", "closed-before-opened")
+    if closed and step != "review":
+        w.error(_child(node, "closed"), f"{where}: closed at the {step} step; a complaint is closed after the sixth step, "
+                "review (making sure it does not happen again): set step: review, or leave out closed",
+                "closed-before-review")
+    if r.get("visited") and closed and r["visited"] < closed:
+        w.error(_child(node, "visited"), f"{where}: visited {r['visited']}, before it was closed {closed}; the follow-up visit "
+                "comes after closing", "visited-before-closed")
+    steps = r.get("steps") or {}
+    current = COMPLAINT_STEPS.index(step) if step in COMPLAINT_STEPS else len(COMPLAINT_STEPS)
+    last: tuple[str, dt.date] | None = None
+    for name in COMPLAINT_STEPS:
+        day = steps.get(name)
+        if not isinstance(day, dt.date):
+            continue
+        at = _child(node, "steps", name)
+        if COMPLAINT_STEPS.index(name) > current:
+            w.error(at, f"{where}: steps.{name} is dated but the step is {step}; set step: {name} "
+                    f"(the step being worked on), or leave out steps.{name}", "step-after-current")
+        if opened and day < opened:
+            w.error(at, f"{where}: steps.{name} {day} is before it was opened {opened}", "step-before-opened")
+        if closed and day > closed:
+            w.error(at, f"{where}: steps.{name} {day} is after it was closed {closed}", "step-after-closed")
+        if last is not None and day < last[1]:
+            w.error(at, f"{where}: steps.{name} {day} is before steps.{last[0]} {last[1]}; the steps come "
+                    "in the order listen, analyse, solve, inform, act, review", "steps-out-of-order")
+        last = (name, day)
 
 
 def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[Interaction, ...],
@@ -689,7 +733,13 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
                             terms=r.get("terms")))
     complaints = tuple(
         Complaint(opened=r["opened"], what=r["what"], step=r.get("step", "listen"), closed=r.get("closed"),
-                  index=r["__index__"], line=r["__line__"])
+                  index=r["__index__"], line=r["__line__"],
+                  steps=tuple((step, day) for step in COMPLAINT_STEPS
+                              if (day := (r.get("steps") or {}).get(step)) is not None),
+                  cause=r.get("cause"), cause_note=r.get("cause_note"), handler=r.get("handler"),
+                  escalated_to=r.get("escalated_to"), escalated=r.get("escalated"),
+                  compensation=r.get("compensation"), compensation_amount=r.get("compensation_amount"),
+                  visited=r.get("visited"))
         for r, _ in d.get("complaints", ()) if r.get("opened") and r.get("what")
     )
     def programme(rb: dict[str, Any], line: int, index: int) -> Any:

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, NamedTuple
 
 from crmgen.format.errors import ProjectNotFound, SettingsError, UsageError
-from crmgen.format.schema import CADENCE_MAX, GRADES, NUMBER_MAX
+from crmgen.format.schema import CADENCE_MAX, COMPLAINT_STEPS, GRADES, NUMBER_MAX
 from crmgen.format.terms import Terms
 
 CONFIG_FILE = "mkdocs.yml"
@@ -47,6 +47,8 @@ DEFAULT_LEADS = {
     "successor": 0,
     "dormant": 0,
 }
+# Days to finish each step of a complaint once it is reached (listen's: complaint_after, unless set here).
+DEFAULT_COMPLAINT_STEPS = {"analyse": 3, "solve": 5, "inform": 2, "act": 7, "review": 7}
 DEFAULT_TERMS = Terms("days", 30, "30 days")
 # Days overdue where the receivables' ageing bands end: 1-30, 31-60, 61-90, 91-180, 181-365, over 365.
 DEFAULT_AGEING = (30, 60, 90, 180, 365)
@@ -66,7 +68,9 @@ class Settings:
         default_factory=lambda: list(DEFAULT_REMIND_STEPS)
     )
     review_after: int = 7
-    complaint_after: int = 2
+    complaint_after: int = 2  # days to hear a complaint out (its first step, listen)
+    complaint_steps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_COMPLAINT_STEPS))
+    complaint_visit_after: int = 14  # days after closing a complaint to visit (is the client satisfied?)
     successor_after: int = 14
     dormant_after: int = 180
     rebate_near: float = 0.8
@@ -151,6 +155,8 @@ SETTING_RULES: dict[str, SettingRule] = {
     "remind_steps": SettingRule(STEPS),
     "review_after": SettingRule(DAYS),
     "complaint_after": SettingRule(DAYS),
+    "complaint_steps": SettingRule(DAYS_BY, names=COMPLAINT_STEPS, what="complaint step"),
+    "complaint_visit_after": SettingRule(DAYS),
     "successor_after": SettingRule(DAYS),
     "dormant_after": SettingRule(DAYS),
     "rebate_near": SettingRule(SHARE),
