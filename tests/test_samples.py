@@ -41,13 +41,16 @@ SPEC_KEYS = frozenset(
     complaints.steps.analyse complaints.steps.solve complaints.steps.inform complaints.steps.act
     complaints.steps.review complaints.cause complaints.cause_note complaints.handler complaints.escalated_to
     complaints.escalated complaints.compensation complaints.compensation_amount complaints.visited
+    opportunities opportunities.id opportunities.what opportunities.amount opportunities.stage
+    opportunities.probability opportunities.expected opportunities.opened opportunities.since
+    opportunities.competitor opportunities.next_step opportunities.lost_reason opportunities.order
     rebate.name rebate.from rebate.to rebate.tiers rebate.tiers.over rebate.tiers.rate rebate.basis rebate.mode
     rebate.settled
     rebates rebates.name rebates.from rebates.to rebates.tiers rebates.tiers.over rebates.tiers.rate rebates.basis
     rebates.mode rebates.settled
     """.split()
 )
-RECORDS = ("contacts", "dates", "promises", "orders", "orders.payments", "complaints", "complaints.steps", "rebate",
+RECORDS = ("contacts", "dates", "promises", "orders", "orders.payments", "complaints", "complaints.steps", "opportunities", "rebate",
            "rebate.tiers",
            "rebates", "rebates.tiers")
 

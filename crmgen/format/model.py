@@ -15,7 +15,7 @@ from crmgen.format.schema import COMPLAINT_CAUSES, COMPLAINT_STEPS, GRADES, INTE
 from crmgen.format.terms import Terms
 
 __all__ = ["COMPLAINT_CAUSES", "COMPLAINT_STEPS", "GRADES", "INTERACTION_TYPES", "PROMISE_SIDES", "STAGES", "Anniversary", "Birthday",
-           "Client", "Complaint", "Contact", "Interaction", "Order", "Payment", "Promise", "Rebate", "RebateTier",
+           "Client", "Complaint", "Contact", "Interaction", "Opportunity", "Order", "Payment", "Promise", "Rebate", "RebateTier",
            "Terms"]
 
 
@@ -162,6 +162,26 @@ class Complaint:
 
 
 @dataclass(frozen=True)
+class Opportunity:
+    """Business that may come (a deal in the pipeline), won or lost."""
+
+    what: str
+    stage: str | None = None  # None: the team's first stage
+    amount: float | None = None
+    probability: float | None = None  # None: the stage's
+    expected: dt.date | None = None
+    opened: dt.date | None = None
+    since: dt.date | None = None
+    competitor: str | None = None
+    next_step: str | None = None
+    lost_reason: str | None = None
+    order: str | None = None
+    id: str | None = None
+    index: int = 0
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class RebateTier:
     """Purchases over `over` in the period earn `rate` (a fraction: 0.02 is 2%)."""
 
@@ -224,6 +244,7 @@ class Client:
     promises: tuple[Promise, ...] = ()
     orders: tuple[Order, ...] = ()
     complaints: tuple[Complaint, ...] = ()
+    opportunities: tuple[Opportunity, ...] = ()
     rebate: Rebate | None = None
     rebates: tuple[Rebate, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)

@@ -131,6 +131,25 @@ ORDER = _record(
     items=Field(TEXT, "What was ordered.", example="L-HM46 液压油 200L x 40"),
 )
 
+OPPORTUNITY = _record(
+    id=Field(TEXT, "A short name for the opportunity, unique among the file's opportunities (the commands "
+             "name it by this).", example="hyd-2027"),
+    what=Field(TEXT, "What the business would be.", required=True, example="2027 年度液压油框架合同"),
+    amount=Field(NUMBER, "What it is worth if won.", example=600000),
+    stage=Field(TEXT, "Where it stands: one of the team's opportunity stages (by default lead, qualified, "
+                "proposal, negotiation), won or lost. Default: the first stage.", example="proposal"),
+    probability=Field(RATE, "The chance of winning it (default: the stage's).", example="50%"),
+    expected=Field(DATE, "The day it is expected to be decided (for a month, its last day).",
+                   example="2027-01-31"),
+    opened=Field(DATE, "The day it was found.", example="2026-10-08"),
+    since=Field(DATE, "The day it reached its stage (default: opened); it has not moved since.",
+                example="2026-11-20"),
+    competitor=Field(TEXT, "Who else is bidding.", example="某国产品牌"),
+    next_step=Field(TEXT, "What we do next.", example="12 月 10 日前报价"),
+    lost_reason=Field(TEXT, "Why it was lost (with stage: lost).", example="价格"),
+    order=Field(TEXT, "The id of the order it became (with stage: won).", example="2027-01-A"),
+)
+
 COMPLAINT_STEP_DATES = _record(**{
     step: Field(DATE, f"The day the complaint reached the {step} step.")
     for step in COMPLAINT_STEPS
@@ -203,6 +222,8 @@ CLIENT: dict[str, Field] = {
     "promises": Field(RECORD_LIST, "Promises in both directions.", fields=PROMISE),
     "orders": Field(RECORD_LIST, "Orders.", fields=ORDER),
     "complaints": Field(RECORD_LIST, "Complaints and how far their handling has gone.", fields=COMPLAINT),
+    "opportunities": Field(RECORD_LIST, "Business that may come: deals in the pipeline, won and lost.",
+                           fields=OPPORTUNITY),
     "rebate": Field(RECORD, "A tiered rebate over a period (one programme; see rebates).", fields=REBATE),
     "rebates": Field(RECORD_LIST, "Rebate programmes, each like rebate.", fields=REBATE),
     "extra": Field(ANY_MAPPING, "Your own fields: shown on the client page, never validated."),
@@ -448,6 +469,12 @@ _ACROSS: dict[str, tuple[str, dict[str, Any]]] = {
             "if": {"required": ["closed"], "properties": {"closed": {"type": "string"}}},
             "then": {"required": ["step"], "properties": {"step": {"const": "review"}}},
         },
+    ),
+    "opportunities": (
+        "each id only once in the file; stage must be one of the team's stages, won or lost; order must be the "
+        "id of one of the orders; since may not be before opened; a lost_reason only when lost, an order only "
+        "when won.",
+        {},
     ),
     "rebate": ("to may not be before from, nor settled before to.", {}),
     "rebates": ("to may not be before from, nor settled before to.", {}),

@@ -91,6 +91,7 @@ class Facts(NamedTuple):
     referred_by: str | None
     phone: str | None
     email: str | None
+    stages: tuple[str | None, ...] = ()  # each opportunity's stage, as written (checked against the settings)
 
 
 class _Walker:
@@ -555,7 +556,8 @@ def validate(raw: RawFile, slug: str, *, build: bool = True) -> Located:
         if build:
             client = _assemble(raw, slug, data, interactions, w.positions)
         else:
-            client = Facts(slug, data.get("referred_by"), data.get("phone"), data.get("email"))
+            client = Facts(slug, data.get("referred_by"), data.get("phone"), data.get("email"),
+                           tuple(r.get("stage") for r, _ in data.get("opportunities", ())))
     return Located(client, w.problems, w.positions)
 
 
@@ -628,6 +630,7 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
             "next order, or raise the limit", "over-credit"))
     for r, node in d.get("complaints", ()):
         _check_complaint(w, r, node)
+    _check_opportunities(w, d, ids)
     programmes = [("rebate", d["rebate"], None)] if d.get("rebate") is not None else []
     programmes += [(f"rebates[{r['__index__']}]", r, node) for r, node in d.get("rebates", ())]
     for where, rb, node in programmes:
@@ -640,6 +643,34 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
             w.problems.append(Problem(raw.rel_path, line, col, WARNING,
                 f"{where}: settled {settled}, before the period ends on {end}; the rebate is only known "
                 "once it has", "settled-early"))
+
+
+def _check_opportunities(w: _Walker, d: dict[str, Any], order_ids: dict[str, int]) -> None:
+    """What one file can tell of its opportunities (the stage's name against the team's stages is
+    checked with the settings: :func:`crmgen.rules.opportunities.stage_problems`)."""
+    seen: dict[str, int] = {}
+    for r, node in d.get("opportunities", ()):
+        where, stage = f"opportunities[{r['__index__']}]", r.get("stage")
+        w.positions[f"{where}.stage"] = w.where(_child(node, "stage"))
+        if (oid := r.get("id")) is not None:
+            if oid in seen:
+                w.error(_child(node, "id"), f"{where}: id '{oid}' is already the id of opportunities[{seen[oid]}]; "
+                        "give each opportunity its own", "duplicate-id")
+            seen.setdefault(oid, r["__index__"])
+        if r.get("since") and r.get("opened") and r["since"] < r["opened"]:
+            w.error(_child(node, "since"), f"{where}: since {r['since']} is before it was opened {r['opened']}",
+                    "since-before-opened")
+        if r.get("lost_reason") is not None and stage != "lost":
+            w.error(_child(node, "lost_reason"), f"{where}: a lost_reason, but the stage is {stage or 'the first'}; "
+                    "set stage: lost, or leave out lost_reason", "reason-not-lost")
+        if (order := r.get("order")) is not None:
+            if stage != "won":
+                w.error(_child(node, "order"), f"{where}: order names what it became, but the stage is "
+                        f"{stage or 'the first'}; set stage: won, or leave out order", "order-not-won")
+            elif order not in order_ids:
+                hint = f"; the orders' ids are {', '.join(order_ids)}" if order_ids else "; give the order an id: first"
+                w.error(_child(node, "order"), f"{where}: order '{order}' is not the id of any order{hint}",
+                        "unknown-order")
 
 
 def _child(node: yaml.Node, *keys: str) -> yaml.Node:
@@ -697,6 +728,7 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         Client,
         Complaint,
         Contact,
+        Opportunity,
         Order,
         Payment,
         Promise,
@@ -742,6 +774,14 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
                   visited=r.get("visited"))
         for r, _ in d.get("complaints", ()) if r.get("opened") and r.get("what")
     )
+    opportunities = tuple(
+        Opportunity(what=r["what"], stage=r.get("stage"), amount=r.get("amount"), probability=r.get("probability"),
+                    expected=r.get("expected"), opened=r.get("opened"), since=r.get("since"),
+                    competitor=r.get("competitor"), next_step=r.get("next_step"), lost_reason=r.get("lost_reason"),
+                    order=r.get("order"), id=r.get("id"), index=r["__index__"], line=r["__line__"])
+        for r, _ in d.get("opportunities", ()) if r.get("what")
+    )
+
     def programme(rb: dict[str, Any], line: int, index: int) -> Any:
         tiers = tuple(sorted((RebateTier(over=r["over"], rate=r["rate"]) for r, _ in rb.get("tiers", ())
                               if "over" in r and "rate" in r), key=lambda t: t.over))
@@ -761,6 +801,7 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         notes=d.get("notes"), since=d.get("since"), cadence=d.get("cadence"),
         referred_by=d.get("referred_by"), credit_limit=d.get("credit_limit"), contacts=contacts,
         terms=d.get("terms"), dates=dates, promises=promises, orders=tuple(orders), complaints=complaints,
+        opportunities=opportunities,
         rebate=rebate, rebates=rebates, extra=d.get("extra", {}), interactions=interactions, body=raw.body,
         body_line=raw.body_line,
     )

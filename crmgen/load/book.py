@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from crmgen.accel.cache import ParseCache
 from crmgen.format.errors import ERROR, WARNING, Problem
-from crmgen.format.validation import SLUG_RE, Located, validate
+from crmgen.format.validation import SLUG_RE, Facts, Located, validate
 from crmgen.load.nodes import RawFile, parse_text, read_file
 from crmgen.load.project import Project
 
@@ -183,6 +183,7 @@ def load_book(project: Project, paths: list[Path] | None = None, *, use_cache: b
     located = dict(sorted(located.items()))
     problems = [p for loc in located.values() for p in loc.problems]
     problems += cross_file_problems(located)
+    problems += stage_problems(located, project.settings.opportunity_stages)
     if paths is not None:
         wanted = {_rel(p, root) for p in paths}
         missing = wanted - set(located)
@@ -218,7 +219,7 @@ CROSS_FILE_KEYS = ("referred_by", "phone", "email")
 def _for_cache(loc: Located) -> Located:
     """``loc`` with only the positions the cross-file checks use: the others, one a key of
     the front matter, were a sixth of the time to unpickle a cached book."""
-    positions = {k: loc.positions[k] for k in CROSS_FILE_KEYS if k in loc.positions}
+    positions = {k: v for k, v in loc.positions.items() if k in CROSS_FILE_KEYS or k.startswith("opportunities[")}
     return Located(loc.client, loc.problems, positions)
 
 
@@ -280,6 +281,27 @@ def _norm_phone(phone: str) -> str:
     if not digits.isdecimal():  # exactly regex \d's digits, so only then are there others to drop
         digits = re.sub(r"\D", "", digits)
     return digits[-11:] if len(digits) >= 7 else ""
+
+
+def stage_problems(located: dict[str, Located], stages: dict[str, float]) -> list[Problem]:
+    """Opportunities whose stage is none of the team's (``opportunity_stages``), won or lost."""
+    import difflib
+
+    allowed = [*stages, "won", "lost"]
+    problems: list[Problem] = []
+    for rel, loc in located.items():
+        written = loc.client.stages if isinstance(loc.client, Facts) else (
+            tuple(o.stage for o in loc.client.opportunities) if loc.client is not None else ())
+        for i, stage in enumerate(written):
+            if stage is None or stage in allowed:
+                continue
+            near = difflib.get_close_matches(stage, allowed, n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else ""
+            line, col = loc.positions.get(f"opportunities[{i}].stage", (1, 1))
+            problems.append(Problem(rel, line, col, ERROR,
+                f"opportunities[{i}].stage: '{stage}' is not one of the team's stages ({', '.join(allowed)}){hint}; "
+                "the stages before won and lost are the team setting opportunity_stages in mkdocs.yml", "bad-stage"))
+    return problems
 
 
 def cross_file_problems(located: dict[str, Located]) -> list[Problem]:

@@ -49,6 +49,8 @@ DEFAULT_LEADS = {
 }
 # Days to finish each step of a complaint once it is reached (listen's: complaint_after, unless set here).
 DEFAULT_COMPLAINT_STEPS = {"analyse": 3, "solve": 5, "inform": 2, "act": 7, "review": 7}
+# An opportunity's stages before won and lost, in order, each with its chance of winning.
+DEFAULT_OPPORTUNITY_STAGES = {"lead": 0.1, "qualified": 0.25, "proposal": 0.5, "negotiation": 0.75}
 DEFAULT_TERMS = Terms("days", 30, "30 days")
 # Days overdue where the receivables' ageing bands end: 1-30, 31-60, 61-90, 91-180, 181-365, over 365.
 DEFAULT_AGEING = (30, 60, 90, 180, 365)
@@ -71,6 +73,8 @@ class Settings:
     complaint_after: int = 2  # days to hear a complaint out (its first step, listen)
     complaint_steps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_COMPLAINT_STEPS))
     complaint_visit_after: int = 14  # days after closing a complaint to visit (is the client satisfied?)
+    opportunity_stages: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_OPPORTUNITY_STAGES))
+    opportunity_stale: int = 30  # days an open opportunity may stay in its stage before a reminder
     successor_after: int = 14
     dormant_after: int = 180
     rebate_near: float = 0.8
@@ -136,6 +140,7 @@ TERMS = "terms"  # payment terms, as an order's terms: are written
 BANDS = "bands"  # increasing whole numbers of days
 TIME = "time"  # a time of day, "HH:MM"
 LANGUAGE = "language"  # a language crmgen has a catalogue for (crmgen.i18n.LANGUAGES)
+STAGE_SHARES = "stage-shares"  # opportunity_stages: names in order, each with a chance from 0 to 1 (or 0% to 100%)
 
 
 class SettingRule(NamedTuple):
@@ -157,6 +162,8 @@ SETTING_RULES: dict[str, SettingRule] = {
     "complaint_after": SettingRule(DAYS),
     "complaint_steps": SettingRule(DAYS_BY, names=COMPLAINT_STEPS, what="complaint step"),
     "complaint_visit_after": SettingRule(DAYS),
+    "opportunity_stages": SettingRule(STAGE_SHARES),
+    "opportunity_stale": SettingRule(DAYS, low=1),
     "successor_after": SettingRule(DAYS),
     "dormant_after": SettingRule(DAYS),
     "rebate_near": SettingRule(SHARE),
@@ -367,6 +374,32 @@ def _check_directory(value: Any, rule: SettingRule, default: str, fail: _Fail) -
     return value
 
 
+def _check_stage_shares(value: Any, rule: SettingRule, default: dict[str, float], fail: _Fail) -> Any:
+    """The team's opportunity stages before won and lost, in order: ``{lead: 10%, proposal: 50%}``."""
+    import re
+
+    if not isinstance(value, dict) or not value:
+        fail("must be a mapping of the stages before won and lost, in order, each with its chance of winning, "
+             "e.g. {lead: 10%, proposal: 50%, negotiation: 75%}")
+        return default
+    out: dict[str, float] = {}
+    for raw_name, share in value.items():
+        name = str(raw_name).strip()
+        if not name or name in ("won", "lost"):
+            fail("won and lost are always the last stages: list only the ones before them", raw_name)
+            continue
+        rate: float | None = None
+        if isinstance(share, str) and (m := re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*", share)):
+            rate = float(m[1]) / 100
+        elif _is_number(share) and 0 <= share <= 1:
+            rate = float(share)
+        if rate is None or not 0 <= rate <= 1:
+            fail(f"must be a chance from 0% to 100% (or 0 to 1), not {_shown(share)}", raw_name)
+            continue
+        out[name] = rate
+    return out
+
+
 def _check_language(value: Any, rule: SettingRule, default: str, fail: _Fail) -> Any:
     """A language code crmgen has a catalogue for, as people write it (zh, zh_CN, zh-Hans)."""
     from crmgen.i18n import LANGUAGES, normalize
@@ -392,6 +425,7 @@ _CHECKS: dict[str, Callable[[Any, SettingRule, Any, _Fail], Any]] = {
     BANDS: _check_bands,
     TIME: _check_time,
     LANGUAGE: _check_language,
+    STAGE_SHARES: _check_stage_shares,
 }
 
 
