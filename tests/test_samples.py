@@ -28,7 +28,7 @@ TODAY = dt.date(2026, 11, 23)  # the project's "today" for the sample data
 # The front matter keys of the client file format v1: "parent.key" for nested records.
 SPEC_KEYS = frozenset(
     """
-    name grade stage owner tags phone email address website industry notes since cadence
+    name grade stage owner tags phone email address region website industry notes since cadence
     referred_by credit_limit terms contacts dates promises orders complaints rebate extra
     contacts.name contacts.role contacts.phone contacts.email contacts.birthday contacts.left
     contacts.notes

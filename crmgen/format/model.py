@@ -231,6 +231,7 @@ class Client:
     phone: str | None = None
     email: str | None = None
     address: str | None = None
+    region: str | None = None
     website: str | None = None
     industry: str | None = None
     notes: str | None = None

@@ -206,6 +206,8 @@ CLIENT: dict[str, Field] = {
     "phone": Field(TEXT, "Main phone number, quoted.", example="021-6234 5678"),
     "email": Field(TEXT, "Main email address."),
     "address": Field(TEXT, "Postal address."),
+    "region": Field(TEXT, "The region or city, to plan visits by (crmgen plan groups the week by it).",
+                    example="上海"),
     "website": Field(TEXT, "Web site."),
     "industry": Field(TEXT, "Industry.", example="润滑油分销"),
     "notes": Field(TEXT, "Notes about the client (Markdown)."),
