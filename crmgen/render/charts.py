@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from crmgen import i18n
+
 # Bar charts are drawn 480 units wide and shown at most 480 px wide (crmgen.css), so a
 # unit is about a pixel and the text stays readable; the Pareto chart is wider.
 WIDTH = 480
@@ -102,6 +104,19 @@ def _n(value: float) -> str:
     return "0" if s == "-0" else s
 
 
+def _labelled(label: str, value: str) -> str:
+    """``label: value`` (a chart's title and its data, a bar's name and number) in the active language."""
+    return i18n.pgettext("chart", "%(label)s: %(value)s") % {"label": label, "value": value}
+
+
+def _listed(parts: Sequence[str], *, groups: bool = False) -> str:
+    """``parts`` joined as a sentence lists them: ``, `` (``; `` between ``groups``) in English,
+    ``，`` (``；``) in Chinese."""
+    if groups:
+        return i18n.pgettext("list separator", "; ").join(parts)
+    return i18n.pgettext("list separator", ", ").join(parts)
+
+
 def _svg(width: float, height: float, title: str, body: list[str], css_class: str) -> Markup:
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="crmgen-svg {_x(css_class)}" role="img" '
@@ -128,7 +143,7 @@ def bar_chart(
     label_units: int = 24,
     text_units_max: int = 16,
     css_class: str = "crmgen-bars",
-    empty: str = "Nothing to show",
+    empty: str | None = None,
     width: int = WIDTH,
 ) -> Markup:
     """A horizontal bar chart: one row per bar, label on the left, value text on the right.
@@ -137,7 +152,7 @@ def bar_chart(
     ellipsis; the full label stays in the bar's tooltip.
     """
     if not bars:
-        return _empty(title, empty, css_class)
+        return _empty(title, i18n._("Nothing to show") if empty is None else empty, css_class)
     labels = [truncate(b.label, label_units) for b in bars]
     texts = [b.text if b.text is not None else _n(b.value) for b in bars]
     label_w = min(max(text_units(s) for s in labels), label_units) * UNIT_PX + 12
@@ -146,13 +161,13 @@ def bar_chart(
     top = max((b.value for b in bars), default=0) or 1
     row, bar_h = 26, 18
     height = len(bars) * row + 8
-    summary = ", ".join(f"{b.label} {t}" for b, t in zip(bars, texts, strict=True))
+    summary = _listed([f"{b.label} {t}" for b, t in zip(bars, texts, strict=True)])
     body: list[str] = []
     for i, (bar, label, text) in enumerate(zip(bars, labels, texts, strict=True)):
         y = 4 + i * row
         mid = y + row / 2 + 4
         length = max(bar.value, 0) / top * plot_w
-        body.append(f"<g><title>{_x(bar.label)}: {_x(text)}</title>")
+        body.append(f"<g><title>{_x(_labelled(bar.label, text))}</title>")
         body.append(_text(label_w - 8, mid, label, "end"))
         body.append(
             f'<rect x="{_n(label_w)}" y="{_n(y + (row - bar_h) / 2)}" width="{_n(length)}" '
@@ -164,7 +179,7 @@ def bar_chart(
         f'<line x1="{_n(label_w)}" y1="2" x2="{_n(label_w)}" y2="{_n(height - 2)}" '
         'stroke="currentColor" stroke-opacity="0.4"/>'
     )
-    return _svg(label_w + plot_w + text_w, height, f"{title}: {summary}", body, css_class)
+    return _svg(label_w + plot_w + text_w, height, _labelled(title, summary), body, css_class)
 
 
 def stacked_bars(
@@ -172,7 +187,7 @@ def stacked_bars(
     title: str,
     *,
     css_class: str = "crmgen-stacked",
-    empty: str = "Nothing to show",
+    empty: str | None = None,
 ) -> Markup:
     """Horizontal stacked bars on one scale (e.g. promises kept/broken/open, ours and theirs).
 
@@ -180,7 +195,7 @@ def stacked_bars(
     """
     totals = [sum(max(s.value, 0) for s in segs) for _, segs in rows]
     if not rows or not any(totals):
-        return _empty(title, empty, css_class)
+        return _empty(title, i18n._("Nothing to show") if empty is None else empty, css_class)
     label_units = 18
     labels = [truncate(label, label_units) for label, _ in rows]
     label_w = max(text_units(s) for s in labels) * UNIT_PX + 12
@@ -192,7 +207,7 @@ def stacked_bars(
     height = legend_y + 12
     parts = []
     for label, segs in rows:
-        parts.append(f"{label}: " + ", ".join(f"{_n(s.value)} {s.name}" for s in segs))
+        parts.append(_labelled(label, _listed([f"{_n(s.value)} {s.name}" for s in segs])))
     body: list[str] = []
     for i, ((label, segs), short, total) in enumerate(zip(rows, labels, totals, strict=True)):
         y = 4 + i * row
@@ -203,7 +218,7 @@ def stacked_bars(
             if seg.value <= 0:
                 continue
             w = seg.value / top * plot_w
-            body.append(f"<g><title>{_x(label)}: {_x(_n(seg.value))} {_x(seg.name)}</title>")
+            body.append(f"<g><title>{_x(_labelled(label, f'{_n(seg.value)} {seg.name}'))}</title>")
             body.append(
                 f'<rect x="{_n(x)}" y="{_n(y + (row - bar_h) / 2)}" width="{_n(w)}" '
                 f'height="{bar_h}" fill="{_x(seg.colour)}"/>'
@@ -221,7 +236,7 @@ def stacked_bars(
         )
         body.append(_text(x + 16, legend_y, seg.name))
         x += 16 + text_units(seg.name) * UNIT_PX + 18
-    return _svg(WIDTH, height, f"{title}: " + "; ".join(parts), body, css_class)
+    return _svg(WIDTH, height, _labelled(title, _listed(parts, groups=True)), body, css_class)
 
 
 def pareto_chart(
@@ -231,9 +246,9 @@ def pareto_chart(
     top_count: int,
     threshold: float = 0.8,
     max_bars: int = 50,
-    others_label: str = "Others ({n})",
+    others_label: str | None = None,
     css_class: str = "crmgen-pareto",
-    empty: str = "No revenue in the period",
+    empty: str | None = None,
     axis_text: tuple[str, str] = ("0", ""),
 ) -> Markup:
     """A Pareto chart: bars in descending order, the cumulative share as a line, the 80% mark.
@@ -246,13 +261,14 @@ def pareto_chart(
     """
     total = sum(max(b.value, 0) for b in bars)
     if not bars or total <= 0:
-        return _empty(title, empty, css_class)
+        return _empty(title, i18n._("No revenue in the period") if empty is None else empty, css_class)
     shown = list(bars)
     if len(shown) > max_bars:
         keep = max_bars - 1
         tail = shown[keep:]
         shown = shown[:keep] + [
-            Bar(others_label.format(n=len(tail)), sum(b.value for b in tail), colour=BAR_LIGHT)
+            Bar((i18n._("Others (%(num)d)") % {"num": len(tail)}) if others_label is None
+                else others_label.format(n=len(tail)), sum(b.value for b in tail), colour=BAR_LIGHT)
         ]
     n = len(shown)
     label_rows = n <= 20
@@ -296,7 +312,7 @@ def pareto_chart(
         cum += max(bar.value, 0)
         share = cum / total
         pct = f"{bar.value / total * 100:.1f}%"
-        body.append(f"<g><title>{_x(bar.label)}: {_x(bar.text or _n(bar.value))} ({pct})</title>")
+        body.append(f"<g><title>{_x(_labelled(bar.label, f'{bar.text or _n(bar.value)} ({pct})'))}</title>")
         body.append(
             f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(bar_w)}" height="{_n(base - y)}" fill="{_x(colour)}"/>'
         )
@@ -328,5 +344,5 @@ def pareto_chart(
         for pt in points:
             px, py = pt.split(",")
             body.append(f'<circle cx="{px}" cy="{py}" r="2.5" fill="{LINE}"/>')
-    summary = ", ".join(f"{b.label} {b.text or _n(b.value)}" for b in shown)
-    return _svg(PARETO_WIDTH, height, f"{title}: {summary}", body, css_class)
+    summary = _listed([f"{b.label} {b.text or _n(b.value)}" for b in shown])
+    return _svg(PARETO_WIDTH, height, _labelled(title, summary), body, css_class)

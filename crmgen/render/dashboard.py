@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from crmgen import i18n
 from crmgen.format.model import COMPLAINT_STEPS, GRADES, STAGES, Client
 from crmgen.format.money import format_cents as format_money
 from crmgen.format.money import to_cents
@@ -51,9 +52,16 @@ def reminder_counts(reminders: Sequence[Reminder]) -> dict[str, Any]:
 
 
 def bucket_labels(bands: Sequence[int]) -> list[str]:
-    """What the ageing table calls each band: ``Not yet due``, ``1–30 days late``, ... ``Over 365 days late``."""
-    labels = band_labels(bands)
-    return ["Not yet due"] + [f"{label} days late".capitalize() for label in labels[1:]]
+    """What the ageing table calls each band: ``Not yet due``, ``1–30 days late``, ... ``Over 365 days late``
+    (in the active language: each a whole phrase, the days its placeholders)."""
+    labels = [i18n._("Not yet due")]
+    low = 1
+    for high in bands:
+        labels.append(i18n._("%(low)d–%(high)d days late") % {"low": low, "high": high})
+        low = high + 1
+    # the team's bands are never empty (settings), but band_labels names that case too
+    labels.append(i18n._("Over %(days)d days late") % {"days": bands[-1]} if bands else i18n._("Late"))
+    return labels
 
 
 def receivables(clients: Iterable[Client], today: dt.date, settings: Settings) -> dict[str, Any]:
@@ -411,33 +419,34 @@ def dashboard_context(
     comp = complaints(clients, today)
     charts_ = {
         "grades": charts.bar_chart(
-            [charts.Bar(f"Grade {g['key']}", g["count"]) for g in grades],
-            "Clients per grade",
+            [charts.Bar(i18n._("Grade %(grade)s") % {"grade": g["key"]}, g["count"]) for g in grades],
+            i18n._("Clients per grade"),
             width=SMALL_CHART,
         ),
         "stages": charts.bar_chart(
-            [charts.Bar(s["key"].capitalize(), s["count"]) for s in stages],
-            "Clients per stage",
+            # capitalize(): "Customer" in English; a Chinese word has no case to change
+            [charts.Bar(i18n.label("stage", s["key"]).capitalize(), s["count"]) for s in stages],
+            i18n._("Clients per stage"),
             width=SMALL_CHART,
         ),
         "complaints": charts.bar_chart(
             [
-                charts.Bar(f"{i}. {s['key'].capitalize()}", s["count"])
+                charts.Bar(f"{i}. {i18n.label('step', s['key']).capitalize()}", s["count"])
                 for i, s in enumerate(comp["steps"], start=1)
             ],
-            "Open complaints per step",
+            i18n._("Open complaints per step"),
         ),
         "ageing": charts.bar_chart(
             [
                 charts.Bar(b["label"], b["total"], f"{b['total_fmt']} ({b['count']})", colour)
                 for b, colour in zip(recv["buckets"], charts.ageing_colours(len(recv["buckets"])), strict=True)
             ],
-            "Receivables by age",
+            i18n._("Receivables by age"),
             text_units_max=22,
         ),
         "pareto": charts.pareto_chart(
             [charts.Bar(r["name"], r["amount"], r["amount_fmt"]) for r in rev["clients"]],
-            "Revenue per client, last 12 months",
+            i18n._("Revenue per client, last 12 months"),
             top_count=rev["top_count"],
             axis_text=(
                 format_money(0, currency),
@@ -449,15 +458,15 @@ def dashboard_context(
                 (
                     label,
                     [
-                        charts.Segment("kept", prom[side]["kept"], charts.KEPT),
-                        charts.Segment("broken", prom[side]["broken"], charts.BROKEN),
-                        charts.Segment("open", prom[side]["open"], charts.OPEN),
+                        charts.Segment(i18n.pgettext("promises", "kept"), prom[side]["kept"], charts.KEPT),
+                        charts.Segment(i18n.pgettext("promises", "broken"), prom[side]["broken"], charts.BROKEN),
+                        charts.Segment(i18n.pgettext("promises", "open"), prom[side]["open"], charts.OPEN),
                     ],
                 )
-                for side, label in (("us", "Ours"), ("client", "Theirs"))
+                for side, label in (("us", i18n._("Ours")), ("client", i18n._("Theirs")))
             ],
-            "Promises kept, broken and open",
-            empty="No promises recorded",
+            i18n._("Promises kept, broken and open"),
+            empty=i18n._("No promises recorded"),
         ),
     }
     return {
