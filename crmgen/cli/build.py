@@ -13,6 +13,11 @@ from crmgen.cli.complete import owners
 from crmgen.format.errors import ExitCode, fails_strict
 from crmgen.load.book import load_book
 
+# The engines of crmgen.render.mkdocs.run.ENGINES (not imported: the CLI starts without it).
+ENGINES = ("mkdocs", "properdocs", "zensical")
+DEFAULT_ENGINE = "mkdocs"
+ENGINE_NAMES = {"mkdocs": "MkDocs", "properdocs": "ProperDocs", "zensical": "Zensical"}
+
 # Below this many clients a build takes a second or two: no progress display.
 PROGRESS_FROM = 200
 
@@ -35,12 +40,16 @@ def _stderr_is_tty() -> bool:
               help="Leave out the fields listed under extra: crmgen: private: and <!-- private --> passages.")
 @click.option("--full", is_flag=True,
               help="Render and rebuild every page, not only what changed since the last build.")
+@click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
+              help="What builds the site from the generated docs tree: MkDocs (fastest rebuilds), ProperDocs "
+                   "(MkDocs' maintained fork) or Zensical (Material's successor). The other two are installed "
+                   "with pip install 'crmgen[engines]'.")
 @click.option("--no-wait", is_flag=True,
               help="When another build of this project is running (or serve is rebuilding), exit 1 "
                    "at once instead of waiting for it.")
 @pass_state
 def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool, keep_going: bool,
-          owner: str | None, public: bool, full: bool, no_wait: bool) -> None:
+          owner: str | None, public: bool, full: bool, engine: str, no_wait: bool) -> None:
     """Build the CRM website: dashboard, reminders, a page per client, lists.
 
     Checks the client files first and stops (exit 1, the errors printed) when
@@ -51,8 +60,17 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
     (the result is the same as a full build); --full rebuilds everything.
     One build of a project runs at a time: a second one waits for the first.
     Open site/index.html in a browser, or serve the directory with any web server.
+    With --engine properdocs or zensical every build is a whole one.
     """
     from crmgen.render.build import build_site
+
+    if engine != DEFAULT_ENGINE:
+        from crmgen.format.errors import UsageError
+        from crmgen.render.mkdocs.run import engine_missing
+
+        problem = engine_missing(engine)
+        if problem is not None:
+            raise UsageError(f"{problem}; or build with the default engine (--engine {DEFAULT_ENGINE})")
 
     project = state.project
     day = today.date() if today is not None else dt.date.today()
@@ -86,7 +104,7 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
             if done == total or done % 50 == 0:
                 click.echo(f"\rRendering client pages: {done}/{total}", err=True, nl=done == total)
             if done == total:
-                click.echo(f"Building the site with MkDocs ({total} pages take a while)...", err=True)
+                click.echo(f"Building the site with {ENGINE_NAMES[engine]} ({total} pages take a while)...", err=True)
     result = build_site(
         project,
         clients,
@@ -98,10 +116,11 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
         full=full,
         digest=book.digest,
         wait=not no_wait,
+        engine=engine,
         on_wait=lambda why: click.echo(f"crmgen: {why}...", err=True),
     )
     for message in result.warnings:
-        click.echo(f"mkdocs: warning: {message}", err=True)
+        click.echo(f"{engine}: warning: {message}", err=True)
     try:
         shown = result.site_dir.relative_to(Path.cwd())
     except ValueError:

@@ -37,7 +37,7 @@ from crmgen.format.model import Client
 from crmgen.load.project import Project
 from crmgen.render import pages, publish
 from crmgen.render.mkdocs import config as mkdocs_config
-from crmgen.render.mkdocs.run import run_mkdocs
+from crmgen.render.mkdocs.run import DEFAULT_ENGINE, run_engine, run_mkdocs
 from crmgen.render.tree import KEEP, fingerprint
 from crmgen.rules.reminders import PlanMemo
 
@@ -272,6 +272,7 @@ def build_site(
     digest: Callable[[Client], str | None] | None = None,
     wait: bool = True,
     on_wait: Callable[[str], None] | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> BuildResult:
     """Render, sync the docs tree and build the site; the old site stays until the new one is whole.
 
@@ -282,12 +283,16 @@ def build_site(
     One build of a project runs at a time (every build of it shares ``.crmgen/`` and the
     incremental state): a second one waits (``on_wait`` is told why), or with ``wait``
     false raises :class:`crmgen.fsutil.Busy`.
+
+    ``engine`` builds the docs tree (:data:`crmgen.render.mkdocs.run.ENGINES`): MkDocs in
+    this process with crmgen's accelerators; ProperDocs or Zensical as a whole build of
+    their own.
     """
     from crmgen import i18n
 
     with build_lock(project, wait=wait, on_wait=on_wait), i18n.using(project.settings.language):
         return _build_site(project, clients, today=today, site_dir=site_dir, broken=broken, strict=strict,
-                           progress=progress, full=full, digest=digest)
+                           progress=progress, full=full, digest=digest, engine=engine)
 
 
 LOCK_FILE = "build.lock"  # in .crmgen/, what every build of the project shares
@@ -311,6 +316,7 @@ def _build_site(
     progress: Callable[[int], None] | None,
     full: bool,
     digest: Callable[[Client], str | None] | None,
+    engine: str = DEFAULT_ENGINE,
 ) -> BuildResult:
     from crmgen.accel.events import EventCache
     from crmgen.history import read_history
@@ -401,11 +407,12 @@ def _build_site(
     events.save(events_file)
     del events, collect_events  # their memory is the chunk processes'
     owners = views.owners
+    build_dir = work / incremental.BUILD_DIR
     config = mkdocs_config.make_config(
         project.config,
         user_file=project.config_path if project.config_path.is_file() else None,
         docs_dir=docs,
-        site_dir=site,
+        site_dir=build_dir,  # where every engine writes (Zensical takes it from the file)
         nav=nav_for(owners, has_format),
         extra_css=css,
         site_name=title,
@@ -422,8 +429,10 @@ def _build_site(
     (cache / ".gitignore").write_text("*\n", encoding="utf-8")
 
     key = incremental.global_key(text, {**assets, **theme_inputs(config)}, made_by)
-    build_dir = work / incremental.BUILD_DIR
-    dirty = state.key == key and build_dir.is_dir()
+    if engine != DEFAULT_ENGINE:
+        key = f"{engine}:{key}"  # another engine's build dir is never updated in place by MkDocs
+    # Only MkDocs builds incrementally (crmgen's plugin keeps its search index whole).
+    dirty = engine == DEFAULT_ENGINE and state.key == key and build_dir.is_dir()
     removed = [pages.html_path(p) for p in written + deleted]
     if dirty:
         incremental.remove_outputs(build_dir, removed)
@@ -443,7 +452,9 @@ def _build_site(
                  and (build_dir / "search" / "search_index.json").is_file())
     warnings: list[str] = []
     writes: set[str] = set()
-    if not unchanged:
+    if engine != DEFAULT_ENGINE:
+        warnings = run_engine(engine, config_file, build_dir, strict=strict, today=today, clean=full)
+    elif not unchanged:
         memo_file = cache_dir / segment.MEMO_FILE
         memo = segment.Memo.load(memo_file)
         try:
@@ -473,7 +484,7 @@ def _build_site(
             chunked.close()
             segment.uninstall()
     # What this build changed in the build dir, when all of it was seen (chunk processes' writes are not).
-    seen = len(todo) < shards.SHARD_MIN and publish.writes_seen(config)
+    seen = engine == DEFAULT_ENGINE and len(todo) < shards.SHARD_MIN and publish.writes_seen(config)
     publish.publish_build(build_dir, site, dirty=dirty, changed=[*removed, *writes] if seen else None)
     incremental.State(key=key, pages=page_cache.new, static=static, files=docs_files).save(cache_dir, work)
     slugs.save_memo(slug_memo, keep=[*(c.name for c in clients), *(c.owner for c in clients if c.owner)])

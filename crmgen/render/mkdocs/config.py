@@ -1,16 +1,23 @@
 """The MkDocs configuration crmgen builds with, derived from the project's mkdocs.yml.
 
 The user's keys are kept (site name, theme colours, Markdown extensions, extra...),
-and crmgen sets what the site needs to be safe, offline and fast:
+and crmgen sets what the site needs to be safe, offline and fast. The same file is
+built by MkDocs, ProperDocs and Zensical (``crmgen build --engine``): everything a
+reader sees is set here or in the docs tree, and crmgen's hooks (which Zensical
+ignores) only make the build faster (see :mod:`.hooks`).
 
-- ``docs_dir``/``site_dir``: the generated docs tree and a temporary output dir;
+- ``docs_dir``/``site_dir``: the generated docs tree and the build's output dir,
+  relative to the generated file (Zensical 0.0.73 panics on an absolute ``docs_dir``);
 - ``theme.font: false``: Material would otherwise load Google Fonts;
 - ``search`` with a separator that includes ``\\u200b``: Material segments Chinese
   with jieba at build time and joins the words with zero-width spaces, so the
   browser-side index must split on them (lunr's own ``zh`` needs jieba in the
   browser and throws there, mkdocs#2509, so the language stays ``en``);
 - Material's ``offline`` plugin: directory URLs off and an inlined search index, so
-  the site opens from ``file://``; its CDN polyfill is removed by crmgen's hook;
+  the site opens from ``file://``. Its polyfill, iframe-worker, is crmgen's local copy,
+  listed in ``extra.polyfills``: Material's offline plugin and Zensical both add
+  their CDN copy only when no polyfill with ``iframe-worker`` in its path is listed,
+  and a remote polyfill of the user's own is dropped;
 - an explicit ``nav`` of index pages only: a nav entry per client makes MkDocs'
   build time grow with the square of the number of clients.
 """
@@ -18,6 +25,7 @@ and crmgen sets what the site needs to be safe, offline and fast:
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +36,8 @@ import yaml
 SEARCH_SEPARATOR = r"[\s\u200b\u3000\-_、。，．？！；,.:;!?()（）]+"
 THEME_OVERRIDES = Path(__file__).resolve().parents[2] / "templates" / "mkdocs"
 HOOKS_FILE = Path(__file__).resolve().parent / "hooks.py"
+# crmgen's iframe-worker shim (crmgen/assets/iframe-worker.js), as the docs tree holds it.
+LOCAL_SHIM = "assets/crmgen/iframe-worker.js"
 
 # Keys crmgen decides; a user value for them is overridden (and that is documented).
 def _plugin_name(entry: Any) -> str | None:
@@ -68,6 +78,32 @@ def _plugins(user: Any) -> list[Any]:
     return [{"search": search}, "offline", *out]
 
 
+def polyfills(user: Any) -> list[Any]:
+    """The user's ``extra.polyfills`` made local: iframe-worker is crmgen's copy, a remote one is dropped.
+
+    The shim is always listed, so that no engine adds its CDN copy (Material's
+    offline plugin and Zensical look for ``iframe-worker`` in the listed paths).
+    """
+    kept: list[Any] = []
+    for entry in user if isinstance(user, list) else []:
+        text = str(entry)
+        if "iframe-worker" in text:
+            kept.append(LOCAL_SHIM)
+        elif "://" not in text and not text.startswith("//"):
+            kept.append(entry)
+    if LOCAL_SHIM not in kept:
+        kept.append(LOCAL_SHIM)
+    return list(dict.fromkeys(kept))
+
+
+def _relative(path: Path, start: Path) -> str:
+    """``path`` relative to ``start`` (in POSIX form), or absolute when it cannot be (another drive)."""
+    try:
+        return Path(os.path.relpath(path, start)).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _theme(user: Any, base: Path, language: str = "en") -> dict[str, Any]:
     theme: dict[str, Any] = {"name": "material"}
     if isinstance(user, dict):
@@ -100,19 +136,25 @@ def make_config(
     extra_css: list[str],
     site_name: str,
     language: str = "en",
+    config_dir: Path | None = None,
 ) -> dict[str, Any]:
     """The generated config as a mapping: it ``INHERIT``s the user's file and overrides.
 
     Inheriting (rather than copying the user's keys) keeps their ``!ENV`` and
     ``!!python/name:`` tags working. MkDocs merges mappings deeply and replaces
-    lists, so the lists set here (plugins, hooks, extra_css) include the user's.
+    lists, so the lists set here (plugins, hooks, extra_css, extra.polyfills) include
+    the user's. ``docs_dir`` and ``site_dir`` are written relative to ``config_dir``, the
+    directory the file is written to (by default the docs tree's parent, as
+    :mod:`crmgen.render.build` lays out ``.crmgen/``); the theme's directory and the
+    hooks stay absolute, which every engine accepts (they live in crmgen's package).
     """
     config: dict[str, Any] = {}
     if user_file is not None:
         config["INHERIT"] = str(user_file)
     config["site_name"] = site_name
-    config["docs_dir"] = str(docs_dir)
-    config["site_dir"] = str(site_dir)
+    here = config_dir if config_dir is not None else docs_dir.parent
+    config["docs_dir"] = _relative(docs_dir, here)
+    config["site_dir"] = _relative(site_dir, here)
     config["use_directory_urls"] = False
     base = user_file.parent if user_file is not None else Path.cwd()
     config["theme"] = _theme(user.get("theme"), base, language)
@@ -124,6 +166,9 @@ def make_config(
     config["not_in_nav"] = "/clients/*/\n/reminders/*.md\n/format.md\n"
     css = [c for c in (user.get("extra_css") or []) if isinstance(c, str)]
     config["extra_css"] = extra_css + [c for c in css if c not in extra_css]
+    # MkDocs (and Zensical) merge this mapping into the user's extra: their crmgen: settings stay.
+    user_extra = user.get("extra")
+    config["extra"] = {"polyfills": polyfills(user_extra.get("polyfills") if isinstance(user_extra, dict) else None)}
     return config
 
 

@@ -1,25 +1,39 @@
-"""MkDocs hook crmgen adds to the generated config: no network, no script links,
-generated HTML passed by Markdown.
+"""MkDocs hook crmgen adds to the generated config: faster builds, and defences that change
+nothing a build of crmgen's own pages shows.
 
-Material's ``offline`` plugin adds a polyfill script from unpkg.com (iframe-worker,
-to run the search worker from ``file://``). A CRM site must load nothing from the
-network, so remote polyfills are dropped and crmgen's own small shim
-(``assets/crmgen/iframe-worker.js``, copied into the docs tree) takes its place.
+Zensical ignores ``hooks:``, so nothing a reader sees may depend on this file: every
+event here either only saves time or repeats what the configuration and the docs
+tree already guarantee (tests/test_engines.py builds the same docs with and without
+it). What each event does, and what a build without it (Zensical) shows instead:
 
-The HTML crmgen's templates generate (client cards, tables, charts) is marked with
-:func:`crmgen.render.markup.html_block`. ``on_page_markdown`` swaps each marked block
-for a one-line placeholder comment, which Python-Markdown passes through cheaply,
-and the blocks come back after Material's search has read the page (``on_page_context``):
-search reads each block's text in one element in its place; on a page excluded
-from search (the index pages, tens of megabytes at 10,000 clients) it finds the
-placeholder, so its attribute-stripping regex runs over a page of a few kilobytes.
-The placeholder carries a token chosen per process, so no text in a client file
-can name a stashed block.
+- ``on_config``: remote polyfills are replaced by crmgen's local iframe-worker shim.
+  The generated config already lists only that shim (``extra.polyfills``, see
+  :mod:`.config`), so this changes nothing unless another plugin adds one.
+- ``on_files``: the theme's source maps (1.3 MB, for a browser's developer tools) and
+  the search languages not configured are left out, and the comments naming the
+  maps. The site is smaller; no page looks or works differently.
+- ``on_page_markdown``/``on_page_content``/``on_page_context``: the HTML crmgen's
+  templates generate (client cards, tables, charts) is marked with
+  :func:`crmgen.render.markup.html_block`; each marked block is swapped for a
+  one-line placeholder comment, which Python-Markdown passes through cheaply, and
+  the blocks come back after Material's search has read the page: search reads
+  each block's text in one element in its place; on a page excluded from search
+  (the index pages, tens of megabytes at 10,000 clients) it finds the placeholder,
+  so its attribute-stripping regex runs over a page of a few kilobytes. The
+  placeholder carries a token chosen per process, so no text in a client file can
+  name a stashed block. Without the hook Markdown passes the blocks as raw HTML: the
+  same page (tests/test_site.py). Links to ``javascript:``/``data:`` are made ``#``
+  as a second line of defence (crmgen defuses them in the Markdown it writes; this
+  also covers notes a team allowed raw HTML in); :mod:`.run` does the same to a
+  Zensical build's pages.
+- ``on_template_context``: the 404 page links to the site relative to itself, not
+  to ``/`` (MkDocs' choice for error pages), so that it works from ``file://``; the
+  root's URL goes to the template, whose script makes it the base over http(s),
+  where the page is shown at any address. Zensical's 404 page links to ``/``: right
+  over http(s), unstyled from ``file://`` (where no browser shows a 404 page).
 
-The site holds customer data and loads nothing it does not use (``on_files``): it has
-a ``robots.txt`` that disallows everything, and leaves out the theme's files no page
-asks for (see :func:`unused_theme_file`). The 404 page links to the site relative to
-itself, so that it works from ``file://`` (``on_template_context``).
+``robots.txt`` (disallow everything: the site holds customer data) is written by
+:mod:`.run` after every engine's build.
 """
 
 from __future__ import annotations
@@ -34,14 +48,13 @@ from mkdocs.structure.files import File
 from mkdocs.utils import is_error_template
 
 from crmgen.render.markup import HTML_END, HTML_START, bad_target
+from crmgen.render.mkdocs.config import LOCAL_SHIM
 
 # Attributes that take a URL in what Markdown produces.
 _URL_ATTR = re.compile(r"""(\s(?:href|src)\s*=\s*)(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 # Every match of _URL_ATTR that _clean can change (a value with ":" or "&") contains a match of
 # this; it has a one-character literal start, so a text without one is passed over quickly.
 _MAYBE_SCHEME = re.compile(r"""=\s*(?:"[^"]*[:&]|'[^']*[:&])""")
-
-LOCAL_SHIM = "assets/crmgen/iframe-worker.js"
 
 _BLOCK = re.compile(rf"^{re.escape(HTML_START)}\n(.*?)\n{re.escape(HTML_END)}$", re.MULTILINE | re.DOTALL)
 _START = f"{HTML_START}\n"
@@ -60,7 +73,8 @@ log = logging.getLogger("mkdocs.plugins.crmgen")
 
 
 def on_config(config: Any) -> Any:
-    """Replace remote polyfills: iframe-worker by crmgen's local copy, others dropped."""
+    """Replace remote polyfills: iframe-worker by crmgen's local copy, others dropped (as the
+    generated config already does: a safety net for a plugin that adds one)."""
     polyfills = config.extra.get("polyfills")
     if isinstance(polyfills, list):
         kept = []
@@ -74,7 +88,6 @@ def on_config(config: Any) -> Any:
     return config
 
 
-ROBOTS_TXT = "User-agent: *\nDisallow: /\n"
 # The comment that names a source map at the end of Material's scripts and stylesheets.
 _SOURCE_MAP = re.compile(rb"\n?(?://# sourceMappingURL=[^\n]*|/\*# sourceMappingURL=[^*]*\*/)\s*\Z")
 _LUNR = "assets/javascripts/lunr/"
@@ -118,8 +131,7 @@ def _search_langs(config: Any) -> list[str]:
 
 
 def on_files(files: Any, config: Any) -> Any:
-    """Add ``robots.txt``; leave out the theme's files no page uses, and the comments naming
-    the source maps left out."""
+    """Leave out the theme's files no page uses, and the comments naming the source maps left out."""
     lunr = lunr_files(_search_langs(config))
     docs_dir = config.docs_dir
     for file in list(files):
@@ -135,8 +147,6 @@ def on_files(files: Any, config: Any) -> Any:
             if stripped != content:
                 files.remove(file)
                 files.append(File.generated(config, uri, content=stripped))
-    if files.get_file_from_path("robots.txt") is None:
-        files.append(File.generated(config, "robots.txt", content=ROBOTS_TXT))
     return files
 
 
