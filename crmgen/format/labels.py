@@ -24,6 +24,12 @@ LABELS = {
     ),
     "rebate_basis": (C_("rebate_basis", "ordered"), C_("rebate_basis", "delivered"), C_("rebate_basis", "paid")),
     "rebate_mode": (C_("rebate_mode", "whole"), C_("rebate_mode", "above")),
+    "cause": (C_("cause", "salesperson"), C_("cause", "client"), C_("cause", "product")),
+    # the default stages (a team's own stages are shown as the team writes them)
+    "opportunity": (
+        C_("opportunity", "lead"), C_("opportunity", "qualified"), C_("opportunity", "proposal"),
+        C_("opportunity", "negotiation"), C_("opportunity", "won"), C_("opportunity", "lost"),
+    ),
     "reminder": (
         C_("reminder", "touch"), C_("reminder", "next"), C_("reminder", "birthday"),
         C_("reminder", "anniversary"), C_("reminder", "promise"), C_("reminder", "remind"),

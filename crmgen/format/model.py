@@ -11,7 +11,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from crmgen.format.schema import COMPLAINT_CAUSES, COMPLAINT_STEPS, GRADES, INTERACTION_TYPES, PROMISE_SIDES, STAGES
+from crmgen.format.schema import (
+    COMPLAINT_CAUSES,
+    COMPLAINT_STEPS,
+    GRADES,
+    INTERACTION_TYPES,
+    PROMISE_SIDES,
+    STAGES,
+)
 from crmgen.format.terms import Terms
 
 __all__ = ["COMPLAINT_CAUSES", "COMPLAINT_STEPS", "GRADES", "INTERACTION_TYPES", "PROMISE_SIDES", "STAGES", "Anniversary", "Birthday",
