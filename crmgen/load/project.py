@@ -75,6 +75,10 @@ class Settings:
     complaint_visit_after: int = 14  # days after closing a complaint to visit (is the client satisfied?)
     opportunity_stages: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_OPPORTUNITY_STAGES))
     opportunity_stale: int = 30  # days an open opportunity may stay in its stage before a reminder
+    # A: the largest clients making this share of the last twelve months' revenue; B: up to this one
+    value_classes: dict[str, float] = field(default_factory=lambda: {"A": 0.8, "B": 0.95})
+    # per salesperson: a monthly target (an amount), or {monthly: amount, "2026-12": amount, ...}
+    targets: dict[str, Any] = field(default_factory=dict)
     successor_after: int = 14
     dormant_after: int = 180
     rebate_near: float = 0.8
@@ -140,6 +144,8 @@ TERMS = "terms"  # payment terms, as an order's terms: are written
 BANDS = "bands"  # increasing whole numbers of days
 TIME = "time"  # a time of day, "HH:MM"
 LANGUAGE = "language"  # a language crmgen has a catalogue for (crmgen.i18n.LANGUAGES)
+CLASS_SHARES = "class-shares"  # value_classes: {A: share, B: larger share}
+TARGETS = "targets"  # per owner: an amount a month, or amounts by month
 STAGE_SHARES = "stage-shares"  # opportunity_stages: names in order, each with a chance from 0 to 1 (or 0% to 100%)
 
 
@@ -164,6 +170,8 @@ SETTING_RULES: dict[str, SettingRule] = {
     "complaint_visit_after": SettingRule(DAYS),
     "opportunity_stages": SettingRule(STAGE_SHARES),
     "opportunity_stale": SettingRule(DAYS, low=1),
+    "value_classes": SettingRule(CLASS_SHARES),
+    "targets": SettingRule(TARGETS),
     "successor_after": SettingRule(DAYS),
     "dormant_after": SettingRule(DAYS),
     "rebate_near": SettingRule(SHARE),
@@ -376,7 +384,6 @@ def _check_directory(value: Any, rule: SettingRule, default: str, fail: _Fail) -
 
 def _check_stage_shares(value: Any, rule: SettingRule, default: dict[str, float], fail: _Fail) -> Any:
     """The team's opportunity stages before won and lost, in order: ``{lead: 10%, proposal: 50%}``."""
-    import re
 
     if not isinstance(value, dict) or not value:
         fail("must be a mapping of the stages before won and lost, in order, each with its chance of winning, "
@@ -388,15 +395,60 @@ def _check_stage_shares(value: Any, rule: SettingRule, default: dict[str, float]
         if not name or name in ("won", "lost"):
             fail("won and lost are always the last stages: list only the ones before them", raw_name)
             continue
-        rate: float | None = None
-        if isinstance(share, str) and (m := re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*", share)):
-            rate = float(m[1]) / 100
-        elif _is_number(share) and 0 <= share <= 1:
-            rate = float(share)
-        if rate is None or not 0 <= rate <= 1:
+        rate = _share_of(share)
+        if rate is None:
             fail(f"must be a chance from 0% to 100% (or 0 to 1), not {_shown(share)}", raw_name)
             continue
         out[name] = rate
+    return out
+
+
+def _share_of(value: Any) -> float | None:
+    """``80%`` or ``0.8`` as 0.8; None when it is neither (or outside 0 to 1)."""
+    import re
+
+    rate: float | None = None
+    if isinstance(value, str) and (m := re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*", value)):
+        rate = float(m[1]) / 100
+    elif _is_number(value):
+        rate = float(value)
+    return rate if rate is not None and 0 <= rate <= 1 else None
+
+
+def _check_class_shares(value: Any, rule: SettingRule, default: dict[str, float], fail: _Fail) -> Any:
+    """``{A: 80%, B: 95%}``: A's share of revenue, then B's larger one."""
+    if not isinstance(value, dict) or set(map(str, value)) != {"A", "B"}:
+        fail("must name the shares of revenue of classes A and B, e.g. {A: 80%, B: 95%}")
+        return default
+    a, b = _share_of(value.get("A")), _share_of(value.get("B"))
+    if a is None or b is None or not 0 < a < b <= 1:
+        fail(f"A and B must be shares above 0%, B larger than A and at most 100%, not {_shown(value)}")
+        return default
+    return {"A": a, "B": b}
+
+
+def _check_targets(value: Any, rule: SettingRule, default: dict[str, Any], fail: _Fail) -> Any:
+    """Per salesperson: an amount a month, or ``{monthly: amount, "2026-12": amount}``."""
+    import re
+
+    if not isinstance(value, dict):
+        fail("must be a mapping of salespeople to a monthly amount, e.g. {王磊: 500000}")
+        return default
+    out: dict[str, Any] = {}
+    for raw_owner, target in value.items():
+        owner = str(raw_owner)
+        entries = target if isinstance(target, dict) else {"monthly": target}
+        good: dict[str, float] = {}
+        for raw_key, amount in entries.items():
+            key = str(raw_key)
+            if key != "monthly" and not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", key):
+                fail(f"'{key}' is neither monthly nor a month written YYYY-MM (quote it: \"2026-12\")", owner)
+            elif not _is_number(amount) or not 0 <= amount <= NUMBER_MAX:
+                fail(f"must be an amount from 0 to {NUMBER_MAX:,}, not {_shown(amount)}",
+                     *((owner, key) if isinstance(target, dict) else (owner,)))
+            else:
+                good[key] = float(amount)
+        out[owner] = good if isinstance(target, dict) else good.get("monthly")
     return out
 
 
@@ -426,6 +478,8 @@ _CHECKS: dict[str, Callable[[Any, SettingRule, Any, _Fail], Any]] = {
     TIME: _check_time,
     LANGUAGE: _check_language,
     STAGE_SHARES: _check_stage_shares,
+    CLASS_SHARES: _check_class_shares,
+    TARGETS: _check_targets,
 }
 
 
