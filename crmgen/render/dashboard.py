@@ -438,7 +438,8 @@ def dashboard_context(
         ),
         "ageing": charts.bar_chart(
             [
-                charts.Bar(b["label"], b["total"], f"{b['total_fmt']} ({b['count']})", colour)
+                charts.Bar(b["label"], b["total"], i18n._("%(name)s (%(count)d)") % {"name": b["total_fmt"], "count": b["count"]},
+                           colour)
                 for b, colour in zip(recv["buckets"], charts.ageing_colours(len(recv["buckets"])), strict=True)
             ],
             i18n._("Receivables by age"),
