@@ -30,17 +30,17 @@ from crmgen import i18n
 from crmgen.format.errors import CrmgenError
 from crmgen.format.model import COMPLAINT_STEPS, GRADES, STAGES, Client
 from crmgen.format.money import money
+from crmgen.format.terms import DAYS, Terms
 from crmgen.load.project import Settings, cache_dir_for
 from crmgen.render import markup
 from crmgen.render.dashboard import receivables as receivables_context
 from crmgen.render.dashboard import record_view
 from crmgen.render.tree import KEEP, fingerprint
-from crmgen.rules.rebates import label as rebate_label
 from crmgen.rules.rebates import pace, standing
 from crmgen.rules.receivables import band_labels, credit_of, due_of, pay_speed, receivables
 from crmgen.rules.record import excused as record_excused
 from crmgen.rules.record import sides as record_sides
-from crmgen.rules.wording import plural, when
+from crmgen.rules.wording import when
 from crmgen.slugs import free_slug, slugify
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -58,8 +58,11 @@ LISTS = {  # the titles are translated where they are shown
     "tag": ("lists/tag.md", i18n.N_("By tag")),
     "stage": ("lists/stage.md", i18n.N_("By stage")),
 }
+# The lists' headings (list.md.j2 shows them; a project's own template gets them as ``heading``).
+LIST_HEADINGS = {"grade": i18n.N_("Clients by grade"), "owner": i18n.N_("Clients by owner"),
+                 "tag": i18n.N_("Clients by tag"), "stage": i18n.N_("Clients by stage")}
 FORMAT = "format.md"
-NO_OWNER = "(no owner)"
+NO_OWNER = i18n.N_("(no owner)")  # a key (and a page name's source): translated where shown
 
 # A slug becomes a directory name: letters, digits (any script), '-', '_' and '.',
 # never starting with a dot, so "../x" or ".git" cannot leave clients/.
@@ -180,15 +183,17 @@ def promise_ledger(client: Client, today: dt.date) -> dict[str, Any]:
     rows = []
     for p in sorted(client.promises, key=lambda p: (p.due, p.index), reverse=True):
         if p.kept is not None and p.days_late:
-            status, css, on = f"kept {plural(p.days_late, 'day')} late", "late", p.kept
+            status = i18n.ngettext("kept %(num)d day late", "kept %(num)d days late", p.days_late) % {
+                "num": p.days_late}
+            css, on = "late", p.kept
         elif p.kept is not None:
-            status, css, on = "kept", "kept", p.kept
+            status, css, on = i18n.pgettext("promises", "kept"), "kept", p.kept
         elif p.broken is not None:
-            status, css, on = "broken", "broken", p.broken
+            status, css, on = i18n.pgettext("promises", "broken"), "broken", p.broken
         elif p.due < today:
-            status, css, on = "late", "late", None
+            status, css, on = i18n.pgettext("promises", "late"), "late", None
         else:
-            status, css, on = "open", "open", None
+            status, css, on = i18n.pgettext("promises", "open"), "open", None
         rows.append({"promise": p, "status": status, "css": css, "on": on, "excused": p.index in excused})
     record = {side: record_view(r) for side, r in record_sides(client.promises, today).items()}
     return {"rows": rows, "record": record}
@@ -216,21 +221,40 @@ def order_years(client: Client) -> list[dict[str, Any]]:
 def payments_owed(client: Client, settings: Settings, today: dt.date) -> list[dict[str, Any]]:
     """Orders not fully paid, oldest first, with their due day (``pay_by``, else by the terms),
     how late they are and their ageing band."""
-    labels = band_labels(settings.ageing)
+    labels = age_names(settings.ageing)
     rows = []
     for r in receivables(client, settings, today):
         late = r.days_late
         if late is None:
-            status = "due on delivery"
+            status = i18n._("due on delivery")
         elif late > 0:
-            status = f"{late} day{'s' if late != 1 else ''} late"
+            status = i18n.ngettext("%(num)d day late", "%(num)d days late", late) % {"num": late}
         elif late == 0:
-            status = "due today"
+            status = i18n._("due today")
         else:
-            status = f"due in {-late} day{'s' if late != -1 else ''}"
+            status = i18n.ngettext("due in %(num)d day", "due in %(num)d days", -late) % {"num": -late}
         rows.append({"order": r.order, "due": r.due, "terms": r.terms, "late": late, "status": status,
                      "overdue": bool(late and late > 0), "band": labels[r.band]})
     return rows
+
+
+def age_names(bands: Sequence[int]) -> list[str]:
+    """The ageing bands as a client's page names them: :func:`crmgen.rules.receivables.band_labels`
+    (``not due``, ``1–30``, ... ``over 365``) in the build's language."""
+    names = band_labels(bands)
+    names[0] = i18n._("not due")
+    names[-1] = i18n._("over %(days)s") % {"days": bands[-1]} if bands else i18n.pgettext("age", "late")
+    return names
+
+
+def terms_text(terms: Terms | None) -> str | None:
+    """Payment terms as written, but for the days a bare number makes (``terms: 30`` is
+    ``30 days``), which are said in the build's language."""
+    if terms is None:
+        return None
+    if terms.kind == DAYS and terms.text == f"{terms.days} days":
+        return i18n._("%(n)s days") % {"n": terms.days}
+    return terms.text
 
 
 def order_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
@@ -273,7 +297,8 @@ def rebate_progress(client: Client, today: dt.date) -> list[dict[str, Any]]:
         start, end = rebate.start, rebate.end
         out.append({
             "rebate": rebate,
-            "label": rebate_label(rebate),
+            "label": rebate.name or i18n._("the %(start)s to %(end)s rebate") % {
+                "start": rebate.start or "…", "end": rebate.end or "…"},
             "tiers": [{"tier": t, "reached": now.total >= t.over} for t in tiers],
             "bought": now.total,
             "reached": now.reached,
@@ -295,37 +320,45 @@ def _credit_text(client: Client, settings: Settings) -> str | None:
     credit = credit_of(client)
     if credit is None:
         return None
-    owes = f"owes {money(credit.owed, settings.currency)}"
+    owes = money(credit.owed, settings.currency)
     if credit.available < 0:
-        return f"{owes}: {money(-credit.available, settings.currency)} over the limit"
-    return f"{owes}: {money(credit.available, settings.currency)} available ({credit.share:.0%} used)"
+        return i18n._("owes %(owes)s: %(over)s over the limit") % {
+            "owes": owes, "over": money(-credit.available, settings.currency)}
+    return i18n._("owes %(owes)s: %(available)s available (%(share)s used)") % {
+        "owes": owes, "available": money(credit.available, settings.currency), "share": f"{credit.share:.0%}"}
 
 
 def _pay_speed_text(client: Client) -> str | None:
     speed = pay_speed(client)
     if speed is None:
         return None
-    return (f"median {speed.median:g} day{'' if speed.median == 1 else 's'}, last order "
-            f"{plural(speed.last, 'day')} (from delivery to paid in full; {plural(speed.orders, 'order')})")
+    median = i18n.ngettext("%(num)s day", "%(num)s days", 1 if speed.median == 1 else 2) % {
+        "num": f"{speed.median:g}"}
+    last = i18n.ngettext("%(num)s day", "%(num)s days", speed.last) % {"num": speed.last}
+    orders = i18n.ngettext("%(num)s order", "%(num)s orders", speed.orders) % {"num": speed.orders}
+    return i18n._("median %(median)s, last order %(last)s (from delivery to paid in full; %(orders)s)") % {
+        "median": median, "last": last, "orders": orders}
 
 
 def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, str]]:
     """(label, value, kind) for every field of the profile card, ``extra`` included."""
+    _ = i18n._
     fields: list[tuple[str, Any, str]] = [
         # Grade, stage, owner and tags are the badges above the fields.
-        ("Industry", client.industry, "text"),
-        ("Phone", client.phone, "phone"),
-        ("Email", client.email, "email"),
-        ("Website", client.website, "url"),
-        ("Address", client.address, "text"),
-        ("Client since", client.since, "date"),
-        ("Contact every", f"{client.cadence} days" if client.cadence else None, "text"),
-        ("Credit limit", money(client.credit_limit, settings.currency) if client.credit_limit is not None else None, "text"),
-        ("Credit", _credit_text(client, settings), "text"),
-        ("Terms", str(client.terms) if client.terms is not None else None, "text"),
-        ("Days to pay", _pay_speed_text(client), "text"),
-        ("Referred by", client.referred_by, "referrer"),
-        ("Last contact", client.last_contact, "date"),
+        (_("Industry"), client.industry, "text"),
+        (_("Phone"), client.phone, "phone"),
+        (_("Email"), client.email, "email"),
+        (_("Website"), client.website, "url"),
+        (_("Address"), client.address, "text"),
+        (_("Client since"), client.since, "date"),
+        (_("Contact every"), _("%(n)s days") % {"n": client.cadence} if client.cadence else None, "text"),
+        (_("Credit limit"), money(client.credit_limit, settings.currency) if client.credit_limit is not None else None,
+         "text"),
+        (_("Credit"), _credit_text(client, settings), "text"),
+        (_("Terms"), terms_text(client.terms), "text"),
+        (_("Days to pay"), _pay_speed_text(client), "text"),
+        (_("Referred by"), client.referred_by, "referrer"),
+        (_("Last contact"), client.last_contact, "date"),
     ]
     for a in sorted(client.dates, key=lambda a: (a.date.month, a.date.day, a.what)):
         fields.append((a.what, a.date, "date"))
@@ -341,7 +374,7 @@ def _extra_text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(_extra_text(v) for v in value)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return i18n._("yes") if value else i18n._("no")
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return "" if value is None else str(value)
@@ -386,7 +419,7 @@ def grouped_clients(clients: Iterable[Client], key: str, *, in_name_order: bool 
     groups: dict[str, list[Client]] = defaultdict(list)
     for c in clients if in_name_order else sorted(clients, key=name_order):
         if key == "tag":
-            for t in c.tags or ("(no tag)",):
+            for t in c.tags or (i18n.N_("(no tag)"),):  # a key: translated where shown
                 groups[t].append(c)
         elif key == "owner":
             groups[c.owner or NO_OWNER].append(c)
@@ -447,6 +480,7 @@ def make_environment(templates_dir: Path | None, cache_dir: Path | None = None) 
     env.filters["html_block"] = markup.html_block
     env.filters["plain_lines"] = markup.plain_lines
     env.globals["when"] = when
+    env.globals["terms_text"] = terms_text
     env.globals["COMPLAINT_STEPS"] = COMPLAINT_STEPS
     return env
 
@@ -871,7 +905,7 @@ def render_pages(
         render(
             "reminders.md.j2",
             REMINDERS,
-            heading="Reminders",
+            heading=i18n._("Reminders"),
             owner=None,
             groups=group(data.reminders),
             total=len(data.reminders),
@@ -880,12 +914,14 @@ def render_pages(
             clients=[],
         )
     if data.ics is not None:
-        calendar(REMINDERS_ICS, data.reminders, f"{data.title}: reminders", data.clients)
+        calendar(REMINDERS_ICS, data.reminders, i18n._("%(title)s: reminders") % {"title": data.title}, data.clients)
     for name, slug in views.owners.items():
         mine = owners_with.get(name, [])
         page = f"reminders/{slug}.md"
+        shown = i18n._(NO_OWNER) if name == NO_OWNER else name
         if data.ics is not None:
-            calendar(f"reminders/{slug}.ics", mine, f"{data.title}: {name}", clients_of.get(name, []))
+            calendar(f"reminders/{slug}.ics", mine, i18n._("%(title)s: %(owner)s") % {"title": data.title, "owner": shown},
+                     clients_of.get(name, []))
         theirs = clients_of.get(name, [])
         # An owner's page shows their reminders and their clients: after one edit,
         # the other owners' pages are the same and are not rendered again.
@@ -895,7 +931,7 @@ def render_pages(
         render(
             "reminders.md.j2",
             page,
-            heading=f"Reminders for {name}",
+            heading=i18n._("Reminders for %(name)s") % {"name": shown},
             owner=name,
             groups=group(mine),
             total=len(mine),
@@ -909,7 +945,7 @@ def render_pages(
     if not kept_whole_book(ALL_CLIENTS):
         by_name = sorted(data.clients, key=name_order)
         render("clients.md.j2", ALL_CLIENTS, clients=by_name)
-    for key, (page, title) in LISTS.items():
+    for key, (page, _title) in LISTS.items():
         if kept_whole_book(page):
             continue
         if by_name is None:
@@ -918,7 +954,7 @@ def render_pages(
             "list.md.j2",
             page,
             key=key,
-            heading=f"Clients {title[0].lower()}{title[1:]}",
+            heading=i18n._(LIST_HEADINGS[key]),
             groups=grouped_clients(by_name, key, in_name_order=True),
         )
 
