@@ -30,7 +30,7 @@ LAZY_COMMANDS = {
     "init": "scaffold", "new": "scaffold", "log": "edit", "promise": "edit", "order": "edit", "paid": "edit",
     "kept": "edit",
     "broken": "edit", "grade": "edit", "import": "transfer", "export": "transfer", "ci": "teams",
-    "report": "report", "plan": "plan",
+    "report": "report", "plan": "plan", "deal": "deals", "move": "deals",
 }
 
 
