@@ -125,6 +125,8 @@ def nav_for(owners: dict[str, str], has_format: bool) -> list[Any]:
         {_("Dashboard"): pages.HOME},
         {_("Reminders"): reminders},
         {_("Receivables"): pages.RECEIVABLES},
+        {_("Pipeline"): pages.PIPELINE},
+        {_("Sales"): pages.SALES},
         {
             _("Clients"): [
                 {_("All clients"): pages.ALL_CLIENTS},

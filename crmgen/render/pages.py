@@ -52,6 +52,8 @@ REMINDERS = "reminders/index.md"
 REMINDERS_ICS = "reminders/reminders.ics"
 ALL_CLIENTS = "clients/index.md"
 RECEIVABLES = "receivables.md"
+PIPELINE = "pipeline.md"
+SALES = "sales.md"
 LISTS = {  # the titles are translated where they are shown
     "grade": ("lists/grade.md", i18n.N_("By grade")),
     "owner": ("lists/owner.md", i18n.N_("By owner")),
@@ -893,6 +895,17 @@ def render_pages(
         # the dashboard's numbers hold the same receivables when it was rendered too: worked out once
         recv = dash.get("receivables") or receivables_context(data.clients, data.today, data.settings)
         render("receivables.md.j2", RECEIVABLES, receivables=recv, today=data.today)
+
+    # The pipeline (opportunities by stage) and sales (by month, growth, value classes, targets).
+    if not kept_whole_book(PIPELINE):
+        from crmgen.render.pipeline import pipeline_context
+
+        render("pipeline.md.j2", PIPELINE, pipeline=pipeline_context(data.clients, data.settings, data.today),
+               today=data.today)
+    if not kept_whole_book(SALES):
+        from crmgen.render.pipeline import sales_context
+
+        render("sales.md.j2", SALES, sales=sales_context(data.clients, data.settings, data.today))
 
     # Reminders: all, then one page (and calendar) per owner.
     owners_with: dict[str, list[Any]] = defaultdict(list)

@@ -1,0 +1,135 @@
+"""The pipeline page and the sales page (#17 items 2, 4, 5): a small book built for real, each number
+on the page worked out by hand."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crmgen.cli.app import main
+
+TODAY = "2026-12-10"
+
+
+def _write(root: Path, slug: str, text: str) -> None:
+    (root / "clients" / f"{slug}.md").write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def build(tmp_path: Path, language: str = "en", settings: str = "") -> Path:
+    root = tmp_path / "crm"
+    (root / "clients").mkdir(parents=True)
+    (root / "mkdocs.yml").write_text(
+        f"site_name: t\ntheme:\n  name: material\n  language: {language}\nextra:\n  crmgen:\n    within: 7\n{settings}",
+        encoding="utf-8")
+    _write(root, "huadong", """
+        ---
+        name: 华东润滑油
+        grade: A
+        stage: customer
+        owner: 王磊
+        orders:
+          - {id: O-1, date: 2026-11-05, amount: 300000}
+          - {date: 2025-11-05, amount: 100000}
+        opportunities:
+          - {what: 框架合同, amount: 1000000, stage: negotiation, expected: 2026-12-31, since: 2026-12-01}
+          - {what: 试用装, amount: 40000, stage: proposal, probability: 25%, expected: 2026-12-05}
+          - {what: 冬季装, amount: 300000, stage: won, order: O-1}
+        ---
+        """)
+    _write(root, "jinhai", """
+        ---
+        name: 金海包装
+        grade: B
+        stage: customer
+        owner: 李娜
+        referred_by: huadong
+        orders:
+          - {date: 2026-12-02, amount: 100000}
+        opportunities:
+          - {what: 链条油, amount: 80000, stage: lost, lost_reason: 价格}
+          - {what: 导轨油, amount: 20000, opened: 2026-10-01}
+        ---
+        """)
+    site = root / "site"
+    run = CliRunner().invoke(main, ["-C", str(root), "build", "--today", TODAY, "-d", str(site)])
+    assert run.exit_code == 0, run.output
+    return site
+
+
+def text_of(html: str) -> str:
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build(tmp_path_factory.mktemp("pipeline"))
+
+
+def test_the_board_has_a_column_per_stage_with_its_totals(site):
+    page = (site / "pipeline.html").read_text(encoding="utf-8")
+    columns = re.findall(r'<h2 class="crmgen-board__stage">(\w+) <span class="crmgen-board__count">(\d+)</span></h2>\s*'
+                         r'<p class="crmgen-board__sum">([^<]*)', page)
+    assert columns == [
+        ("lead", "1", "¥20,000 · "),  # 20,000 × 10%
+        ("qualified", "0", "¥0 · "),
+        ("proposal", "1", "¥40,000 · "),  # 40,000 × 25%
+        ("negotiation", "1", "¥1,000,000 · "),  # × 75%
+        ("won", "1", "¥300,000"),
+        ("lost", "1", "¥80,000"),
+    ]
+    weighted = re.findall(r">weighted ([^<]*)</span>", page)
+    assert weighted == ["¥2,000", "¥0", "¥10,000", "¥750,000"]
+    text = text_of(page)
+    # open: 20,000 + 40,000 + 1,000,000; weighted 2,000 + 10,000 + 750,000; won 1 of 2 decided
+    assert "3 open opportunities worth ¥1,060,000, ¥762,000 weighted by their chances." in text
+    assert "Won 1 of those decided (50%), worth ¥300,000." in text
+
+
+def test_late_cards_say_why(site):
+    page = (site / "pipeline.html").read_text(encoding="utf-8")
+    cards = re.findall(r'<article class="crmgen-board__card( crmgen-board__card--late)?">(.*?)</article>', page, re.S)
+    late = {re.search(r"<p>([^<]+)</p>", body)[1]: text_of(body) for mark, body in cards if mark}
+    # 试用装 was expected 12-05; 导轨油 opened 10-01 has not moved for 30 days; 框架合同 moved 12-01
+    assert set(late) == {"试用装", "导轨油"}
+    assert late["试用装"].endswith("Its expected day has passed")
+    assert late["导轨油"].endswith("Not moved for 30 days")
+
+
+def test_forecast_owners_and_lost_reasons(site):
+    text = text_of((site / "pipeline.html").read_text(encoding="utf-8"))
+    assert "2026-12 ¥760,000" in text  # 10,000 + 750,000 expected in December
+    assert "no date ¥2,000" in text
+    assert "王磊 2 ¥1,040,000 ¥760,000 1 ¥300,000" in text
+    assert "李娜 1 ¥20,000 ¥2,000 0 ¥0" in text
+    assert "价格 1 ¥80,000" in text
+
+
+def test_the_sales_page(site):
+    text = text_of((site / "sales.html").read_text(encoding="utf-8"))
+    assert "¥400,000 in the last twelve months" in text  # 2025-11-05 is more than a year before 12-10
+    # this year to 12-10: 300,000 + 100,000; last year to 2025-12-10: 100,000
+    assert "¥400,000 from 2026-01-01 to today, against ¥100,000 in the same days of last year (to 2025-12-10): +300.0% ." in text
+    # jinhai's first order is new business from a referred client; huadong's of 2026 is repeat
+    assert "This year: ¥100,000 from new clients (1), of which ¥100,000 from referred ones (1); ¥300,000 repeat business." in text
+    # A: huadong (300,000 of 400,000 reaches 75% < 80%, so jinhai is A too)
+    assert "Class A (2): 华东润滑油 , 金海包装" in text and "Class B (0)" in text
+
+
+def test_targets_show_the_months_pace(tmp_path):
+    site = build(tmp_path, settings="    targets: {王磊: 100000, 李娜: {monthly: 50000, \"2026-12\": 400000}}\n")
+    text = text_of((site / "sales.html").read_text(encoding="utf-8"))
+    # December to the 10th: 王磊 nothing of 100,000; 李娜 100,000 of 400,000 = 25%; 10 of 31 days = 32%
+    assert "王磊 ¥100,000 ¥0 0% 32%" in text
+    assert "李娜 ¥400,000 ¥100,000 25% 32%" in text
+
+
+def test_in_chinese(tmp_path):
+    site = build(tmp_path, language="zh")
+    page = (site / "pipeline.html").read_text(encoding="utf-8")
+    assert "商务谈判" in page and "赢单" in page and "丢单" in page and "预测" in page
+    assert "销售" in (site / "sales.html").read_text(encoding="utf-8")
