@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from crmgen import i18n
 from crmgen.format.model import (
     COMPLAINT_STEPS,
     GRADES,
@@ -28,8 +29,9 @@ from crmgen.format.model import (
     Promise,
 )
 from crmgen.load.project import Settings
-from crmgen.render import dashboard
+from crmgen.render import dashboard, pages
 from crmgen.render.dashboard import bucket_labels, dashboard_context, format_money, to_cents
+from crmgen.render.markup import plain
 from crmgen.rules.reminders import Reminder, due
 
 TODAY = dt.date(2026, 11, 23)
@@ -476,6 +478,12 @@ def render(ctx: dict, **env_options) -> str:
         loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined, **env_options
     )
     env.filters["html_block"] = html_block
+    env.filters["plain"] = plain
+    # the messages and words the build's environment has (crmgen.render.pages.make_environment)
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(pages._gettext, pages._ngettext, newstyle=False, pgettext=pages._pgettext)
+    env.globals["label"] = i18n.label
+    env.globals["when"] = pages.when
     site = {"today": TODAY, "title": "Test CRM", "client_url": lambda slug: f"clients/{slug}/",
             "memo_rows": memo_rows}
     return env.get_template("dashboard.md.j2").render(site=site, **ctx)
