@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
+from pathlib import Path
 
 import click
 
@@ -32,7 +34,6 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
     Never writes anything.
     """
     import time
-    from pathlib import Path
 
     from crmgen.cli.output import colour_on, problem_chunks
     from crmgen.format.errors import fails_strict
@@ -43,11 +44,29 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
         # pre-commit runs from the repository root, which may hold the project in a subdirectory
         state.directory = str(Path(files[0]).parent)
     checked = summarised_check(state.root) if not files and not no_cache else None
+    if checked is not None and _may_speak_other_than_english(state.root):
+        state.project  # noqa: B018 - loading the project enters its language for the summary line
     if checked is None:
         checked = check_book(state.project, [Path(f) for f in files] if files else None, use_cache=not no_cache,
                              started_ns=started_ns)
     echo_chunks(problem_chunks(checked.problems, checked.files, fmt, colour=colour_on(sys.stderr)))
     sys.exit(int(checked.has_errors or (strict and fails_strict(checked.problems))))
+
+
+def _may_speak_other_than_english(root: Path) -> bool:
+    """Whether the project's mkdocs.yml may set a language other than English.
+
+    The book summary answers ``check`` without parsing mkdocs.yml (see
+    :func:`crmgen.load.answers.summarised_check`), and so without the language of the summary
+    line. Every ``language:`` value (the team's or the theme's) is English in most projects
+    (``crmgen init`` writes ``language: en``): only when one is not, or cannot be read here,
+    is the project loaded to know (a slower start, never a wrong language)."""
+    try:
+        text = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return True
+    values = re.findall(r"""\blanguage["']?\s*:[ \t]*([^\s#,}]*)""", text)
+    return any(not re.fullmatch(r"""(["']?)en([_-][A-Za-z]+)?\1""", v, re.IGNORECASE) for v in values)
 
 
 @main.command()

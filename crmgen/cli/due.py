@@ -22,6 +22,7 @@ from crmgen.cli.output import (
     problem_chunks,
     width,
 )
+from crmgen.i18n import _, ngettext
 from crmgen.rules.dueplan import KINDS
 from crmgen.rules.wording import when
 
@@ -126,8 +127,9 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
     if got.broken:  # --keep-going: the problems, the files left out, then the reminders of the others
         left_out = problem_chunks(checked.problems, checked.files, "text", colour=colour_on(sys.stderr))
         n = len(got.broken)
-        left_out.append((True, f"crmgen: {n} file{'s' if n != 1 else ''} with errors left out: "
-                         f"{', '.join(got.broken)}", None))
+        left_out.append((True, ngettext("crmgen: %(num)d file with errors left out: %(files)s",
+                                        "crmgen: %(num)d files with errors left out: %(files)s", n)
+                         % {"num": n, "files": ", ".join(got.broken)}, None))
     if owner is not None:
         from crmgen.format.owners import NoSuchOwner, owner_key
 
@@ -140,7 +142,8 @@ def run_due(project: Any, today: dt.date | None, within: int | None, owner: str 
         from crmgen.render.ics import to_ics  # icalendar takes ~60 ms to import: only when asked for
         from crmgen.rules.reminders import reminders_of
 
-        name = f"crmgen: {owner}" if owner else f"crmgen: {project.config.get('site_name') or 'reminders'}"
+        shown = owner or project.config.get("site_name") or _("reminders")
+        name = f"crmgen: {shown}"  # the calendar's name
         chunks: list[Chunk] = [(False, to_ics(reminders_of(the_plan, rows, day, leads), calendar_name=name,
                                         alarm_time=settings.alarm_time), None)]
     else:

@@ -2,7 +2,9 @@
 
 Output is a list of chunks ``(to stderr?, text, colour)`` that ``echo_chunks``
 (:mod:`crmgen.cli.app`) prints; bytes (a calendar) are written untouched to stdout.
-The words for time come from :mod:`crmgen.rules.wording`, as on the site.
+The words for time come from :mod:`crmgen.rules.wording`, as on the site. What a person
+reads (the groups, the kinds, the counts, ``check``'s summary) is in the active language
+(:mod:`crmgen.i18n`); the GCC-style problem lines, JSON and annotations stay as they are.
 """
 
 from __future__ import annotations
@@ -13,10 +15,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from crmgen.format.errors import summary_line
-from crmgen.rules.wording import GROUPS, WEEK, when
+from crmgen.format.errors import ERROR, NOTE
+from crmgen.i18n import N_, _, label, ngettext, pgettext
+from crmgen.rules.wording import GROUPS, WEEK, group_name, when
 
 GROUP_COLOURS = {"Overdue": "red", "Today": "yellow", "This week": "green", "Later": "blue"}
+# How many of the listing fall in each group of GROUPS, in the summary line ("2 overdue").
+GROUP_COUNTS = (N_("%(num)d overdue"), N_("%(num)d today"), N_("%(num)d this week"), N_("%(num)d later"))
 NAME_WIDTH = 24  # display columns; longer client names are cut with an ellipsis
 _FG = {"red": 31, "green": 32, "yellow": 33, "blue": 34}
 
@@ -110,8 +115,29 @@ def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, 
     if lines:
         out.append((True, "\n".join(lines), colour))
     if not quiet or problems:
-        out.append((True, summary_line(problems, files), None))
+        out.append((True, summary_text(problems, files), None))
     return out
+
+
+def summary_text(problems: Sequence[tuple], files: int) -> str:
+    """``2 errors, 1 warning in 18 files`` in the active language, of Problems or of plain tuples
+    in their field order (in English, :func:`crmgen.format.errors.summary_line` word for word)."""
+    errors = sum(1 for p in problems if p[3] == ERROR)  # p.severity
+    notes = sum(1 for p in problems if p[3] == NOTE)
+    warnings = len(problems) - errors - notes
+    counted = {
+        "files": ngettext("%(num)d file", "%(num)d files", files) % {"num": files},
+        "errors": ngettext("%(num)d error", "%(num)d errors", errors) % {"num": errors},
+        "warnings": ngettext("%(num)d warning", "%(num)d warnings", warnings) % {"num": warnings},
+        "notes": ngettext("%(num)d note", "%(num)d notes", notes) % {"num": notes},
+    }
+    if len(problems) == notes:
+        if notes:
+            return _("no problems in %(files)s (%(notes)s)") % counted
+        return _("no problems in %(files)s") % counted
+    if notes:
+        return _("%(errors)s, %(warnings)s, %(notes)s in %(files)s") % counted
+    return _("%(errors)s, %(warnings)s in %(files)s") % counted
 
 
 # An item of the text listing: (ISO date, days from today, kind, client name, owner, title).
@@ -122,18 +148,19 @@ def due_text(items: Sequence[Item], within: int, *, colour: bool = False) -> lis
     """The grouped, aligned listing of ``crmgen due``: one header per non-empty group, then a
     summary line. ``items`` are in date order."""
     if not items:
-        return [f"Nothing due in the next {within} days."]
+        return [_("Nothing due in the next %(num)d days.") % {"num": within}]
     paint: Callable[..., str] = style if colour else (lambda text, **_: text)
     owners = {it[4] for it in items}
     names = {it[3] for it in items}
     show_owner = len({o for o in owners if o}) > 1
     w_when = max(width(when(d)) for d in {it[1] for it in items})
-    w_kind = max(len(k) for k in {it[2] for it in items})
+    kinds = {k: label("reminder", k) for k in {it[2] for it in items}}  # as the site names them
+    w_kind = max(width(k) for k in kinds.values())
     w_name = min(max(width(n) for n in names), NAME_WIDTH)
     w_owner = max(width(o or "") for o in owners)
     when_cell: dict[int, str] = {}
     name_cell = {n: fit(n, w_name) for n in names}
-    kind_cell = {k: fit(k, w_kind) for k in {it[2] for it in items}}
+    kind_cell = {k: fit(shown, w_kind) for k, shown in kinds.items()}
     owner_cell = {o: fit(o or "-", w_owner) for o in owners} if show_owner else {}
 
     lines: list[str] = []
@@ -147,8 +174,8 @@ def due_text(items: Sequence[Item], within: int, *, colour: bool = False) -> lis
             continue
         if lines:
             lines.append("")
-        lines.append(paint(title, fg=GROUP_COLOURS[title], bold=True))
-        counts.append(f"{len(members)} {title.lower()}")
+        lines.append(paint(group_name(g), fg=GROUP_COLOURS[title], bold=True))
+        counts.append(_(GROUP_COUNTS[g]) % {"num": len(members)})
         for iso, days, kind, name, owner, text in members:
             cell = when_cell.get(days)
             if cell is None:
@@ -158,7 +185,9 @@ def due_text(items: Sequence[Item], within: int, *, colour: bool = False) -> lis
             else:
                 lines.append(f"  {iso}  {cell}  {kind_cell[kind]}  {name_cell[name]}  {text}")
     lines.append("")
-    lines.append(f"{len(items)} {'reminder' if len(items) == 1 else 'reminders'}: " + ", ".join(counts))
+    n = len(items)
+    lines.append(ngettext("%(num)d reminder: %(groups)s", "%(num)d reminders: %(groups)s", n)
+                 % {"num": n, "groups": pgettext("list", ", ").join(counts)})
     return lines
 
 

@@ -15,6 +15,10 @@ every reminder carries as ``date - days``), never of the clock:
   in the category ``overdue``, its description saying since when.
 - The alarm goes off at the team's ``alarm_time`` (09:00), local time, ``lead``
   days before the event.
+- The SUMMARY (the reminder's title) and the DESCRIPTION are in the active language
+  (:mod:`crmgen.i18n`), part of every event's key. The CATEGORIES are not: they are the
+  reminder's kind and ``overdue``, the words a calendar's filters and rules match on, as
+  ``due --kind`` and its JSON name them (the DESCRIPTION shows the kind in words).
 
 Each event is serialised with a placeholder DTSTAMP and the feed's day put in when
 the feed is joined (:func:`stamped`), so an event's bytes can be kept from one day
@@ -30,6 +34,8 @@ import operator
 from collections.abc import Iterable
 from typing import Any
 
+from crmgen import i18n
+from crmgen.i18n import _, label
 from crmgen.rules.reminders import Reminder
 
 DEFAULT_ALARM_TIME = "09:00"
@@ -77,7 +83,8 @@ def event_keys(reminders: list[Reminder], alarm_time: str = DEFAULT_ALARM_TIME) 
             seen[ident] = seen.get(ident, 0) + 1
             numbers.append(seen[ident])
     late = map(min, map(_DAYS, reminders), itertools.repeat(0))
-    made_of = zip(map(_FIELDS, reminders), late, itertools.repeat(alarm_time))
+    # the language of the description ("Overdue since ..."), whatever the title is
+    made_of = zip(map(_FIELDS, reminders), late, itertools.repeat(alarm_time), itertools.repeat(i18n.active()))
     return list(zip(made_of, numbers, strict=False))  # numbers may be repeat(1)
 
 
@@ -186,11 +193,11 @@ def event(r: Reminder, uid: str, *, alarm_time: str = DEFAULT_ALARM_TIME) -> Any
 
 def _description(r: Reminder) -> str:
     # The title is the SUMMARY already; repeating it would only make the feed longer.
-    lines = [f"Overdue since {r.date.isoformat()}"] if r.days < 0 else []
-    lines.append(f"Client: {r.name} ({r.client})")
+    lines = [_("Overdue since %(date)s") % {"date": r.date.isoformat()}] if r.days < 0 else []
+    lines.append(_("Client: %(name)s (%(slug)s)") % {"name": r.name, "slug": r.client})
     if r.owner:
-        lines.append(f"Owner: {r.owner}")
+        lines.append(_("Owner: %(owner)s") % {"owner": r.owner})
     if r.amount is not None:
-        lines.append(f"Amount: {r.amount:,.2f}".rstrip("0").rstrip("."))
-    lines.append(f"Kind: {r.kind}")
+        lines.append(_("Amount: %(amount)s") % {"amount": f"{r.amount:,.2f}".rstrip("0").rstrip(".")})
+    lines.append(_("Kind: %(kind)s") % {"kind": label("reminder", r.kind)})
     return "\n".join(lines)

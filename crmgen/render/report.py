@@ -1,4 +1,8 @@
-"""A period's report (:mod:`crmgen.rules.report`) as plain text, Markdown or JSON. Pure."""
+"""A period's report (:mod:`crmgen.rules.report`) as plain text, Markdown or JSON. Pure.
+
+The text and the Markdown are in the active language (:mod:`crmgen.i18n`); the JSON's keys
+and machine values (the period's kind, the types, the sides) never change with it.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +10,27 @@ import json
 from typing import Any
 
 from crmgen.format.money import format_cents, money
+from crmgen.i18n import N_, _, label, ngettext, pgettext
 from crmgen.rules.report import Line, Report
 
-TITLES = {"day": "Daily report", "week": "Weekly report", "month": "Monthly report"}
-SIDES = {"us": "ours", "client": "the client's"}
+# The report's title, by period, for everyone and for one owner (each a whole message).
+TITLES = {"day": N_("Daily report"), "week": N_("Weekly report"), "month": N_("Monthly report")}
+_HEADINGS = {
+    "day": (N_("Daily report: %(span)s"), N_("Daily report for %(owner)s: %(span)s")),
+    "week": (N_("Weekly report: %(span)s"), N_("Weekly report for %(owner)s: %(span)s")),
+    "month": (N_("Monthly report: %(span)s"), N_("Monthly report for %(owner)s: %(span)s")),
+}
+SIDES = {"us": N_("ours"), "client": N_("the client's")}  # whose promise, in the active language where shown
+# "2 visits": how many interactions of each type (any other type is counted in English)
+_TYPE_COUNTS = {
+    "visit": lambda n: ngettext("%(num)d visit", "%(num)d visits", n),
+    "call": lambda n: ngettext("%(num)d call", "%(num)d calls", n),
+    "meeting": lambda n: ngettext("%(num)d meeting", "%(num)d meetings", n),
+    "message": lambda n: ngettext("%(num)d message", "%(num)d messages", n),
+    "email": lambda n: ngettext("%(num)d email", "%(num)d emails", n),
+    "gift": lambda n: ngettext("%(num)d gift", "%(num)d gifts", n),
+    "note": lambda n: ngettext("%(num)d note", "%(num)d notes", n),
+}
 
 
 def _span(r: Report) -> str:
@@ -17,44 +38,76 @@ def _span(r: Report) -> str:
     if p.kind == "day":
         return p.start.isoformat()
     if p.kind == "month":
-        return f"{p.start:%Y-%m} ({p.start} to {p.end})"
-    iso = p.start.isocalendar()
-    return f"{iso.year}-W{iso.week:02d} ({p.start} to {p.end})"
+        shown = f"{p.start:%Y-%m}"
+    else:
+        iso = p.start.isocalendar()
+        shown = f"{iso.year}-W{iso.week:02d}"
+    return _("%(period)s (%(start)s to %(end)s)") % {"period": shown, "start": p.start, "end": p.end}
 
 
 def heading(r: Report) -> str:
-    who = f" for {r.owner}" if r.owner else ""
-    return f"{TITLES[r.period.kind]}{who}: {_span(r)}"
+    """``Weekly report for 王磊: 2026-W47 (2026-11-16 to 2026-11-22)``, in the active language."""
+    everyone, for_owner = _HEADINGS[r.period.kind]
+    return _(for_owner if r.owner else everyone) % {"owner": r.owner, "span": _span(r)}
+
+
+def _typed(kind: str, n: int) -> str:
+    counted = _TYPE_COUNTS.get(kind)
+    return counted(n) % {"num": n} if counted is not None else f"{n} {kind}{'s' if n != 1 else ''}"
 
 
 def summary(r: Report, currency: str = "¥") -> list[str]:
     """The numbers, one per line: what a manager reads first."""
-    types = ", ".join(f"{n} {t}{'s' if n != 1 else ''}" for t, n in r.by_type.items()) or "none"
+    types = pgettext("list", ", ").join(_typed(t, n) for t, n in r.by_type.items()) or pgettext("count", "none")
+    touched = r.clients_touched
     return [
-        f"Interactions: {len(r.interactions)} ({types}) with {r.clients_touched} "
-        f"client{'s' if r.clients_touched != 1 else ''}",
-        f"New clients: {len(r.new_clients)}",
-        f"Promises: {len(r.promises_made)} made, {len(r.promises_kept)} kept, {len(r.promises_broken)} broken",
-        f"Orders: {len(r.orders)}, {format_cents(r.ordered_cents, currency)}",
-        f"Payments received: {len(r.payments)}, {format_cents(r.received_cents, currency)}",
+        ngettext("Interactions: %(num)d (%(types)s) with %(clients)d client",
+                 "Interactions: %(num)d (%(types)s) with %(clients)d clients", touched)
+        % {"num": len(r.interactions), "types": types, "clients": touched},
+        _("New clients: %(num)d") % {"num": len(r.new_clients)},
+        _("Promises: %(made)d made, %(kept)d kept, %(broken)d broken")
+        % {"made": len(r.promises_made), "kept": len(r.promises_kept), "broken": len(r.promises_broken)},
+        _("Orders: %(num)d, %(total)s") % {"num": len(r.orders), "total": format_cents(r.ordered_cents, currency)},
+        _("Payments received: %(num)d, %(total)s")
+        % {"num": len(r.payments), "total": format_cents(r.received_cents, currency)},
     ]
 
 
 def _sections(r: Report, currency: str) -> list[tuple[str, list[str]]]:
-    def amount(line: Line) -> str:
-        return f" ({money(line.amount, currency)})" if line.amount is not None else ""
+    def promise(x: Line) -> str:
+        values = {"date": x.date, "name": x.name, "side": _(SIDES[x.kind]), "what": x.what,
+                  "amount": money(x.amount, currency) if x.amount is not None else None}
+        if x.amount is not None:
+            return _("%(date)s %(name)s: %(side)s: %(what)s (%(amount)s)") % values
+        return _("%(date)s %(name)s: %(side)s: %(what)s") % values
+
+    def order(x: Line) -> str:
+        values = {"date": x.date, "name": x.name, "amount": money(x.amount, currency), "items": x.what}
+        if x.what:
+            return _("%(date)s %(name)s: %(amount)s %(items)s") % values
+        return _("%(date)s %(name)s: %(amount)s") % values
+
+    def payment(x: Line) -> str:
+        values = {"date": x.date, "name": x.name, "amount": money(x.amount, currency), "order": x.kind,
+                  "note": x.what}
+        if x.what:
+            return _("%(date)s %(name)s: %(amount)s for the order %(order)s (%(note)s)") % values
+        return _("%(date)s %(name)s: %(amount)s for the order %(order)s") % values
 
     return [
-        ("Interactions", [f"{x.date} {x.name}: {x.kind}: {x.what}" for x in r.interactions]),
-        ("New clients", [f"{x.date} {x.name} (grade {x.kind}, {x.what})" for x in r.new_clients]),
-        ("Promises made", [f"{x.date} {x.name}: {SIDES[x.kind]}: {x.what}{amount(x)}" for x in r.promises_made]),
-        ("Promises kept", [f"{x.date} {x.name}: {SIDES[x.kind]}: {x.what}{amount(x)}" for x in r.promises_kept]),
-        ("Promises broken", [f"{x.date} {x.name}: {SIDES[x.kind]}: {x.what}{amount(x)}"
-                             for x in r.promises_broken]),
-        ("Orders", [f"{x.date} {x.name}: {money(x.amount, currency)}" + (f" {x.what}" if x.what else "")
-                    for x in r.orders]),
-        ("Payments", [f"{x.date} {x.name}: {money(x.amount, currency)} for the order {x.kind}"
-                      + (f" ({x.what})" if x.what else "") for x in r.payments]),
+        (pgettext("report", "Interactions"),
+         [_("%(date)s %(name)s: %(type)s: %(what)s")
+          % {"date": x.date, "name": x.name, "type": label("interaction", x.kind), "what": x.what}
+          for x in r.interactions]),
+        (pgettext("report", "New clients"),
+         [_("%(date)s %(name)s (grade %(grade)s, %(stage)s)")
+          % {"date": x.date, "name": x.name, "grade": x.kind, "stage": label("stage", x.what)}
+          for x in r.new_clients]),
+        (pgettext("report", "Promises made"), [promise(x) for x in r.promises_made]),
+        (pgettext("report", "Promises kept"), [promise(x) for x in r.promises_kept]),
+        (pgettext("report", "Promises broken"), [promise(x) for x in r.promises_broken]),
+        (pgettext("report", "Orders"), [order(x) for x in r.orders]),
+        (pgettext("report", "Payments"), [payment(x) for x in r.payments]),
     ]
 
 

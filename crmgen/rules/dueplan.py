@@ -9,17 +9,20 @@ is that last step, shared by ``crmgen due`` on a warm cache (which never builds
 a :class:`~crmgen.format.model.Client`) and by :func:`crmgen.rules.reminders.due`, so the two
 cannot disagree.
 
-This module imports nothing beyond the standard library's ``bisect`` and
-``datetime``: the fast path of the command line loads it at start-up.
+This module imports little beyond the standard library's ``bisect`` and ``datetime``
+(and :mod:`crmgen.rules.wording`, for the words of the day): the fast path of the command
+line loads it at start-up.
 
 A plan is a dict:
 
 - ``clients``: ``[(slug, name, owner), ...]``, indexed by ``ci`` below;
 - ``fixed``: ``[(ordinal, kind, ci, title, amount, key), ...]`` sorted by
   (date, client slug, kind, title, key): the order of the output;
-- ``yearly``: ``[(kind, month, day, first_ordinal, base_year, head, ci, key, amount), ...]``:
+- ``yearly``: ``[(kind, month, day, first_ordinal, base_year, head, ci, key, amount, words), ...]``:
   birthdays (``first_ordinal`` 0, ``base_year`` the birth year or None) and
-  anniversaries (from their first occurrence on);
+  anniversaries (from their first occurrence on); ``words``, what the title is made of
+  beside the age or the years (:class:`crmgen.rules.kinds.Yearly`), is worded on the day
+  (:func:`crmgen.rules.wording.birthday_title`, ``anniversary_title``) in the active language;
 - ``relative``: ``[(offset, kind, ci, title, key, amount), ...]``: dated ``offset``
   days after today;
 - ``spans``: ``[(ordinal, until_ordinal, kind, ci, title, amount, key), ...]``: shown from
@@ -34,7 +37,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from crmgen.format.owners import owner_key
-from crmgen.rules.wording import plural
+from crmgen.rules.wording import anniversary_title, birthday_title
 
 KINDS: tuple[str, ...] = (
     "touch",
@@ -107,7 +110,7 @@ def dynamic_rows(plan: dict, today: dt.date, horizon: dict[str, int], earliest: 
     """The rows whose date depends on today (birthdays, anniversaries, ``relative``) that show."""
     t = today.toordinal()
     extra: list[Row] = []
-    for kind, month, day, first, base_year, head, ci, key, amount in plan["yearly"]:
+    for kind, month, day, first, base_year, head, ci, key, amount, words in plan["yearly"]:
         date = next_yearly(month, day, today)
         if first and first > date.toordinal():
             date = dt.date.fromordinal(first)
@@ -115,12 +118,12 @@ def dynamic_rows(plan: dict, today: dt.date, horizon: dict[str, int], earliest: 
         if not earliest[kind] <= o <= horizon[kind]:
             continue
         if kind == "birthday":
-            title = head + (f", turns {date.year - base_year}" if base_year is not None and date.year > base_year
-                            else "")
+            if base_year is not None and date.year > base_year:
+                title = birthday_title(words[0], words[1], date.year - base_year)
+            else:
+                title = head
         else:
-            years = date.year - base_year
-            since = dt.date.fromordinal(first)
-            title = f"{head} ({plural(years, 'year')} since {since})" if years else f"{head} (on {since})"
+            title = anniversary_title(words[0], words[1], date.year - base_year, dt.date.fromordinal(first))
         extra.append((o, kind, ci, title, amount, key))
     for offset, kind, ci, title, key, amount in plan["relative"]:
         o = t + offset

@@ -7,6 +7,9 @@ be reminded of, whatever the day: a :class:`Dated` reminder (a fixed date), a
 day is :mod:`crmgen.rules.dueplan`'s business; their titles are worded in
 :mod:`crmgen.rules.wording`. :data:`RULES` lists them in the order of
 :data:`~crmgen.rules.dueplan.KINDS`.
+
+A title is written here, once, in the active language (:mod:`crmgen.i18n`): the plan keeps
+it, so whatever caches a plan keys it by the settings, the language among them.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any, NamedTuple
 
 from crmgen.format.model import COMPLAINT_STEPS, Client, Interaction, Order, Promise
 from crmgen.format.money import money
+from crmgen.format.terms import DAYS, Terms
+from crmgen.i18n import _, label
 from crmgen.load.project import Settings
 from crmgen.rules import rebates, receivables, wording
 from crmgen.rules.wording import one_line
@@ -42,8 +47,11 @@ class Yearly(NamedTuple):
     day: int
     first: dt.date | None  # not before this day (an anniversary's first occurrence)
     base_year: int | None  # the year it counts from (a birth year; the anniversary's year)
-    head: str  # the title, before the age or the years (see wording.birthday_age, anniversary_years)
+    head: str  # the title without the age or the years
     key: str
+    # what the whole title is made of, beside the age or the years: (contact, client name) of a
+    # birthday, (what, client name) of an anniversary (see wording.birthday_title, anniversary_title)
+    words: tuple[str, str] = ("", "")
 
 
 class Until(NamedTuple):
@@ -92,17 +100,18 @@ def next_step(client: Client, settings: Settings, first_seen: Mapping[str, dt.da
     step = _latest_next(client.interactions)
     if step is None or step.next_date is None or any(i.date >= step.next_date for i in client.interactions):
         return []
-    what = one_line(step.next_what or "") or "follow up"
+    what = one_line(step.next_what or "") or _("follow up")
     # No key: a client has one next step at a time, and its calendar event moves with it
     # (rewording it, or writing a newer one, updates the event instead of adding one).
-    return [Dated("next", step.next_date, wording.next_step(one_line(client.name), what, step.type, step.date))]
+    return [Dated("next", step.next_date, wording.next_step(one_line(client.name), what,
+                                                            label("interaction", step.type), step.date))]
 
 
 def birthday(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
     """The birthdays of the current contacts."""
     name = one_line(client.name)
     return [Yearly("birthday", c.birthday.month, c.birthday.day, None, c.birthday.year,
-                   wording.birthday(one_line(c.name), name), c.name)
+                   wording.birthday(one_line(c.name), name), c.name, (one_line(c.name), name))
             for c in client.contacts if c.birthday is not None and c.left is None]
 
 
@@ -110,7 +119,8 @@ def anniversary(client: Client, settings: Settings, first_seen: Mapping[str, dt.
     """Each of the client's ``dates``, every year from its first occurrence on."""
     name = one_line(client.name)
     return [Yearly("anniversary", a.date.month, a.date.day, a.date, a.date.year,
-                   wording.anniversary(one_line(a.what), name), f"{a.date}") for a in client.dates]
+                   wording.anniversary(one_line(a.what), name), f"{a.date}", (one_line(a.what), name))
+            for a in client.dates]
 
 
 def promise(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
@@ -164,8 +174,8 @@ def payment(client: Client, settings: Settings, first_seen: Mapping[str, dt.date
             continue
         owed = o.amount - o.paid
         paid = money(o.paid, settings.currency) if o.paid > 0 else None
-        title = wording.payment(name, money(owed, settings.currency), _order(o), paid,
-                                money(o.amount, settings.currency), due, str(terms) if terms else None)
+        title = wording.payment(name, money(owed, settings.currency), o.date, _items(o), paid,
+                                money(o.amount, settings.currency), due, _terms(terms) if terms else None)
         out.append(Dated("payment", due, title, owed, _order_key(o)))
     return out
 
@@ -209,8 +219,8 @@ def broken(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
 def review(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
     """The after-sale review of each delivered order not reviewed yet."""
     name = one_line(client.name)
-    return [Dated("review", o.delivered + settings.review_after * DAY, wording.review(name, _order(o), o.delivered),
-                  key=_order_key(o))
+    return [Dated("review", o.delivered + settings.review_after * DAY,
+                  wording.review(name, o.date, _items(o), o.delivered), key=_order_key(o))
             for o in client.orders if o.delivered and o.reviewed is None]
 
 
@@ -355,8 +365,17 @@ def _promise_key(p: Promise) -> str:
     return f"id:{p.id}" if p.id is not None else f"{p.by}:{p.due}"
 
 
-def _order(o: Order) -> str:
-    return wording.order(o.date, one_line(o.items) if o.items else None)
+def _items(o: Order) -> str | None:
+    """What an order's title says it was: its ``items`` on one line (None: nothing said)."""
+    return one_line(o.items) if o.items else None
+
+
+def _terms(terms: Terms) -> str:
+    """Payment terms as written, but for the days a bare number makes (``terms: 30`` is
+    ``30 days``), said in the active language (as the client page says them)."""
+    if terms.kind == DAYS and terms.text == f"{terms.days} days":
+        return _("%(n)s days") % {"n": terms.days}
+    return str(terms)
 
 
 def _order_key(o: Order) -> str:

@@ -18,6 +18,7 @@ import math
 from typing import NamedTuple
 
 from crmgen.format.model import Client, Rebate, RebateTier
+from crmgen.i18n import _
 
 
 def counted(client: Client, rebate: Rebate, until: dt.date | None = None) -> float:
@@ -108,5 +109,7 @@ def pace(client: Client, rebate: Rebate) -> Pace | None:
 
 
 def label(rebate: Rebate) -> str:
-    """How a reminder names the programme: its name, else its period."""
-    return rebate.name or f"the {rebate.start or '…'} to {rebate.end or '…'} rebate"
+    """How a reminder names the programme: its name, else its period (in the active language)."""
+    if rebate.name:
+        return rebate.name
+    return _("the %(start)s to %(end)s rebate") % {"start": rebate.start or "…", "end": rebate.end or "…"}

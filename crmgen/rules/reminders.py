@@ -208,6 +208,6 @@ def _client_plan(
                 spans.append((r.date.toordinal(), r.until.toordinal(), r.kind, ci, r.title, r.amount, r.key))
             elif isinstance(r, Yearly):
                 first = r.first.toordinal() if r.first is not None else 0
-                yearly.append((r.kind, r.month, r.day, first, r.base_year, r.head, ci, r.key, None))
+                yearly.append((r.kind, r.month, r.day, first, r.base_year, r.head, ci, r.key, None, r.words))
             else:
                 relative.append((r.days, r.kind, ci, r.title, r.key, None))

@@ -1,12 +1,22 @@
-"""The words for time: which group a day falls in, and how far away it is.
+"""The words for time: which group a day falls in, and how far away it is; and the reminders' titles.
 
 One vocabulary for ``due``, the site and the dashboard: a day 3 days past is
 "3 days late" wherever it is shown, in the group "Overdue".
+
+Everything here is said in the active language (:mod:`crmgen.i18n`): a title is one whole
+message with named placeholders, one message per variant (with or without the contact,
+the sum, the items...), so that a translator can put the parts in the order of their
+language. The plan (:mod:`crmgen.rules.dueplan`) keeps titles already written, in the
+language of the run that made it.
 """
 
 from __future__ import annotations
 
-GROUPS = ("Overdue", "Today", "This week", "Later")
+from crmgen.i18n import N_, _, label, ngettext
+
+# The groups of reminders, in English: what ``reminders.group`` is keyed by and the templates
+# show with ``{{ _(name) }}``; :func:`group_name` is one in the active language.
+GROUPS = (N_("Overdue"), N_("Today"), N_("This week"), N_("Later"))
 WEEK = 7  # "This week": from tomorrow to this many days ahead
 
 
@@ -19,26 +29,41 @@ def group_of(days: int) -> int:
     return 2 if days <= WEEK else 3
 
 
+def group_name(index: int) -> str:
+    """The name of the group :data:`GROUPS` ``[index]`` in the active language (``逾期``)."""
+    return _(GROUPS[index])
+
+
 def when(days: int) -> str:
     """``-3`` -> ``3 days late``, ``-1`` -> ``1 day late``, ``0`` -> ``today``, ``1`` ->
     ``tomorrow``, ``5`` -> ``in 5 days``."""
     if days < 0:
-        return f"{plural(-days, 'day')} late"
+        return ngettext("%(num)d day late", "%(num)d days late", -days) % {"num": -days}
     if days == 0:
-        return "today"
+        return _("today")
     if days == 1:
-        return "tomorrow"
-    return f"in {days} days"
+        return _("tomorrow")
+    return ngettext("in %(num)d day", "in %(num)d days", days) % {"num": days}
+
+
+# The words :func:`plural` counts in the active language; any other is counted in English.
+_COUNTED = {
+    "day": lambda n: ngettext("%(num)d day", "%(num)d days", n),
+    "year": lambda n: ngettext("%(num)d year", "%(num)d years", n),
+}
 
 
 def plural(n: int, word: str) -> str:
-    """``1 day``, ``2 days``."""
+    """``1 day``, ``2 days`` (``2 天`` in Chinese, for the words crmgen counts)."""
+    counted = _COUNTED.get(word)
+    if counted is not None:
+        return counted(n) % {"num": n}
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 # --- the titles of the reminders, one function per kind ------------------------------
 # ``name`` and every other text argument is already on one line (see ``one_line``); an
-# optional part (``None``) is left out.
+# optional part (``None``) is left out: each variant is its own message.
 
 
 def one_line(text: str) -> str:
@@ -47,130 +72,205 @@ def one_line(text: str) -> str:
 
 
 def touch(name: str, contact: str | None, since: str, cadence: int) -> str:
-    """``since``: what the cadence counts from, e.g. ``last contact 2026-11-10``."""
-    person = f" ({contact})" if contact is not None else ""
-    return f"Get in touch with {name}{person} ({since}; every {plural(cadence, 'day')})"
+    """``since``: what the cadence counts from, e.g. ``last contact 2026-11-10`` (:func:`touch_since`)."""
+    values = {"name": name, "contact": contact, "since": since, "num": cadence}
+    if contact is not None:
+        return ngettext("Get in touch with %(name)s (%(contact)s) (%(since)s; every %(num)d day)",
+                        "Get in touch with %(name)s (%(contact)s) (%(since)s; every %(num)d days)", cadence) % values
+    return ngettext("Get in touch with %(name)s (%(since)s; every %(num)d day)",
+                    "Get in touch with %(name)s (%(since)s; every %(num)d days)", cadence) % values
 
 
 _COUNTED_FROM = {
-    "contact": "last contact {}",
-    "client": "client since {}, no contact logged",
-    "added": "added {}, no contact logged",
+    "contact": N_("last contact %(day)s"),
+    "client": N_("client since %(day)s, no contact logged"),
+    "added": N_("added %(day)s, no contact logged"),
 }
 
 
 def touch_since(counted_from: str | None, day: object) -> str:
     """What the ``touch`` cadence counts from, in words: the last ``contact``, the day it became a
     ``client``, the day its file was ``added`` to git, or (None) nothing known."""
-    return _COUNTED_FROM[counted_from].format(day) if counted_from is not None else "no contact logged"
+    if counted_from is None:
+        return _("no contact logged")
+    return _(_COUNTED_FROM[counted_from]) % {"day": day}
 
 
 def next_step(name: str, what: str, kind: str, on: object) -> str:
-    return f"Next step with {name}: {what} (from the {kind} on {on})"
+    """``kind``: the interaction the step was written after, as shown (``call``, 电话)."""
+    return _("Next step with %(name)s: %(what)s (from the %(kind)s on %(on)s)") % {
+        "name": name, "what": what, "kind": kind, "on": on}
 
 
 def birthday(contact: str, name: str) -> str:
-    """The head of a birthday's title; :func:`birthday_age` ends it."""
-    return f"Birthday of {contact} at {name}"
+    """A birthday's title when the age is not known (the head :func:`birthday_title` completes)."""
+    return _("Birthday of %(contact)s at %(name)s") % {"contact": contact, "name": name}
 
 
-def birthday_age(head: str, turns: int | None) -> str:
-    return head + (f", turns {turns}" if turns is not None else "")
+def birthday_title(contact: str, name: str, turns: int | None) -> str:
+    """A birthday's title, with the age the contact turns when the birth year is known."""
+    if turns is None:
+        return birthday(contact, name)
+    return _("Birthday of %(contact)s at %(name)s, turns %(age)d") % {"contact": contact, "name": name, "age": turns}
 
 
 def anniversary(what: str, name: str) -> str:
-    """The head of an anniversary's title; :func:`anniversary_years` ends it."""
-    return f"{what} at {name}"
+    """An anniversary's head: what :func:`anniversary_title` completes with the years."""
+    return _("%(what)s at %(name)s") % {"what": what, "name": name}
 
 
-def anniversary_years(head: str, years: int, since: object) -> str:
-    return f"{head} ({plural(years, 'year')} since {since})" if years else f"{head} (on {since})"
+def anniversary_title(what: str, name: str, years: int, since: object) -> str:
+    """An anniversary's title, ``years`` after ``since`` (0: its first occurrence)."""
+    values = {"what": what, "name": name, "num": years, "since": since}
+    if not years:
+        return _("%(what)s at %(name)s (on %(since)s)") % values
+    return ngettext("%(what)s at %(name)s (%(num)d year since %(since)s)",
+                    "%(what)s at %(name)s (%(num)d years since %(since)s)", years) % values
 
 
 def successor(contact: str, role: str | None, name: str, left: object) -> str:
-    as_role = f" ({role})" if role is not None else ""
-    return f"{contact}{as_role} left {name} on {left}: meet whoever replaced them"
+    values = {"contact": contact, "role": role, "name": name, "left": left}
+    if role is not None:
+        return _("%(contact)s (%(role)s) left %(name)s on %(left)s: meet whoever replaced them") % values
+    return _("%(contact)s left %(name)s on %(left)s: meet whoever replaced them") % values
 
 
 def promise(name: str, what: str, amount: str | None, due: object) -> str:
-    return f"Keep our promise to {name}: {what}{_sum(amount)}, due {due}"
+    values = {"name": name, "what": what, "amount": amount, "due": due}
+    if amount is not None:
+        return _("Keep our promise to %(name)s: %(what)s (%(amount)s), due %(due)s") % values
+    return _("Keep our promise to %(name)s: %(what)s, due %(due)s") % values
 
 
 def remind(name: str, what: str, amount: str | None, due: object) -> str:
-    return f"Remind {name} of their promise: {what}{_sum(amount)}, due {due}"
+    values = {"name": name, "what": what, "amount": amount, "due": due}
+    if amount is not None:
+        return _("Remind %(name)s of their promise: %(what)s (%(amount)s), due %(due)s") % values
+    return _("Remind %(name)s of their promise: %(what)s, due %(due)s") % values
 
 
 def collect(name: str, what: str, amount: str | None, due: object) -> str:
-    return f"Collect / confirm with {name}: {what}{_sum(amount)}, promised for {due}"
+    values = {"name": name, "what": what, "amount": amount, "due": due}
+    if amount is not None:
+        return _("Collect / confirm with %(name)s: %(what)s (%(amount)s), promised for %(due)s") % values
+    return _("Collect / confirm with %(name)s: %(what)s, promised for %(due)s") % values
 
 
-def order(on: object, items: str | None) -> str:
-    """How a reminder names an order: ``the order of 2026-10-20 (双十一促销组合装)``."""
-    return f"the order of {on}" + (f" ({items})" if items is not None else "")
+# The title of a payment, by what is known: (the order's items, a part paid, due by the terms).
+_PAYMENT = {
+    (False, False, False): N_("Payment from %(name)s: %(owed)s owed on the order of %(on)s, due %(due)s"),
+    (True, False, False): N_("Payment from %(name)s: %(owed)s owed on the order of %(on)s (%(items)s), "
+                             "due %(due)s"),
+    (False, True, False): N_("Payment from %(name)s: %(owed)s owed on the order of %(on)s, "
+                             "%(paid)s of %(total)s paid, due %(due)s"),
+    (True, True, False): N_("Payment from %(name)s: %(owed)s owed on the order of %(on)s (%(items)s), "
+                            "%(paid)s of %(total)s paid, due %(due)s"),
+    (False, False, True): N_("Payment from %(name)s: %(owed)s owed on the order of %(on)s, "
+                             "due %(due)s by the terms (%(terms)s)"),
+    (True, False, True): N_("Payment from %(name)s: %(owed)s owed on the order of %(on)s (%(items)s), "
+                            "due %(due)s by the terms (%(terms)s)"),
+    (False, True, True): N_("Payment from %(name)s: %(owed)s owed on the order of %(on)s, "
+                            "%(paid)s of %(total)s paid, due %(due)s by the terms (%(terms)s)"),
+    (True, True, True): N_("Payment from %(name)s: %(owed)s owed on the order of %(on)s (%(items)s), "
+                           "%(paid)s of %(total)s paid, due %(due)s by the terms (%(terms)s)"),
+}
 
 
-def payment(name: str, owed: str, order_words: str, paid: str | None, total: str, due: object,
+def payment(name: str, owed: str, on: object, items: str | None, paid: str | None, total: str, due: object,
             terms: str | None = None) -> str:
-    """``terms``: the due day was worked out from these terms (the order has no ``pay_by``)."""
-    part = f", {paid} of {total} paid" if paid is not None else ""
-    by_terms = f" by the terms ({terms})" if terms is not None else ""
-    return f"Payment from {name}: {owed} owed on {order_words}{part}, due {due}{by_terms}"
+    """What is owed on the order of ``on`` (with its ``items``); ``paid``: the part paid of
+    ``total``; ``terms``: the due day was worked out from these terms (the order has no ``pay_by``)."""
+    message = _PAYMENT[items is not None, paid is not None, terms is not None]
+    return _(message) % {"name": name, "owed": owed, "on": on, "items": items, "paid": paid, "total": total,
+                         "due": due, "terms": terms}
 
 
 def credit(name: str, owed: str, limit: str, over: str) -> str:
-    return f"{name} is over its credit limit: owes {owed} on a limit of {limit} ({over} over); collect before the next order"
+    return _("%(name)s is over its credit limit: owes %(owed)s on a limit of %(limit)s (%(over)s over); "
+             "collect before the next order") % {"name": name, "owed": owed, "limit": limit, "over": over}
 
 
 def broken(name: str, ours: bool, what: str, due: object, on: object) -> str:
+    values = {"name": name, "what": what, "due": due, "on": on}
     if ours:
-        return f"We broke our promise to {name}: {what} (due {due}, broken {on}); apologise and agree a new date"
-    return f"{name} broke their promise: {what} (due {due}, broken {on}); say so plainly and agree a new date"
+        return _("We broke our promise to %(name)s: %(what)s (due %(due)s, broken %(on)s); "
+                 "apologise and agree a new date") % values
+    return _("%(name)s broke their promise: %(what)s (due %(due)s, broken %(on)s); "
+             "say so plainly and agree a new date") % values
 
 
-def review(name: str, order_words: str, delivered: object) -> str:
-    return f"After-sale review visit at {name}: {order_words}, delivered {delivered}"
+def review(name: str, on: object, items: str | None, delivered: object) -> str:
+    """The after-sale review of the order of ``on`` (with its ``items``)."""
+    values = {"name": name, "on": on, "items": items, "delivered": delivered}
+    if items is not None:
+        return _("After-sale review visit at %(name)s: the order of %(on)s (%(items)s), "
+                 "delivered %(delivered)s") % values
+    return _("After-sale review visit at %(name)s: the order of %(on)s, delivered %(delivered)s") % values
 
 
-# What each of the six steps of complaint handling (DOMAIN.md) asks for.
+# What each of the six steps of complaint handling (DOMAIN.md) asks for (in English: translate
+# where shown, as :func:`complaint` does).
 STEP_TASKS = {
-    "listen": "listen and record",
-    "analyse": "analyse the cause",
-    "solve": "find a solution",
-    "inform": "tell the client",
-    "act": "carry it out",
-    "review": "review so it does not recur",
+    "listen": N_("listen and record"),
+    "analyse": N_("analyse the cause"),
+    "solve": N_("find a solution"),
+    "inform": N_("tell the client"),
+    "act": N_("carry it out"),
+    "review": N_("review so it does not recur"),
 }
 
 
 def complaint(name: str, what: str, opened: object, number: int, step: str) -> str:
-    task = STEP_TASKS.get(step, step)
-    return f"Complaint from {name}: {what} (opened {opened}; step {number} of 6, {step}: {task})"
+    """``step``: the step the complaint is at, as the file says it (shown as its label)."""
+    task = _(STEP_TASKS[step]) if step in STEP_TASKS else step
+    return _("Complaint from %(name)s: %(what)s (opened %(opened)s; step %(number)d of 6, %(step)s: %(task)s)") % {
+        "name": name, "what": what, "opened": opened, "number": number, "step": label("step", step), "task": task}
+
+
+# The title of a rebate near its next tier, by what is known: (which programme, the money).
+_REBATE = {
+    (False, False): N_("%(name)s is %(missing)s short of the %(rate)s%% rebate tier "
+                       "(%(bought)s of %(over)s bought; the period ends %(end)s)"),
+    (True, False): N_("%(name)s is %(missing)s short of the %(rate)s%% tier of %(programme)s "
+                      "(%(bought)s of %(over)s bought; the period ends %(end)s)"),
+    (False, True): N_("%(name)s is %(missing)s short of the %(rate)s%% rebate tier "
+                      "(%(bought)s of %(over)s bought; the period ends %(end)s; "
+                      "at that tier the rebate is %(at_next)s, %(now)s now)"),
+    (True, True): N_("%(name)s is %(missing)s short of the %(rate)s%% tier of %(programme)s "
+                     "(%(bought)s of %(over)s bought; the period ends %(end)s; "
+                     "at that tier the rebate is %(at_next)s, %(now)s now)"),
+}
 
 
 def rebate(name: str, missing: str, rate: float, bought: str, over: str, end: object,
            programme: str | None = None, at_next: str | None = None, now: str | None = None) -> str:
     """``programme``: which one, when the client has several; ``at_next``/``now``: the money."""
-    tier = f"{rate * 100:g}% tier of {programme}" if programme is not None else f"{rate * 100:g}% rebate tier"
-    money = f"; at that tier the rebate is {at_next}, {now} now" if at_next is not None else ""
-    return (f"{name} is {missing} short of the {tier} "
-            f"({bought} of {over} bought; the period ends {end}{money})")
+    message = _REBATE[programme is not None, at_next is not None]
+    return _(message) % {"name": name, "missing": missing, "rate": _rate(rate), "bought": bought, "over": over,
+                         "end": end, "programme": programme, "at_next": at_next, "now": now}
 
 
 def rebate_pace(name: str, programme: str, rate: float, day: object, counted: str, needed: str, over: str,
                 end: object) -> str:
-    return (f"{name} is behind the pace for the {rate * 100:g}% tier of {programme}: {counted} by mid-period "
-            f"({day}), {needed} needed to reach {over} by {end}; help them plan orders")
+    return _("%(name)s is behind the pace for the %(rate)s%% tier of %(programme)s: %(counted)s by mid-period "
+             "(%(day)s), %(needed)s needed to reach %(over)s by %(end)s; help them plan orders") % {
+        "name": name, "programme": programme, "rate": _rate(rate), "day": day, "counted": counted,
+        "needed": needed, "over": over, "end": end}
 
 
 def settle(name: str, programme: str, earned: str, rate: float, counted: str, end: object) -> str:
-    return (f"Settle {programme} with {name}: {earned} earned ({rate * 100:g}% tier, {counted} counted; "
-            f"the period ended {end})")
+    return _("Settle %(programme)s with %(name)s: %(earned)s earned (%(rate)s%% tier, %(counted)s counted; "
+             "the period ended %(end)s)") % {"name": name, "programme": programme, "earned": earned,
+                                             "rate": _rate(rate), "counted": counted, "end": end}
 
 
 def dormant(name: str, since: object, items: str | None) -> str:
-    what = f" ({items})" if items is not None else ""
-    return f"{name} has not ordered since {since}{what}: time to win them back"
+    values = {"name": name, "since": since, "items": items}
+    if items is not None:
+        return _("%(name)s has not ordered since %(since)s (%(items)s): time to win them back") % values
+    return _("%(name)s has not ordered since %(since)s: time to win them back") % values
 
 
-def _sum(amount: str | None) -> str:
-    return f" ({amount})" if amount is not None else ""
+def _rate(rate: float) -> str:
+    """A tier's rate as a percentage without the sign: ``0.05`` -> ``5``."""
+    return f"{rate * 100:g}"
