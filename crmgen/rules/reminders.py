@@ -33,7 +33,7 @@ __all__ = ["ENDING_KINDS", "GROUPS", "KINDS", "STEP_TASKS", "Reminder", "due", "
 
 @dataclass(frozen=True)
 class Reminder:
-    """One follow-up: what to do (``title``), for whom, and when (``date``)."""
+    """One follow-up: what to do (``title``, in the language of the run), for whom, and when (``date``)."""
 
     client: str
     name: str
@@ -115,7 +115,10 @@ def needs_history(clients: Iterable[Client]) -> bool:
 
 
 def group(reminders: Iterable[Reminder]) -> dict[str, list[Reminder]]:
-    """Split reminders into Overdue, Today, This week (1..7 days) and Later, in that order."""
+    """Split reminders into Overdue, Today, This week (1..7 days) and Later, in that order.
+
+    The keys are the English names of :data:`GROUPS` (what code and templates index by); a
+    reader sees ``_(name)`` in a template, :func:`crmgen.rules.wording.group_name` in Python."""
     groups: dict[str, list[Reminder]] = {name: [] for name in GROUPS}
     for r in reminders:
         groups[GROUPS[group_of(r.days)]].append(r)
