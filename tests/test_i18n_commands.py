@@ -521,3 +521,19 @@ def test_the_weeks_report_in_chinese(tmp_path: Path) -> None:
     assert "  2026-11-22 华东润滑油: ¥400 for the order Q3 (转账)\n" in english
     assert run(root, *week, "--format", "json")[1] == chinese_json  # keys and values never change
     assert json.loads(chinese_json)["promises_made"][0]["by"] == "client"
+
+
+@pytest.mark.parametrize(("config", "maybe"), [
+    ("site_name: x\n", False),
+    ("theme:\n  # the language: zh would show Chinese\n  language: en\n", False),
+    ('theme:\n  language: "en_GB"\n', False),
+    ("theme: {name: material, language: zh}\n", True),
+    ("extra:\n  crmgen:\n    language: zh-Hans\n", True),
+    ("theme:\n  language:\n    zh\n", True),  # not read here: the project is loaded to know
+    ("theme:\n  language: !ENV CRM_LANGUAGE\n", True),
+])
+def test_check_knows_when_the_summary_line_may_not_be_english(tmp_path: Path, config: str, maybe: bool) -> None:
+    from crmgen.cli.check import _may_speak_other_than_english
+
+    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
+    assert _may_speak_other_than_english(tmp_path) is maybe

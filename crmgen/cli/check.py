@@ -65,6 +65,7 @@ def _may_speak_other_than_english(root: Path) -> bool:
         text = (root / "mkdocs.yml").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return True
+    text = re.sub(r"(?m)^[ \t]*#.*$", "", text)  # a line of comment is never a key
     values = re.findall(r"""\blanguage["']?\s*:[ \t]*([^\s#,}]*)""", text)
     return any(not re.fullmatch(r"""(["']?)en([_-][A-Za-z]+)?\1""", v, re.IGNORECASE) for v in values)
 
