@@ -36,6 +36,7 @@ from crmgen.render import markup
 from crmgen.render.dashboard import receivables as receivables_context
 from crmgen.render.dashboard import record_view
 from crmgen.render.tree import KEEP, fingerprint
+from crmgen.rules.rebates import label as rebate_label
 from crmgen.rules.rebates import pace, standing
 from crmgen.rules.receivables import band_labels, credit_of, due_of, pay_speed, receivables
 from crmgen.rules.record import excused as record_excused
@@ -299,8 +300,7 @@ def rebate_progress(client: Client, today: dt.date) -> list[dict[str, Any]]:
         start, end = rebate.start, rebate.end
         out.append({
             "rebate": rebate,
-            "label": rebate.name or i18n._("the %(start)s to %(end)s rebate") % {
-                "start": rebate.start or "…", "end": rebate.end or "…"},
+            "label": rebate_label(rebate),
             "tiers": [{"tier": t, "reached": now.total >= t.over} for t in tiers],
             "bought": now.total,
             "reached": now.reached,
