@@ -435,19 +435,19 @@ def test_check_from_the_summary_reads_no_english_project_settings(tmp_path: Path
         assert parsed == [1]
 
 
-def test_summary_line_in_english_is_the_books_own() -> None:
-    from crmgen.cli.output import summary_text
+def test_the_summary_line_in_english_and_in_chinese() -> None:
     from crmgen.format.errors import summary_line
 
     cases = [[], [("a", 1, 1, "note", "m", "c")], [("a", 1, 1, "error", "m", "c")],
              [("a", 1, 1, "error", "m", "c"), ("a", 1, 1, "warning", "m", "c"), ("a", 2, 1, "note", "m", "c"),
               ("b", 1, 1, "note", "m", "c")]]
-    for problems in cases:
-        for files in (1, 3):
-            assert summary_text(problems, files) == summary_line(problems, files)
+    assert [summary_line(p, f) for p in cases for f in (1, 3)] == [
+        "no problems in 1 file", "no problems in 3 files", "no problems in 1 file (1 note)",
+        "no problems in 3 files (1 note)", "1 error, 0 warnings in 1 file", "1 error, 0 warnings in 3 files",
+        "1 error, 1 warning, 2 notes in 1 file", "1 error, 1 warning, 2 notes in 3 files"]
     with i18n.using("zh"):
-        assert summary_text(cases[3], 3) == "3 个文件中有 1 个错误、1 个警告、2 条备注"
-        assert summary_text(cases[1], 1) == "1 个文件中没有问题（1 条备注）"
+        assert summary_line(cases[3], 3) == "3 个文件中有 1 个错误、1 个警告、2 条备注"
+        assert summary_line(cases[1], 1) == "1 个文件中没有问题（1 条备注）"
 
 
 WEEK_CLIENT = """\

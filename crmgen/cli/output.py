@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from crmgen.format.errors import ERROR, NOTE
+from crmgen.format.errors import summary_line
 from crmgen.i18n import N_, _, label, ngettext, pgettext
 from crmgen.rules.wording import GROUPS, WEEK, group_name, when
 
@@ -115,29 +115,8 @@ def problem_chunks(problems: Sequence[tuple], files: int, fmt: str = "text", *, 
     if lines:
         out.append((True, "\n".join(lines), colour))
     if not quiet or problems:
-        out.append((True, summary_text(problems, files), None))
+        out.append((True, summary_line(problems, files), None))
     return out
-
-
-def summary_text(problems: Sequence[tuple], files: int) -> str:
-    """``2 errors, 1 warning in 18 files`` in the active language, of Problems or of plain tuples
-    in their field order (in English, :func:`crmgen.format.errors.summary_line` word for word)."""
-    errors = sum(1 for p in problems if p[3] == ERROR)  # p.severity
-    notes = sum(1 for p in problems if p[3] == NOTE)
-    warnings = len(problems) - errors - notes
-    counted = {
-        "files": ngettext("%(num)d file", "%(num)d files", files) % {"num": files},
-        "errors": ngettext("%(num)d error", "%(num)d errors", errors) % {"num": errors},
-        "warnings": ngettext("%(num)d warning", "%(num)d warnings", warnings) % {"num": warnings},
-        "notes": ngettext("%(num)d note", "%(num)d notes", notes) % {"num": notes},
-    }
-    if len(problems) == notes:
-        if notes:
-            return _("no problems in %(files)s (%(notes)s)") % counted
-        return _("no problems in %(files)s") % counted
-    if notes:
-        return _("%(errors)s, %(warnings)s, %(notes)s in %(files)s") % counted
-    return _("%(errors)s, %(warnings)s in %(files)s") % counted
 
 
 # An item of the text listing: (ISO date, days from today, kind, client name, owner, title).
@@ -148,7 +127,8 @@ def due_text(items: Sequence[Item], within: int, *, colour: bool = False) -> lis
     """The grouped, aligned listing of ``crmgen due``: one header per non-empty group, then a
     summary line. ``items`` are in date order."""
     if not items:
-        return [_("Nothing due in the next %(num)d days.") % {"num": within}]
+        return [ngettext("Nothing due in the next %(num)d day.", "Nothing due in the next %(num)d days.", within)
+                % {"num": within}]
     paint: Callable[..., str] = style if colour else (lambda text, **_: text)
     owners = {it[4] for it in items}
     names = {it[3] for it in items}

@@ -124,18 +124,26 @@ def problem_rows(problems: Iterable[Problem]) -> list[tuple]:
 
 
 def summary_line(problems: Sequence[tuple], files: int) -> str:
-    """``2 errors, 1 warning in 18 files``, of Problems or of plain tuples in their field order."""
+    """``2 errors, 1 warning in 18 files`` in the active language (:mod:`crmgen.i18n`), of Problems or
+    of plain tuples in their field order: check's summary, and serve's after each rebuild."""
+    from crmgen.i18n import _, ngettext
+
     errors = sum(1 for p in problems if p[3] == ERROR)  # p.severity
     notes = sum(1 for p in problems if p[3] == NOTE)
     warnings = len(problems) - errors - notes
-
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
-
+    counted = {
+        "files": ngettext("%(num)d file", "%(num)d files", files) % {"num": files},
+        "errors": ngettext("%(num)d error", "%(num)d errors", errors) % {"num": errors},
+        "warnings": ngettext("%(num)d warning", "%(num)d warnings", warnings) % {"num": warnings},
+        "notes": ngettext("%(num)d note", "%(num)d notes", notes) % {"num": notes},
+    }
     if len(problems) == notes:
-        return f"no problems in {plural(files, 'file')}" + (f" ({plural(notes, 'note')})" if notes else "")
-    also = f", {plural(notes, 'note')}" if notes else ""
-    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')}{also} in {plural(files, 'file')}"
+        if notes:
+            return _("no problems in %(files)s (%(notes)s)") % counted
+        return _("no problems in %(files)s") % counted
+    if notes:
+        return _("%(errors)s, %(warnings)s, %(notes)s in %(files)s") % counted
+    return _("%(errors)s, %(warnings)s in %(files)s") % counted
 
 
 def fails_strict(problems: Iterable[tuple]) -> bool:
