@@ -8,9 +8,8 @@ ones, promises of both sides kept, kept late, broken, excused, late and open, or
 and what is owed, complaints open and closed, rebates of every kind, referrals both ways, the
 change history with a grade history, a file not yet committed) is built by the real
 ``crmgen build`` with ``theme: language: zh``. The text a reader sees or hears in a client
-page's article must hold no Latin word but the user's own and those of :data:`ALLOWED`. What
-other parts of crmgen put on the page is taken out first (their own tests check it): each
-reminder's title and its "3 days late" (crmgen/rules), computed in Chinese here.
+page's article (the reminders' titles and their "3 days late" from crmgen/rules included) must
+hold no Latin word but the user's own and those of :data:`ALLOWED`.
 """
 
 from __future__ import annotations
@@ -336,23 +335,6 @@ def page_text(site: Path, slug: str) -> str:
     return "\n".join(parser.parts)
 
 
-def others_text(root: Path) -> list[str]:
-    """What other parts of crmgen write on client pages, in Chinese: each reminder's title and its
-    "3 days late" (crmgen/rules); longest first, so that a shorter one never cuts a longer one."""
-    from crmgen.history import read_history
-    from crmgen.load.book import load_book
-    from crmgen.load.project import load_project
-    from crmgen.rules.reminders import due
-    from crmgen.rules.wording import when
-
-    project = load_project(root)
-    first_seen = read_history(root, project.settings.clients_dir).first_seen()
-    with i18n.using("zh"):
-        reminders = due(load_book(project).clients, TODAY, project.settings, first_seen=first_seen)
-        texts = {r.title for r in reminders} | {when(r.days) for r in reminders}
-    return sorted(texts, key=len, reverse=True)
-
-
 def user_words(root: Path) -> set[str]:
     """Every Latin word the user wrote as content (e-mail and web addresses, order ids, slugs). The
     file's keys and the format's own words (a stage, a side, a step, an interaction's type, ``Next:``)
@@ -377,14 +359,11 @@ def _keys(data: object) -> list[str]:
 
 
 def english_left(root: Path, site: Path) -> dict[str, list[str]]:
-    """Per client page, the Latin words that are neither the user's, nor allowed, nor another
-    part of crmgen's (see the module's docstring)."""
-    mine, others = user_words(root), others_text(root)
+    """Per client page, the Latin words that are neither the user's nor allowed."""
+    mine = user_words(root)
     left: dict[str, list[str]] = {}
     for slug in CLIENTS:
         text = page_text(site, slug)
-        for piece in others:
-            text = text.replace(piece, " ")
         found = sorted({w for w in WORD.findall(text) if w not in mine and w not in ALLOWED})
         if found:
             left[slug] = found
