@@ -407,32 +407,23 @@ def test_check_sums_up_in_chinese_and_keeps_its_problem_lines(tmp_path: Path) ->
         assert run(root, "check")[2] == "no problems in 2 files\n"
 
 
-def test_check_from_the_summary_reads_no_english_project_settings(tmp_path: Path, monkeypatch) -> None:
-    """The book summary answers an English project's check without parsing mkdocs.yml; a
-    Chinese one's is parsed for its language."""
+def test_check_from_the_summary_reads_no_project_settings_in_any_language(tmp_path: Path, monkeypatch) -> None:
+    """The book summary answers check without parsing mkdocs.yml: it holds the language it was made in."""
     from crmgen.cli import app
     from crmgen.load import answers
-    from crmgen.load.project import load_project
-
-    root = make_project(tmp_path, "en")
-    settle(root)
-    assert run(root, "check")[0] == 0  # writes the book summary
 
     def refused(*args, **kwargs):
         raise AssertionError("mkdocs.yml parsed")
 
-    with monkeypatch.context() as patch:
-        patch.setattr(app, "load_project", refused)
-        assert run(root, "check")[2] == "no problems in 2 files\n"
-    set_language(root, "zh")
-    settle(root)
-    assert run(root, "check")[2] == "2 个文件中没有问题\n"
-    with monkeypatch.context() as patch:  # from the summary, mkdocs.yml parsed for its language only
-        parsed = []
-        patch.setattr(app, "load_project", lambda *a, **k: parsed.append(1) or load_project(*a, **k))
-        patch.setattr(answers, "check_book", refused)
-        assert run(root, "check")[2] == "2 个文件中没有问题\n"
-        assert parsed == [1]
+    root = make_project(tmp_path, "en")
+    for language, line in (("en", "no problems in 2 files\n"), ("zh", "2 个文件中没有问题\n")):
+        set_language(root, language)
+        settle(root)
+        assert run(root, "check")[2] == line  # read, and the book summary written
+        with monkeypatch.context() as patch:
+            patch.setattr(app, "load_project", refused)
+            patch.setattr(answers, "check_book", refused)
+            assert run(root, "check")[2] == line
 
 
 def test_the_summary_line_in_english_and_in_chinese() -> None:
@@ -521,19 +512,3 @@ def test_the_weeks_report_in_chinese(tmp_path: Path) -> None:
     assert "  2026-11-22 华东润滑油: ¥400 for the order Q3 (转账)\n" in english
     assert run(root, *week, "--format", "json")[1] == chinese_json  # keys and values never change
     assert json.loads(chinese_json)["promises_made"][0]["by"] == "client"
-
-
-@pytest.mark.parametrize(("config", "maybe"), [
-    ("site_name: x\n", False),
-    ("theme:\n  # the language: zh would show Chinese\n  language: en\n", False),
-    ('theme:\n  language: "en_GB"\n', False),
-    ("theme: {name: material, language: zh}\n", True),
-    ("extra:\n  crmgen:\n    language: zh-Hans\n", True),
-    ("theme:\n  language:\n    zh\n", True),  # not read here: the project is loaded to know
-    ("theme:\n  language: !ENV CRM_LANGUAGE\n", True),
-])
-def test_check_knows_when_the_summary_line_may_not_be_english(tmp_path: Path, config: str, maybe: bool) -> None:
-    from crmgen.cli.check import _may_speak_other_than_english
-
-    (tmp_path / "mkdocs.yml").write_text(config, encoding="utf-8")
-    assert _may_speak_other_than_english(tmp_path) is maybe

@@ -155,7 +155,8 @@ def _blocks(fixed: list) -> list[tuple[int, bytes]]:
 
 
 def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: list[tuple[str, tuple]],
-         files: int, has_errors: bool, problems: list[tuple], plan: dict | None = None) -> None:
+         files: int, has_errors: bool, problems: list[tuple], plan: dict | None = None,
+         language: str = "en") -> None:
     """Write the summary atomically (and ``plan``, the book's reminder plan, beside it); never
     fail the command (it is only a cache).
 
@@ -164,7 +165,7 @@ def save(root: str, *, saved_ns: int, config: tuple, clients_dir: str, entries: 
     """
     head = {"magic": MAGIC, "code": code_key(), "root": root, "saved_ns": saved_ns, "config": config,
             "clients_dir": clients_dir, "entries": entries, "files": files, "has_errors": has_errors,
-            "problems": problems, "plan_id": ""}
+            "problems": problems, "plan_id": "", "language": language}
     path = path_of(root)
     if plan is not None:
         plan_id = os.urandom(12).hex()

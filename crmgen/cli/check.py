@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
 import click
 
+from crmgen import i18n
 from crmgen.cli.app import echo_chunks, main, pass_state
 
 
@@ -44,30 +44,14 @@ def check(state, files: tuple[str, ...], strict: bool, fmt: str, no_cache: bool)
         # pre-commit runs from the repository root, which may hold the project in a subdirectory
         state.directory = str(Path(files[0]).parent)
     checked = summarised_check(state.root) if not files and not no_cache else None
-    if checked is not None and _may_speak_other_than_english(state.root):
-        state.project  # noqa: B018 - loading the project enters its language for the summary line
+    if checked is not None and checked.language is not None:
+        # mkdocs.yml unread: the summary says in which language it was made
+        click.get_current_context().with_resource(i18n.using(checked.language))
     if checked is None:
         checked = check_book(state.project, [Path(f) for f in files] if files else None, use_cache=not no_cache,
                              started_ns=started_ns)
     echo_chunks(problem_chunks(checked.problems, checked.files, fmt, colour=colour_on(sys.stderr)))
     sys.exit(int(checked.has_errors or (strict and fails_strict(checked.problems))))
-
-
-def _may_speak_other_than_english(root: Path) -> bool:
-    """Whether the project's mkdocs.yml may set a language other than English.
-
-    The book summary answers ``check`` without parsing mkdocs.yml (see
-    :func:`crmgen.load.answers.summarised_check`), and so without the language of the summary
-    line. Every ``language:`` value (the team's or the theme's) is English in most projects
-    (``crmgen init`` writes ``language: en``): only when one is not, or cannot be read here,
-    is the project loaded to know (a slower start, never a wrong language)."""
-    try:
-        text = (root / "mkdocs.yml").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return True
-    text = re.sub(r"(?m)^[ \t]*#.*$", "", text)  # a line of comment is never a key
-    values = re.findall(r"""\blanguage["']?\s*:[ \t]*([^\s#,}]*)""", text)
-    return any(not re.fullmatch(r"""(["']?)en([_-][A-Za-z]+)?\1""", v, re.IGNORECASE) for v in values)
 
 
 @main.command()

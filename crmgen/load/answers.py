@@ -28,6 +28,7 @@ class BookCheck:
     problems: list[tuple]
     files: int
     has_errors: bool
+    language: str | None = None  # the project's, when answered from the book summary (mkdocs.yml unread)
 
 
 def summarised_check(root: Path) -> BookCheck | None:
@@ -35,7 +36,9 @@ def summarised_check(root: Path) -> BookCheck | None:
     the book exactly (:mod:`crmgen.accel.summary`), else None. Reads no client file and does
     not parse ``mkdocs.yml``."""
     head = summary.load(str(root))
-    return BookCheck(head["problems"], head["files"], head["has_errors"]) if head is not None else None
+    if head is None:
+        return None
+    return BookCheck(head["problems"], head["files"], head["has_errors"], head.get("language", "en"))
 
 
 def check_book(project: Project, paths: list[Path] | None = None, *, use_cache: bool = True,
@@ -111,4 +114,5 @@ def remember_book(project: Project, book: Book, started_ns: int, problems: list[
         return
     summary.save(str(project.root), saved_ns=started_ns, config=config, clients_dir=settings.clients_dir,
                  entries=entries, files=book.files, has_errors=book.has_errors,
-                 problems=problem_rows(book.problems) if problems is None else problems, plan=plan)
+                 problems=problem_rows(book.problems) if problems is None else problems, plan=plan,
+                 language=settings.language)
