@@ -366,7 +366,9 @@ def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, s
         fields.append((a.what, a.date, "date"))
     for key in sorted(client.extra, key=str):
         label = str(key).replace("_", " ")
-        fields.append((label[:1].upper() + label[1:], _extra_text(client.extra[key]), "text"))
+        if i18n.active() == i18n.DEFAULT:  # an English label starts with a capital; elsewhere the key as written
+            label = label[:1].upper() + label[1:]
+        fields.append((label, _extra_text(client.extra[key]), "text"))
     return [f for f in fields if f[1] not in (None, "")]
 
 
