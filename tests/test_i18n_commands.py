@@ -27,6 +27,15 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Every title function, with arguments that take each of its variants: (call, English, Chinese).
 TITLES = [
+    (lambda: wording.revisit("华东润滑油", "两桶刮花", D(2026, 11, 17)),
+     "Visit 华东润滑油 after the complaint closed 2026-11-17: 两桶刮花; is the client satisfied now?",
+     "投诉已于 2026-11-17 结案，回访华东润滑油：两桶刮花；客户现在满意吗？"),
+    (lambda: wording.opportunity_expected("华东润滑油", "框架合同", D(2026, 12, 31)),
+     "Opportunity with 华东润滑油: 框架合同 was expected to be decided by 2026-12-31; update the date or move it on",
+     "华东润滑油 的商机：框架合同 原预计 2026-12-31 前有结果；请更新日期或推进阶段"),
+    (lambda: wording.opportunity_stale("华东润滑油", "框架合同", "proposal", D(2026, 11, 1)),
+     "Opportunity with 华东润滑油: 框架合同 has stayed at proposal since 2026-11-01; take the next step or close it",
+     "华东润滑油 的商机：框架合同 自 2026-11-01 起一直停在“方案报价”；请推进下一步或结束它"),
     (lambda: wording.touch("华东润滑油", "周建国", wording.touch_since("contact", D(2026, 11, 10)), 14),
      "Get in touch with 华东润滑油 (周建国) (last contact 2026-11-10; every 14 days)",
      "联系华东润滑油（周建国）（上次联系 2026-11-10；每 14 天联系一次）"),
@@ -167,7 +176,7 @@ def test_every_title_function_is_tested_in_chinese() -> None:
     called = {name for call, _, _ in TITLES for name in re.findall(r"wording\.(\w+)\(", inspect.getsource(call))}
     titles = {"touch", "touch_since", "next_step", "birthday", "birthday_title", "anniversary", "anniversary_title",
               "successor", "promise", "remind", "collect", "payment", "credit", "broken", "review", "complaint",
-              "rebate", "rebate_pace", "settle", "dormant"}
+              "rebate", "rebate_pace", "settle", "dormant", "revisit", "opportunity_expected", "opportunity_stale"}
     public = {name for name, f in vars(wording).items()
               if inspect.isfunction(f) and f.__module__ == wording.__name__ and not name.startswith("_")}
     assert titles <= called
@@ -242,7 +251,7 @@ CLIENTS = {
         orders:
           - {date: 2026-11-02, amount: 12000, paid: 12000, delivered: 2026-11-05}
         complaints:
-          - {opened: 2026-11-10, what: 一箱漏液, step: analyse}
+          - {opened: 2026-11-07, what: 一箱漏液, step: analyse, steps: {analyse: 2026-11-09}}
         ---
 
         ## 2026-11-18 visit: 回访
@@ -285,7 +294,7 @@ def due(root: Path, *args: str) -> str:
 
 ZH_LISTING = """\
 逾期
-  2026-11-12  逾期 19 天  投诉      蓝天农机    李娜  蓝天农机的投诉：一箱漏液（2026-11-10 受理；第 2/6 步，分析：分析原因）
+  2026-11-12  逾期 19 天  投诉      蓝天农机    李娜  蓝天农机的投诉：一箱漏液（2026-11-07 受理；第 2/6 步，分析：分析原因）
   2026-11-12  逾期 19 天  售后回访  蓝天农机    李娜  售后回访蓝天农机：2026-11-02 的订单，2026-11-05 交付
   2026-11-26  逾期 5 天   下一步    华东润滑油  王磊  华东润滑油的下一步：上门对账（来自 2026-11-20 的电话）
   2026-11-27  逾期 4 天   联系      华东润滑油  王磊  联系华东润滑油（周建国）（上次联系 2026-11-20；每 7 天联系一次）
@@ -321,7 +330,7 @@ def test_due_in_english_is_unchanged(tmp_path: Path) -> None:
     assert [line for line in lines if line and not line.startswith(" ")] == [
         "Overdue", "Today", "This week", "Later", "12 reminders: 6 overdue, 1 today, 4 this week, 1 later"]
     assert lines[1] == ("  2026-11-12  19 days late  complaint    蓝天农机    李娜  Complaint from 蓝天农机: 一箱漏液 "
-                        "(opened 2026-11-10; step 2 of 6, analyse: analyse the cause)")
+                        "(opened 2026-11-07; step 2 of 6, analyse: analyse the cause)")
     assert "  2026-12-01  today         next         蓝天农机    李娜  Next step with 蓝天农机: 电话确认补货 (from the visit on " \
            "2026-11-18)" in lines
     assert "  2026-12-03  in 2 days     birthday     华东润滑油  王磊  Birthday of 周建国 at 华东润滑油, turns 46" in lines

@@ -51,6 +51,9 @@ complaints:
   - opened: 2026-11-20
     what: 包装破损
     step: analyse
+  - {opened: 2026-10-01, what: 到货晚, step: review, closed: 2026-10-20}
+opportunities:
+  - {what: 年度合同, amount: 500000, stage: proposal, expected: 2026-12-31}
 rebate:
   from: 2026-01-01
   to: 2026-12-31

@@ -17,6 +17,7 @@ from crmgen.format.model import (
     Complaint,
     Contact,
     Interaction,
+    Opportunity,
     Order,
     Promise,
     Rebate,
@@ -404,17 +405,31 @@ def test_review_after_setting():
 # --- complaints ----------------------------------------------------------------------
 
 
-def test_complaint_two_days_after_opening_names_step():
-    comp = Complaint(opened=D(2026, 11, 29), what="桶漏油", step="analyse")
+def test_complaint_when_its_step_is_due_names_the_step():
+    # analyse reached 11-28: its 3 days end 12-01 (today)
+    comp = Complaint(opened=D(2026, 11, 26), what="桶漏油", step="analyse", steps=(("analyse", D(2026, 11, 28)),))
     (r,) = of_kind("complaint", no_touch(complaints=(comp,)))
     assert (r.date, r.days) == (D(2026, 12, 1), 0)
     assert (
-        r.title == "Complaint from Acme: 桶漏油 (opened 2026-11-29; step 2 of 6, analyse: analyse the cause)"
+        r.title == "Complaint from Acme: 桶漏油 (opened 2026-11-26; step 2 of 6, analyse: analyse the cause)"
     )
     assert of_kind("complaint", no_touch(complaints=(comp,)), today=D(2026, 11, 30)) == []
     assert [r.days for r in of_kind("complaint", no_touch(complaints=(comp,)), today=D(2026, 12, 2))] == [-1]
-    closed = dataclasses.replace(comp, closed=D(2026, 12, 2))
+    # the next step reached: its own days count from its day
+    moved = dataclasses.replace(comp, step="solve", steps=(*comp.steps, ("solve", D(2026, 12, 1))))
+    assert [r.date for r in of_kind("complaint", no_touch(complaints=(moved,)), today=D(2026, 12, 2), within=7)] == [
+        D(2026, 12, 6)]
+    closed = dataclasses.replace(comp, step="review", closed=D(2026, 12, 2))
     assert of_kind("complaint", no_touch(complaints=(closed,)), today=D(2026, 12, 3)) == []
+
+
+def test_revisit_after_a_complaint_closed_until_visited():
+    comp = Complaint(opened=D(2026, 11, 1), what="桶漏油", step="review", closed=D(2026, 11, 17))
+    (r,) = of_kind("revisit", no_touch(complaints=(comp,)))
+    assert (r.date, r.days) == (D(2026, 12, 1), 0)
+    assert r.title == ("Visit Acme after the complaint closed 2026-11-17: 桶漏油; is the client satisfied now?")
+    visited = dataclasses.replace(comp, visited=D(2026, 11, 30))
+    assert of_kind("revisit", no_touch(complaints=(visited,))) == []
 
 
 # --- rebate ----------------------------------------------------------------------------
@@ -583,7 +598,9 @@ def test_every_kind_can_be_produced():
         orders=(Order(date=D(2026, 5, 1), amount=90_000, pay_by=D(2026, 11, 1), delivered=D(2026, 5, 2)),
                 Order(date=D(2025, 5, 1), amount=60_000, paid=60_000)),
         credit_limit=50_000,
-        complaints=(Complaint(opened=D(2026, 11, 1), what="late"),),
+        complaints=(Complaint(opened=D(2026, 11, 1), what="late"),
+                    Complaint(opened=D(2026, 10, 1), what="dents", step="review", closed=D(2026, 11, 10))),
+        opportunities=(Opportunity(what="renewal", stage="proposal", expected=D(2026, 11, 30)),),
         rebate=Rebate(start=D(2026, 1, 1), end=D(2026, 12, 20), tiers=(RebateTier(100_000, 0.02),)),
         rebates=(Rebate(start=D(2025, 1, 1), end=D(2025, 12, 31), tiers=(RebateTier(50_000, 0.01),), index=1),),
     )

@@ -90,7 +90,8 @@ REFUSED = [
     ("    leads: {touch: 1.5}\n", "4:20: error: extra.crmgen.leads.touch: must be a whole number of days"),
     ("    leads: {brithday: 3}\n",
      "4:23: error: extra.crmgen.leads.brithday: unknown reminder kind (did you mean 'birthday'?)"),
-    ("    leads: {visit: 3}\n", f"4:20: error: extra.crmgen.leads.visit: unknown reminder kind (one of {KIND_LIST})"),
+    ("    leads: {visit: 3}\n", "4:20: error: extra.crmgen.leads.visit: unknown reminder kind (did you mean 'revisit'?)"),
+    ("    leads: {call: 3}\n", f"4:19: error: extra.crmgen.leads.call: unknown reminder kind (one of {KIND_LIST})"),
     ("    leads: {1: 3}\n", f"4:16: error: extra.crmgen.leads.1: unknown reminder kind (one of {KIND_LIST})"),
     # remind_steps: located at the list, as a bad 'days' always was
     ("    remind_steps: 5\n", "4:19: error: extra.crmgen.remind_steps: must be a list"),

@@ -36,6 +36,6 @@ LABELS = {
         C_("reminder", "collect"), C_("reminder", "payment"), C_("reminder", "credit"),
         C_("reminder", "broken"), C_("reminder", "review"), C_("reminder", "complaint"),
         C_("reminder", "rebate"), C_("reminder", "settle"), C_("reminder", "successor"),
-        C_("reminder", "dormant"),
+        C_("reminder", "dormant"), C_("reminder", "revisit"), C_("reminder", "opportunity"),
     ),
 }

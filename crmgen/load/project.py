@@ -46,6 +46,8 @@ DEFAULT_LEADS = {
     "settle": 0,
     "successor": 0,
     "dormant": 0,
+    "revisit": 0,
+    "opportunity": 0,
 }
 # Days to finish each step of a complaint once it is reached (listen's: complaint_after, unless set here).
 DEFAULT_COMPLAINT_STEPS = {"analyse": 3, "solve": 5, "inform": 2, "act": 7, "review": 7}

@@ -56,6 +56,8 @@ KINDS: tuple[str, ...] = (
     "settle",
     "successor",
     "dormant",
+    "revisit",
+    "opportunity",
 )
 
 # Kinds that are never overdue: they end when their date has passed. (``remind`` and ``rebate`` are

@@ -18,12 +18,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
-from crmgen.format.model import COMPLAINT_STEPS, Client, Interaction, Order, Promise
+from crmgen.format.model import Client, Interaction, Order, Promise
 from crmgen.format.money import money
 from crmgen.format.terms import DAYS, Terms
 from crmgen.i18n import _, label
 from crmgen.load.project import Settings
-from crmgen.rules import rebates, receivables, wording
+from crmgen.rules import complaints, opportunities, rebates, receivables, wording
 from crmgen.rules.wording import one_line
 
 DAY = dt.timedelta(days=1)
@@ -225,16 +225,44 @@ def review(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
 
 
 def complaint(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """Each open complaint, a few days after it was opened, with the step it is at."""
+    """Each open complaint when the step being worked on is due (the day it was reached and that
+    step's days: :func:`crmgen.rules.complaints.due`), with the step it is at."""
     name = one_line(client.name)
     out: list[Record] = []
     for c in client.complaints:
-        if c.closed is not None:
+        day = complaints.due(c, settings)
+        if day is None:
             continue
-        number = COMPLAINT_STEPS.index(c.step) + 1 if c.step in COMPLAINT_STEPS else 0
         what = one_line(c.what)
-        out.append(Dated("complaint", c.opened + settings.complaint_after * DAY,
-                         wording.complaint(name, what, c.opened, number, c.step), key=f"{c.opened}"))
+        out.append(Dated("complaint", day, wording.complaint(name, what, c.opened, complaints.number(c.step), c.step),
+                         key=f"{c.opened}"))
+    return out
+
+
+def revisit(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """Each closed complaint, ``complaint_visit_after`` days after closing, until ``visited``."""
+    name = one_line(client.name)
+    return [Dated("revisit", day, wording.revisit(name, one_line(c.what), c.closed), key=f"{c.opened}")
+            for c in client.complaints if (day := complaints.visit_due(c, settings)) is not None and c.closed]
+
+
+def opportunity(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """Each open opportunity the day after its expected day, or when it has stayed in its stage
+    ``opportunity_stale`` days (:func:`crmgen.rules.opportunities.attention`)."""
+    name = one_line(client.name)
+    out: list[Record] = []
+    for o in client.opportunities:
+        seen = opportunities.attention(o, settings)
+        if seen is None:
+            continue
+        what = one_line(o.what)
+        if seen.why == "expected":
+            title = wording.opportunity_expected(name, what, o.expected)
+        else:
+            title = wording.opportunity_stale(name, what, opportunities.stage(o, settings), o.since or o.opened)
+        # its identity: the id, else the day it was found, else what it is
+        key = o.id if o.id is not None else (f"{o.opened}" if o.opened is not None else what)
+        out.append(Dated("opportunity", seen.date, title, amount=o.amount, key=key))
     return out
 
 
@@ -342,6 +370,8 @@ RULES: dict[str, Rule] = {
     "settle": settle,
     "successor": successor,
     "dormant": dormant,
+    "revisit": revisit,
+    "opportunity": opportunity,
 }
 
 

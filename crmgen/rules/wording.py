@@ -227,6 +227,24 @@ def complaint(name: str, what: str, opened: object, number: int, step: str) -> s
         "name": name, "what": what, "opened": opened, "number": number, "step": label("step", step), "task": task}
 
 
+def revisit(name: str, what: str, closed: object) -> str:
+    """The follow-up visit after a complaint was closed."""
+    return _("Visit %(name)s after the complaint closed %(closed)s: %(what)s; is the client satisfied now?") % {
+        "name": name, "what": what, "closed": closed}
+
+
+def opportunity_expected(name: str, what: str, expected: object) -> str:
+    return _("Opportunity with %(name)s: %(what)s was expected to be decided by %(expected)s; "
+             "update the date or move it on") % {"name": name, "what": what, "expected": expected}
+
+
+def opportunity_stale(name: str, what: str, stage: str, since: object) -> str:
+    """``stage``: as the team names it (shown as its label)."""
+    return _("Opportunity with %(name)s: %(what)s has stayed at %(stage)s since %(since)s; "
+             "take the next step or close it") % {"name": name, "what": what, "stage": label("opportunity", stage),
+                                                  "since": since}
+
+
 # The title of a rebate near its next tier, by what is known: (which programme, the money).
 _REBATE = {
     (False, False): N_("%(name)s is %(missing)s short of the %(rate)s%% rebate tier "
