@@ -430,6 +430,11 @@ def test_revisit_after_a_complaint_closed_until_visited():
     assert r.title == ("Visit Acme after the complaint closed 2026-11-17: 桶漏油; is the client satisfied now?")
     visited = dataclasses.replace(comp, visited=D(2026, 11, 30))
     assert of_kind("revisit", no_touch(complaints=(visited,))) == []
+    # a contact logged after it closed is the visit; a note, or a contact on the day it closed, is not
+    assert of_kind("revisit", no_touch(complaints=(comp,), interactions=(visit(D(2026, 11, 18)),))) == []
+    note = Interaction(date=D(2026, 11, 18), type="note", summary="internal")
+    for i in (note, visit(D(2026, 11, 17))):
+        assert len(of_kind("revisit", no_touch(complaints=(comp,), interactions=(i,)))) == 1
 
 
 # --- rebate ----------------------------------------------------------------------------

@@ -240,10 +240,18 @@ def complaint(client: Client, settings: Settings, first_seen: Mapping[str, dt.da
 
 
 def revisit(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """Each closed complaint, ``complaint_visit_after`` days after closing, until ``visited``."""
+    """Each closed complaint, ``complaint_visit_after`` days after closing, until ``visited`` or a
+    contact (not a note) is logged after the day it closed."""
     name = one_line(client.name)
-    return [Dated("revisit", day, wording.revisit(name, one_line(c.what), c.closed), key=f"{c.opened}")
-            for c in client.complaints if (day := complaints.visit_due(c, settings)) is not None and c.closed]
+    out: list[Record] = []
+    for c in client.complaints:
+        day = complaints.visit_due(c, settings)
+        if day is None or c.closed is None:
+            continue
+        if any(i.date > c.closed and i.type != "note" for i in client.interactions):
+            continue
+        out.append(Dated("revisit", day, wording.revisit(name, one_line(c.what), c.closed), key=f"{c.opened}"))
+    return out
 
 
 def opportunity(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
