@@ -425,11 +425,12 @@ def test_complaint_when_its_step_is_due_names_the_step():
 
 def test_revisit_after_a_complaint_closed_until_visited():
     comp = Complaint(opened=D(2026, 11, 1), what="桶漏油", step="review", closed=D(2026, 11, 17))
-    (r,) = of_kind("revisit", no_touch(complaints=(comp,)))
+    before = (visit(D(2026, 11, 10)),)  # the last contact before it closed
+    (r,) = of_kind("revisit", no_touch(complaints=(comp,), interactions=before))
     assert (r.date, r.days) == (D(2026, 12, 1), 0)
     assert r.title == ("Visit Acme after the complaint closed 2026-11-17: 桶漏油; is the client satisfied now?")
     visited = dataclasses.replace(comp, visited=D(2026, 11, 30))
-    assert of_kind("revisit", no_touch(complaints=(visited,))) == []
+    assert of_kind("revisit", no_touch(complaints=(visited,), interactions=before)) == []
     # a contact logged after it closed is the visit; a note, or a contact on the day it closed, is not
     assert of_kind("revisit", no_touch(complaints=(comp,), interactions=(visit(D(2026, 11, 18)),))) == []
     note = Interaction(date=D(2026, 11, 18), type="note", summary="internal")
