@@ -239,3 +239,22 @@ def test_switching_engines_rebuilds_the_whole_site(tmp_path, engine):
     assert (again / "search" / "search_index.json").is_file()
     assert "assets/crmgen/iframe-worker.js" in (again / "index.html").read_text(encoding="utf-8")
     assert site == again
+
+
+@pytest.mark.parametrize("engine", ALL_ENGINES)
+def test_with_raw_html_allowed_no_engine_keeps_a_link_that_runs_code(tmp_path, engine):
+    """crmgen's hook makes such links ``#`` on MkDocs and ProperDocs; on Zensical, which has no
+    hooks, crmgen does the same to the pages it built."""
+    root = tmp_path / "crm"
+    shutil.copytree(Path(__file__).parent / "projects" / "small", root)
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("    within: 14\n", "    within: 14\n    allow_html: true\n"),
+                      encoding="utf-8")
+    (root / "clients" / "raw-html.md").write_text(
+        "---\nname: Raw HTML\ngrade: C\nstage: prospect\n"
+        "notes: '<a href=\"javascript:alert(1)\">one</a> <a href=\"JavaScript:alert(2)\">two</a>'\n---\n",
+        encoding="utf-8")
+    site = build(root, engine)
+    html = (site / "clients" / "raw-html" / "index.html").read_text(encoding="utf-8")
+    assert ">one</a>" in html and ">two</a>" in html  # the notes are there, as HTML
+    assert not re.search(r"""\s(?:href|src)="\s*(?:javascript|data):""", html, re.I)
