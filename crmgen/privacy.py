@@ -27,7 +27,7 @@ from crmgen.load.nodes import RawFile
 UNHIDEABLE = {"name", "grade"}
 _BLOCK = re.compile(r"<!--\s*private\s*-->.*?(?:<!--\s*/private\s*-->|\Z)", re.DOTALL | re.IGNORECASE)
 
-_LIST_FIELDS = {"contacts", "dates", "promises", "orders", "complaints"}
+_LIST_FIELDS = {"contacts", "dates", "promises", "orders", "complaints", "opportunities"}
 
 
 @functools.cache

@@ -52,6 +52,18 @@ def build(tmp_path: Path, language: str = "en", settings: str = "") -> Path:
         opportunities:
           - {what: 链条油, amount: 80000, stage: lost, lost_reason: 价格}
           - {what: 导轨油, amount: 20000, opened: 2026-10-01}
+        complaints:
+          - opened: 2026-11-20
+            what: 两桶刮花
+            step: solve
+            steps: {analyse: 2026-11-22, solve: 2026-12-08}
+            cause: product
+            cause_note: 外箱太薄
+            handler: 李娜
+            escalated_to: 质量部
+            escalated: 2026-11-22
+          - {opened: 2026-10-01, what: 晚到, step: review, closed: 2026-10-11, compensation: 免运费,
+             compensation_amount: 800}
         ---
         """)
     site = root / "site"
@@ -133,3 +145,16 @@ def test_in_chinese(tmp_path):
     page = (site / "pipeline.html").read_text(encoding="utf-8")
     assert "商务谈判" in page and "赢单" in page and "丢单" in page and "预测" in page
     assert "销售" in (site / "sales.html").read_text(encoding="utf-8")
+
+
+def test_the_client_page_shows_its_opportunities_and_its_complaints_truthfully(site):
+    text = text_of((site / "clients" / "jinhai" / "index.html").read_text(encoding="utf-8"))
+    # open ones first; 导轨油 has stayed at the first stage since it was opened
+    assert "Opportunities What Stage Worth Chance Expected Next step 导轨油 lead ¥20,000 10% not moved 链条油 lost · 价格" \
+        in text
+    # solve reached 12-08: its 5 days end 12-13; listen is the day it was opened
+    assert ("两桶刮花 · open, step 3 of 6 this step due 2026-12-13 ✓ listen 2026-11-20 ✓ analyse 2026-11-22 3 solve "
+            "2026-12-08 4 inform 5 act 6 review Cause product: 外箱太薄 Handled by 李娜 Escalated 质量部 · 2026-11-22") in text
+    # closed 10-11, resolved in 10 days; no contact since: the follow-up visit was due 14 days later
+    assert ("晚到 · closed 2026-10-11 (resolved in 10 days) ✓ listen 2026-10-01 ✓ analyse ✓ solve ✓ inform ✓ act ✓ "
+            "review Compensation 免运费 · ¥800 Follow-up visit due 2026-10-25") in text

@@ -197,8 +197,12 @@ def test_complaint_steps_and_rebate_progress():
         rebate=Rebate(start=dt.date(2026, 1, 1), end=dt.date(2026, 12, 31),
                       tiers=(RebateTier(300_000, 0.02), RebateTier(100_000, 0.01))),
     )
-    steps = pages.complaint_rows(c)[0]["steps"]
+    [row] = pages.complaint_rows(c, Settings())
+    steps = row["steps"]
     assert [s["state"] for s in steps] == ["done", "done", "current", "todo", "todo", "todo"]
+    assert [s["day"] for s in steps] == [dt.date(2026, 5, 1), None, None, None, None, None]
+    assert row["due"] == dt.date(2026, 5, 11)  # listen 2 + analyse 3 + solve 5 days from opened
+    assert row["visit_due"] is None and row["took"] is None
     [progress] = pages.rebate_progress(c, TODAY)
     assert progress["reached"].rate == 0.01 and progress["next"].over == 300_000
     assert progress["to_go"] == 150_000 and progress["percent"] == 50

@@ -36,6 +36,8 @@ from crmgen.render import markup
 from crmgen.render.dashboard import receivables as receivables_context
 from crmgen.render.dashboard import record_view
 from crmgen.render.tree import KEEP, fingerprint
+from crmgen.rules import complaints
+from crmgen.rules import opportunities as opp
 from crmgen.rules.rebates import label as rebate_label
 from crmgen.rules.rebates import pace, standing
 from crmgen.rules.receivables import band_labels, credit_of, due_of, pay_speed, receivables
@@ -269,21 +271,36 @@ def order_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
     return rows
 
 
-def complaint_rows(client: Client) -> list[dict[str, Any]]:
-    """Complaints newest first, each with the six steps marked done / current / to do."""
+def complaint_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
+    """Complaints newest first, each with the six steps as they stand (done, the one being worked on,
+    to do; the day each was reached when written: :func:`crmgen.rules.complaints.steps_shown`), when
+    the current step is due, and the follow-up visit after closing."""
     rows = []
     for c in sorted(client.complaints, key=lambda c: (c.opened, c.index), reverse=True):
-        reached = COMPLAINT_STEPS.index(c.step) if c.step in COMPLAINT_STEPS else 0
-        steps = []
-        for i, name in enumerate(COMPLAINT_STEPS):
-            if c.closed is not None or i < reached:
-                state = "done"
-            elif i == reached:
-                state = "current"
-            else:
-                state = "todo"
-            steps.append({"n": i + 1, "name": name, "state": state})
-        rows.append({"complaint": c, "steps": steps, "reached": reached + 1})
+        steps = [{"n": s["number"], "name": s["step"], "state": s["state"], "day": s["day"]}
+                 for s in complaints.steps_shown(c)]
+        rows.append({"complaint": c, "steps": steps, "reached": complaints.number(c.step),
+                     "due": complaints.due(c, settings), "visit_due": complaints.visit_due(c, settings, client.interactions),
+                     "contacted": complaints.contacted_after(c, client.interactions),
+                     "took": complaints.resolution_days(c),
+                     "compensation_amount": money(c.compensation_amount, settings.currency)
+                     if c.compensation_amount is not None else None})
+    return rows
+
+
+def opportunity_rows(client: Client, settings: Settings, today: dt.date) -> list[dict[str, Any]]:
+    """The client's opportunities, open ones first (by expected day), each with its stage, chance,
+    weighted value, and why it wants a look when it does (:mod:`crmgen.rules.opportunities`)."""
+    rows = []
+    for o in client.opportunities:
+        seen = opp.attention(o, settings)
+        rows.append({
+            "o": o, "stage": opp.stage(o, settings), "open": opp.is_open(o, settings),
+            "amount": money(o.amount, settings.currency), "probability": f"{opp.probability(o, settings) * 100:.0f}%",
+            "weighted": money(opp.weighted(o, settings), settings.currency),
+            "why": seen.why if seen is not None and seen.date <= today else None,
+        })
+    rows.sort(key=lambda r: (not r["open"], r["o"].expected or dt.date.max, r["o"].index))
     return rows
 
 
@@ -352,6 +369,7 @@ def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, s
         (_("Email"), client.email, "email"),
         (_("Website"), client.website, "url"),
         (_("Address"), client.address, "text"),
+        (_("Region"), client.region, "text"),
         (_("Client since"), client.since, "date"),
         (_("Contact every"), _("%(n)s days") % {"n": client.cadence} if client.cadence else None, "text"),
         (_("Credit limit"), money(client.credit_limit, settings.currency) if client.credit_limit is not None else None,
@@ -806,7 +824,8 @@ def render_pages(
             payments=sorted(((p, o) for o in client.orders for p in o.payments), key=lambda po: po[0].date,
                             reverse=True),
             owed=payments_owed(client, data.settings, data.today),
-            complaints=complaint_rows(client),
+            complaints=complaint_rows(client, data.settings),
+            opportunities=opportunity_rows(client, data.settings, data.today),
             rebates=rebate_progress(client, data.today),
             history=history,
         )

@@ -54,9 +54,20 @@ def due(complaint: Complaint, settings: Any) -> dt.date | None:
     return deadline(complaint, complaint.step, settings)
 
 
-def visit_due(complaint: Complaint, settings: Any) -> dt.date | None:
-    """The follow-up visit after closing, until it is ``visited``."""
+def contacted_after(complaint: Complaint, interactions: Iterable[Any]) -> dt.date | None:
+    """The first contact (not a note) logged after the complaint closed: the follow-up, as far as the
+    files tell, when ``visited`` is not written."""
+    if complaint.closed is None:
+        return None
+    closed = complaint.closed
+    return min((i.date for i in interactions if i.date > closed and i.type != "note"), default=None)
+
+
+def visit_due(complaint: Complaint, settings: Any, interactions: Iterable[Any] = ()) -> dt.date | None:
+    """The follow-up visit after closing, until it is ``visited`` or a contact is logged after closing."""
     if complaint.closed is None or complaint.visited is not None:
+        return None
+    if contacted_after(complaint, interactions) is not None:
         return None
     return complaint.closed + settings.complaint_visit_after * DAY
 

@@ -245,10 +245,8 @@ def revisit(client: Client, settings: Settings, first_seen: Mapping[str, dt.date
     name = one_line(client.name)
     out: list[Record] = []
     for c in client.complaints:
-        day = complaints.visit_due(c, settings)
+        day = complaints.visit_due(c, settings, client.interactions)
         if day is None or c.closed is None:
-            continue
-        if any(i.date > c.closed and i.type != "note" for i in client.interactions):
             continue
         out.append(Dated("revisit", day, wording.revisit(name, one_line(c.what), c.closed), key=f"{c.opened}"))
     return out
