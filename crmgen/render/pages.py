@@ -291,7 +291,7 @@ def complaint_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
 def opportunity_rows(client: Client, settings: Settings, today: dt.date) -> list[dict[str, Any]]:
     """The client's opportunities, open ones first (by expected day), each with its stage, chance,
     weighted value, and why it wants a look when it does (:mod:`crmgen.rules.opportunities`)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for o in client.opportunities:
         seen = opp.attention(o, settings)
         rows.append({
