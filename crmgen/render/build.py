@@ -120,7 +120,8 @@ def nav_for(owners: dict[str, str], has_format: bool) -> list[Any]:
     reminders: list[Any] = [{_("All reminders"): pages.REMINDERS}]
     if len(owners) <= NAV_OWNERS_MAX:
         # MkDocs themes print nav titles unescaped: owner names come from client files.
-        reminders += [{html.escape(name): f"reminders/{slug}.md"} for name, slug in owners.items()]
+        reminders += [{html.escape(_(name) if name == pages.NO_OWNER else name): f"reminders/{slug}.md"}
+                      for name, slug in owners.items()]
     nav: list[Any] = [
         {_("Dashboard"): pages.HOME},
         {_("Reminders"): reminders},

@@ -1002,8 +1002,18 @@ def render_pages(
     if rows is not None:
         rows.carry(kept_pages)  # a kept page's rows serve the next build that renders it
     if FORMAT_DOC.is_file():
-        out[FORMAT] = FORMAT_DOC.read_bytes()
+        out[FORMAT] = format_page(FORMAT_DOC.read_text(encoding="utf-8")).encode("utf-8")
     return out
+
+
+def format_page(text: str) -> str:
+    """The file format's reference (English: its keys are English in every language), introduced in
+    the build's language under its title when that is not English."""
+    note = i18n._("FORMAT_PAGE_INTRO")
+    if note == "FORMAT_PAGE_INTRO":  # English, or a catalogue without it: the page as written
+        return text
+    title, _, rest = text.partition("\n")
+    return f"{title}\n\n{note}\n{rest}"
 
 
 def _values(obj: Any) -> tuple[Any, ...]:
