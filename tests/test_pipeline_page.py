@@ -158,3 +158,17 @@ def test_the_client_page_shows_its_opportunities_and_its_complaints_truthfully(s
     # closed 10-11, resolved in 10 days; no contact since: the follow-up visit was due 14 days later
     assert ("晚到 · closed 2026-10-11 (resolved in 10 days) ✓ listen 2026-10-01 ✓ analyse ✓ solve ✓ inform ✓ act ✓ "
             "review Compensation 免运费 · ¥800 Follow-up visit due 2026-10-25") in text
+
+
+def test_the_report_pages_for_the_book_and_each_owner(site):
+    book = text_of((site / "reports" / "index.html").read_text(encoding="utf-8"))
+    # 2026-12-10 is in W50: jinhai's order of 12-02 was last week (W49), and in the month
+    assert "Weekly report: 2026-W50 (2026-12-07 to 2026-12-13)" in book
+    assert "Weekly report: 2026-W49 (2026-11-30 to 2026-12-06) Interactions: 0 (none) with 0 clients New clients: 0 " \
+           "Promises: 0 made, 0 kept, 0 broken Orders: 1, ¥100,000" in book
+    assert "Monthly report: 2026-12 (2026-12-01 to 2026-12-31)" in book
+    assert "By salesperson: 李娜 · 王磊" in book
+    # huadong's negotiation moved on 12-01 (week 49, the month); jinhai's 导轨油 was found 10-01 (neither)
+    assert "Opportunities moved 2026-12-01 华东润滑油: 框架合同 (¥1,000,000), to negotiation" in book
+    mine = text_of((site / "reports" / "wanglei.html").read_text(encoding="utf-8"))
+    assert "Reports for 王磊" in mine and "Weekly report for 王磊: 2026-W49" in mine and "金海包装" not in mine

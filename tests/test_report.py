@@ -188,3 +188,25 @@ def test_cli_new_clients_from_git(book: Path) -> None:
     git("commit", "-qm", "huadong", when="2026-11-17T10:00:00+08:00")
     doc = json.loads(run(book, "--date", "2026-11-20", "--format", "json").stdout)
     assert [(n["client"], n["date"], n["grade"]) for n in doc["new_clients"]] == [("huadong", "2026-11-17", "A")]
+
+
+def test_opportunities_found_and_moved_in_the_period() -> None:
+    from crmgen.format.model import Client, Opportunity
+
+    c = Client(slug="hd", path="clients/hd.md", name="华东润滑油", grade="A", opportunities=(
+        Opportunity(what="框架合同", amount=600000, stage="won", opened=D(2026, 10, 1), since=D(2026, 11, 20)),
+        Opportunity(what="试用装", stage="lead", opened=D(2026, 11, 17)),
+        Opportunity(what="切削液", amount=50000, stage="lost", since=D(2026, 11, 30)),  # next week
+    ))
+    r = report([c], period_of("week", D(2026, 11, 18)))
+    assert [(x.date, x.what, x.kind) for x in r.opportunities_opened] == [(D(2026, 11, 17), "试用装", "lead")]
+    assert [(x.date, x.what, x.kind, x.amount) for x in r.opportunities_moved] == [
+        (D(2026, 11, 20), "框架合同", "won", 600000)]
+    text = as_text(r)
+    assert "Opportunities: 1 found, 1 moved (1 won, 0 lost)" in text
+    assert "Opportunities moved\n  2026-11-20 华东润滑油: 框架合同 (¥600,000), to won\n" in text
+    assert "Opportunities found\n  2026-11-17 华东润滑油: 试用装\n" in text
+    doc = json.loads(as_json(r))
+    assert doc["counts"]["opportunities_moved"] == 1
+    assert doc["opportunities_moved"] == [{"date": "2026-11-20", "client": "hd", "name": "华东润滑油", "stage": "won",
+                                           "what": "框架合同", "amount": 600000}]

@@ -128,6 +128,7 @@ def nav_for(owners: dict[str, str], has_format: bool) -> list[Any]:
         {_("Receivables"): pages.RECEIVABLES},
         {_("Pipeline"): pages.PIPELINE},
         {_("Sales"): pages.SALES},
+        {_("Reports"): pages.REPORTS},
         {
             _("Clients"): [
                 {_("All clients"): pages.ALL_CLIENTS},

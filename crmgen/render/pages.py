@@ -57,6 +57,7 @@ ALL_CLIENTS = "clients/index.md"
 RECEIVABLES = "receivables.md"
 PIPELINE = "pipeline.md"
 SALES = "sales.md"
+REPORTS = "reports/index.md"
 LISTS = {  # the titles are translated where they are shown
     "grade": ("lists/grade.md", i18n.N_("By grade")),
     "owner": ("lists/owner.md", i18n.N_("By owner")),
@@ -927,6 +928,28 @@ def render_pages(
         from crmgen.render.pipeline import sales_context
 
         render("sales.md.j2", SALES, sales=sales_context(data.clients, data.settings, data.today))
+
+    # Reports: this week's, last week's and this month's, for the book and for each salesperson.
+    report_pages = [(REPORTS, None)] + [(f"reports/{slug}.md", name) for name, slug in views.owners.items()]
+    if not all(kept_whole_book(page) for page, _owner in report_pages):
+        from crmgen.render.report import blocks
+        from crmgen.rules.report import period_of, report
+
+        first_seen = data.history.first_seen() if getattr(data.history, "files", None) is not None else None
+        periods = [period_of("week", data.today), period_of("week", data.today - dt.timedelta(days=7)),
+                   period_of("month", data.today)]
+        for page, name in report_pages:
+            if kept_whole_book(page):
+                continue
+            theirs = data.clients if name is None else [c for c in data.clients if (c.owner or NO_OWNER) == name]
+            shown = None if name is None else (i18n._(NO_OWNER) if name == NO_OWNER else name)
+            render("report.md.j2", page,
+                   heading=i18n._("Reports") if shown is None else i18n._("Reports for %(owner)s") % {"owner": shown},
+                   owner=shown,
+                   periods=[blocks(report(theirs, p, owner=shown, first_seen=first_seen), data.settings.currency)
+                            for p in periods],
+                   owners=[(i18n._(NO_OWNER) if n == NO_OWNER else n, s) for n, s in views.owners.items()]
+                   if name is None else [])
 
     # Reminders: all, then one page (and calendar) per owner.
     owners_with: dict[str, list[Any]] = defaultdict(list)

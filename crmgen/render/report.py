@@ -70,6 +70,10 @@ def summary(r: Report, currency: str = "¥") -> list[str]:
         _("Orders: %(num)d, %(total)s") % {"num": len(r.orders), "total": format_cents(r.ordered_cents, currency)},
         _("Payments received: %(num)d, %(total)s")
         % {"num": len(r.payments), "total": format_cents(r.received_cents, currency)},
+        _("Opportunities: %(opened)d found, %(moved)d moved (%(won)d won, %(lost)d lost)")
+        % {"opened": len(r.opportunities_opened), "moved": len(r.opportunities_moved),
+           "won": sum(1 for x in r.opportunities_moved if x.kind == "won"),
+           "lost": sum(1 for x in r.opportunities_moved if x.kind == "lost")},
     ]
 
 
@@ -94,6 +98,15 @@ def _sections(r: Report, currency: str) -> list[tuple[str, list[str]]]:
             return _("%(date)s %(name)s: %(amount)s for the order %(order)s (%(note)s)") % values
         return _("%(date)s %(name)s: %(amount)s for the order %(order)s") % values
 
+    def opportunity(x: Line) -> str:
+        values = {"date": x.date, "name": x.name, "what": x.what, "amount": money(x.amount, currency)}
+        if x.amount is not None:
+            return _("%(date)s %(name)s: %(what)s (%(amount)s)") % values
+        return _("%(date)s %(name)s: %(what)s") % values
+
+    def moved(x: Line) -> str:
+        return _("%(line)s, to %(stage)s") % {"line": opportunity(x), "stage": label("opportunity", x.kind)}
+
     return [
         (pgettext("report", "Interactions"),
          [_("%(date)s %(name)s: %(type)s: %(what)s")
@@ -108,7 +121,16 @@ def _sections(r: Report, currency: str) -> list[tuple[str, list[str]]]:
         (pgettext("report", "Promises broken"), [promise(x) for x in r.promises_broken]),
         (pgettext("report", "Orders"), [order(x) for x in r.orders]),
         (pgettext("report", "Payments"), [payment(x) for x in r.payments]),
+        (pgettext("report", "Opportunities found"), [opportunity(x) for x in r.opportunities_opened]),
+        (pgettext("report", "Opportunities moved"), [moved(x) for x in r.opportunities_moved]),
     ]
+
+
+def blocks(r: Report, currency: str = "¥") -> dict[str, Any]:
+    """The report as a site page shows it: its heading, the summary lines and the sections that have
+    lines (plain text: the page escapes it)."""
+    return {"heading": heading(r), "summary": summary(r, currency),
+            "sections": [(title, lines) for title, lines in _sections(r, currency) if lines]}
 
 
 def as_text(r: Report, currency: str = "¥") -> str:
@@ -150,7 +172,9 @@ def as_json(r: Report) -> str:
         "counts": {"interactions": len(r.interactions), "by_type": r.by_type, "clients_touched": r.clients_touched,
                    "new_clients": len(r.new_clients), "promises_made": len(r.promises_made),
                    "promises_kept": len(r.promises_kept), "promises_broken": len(r.promises_broken),
-                   "orders": len(r.orders), "payments": len(r.payments)},
+                   "orders": len(r.orders), "payments": len(r.payments),
+                   "opportunities_opened": len(r.opportunities_opened),
+                   "opportunities_moved": len(r.opportunities_moved)},
         "totals": {"ordered": r.ordered_cents / 100, "received": r.received_cents / 100},
         "interactions": lines(r.interactions, kind="type", what="summary"),
         "new_clients": lines(r.new_clients, kind="grade", what="stage"),
@@ -159,5 +183,7 @@ def as_json(r: Report) -> str:
         "promises_broken": lines(r.promises_broken, **promise),
         "orders": lines(r.orders, kind="id", what="items", amount="amount"),
         "payments": lines(r.payments, kind="order", what="note", amount="amount"),
+        "opportunities_opened": lines(r.opportunities_opened, kind="stage", what="what", amount="amount"),
+        "opportunities_moved": lines(r.opportunities_moved, kind="stage", what="what", amount="amount"),
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"

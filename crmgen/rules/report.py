@@ -73,6 +73,9 @@ class Report:
     promises_broken: list[Line] = field(default_factory=list)
     orders: list[Line] = field(default_factory=list)
     payments: list[Line] = field(default_factory=list)
+    # opportunities found in the period (opened), and moved to a stage in it (since; kind: the stage)
+    opportunities_opened: list[Line] = field(default_factory=list)
+    opportunities_moved: list[Line] = field(default_factory=list)
 
     @property
     def by_type(self) -> dict[str, int]:
@@ -117,7 +120,12 @@ def report(clients: Iterable[Client], period: Period, *, owner: str | None = Non
             for pay in o.payments:
                 if pay.date in period:
                     out.payments.append(line(pay.date, pay.note or "", o.id or o.date.isoformat(), pay.amount))
+        for opp in c.opportunities:
+            if opp.opened is not None and opp.opened in period:
+                out.opportunities_opened.append(line(opp.opened, opp.what, opp.stage or "", opp.amount))
+            if opp.since is not None and opp.since in period and opp.stage is not None:
+                out.opportunities_moved.append(line(opp.since, opp.what, opp.stage, opp.amount))
     for lines in (out.interactions, out.new_clients, out.promises_made, out.promises_kept, out.promises_broken,
-                  out.orders, out.payments):
+                  out.orders, out.payments, out.opportunities_opened, out.opportunities_moved):
         lines.sort(key=lambda x: (x.date, x.client))
     return out
