@@ -17,8 +17,11 @@ from crmgen import i18n
 from crmgen.format.model import COMPLAINT_STEPS, GRADES, STAGES, Client
 from crmgen.format.money import format_cents as format_money
 from crmgen.format.money import to_cents
+from crmgen.format.owners import owner_key
 from crmgen.load.project import Settings
 from crmgen.render import charts
+from crmgen.rules import sales
+from crmgen.rules.complaints import by_cause
 from crmgen.rules.receivables import band_labels, credit_of, pay_speed
 from crmgen.rules.receivables import receivables as owed_on
 from crmgen.rules.record import record
@@ -308,6 +311,98 @@ def complaints(clients: Iterable[Client], today: dt.date) -> dict[str, Any]:
     }
 
 
+def complaint_causes(clients: Iterable[Client]) -> dict[str, Any]:
+    """Every complaint across clients, open or closed (:func:`crmgen.rules.complaints.by_cause`), as the
+    dashboard shows it: ``causes`` (``key``, None when not known; ``label``; ``count``), ``chart``
+    (their inline SVG bars; None unless some cause is written), ``total``, ``open``, ``closed``, and
+    the days from opened to closed of the closed ones: ``median_days`` / ``longest_days`` (None when
+    none is closed) and their ``*_fmt`` text."""
+    numbers = by_cause(clients)
+    median, longest = numbers["median_days"], numbers["longest_days"]
+    rows = [
+        {"key": cause, "count": count,
+         # capitalize(): "Salesperson" in English, as the stages in their chart
+         "label": (i18n.label("cause", cause) if cause else i18n.pgettext("cause", "not known")).capitalize()}
+        for cause, count in numbers["causes"]
+    ]
+    known = any(cause is not None for cause, _count in numbers["causes"])
+    return {
+        "causes": rows,
+        # only when some cause is written: one bar of "not known" says no more than the numbers
+        "chart": charts.bar_chart([charts.Bar(r["label"], r["count"]) for r in rows],
+                                  i18n._("Complaints by cause, open and closed")) if known else None,
+        "total": numbers["total"],
+        "open": numbers["open"],
+        "closed": numbers["closed"],
+        "median_days": median,
+        "longest_days": longest,
+        # a whole number of days, or a half when the two middle ones differ by an odd number
+        "median_fmt": _days(median) if median is not None else None,
+        "longest_fmt": _days(longest) if longest is not None else None,
+    }
+
+
+def _days(days: float) -> str:
+    """``4.5 days``, ``1 day`` (one message in the plural forms; the number may be a half)."""
+    return i18n.ngettext("%(num)s day", "%(num)s days", 1 if days == 1 else 2) % {"num": f"{days:g}"}
+
+
+def _progress_view(p: sales.Progress, currency: str, page_owner: str | None) -> dict[str, Any]:
+    behind = not p.on_track
+    view = {
+        "owner": p.owner,
+        "page_owner": page_owner,
+        "month": p.month,
+        "target": p.target / 100,
+        "target_fmt": format_money(p.target, currency),
+        "sold": p.sold / 100,
+        "sold_fmt": format_money(p.sold, currency),
+        "share": p.share,
+        "share_fmt": percent(p.sold, p.target),
+        "expected": p.expected,
+        "expected_fmt": percent(p.expected, 1),
+        "on_track": p.on_track,
+        "behind": behind,
+    }
+    if behind:
+        text = i18n._("Target for %(month)s: %(sold)s of %(target)s ordered (%(share)s), with %(gone)s of the "
+                      "month gone: behind the pace")
+    else:
+        text = i18n._("Target for %(month)s: %(sold)s of %(target)s ordered (%(share)s), with %(gone)s of the "
+                      "month gone: on track")
+    view["text"] = text % {"month": p.month, "sold": view["sold_fmt"], "target": view["target_fmt"],
+                           "share": view["share_fmt"], "gone": view["expected_fmt"]}
+    return view
+
+
+def targets(clients: Iterable[Client], settings: Settings, today: dt.date) -> list[dict[str, Any]]:
+    """The month's targets (``settings.targets``, :func:`crmgen.rules.sales.progress`), in the order of
+    the settings: per salesperson ``target``, ``sold`` (ordered from the 1st to today), ``share``
+    (reached), ``expected`` (the share of the month gone), ``behind`` (reached < month gone), each
+    with its ``*_fmt`` text and a sentence (``text``). ``page_owner`` is the owner as the clients spell
+    it (whose reminders page exists), None when no client has that owner."""
+    book = list(clients)
+    spelled: dict[str, str] = {}
+    for c in sorted(book, key=lambda c: c.owner or ""):
+        if c.owner:
+            spelled.setdefault(owner_key(c.owner), c.owner)
+    return [_progress_view(p, settings.currency, spelled.get(owner_key(p.owner)))
+            for p in sales.progress(book, settings.targets, today)]
+
+
+def owner_progress(clients: Iterable[Client], settings: Settings, today: dt.date,
+                   owner: str | None) -> dict[str, Any] | None:
+    """One owner's progress against the month's target as the dashboard shows it (a row of
+    :func:`targets`, matched as ``--owner`` is: case and spaces ignored), for the owner's reminders
+    page; None when the owner has no target this month (or ``owner`` is None)."""
+    if not owner:
+        return None
+    for row in targets(clients, settings, today):
+        if owner_key(row["owner"]) == owner_key(owner):
+            return row
+    return None
+
+
 def out_of_touch(clients: Iterable[Client], reminders: Iterable[Reminder], today: dt.date,
                  settings: Settings) -> list[dict[str, Any]]:
     """Clients whose ``touch`` reminder is overdue: exactly those ``due`` lists as late to keep in
@@ -403,6 +498,9 @@ def dashboard_context(
     - ``promises``: ``us`` and ``client`` (``kept``, ``broken``, ``open``, ``late``,
       ``total``, ``kept_share_fmt``), ``breakers``
     - ``complaints``: ``open``, ``steps`` (``key``, ``count`` in the six-step order), ``list``
+    - ``causes``: every complaint, open or closed, by cause, and the days to resolve
+      (:func:`complaint_causes`)
+    - ``targets``: the month's targets per salesperson, empty without any (:func:`targets`)
     - ``out_of_touch``: clients whose ``touch`` reminder is overdue (``days_since``, ``cadence``,
       ``over``, ``last_contact``, ``added``)
     - ``today_list``: the overdue and today's reminders (``r``) with ``phone``, ``email``, ``who``
@@ -417,6 +515,7 @@ def dashboard_context(
     rev = revenue(clients, today, currency)
     prom = promises(clients, today)
     comp = complaints(clients, today)
+    causes = complaint_causes(clients)
     charts_ = {
         "grades": charts.bar_chart(
             [charts.Bar(i18n._("Grade %(grade)s") % {"grade": g["key"]}, g["count"]) for g in grades],
@@ -482,6 +581,8 @@ def dashboard_context(
         "revenue": rev,
         "promises": prom,
         "complaints": comp,
+        "causes": causes,
+        "targets": targets(clients, settings, today),
         "out_of_touch": out_of_touch(clients, reminders, today, settings),
         "today_list": today_list(clients, reminders),
         "charts": charts_,
