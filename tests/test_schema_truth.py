@@ -181,6 +181,18 @@ BIRTHDAYS = (
     ['"--13-45"', "--02-30", "--04-31", "--00-10", "--12-00", '"03-15"', "1987-02-29", '"--12-12-12"', "yes",
      "1850-01-01", "--1-32", "12-12", "-12-12", "0312"],
 )
+# Lunar dates (农历, crmgen/rules/lunar.py): with the year, as an anniversary needs, and without
+LUNAR_DATES = (
+    ["1968年农历三月初八", "2023年农历闰二月初一", "1900年农历正月初一", "2998年农历腊月廿九", "1985年农历冬月廿三",
+     "1985年农历十一月二十", "lunar 1968-03-08", '"lunar 2023-L02-29"', "lunar 2023-12-30", '" lunar 1985-10-26 "'],
+    ["1968年农历三月初", "1968年农历十三月初八", "1968年农历三月三十一", "1968年 农历三月初八", "1968年农历3月8日",
+     "lunar 1968-3-8", "lunar 1968-13-08", "lunar 1968-03-31", "lunar 1968-00-08", "lunar 1968-03-00",
+     "LUNAR 1968-03-08", "lunar  1968-03-08", "lunar1968-03-08", "1899年农历三月初八", "lunar 2999-01-01",
+     "农历 三月初八", "农历1985-03-08"],
+)
+LUNAR_NO_YEAR = (["农历三月初八", "农历闰四月十二", "农历腊月三十", "农历正月十五", "lunar 03-08", "lunar L04-12",
+                  "lunar 12-30"],
+                 ["农历三月", "农历闰月初八", "lunar 3-8", "lunar L4-12", "lunar 00-08", "lunar 12-31", "lunar l04-12"])
 CADENCES = (
     ["2w", "14", "14d", "2W", '"3 m"', "3650", "3650d", "521w", "121m", "1", '"0014d"', "1D", " 10d"],
     ["0", "0d", "3651", "3651d", "522w", "122m", '"14"', "2y", "-3", "two weeks", "yes", "[2w]", "1.5w"],
@@ -262,11 +274,16 @@ CORPUS: list[Mutation] = [
     *each(H, "contacts[0].email", TEXTS), *each(H, "contacts[0].notes", TEXTS),
     *each(H, "contacts[0].birthday", BIRTHDAYS), *each(H, "contacts[1].birthday", SOME_DATES),
     *ok(H, "contacts[0].birthday", "null", DELETE),
+    *each(H, "contacts[0].birthday", LUNAR_DATES), *each(H, "contacts[0].birthday", LUNAR_NO_YEAR),
+    *bad(H, "contacts[0].birthday", "lunar 2026-L02-01", "2025年农历闰二月初一", "2024年农历腊月三十",
+         "lunar 2024-12-30"),
     *each(H, "contacts[0].left", SOME_DATES), *ok(GF, "contacts[1].left", "2026-04-01", "null"),
     *bad(GF, "contacts[1].left", "2026-04-31"),
     # anniversaries
     *ok(H, "dates[0].what", "开业", '"2026"'), *bad(H, "dates[0].what", DELETE, '""', "2026", "null"),
     *each(H, "dates[0].date", SOME_DATES), *bad(H, "dates[0].date", DELETE, "null"),
+    *each(H, "dates[0].date", LUNAR_DATES), *bad(H, "dates[0].date", *LUNAR_NO_YEAR[0], *LUNAR_NO_YEAR[1]),
+    *bad(H, "dates[0].date", "lunar 2026-L02-01", "2024年农历腊月三十"),
     # promises
     *ok(H, "promises[0].by", "client"), *bad(H, "promises[0].by", DELETE, "Us", "we", "both", "null"),
     *ok(H, "promises[0].what", "x"), *bad(H, "promises[0].what", DELETE, '""', "5"),
@@ -381,6 +398,8 @@ CORPUS: list[Mutation] = [
 # Known cases where check is stricter than JSON Schema can say: the mutation, and where the
 # schema's description says "check is stricter: ..." with the words naming the case.
 ROOT = ""
+BIRTHDAY = "/properties/contacts/items/properties/birthday"
+ANNIVERSARY_DATE = "/properties/dates/items/properties/date"
 STRICTER_IN_CHECK: dict[tuple[str, str, str | None], tuple[str, str]] = {
     # A value YAML 1.1 reads as a date where text is expected: the editor (YAML 1.2) sees text
     (H, "name", "2026-01-01"): (ROOT, "reads as a date"),
@@ -435,6 +454,13 @@ STRICTER_IN_CHECK: dict[tuple[str, str, str | None], tuple[str, str]] = {
     (GF, "complaints[0].visited", "2026-04-01"): ("/properties/complaints", "visited may not be before closed"),
     (H, "rebate.to", "2025-12-31"): ("/properties/rebate", "to may not be before from"),
     (H, "rebates[0].settled", "2025-12-30"): ("/properties/rebates", "nor settled before to"),
+    # A lunar date with its year must be a day of that lunar year: a table, not a pattern
+    (H, "contacts[0].birthday", "lunar 2026-L02-01"): (BIRTHDAY, "a leap month (闰, L) only in a year that repeats"),
+    (H, "contacts[0].birthday", "2025年农历闰二月初一"): (BIRTHDAY, "a leap month (闰, L) only in a year that repeats"),
+    (H, "contacts[0].birthday", "2024年农历腊月三十"): (BIRTHDAY, "a 30th (三十) only in a month of 30 days"),
+    (H, "contacts[0].birthday", "lunar 2024-12-30"): (BIRTHDAY, "a 30th (三十) only in a month of 30 days"),
+    (H, "dates[0].date", "lunar 2026-L02-01"): (ANNIVERSARY_DATE, "a leap month (闰, L) only in a year that repeats"),
+    (H, "dates[0].date", "2024年农历腊月三十"): (ANNIVERSARY_DATE, "a 30th (三十) only in a month of 30 days"),
 }
 
 

@@ -28,13 +28,21 @@ __all__ = ["COMPLAINT_CAUSES", "COMPLAINT_STEPS", "GRADES", "INTERACTION_TYPES",
 
 @dataclass(frozen=True)
 class Birthday:
-    """A birthday: month and day, and the year when it is known (`--MM-DD` has none)."""
+    """A birthday: month and day, and the year when it is known (`--MM-DD` has none).
+
+    A lunar birthday (农历, see :mod:`crmgen.rules.lunar`) keeps the lunar month, day and year;
+    which Gregorian day it falls on changes every year."""
 
     month: int
     day: int
     year: int | None = None
+    lunar: bool = False  # month, day and year are of the Chinese lunar calendar
+    leap: bool = False  # (lunar) the leap month (闰) that repeats ``month``
+    written: str = ""  # (lunar) the date as the file writes it, which str() shows
 
     def __str__(self) -> str:
+        if self.lunar:
+            return self.written
         if self.year is None:
             return f"--{self.month:02d}-{self.day:02d}"
         return f"{self.year:04d}-{self.month:02d}-{self.day:02d}"
@@ -59,8 +67,11 @@ class Anniversary:
     """A date that recurs every year (founding day, first deal, ...)."""
 
     what: str
-    date: dt.date
+    date: dt.date  # the original day (of a lunar date: the Gregorian day it fell on)
     line: int = 0
+    # A lunar date (农历): (lunar year, month, day, leap month), recurring on that lunar day
+    lunar: tuple[int, int, int, bool] | None = None
+    written: str = ""  # (lunar) the date as the file writes it
 
 
 @dataclass(frozen=True)

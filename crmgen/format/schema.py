@@ -35,6 +35,7 @@ CHOICE = "choice"
 TEXT_LIST = "text-list"
 CADENCE = "cadence"
 BIRTHDAY = "birthday"
+YEARLY_DATE = "yearly-date"  # a date that recurs every year: YYYY-MM-DD, or a lunar date with its year
 SLUG = "slug"
 RATE = "rate"
 RECORD = "record"
@@ -79,7 +80,9 @@ CONTACT = _record(
     phone=Field(TEXT, "Phone number, quoted so leading zeros and + survive.", example="+86 138 0013 8000"),
     email=Field(TEXT, "Email address.", example="zhang.wei@example.com"),
     birthday=Field(
-        BIRTHDAY, "Birthday: YYYY-MM-DD, or --MM-DD when the year is unknown.", example="--03-15"
+        BIRTHDAY, "Birthday: YYYY-MM-DD, or --MM-DD when the year is unknown; a lunar birthday (农历) as "
+        "农历三月初八, 1968年农历三月初八, 农历闰四月十二, or lunar 03-08, lunar 1968-03-08, lunar L04-12 "
+        "(L: the leap month).", example="--03-15"
     ),
     left=Field(DATE, "The day the person left the client (they are then shown struck through).",
                example="2026-11-10"),
@@ -89,7 +92,8 @@ CONTACT = _record(
 ANNIVERSARY = _record(
     what=Field(TEXT, "What the date is (founding day, first deal, ...).", required=True,
                example="公司成立纪念日"),
-    date=Field(DATE, "The original date; it recurs every year.", required=True, example="2012-06-18"),
+    date=Field(YEARLY_DATE, "The original date; it recurs every year. A lunar date (农历) recurs on that lunar "
+               "day: 2012年农历五月初九 or lunar 2012-05-09 (with its year).", required=True, example="2012-06-18"),
 )
 
 PROMISE = _record(
@@ -319,7 +323,26 @@ def _date_text() -> str:
 _TIME = (r"(?:[Tt]|[ \t]+)(?:[01]?[0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]*)?"
          r"(?:[ \t]*(?:Z|[-+](?:[01]?[0-9]|2[0-3])(?::[0-9]{2})?))?")
 DATE_PATTERN = rf"^\s*{_date_text()}(?:{_TIME})?\s*$"
-BIRTHDAY_PATTERN = rf"^\s*(?:--{_MONTH_DAY}|{_date_text()}(?:{_TIME})?)\s*$"
+
+
+def _lunar_text(year: str) -> str:
+    """A lunar date in either notation of :mod:`crmgen.rules.lunar`, its year ``year`` ("": none,
+    "?": optional, "!": required), years from YEAR_MIN to YEAR_MAX."""
+    from crmgen.rules import lunar
+
+    digits = _group(_same_length(str(lunar.YEAR_MIN), str(lunar.YEAR_MAX)))
+    months = "|".join(sorted(lunar.MONTH_NAMES, key=len, reverse=True))
+    days = "|".join(lunar.DAY_NAMES)
+    when = {"": ("", ""), "?": (f"(?:{digits}年)?", f"(?:{digits}-)?"), "!": (f"{digits}年", f"{digits}-")}[year]
+    chinese = f"{when[0]}农历闰?(?:{months})月(?:{days})"
+    latin = f"lunar {when[1]}L?(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|30)"
+    return f"(?:{chinese}|{latin})"
+
+
+BIRTHDAY_PATTERN = rf"^\s*(?:--{_MONTH_DAY}|{_date_text()}(?:{_TIME})?|{_lunar_text('?')})\s*$"
+YEARLY_DATE_PATTERN = rf"^\s*(?:{_date_text()}(?:{_TIME})?|{_lunar_text('!')})\s*$"
+_LUNAR_NOTE = (f" {STRICTER}a lunar date with its year must be a day of that lunar year: a leap month (闰, L) only in "
+               "a year that repeats that month, a 30th (三十) only in a month of 30 days that year.")
 _DATE_NOTE = (f" Written YYYY-MM-DD, a real day from {DATE_MIN} to {DATE_MAX}. {STRICTER}a date with a time "
               "of day (2026-01-05 10:00:00) is read only when not quoted, and a time zone offset of 24 "
               "hours or more is refused.")
@@ -404,7 +427,10 @@ def _json_field(f: Field, name: str = "", top: bool = False) -> dict[str, Any]:
         doc += f" From 1 to {CADENCE_MAX:,} days. {STRICTER}a whole number with a decimal point (14.0) is refused."
     elif f.kind == BIRTHDAY:
         out = {"type": "string", "pattern": BIRTHDAY_PATTERN}
-        doc += " --MM-DD may be 29 February." + _DATE_NOTE
+        doc += " --MM-DD may be 29 February." + _DATE_NOTE + _LUNAR_NOTE
+    elif f.kind == YEARLY_DATE:
+        out = {"type": "string", "pattern": YEARLY_DATE_PATTERN}
+        doc += _DATE_NOTE + _LUNAR_NOTE
     elif f.kind == SLUG:
         out = {"type": "string", "pattern": SLUG_PATTERN}
         doc += f" {STRICTER}that client must have a file in clients/ (checked across the book)."

@@ -57,6 +57,12 @@ ONE_LINE = frozenset({"name", "owner"})
 _BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
+def _is_lunar(raw: str) -> bool:
+    """Whether ``raw`` (stripped) is meant as a lunar date: :func:`crmgen.rules.lunar.is_lunar`, which
+    is imported only for a file that has one."""
+    return raw.startswith("lunar") or "农历" in raw
+
+
 def _beyond(day: dt.date, written: str) -> str | None:
     """Why ``day`` (written ``written``) is not a date crmgen computes with, or None."""
     if S.DATE_MIN <= day <= S.DATE_MAX:
@@ -220,6 +226,8 @@ class _Walker:
             return self.cadence(node, path)
         if kind == S.BIRTHDAY:
             return self.birthday(node, path)
+        if kind == S.YEARLY_DATE:
+            return self.yearly_date(node, path)
         if kind == S.SLUG:
             text = self.text(node, path)
             if text is not None and not SLUG_RE.match(text):
@@ -348,9 +356,13 @@ class _Walker:
                        f"(at most {terms.TERMS_MAX:,} days)", "bad-terms")
         return read
 
-    def birthday(self, node: yaml.ScalarNode, path: str) -> tuple[int, int, int | None] | None:
-        """(month, day, year or None): the arguments of a :class:`crmgen.format.model.Birthday`."""
+    def birthday(self, node: yaml.ScalarNode, path: str) -> tuple[Any, ...] | None:
+        """The arguments of a :class:`crmgen.format.model.Birthday`: (month, day, year or None), and
+        for a lunar birthday (month, day, year or None, True, leap month, as written)."""
         raw = node.value.strip()
+        if node.tag == T_STR and _is_lunar(raw):
+            day = self._lunar(node, path, raw)
+            return (day.month, day.day, day.year, True, day.leap, raw) if day is not None else None
         m = _NO_YEAR.match(raw)
         if node.tag == T_STR and m:
             month, day = int(m[1]), int(m[2])
@@ -362,6 +374,34 @@ class _Walker:
             return month, day, None
         value = self.date(node, path)
         return (value.month, value.day, value.year) if value else None
+
+    def yearly_date(self, node: yaml.ScalarNode, path: str) -> dt.date | tuple[Any, ...] | None:
+        """A date that recurs every year (an anniversary's): a date, or for a lunar one (its
+        Gregorian day, (lunar year, month, day, leap month), as written)."""
+        raw = node.value.strip()
+        if not (node.tag == T_STR and _is_lunar(raw)):
+            return self.date(node, path)
+        day = self._lunar(node, path, raw)
+        if day is None:
+            return None
+        if day.year is None:
+            self.error(node, f"{path}: '{raw}' has no year; a lunar anniversary needs the year it first "
+                       f"happened (1998年{day.chinese()} or lunar 1998-{str(day)[6:]})", "bad-date")
+            return None
+        from crmgen.rules import lunar
+
+        first = lunar.to_gregorian(day.year, day.month, day.day, day.leap)
+        return first, (day.year, day.month, day.day, day.leap), raw
+
+    def _lunar(self, node: yaml.ScalarNode, path: str, raw: str) -> Any:
+        """The :class:`crmgen.rules.lunar.LunarDay` ``raw`` writes, or None (the problem reported)."""
+        from crmgen.rules import lunar
+
+        day = lunar.parse(raw)
+        if isinstance(day, lunar.Refused):
+            self.error(node, f"{path}: {day}", day.code)
+            return None
+        return day
 
     def rate(self, node: yaml.ScalarNode, path: str) -> float | None:
         if node.tag == T_STR and (m := _RATE.match(node.value.strip())):
@@ -743,6 +783,9 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         for r, _ in d.get("contacts", ())
     )
     dates = tuple(Anniversary(what=r.get("what", ""), date=r["date"], line=r["__line__"])
+                  if isinstance(r["date"], dt.date) else  # a lunar date: see _Walker.yearly_date
+                  Anniversary(what=r.get("what", ""), date=r["date"][0], line=r["__line__"], lunar=r["date"][1],
+                              written=r["date"][2])
                   for r, _ in d.get("dates", ()) if r.get("date"))
     promises = tuple(
         Promise(by=r["by"], what=r["what"], due=r["due"], amount=r.get("amount"), kept=r.get("kept"),

@@ -22,7 +22,10 @@ A plan is a dict:
   birthdays (``first_ordinal`` 0, ``base_year`` the birth year or None) and
   anniversaries (from their first occurrence on); ``words``, what the title is made of
   beside the age or the years (:class:`crmgen.rules.kinds.Yearly`), is worded on the day
-  (:func:`crmgen.rules.wording.birthday_title`, ``anniversary_title``) in the active language;
+  (:func:`crmgen.rules.wording.birthday_title`, ``anniversary_title``) in the active language.
+  A lunar date has a third word, its lunar day in Chinese: then ``month`` and ``day`` are
+  lunar (a negative month is the leap month), ``base_year`` is a lunar year, and the
+  Gregorian day is worked out on the day (:func:`next_lunar`);
 - ``relative``: ``[(offset, kind, ci, title, key, amount), ...]``: dated ``offset``
   days after today;
 - ``spans``: ``[(ordinal, until_ordinal, kind, ci, title, amount, key), ...]``: shown from
@@ -113,19 +116,23 @@ def dynamic_rows(plan: dict, today: dt.date, horizon: dict[str, int], earliest: 
     t = today.toordinal()
     extra: list[Row] = []
     for kind, month, day, first, base_year, head, ci, key, amount, words in plan["yearly"]:
-        date = next_yearly(month, day, today)
+        if len(words) > 2:  # a lunar date: its year is the lunar year it falls in
+            date, year = next_lunar(month, day, today)
+        else:
+            date = next_yearly(month, day, today)
+            year = date.year
         if first and first > date.toordinal():
-            date = dt.date.fromordinal(first)
+            date, year = dt.date.fromordinal(first), base_year
         o = date.toordinal()
         if not earliest[kind] <= o <= horizon[kind]:
             continue
         if kind == "birthday":
-            if base_year is not None and date.year > base_year:
-                title = birthday_title(words[0], words[1], date.year - base_year)
+            if base_year is not None and year > base_year:
+                title = birthday_title(words[0], words[1], year - base_year, *words[2:])
             else:
                 title = head
         else:
-            title = anniversary_title(words[0], words[1], date.year - base_year, dt.date.fromordinal(first))
+            title = anniversary_title(words[0], words[1], year - base_year, dt.date.fromordinal(first), *words[2:])
         extra.append((o, kind, ci, title, amount, key))
     for offset, kind, ci, title, key, amount in plan["relative"]:
         o = t + offset
@@ -168,6 +175,23 @@ def next_yearly(month: int, day: int, today: dt.date) -> dt.date:
         if when >= today:
             return when
     raise AssertionError("unreachable: next year always comes after today")
+
+
+def next_lunar(month: int, day: int, today: dt.date) -> tuple[dt.date, int]:
+    """The next lunar ``month``/``day`` (a negative month: the leap month) on or after today, and the
+    lunar year it falls in (:func:`crmgen.rules.lunar.next_occurrence`). lunar_python is imported
+    here, only for a book with a lunar date."""
+    from crmgen.rules import lunar
+
+    return lunar.next_occurrence(abs(month), day, month < 0, today)
+
+
+def next_birthday(birthday: Any, today: dt.date) -> dt.date:
+    """The next day on or after today that is ``birthday`` (a :class:`crmgen.format.model.Birthday`,
+    Gregorian or lunar)."""
+    if birthday.lunar:
+        return next_lunar(-birthday.month if birthday.leap else birthday.month, birthday.day, today)[0]
+    return next_yearly(birthday.month, birthday.day, today)
 
 
 def on_year(year: int, month: int, day: int) -> dt.date:

@@ -50,8 +50,9 @@ class Yearly(NamedTuple):
     head: str  # the title without the age or the years
     key: str
     # what the whole title is made of, beside the age or the years: (contact, client name) of a
-    # birthday, (what, client name) of an anniversary (see wording.birthday_title, anniversary_title)
-    words: tuple[str, str] = ("", "")
+    # birthday, (what, client name) of an anniversary (see wording.birthday_title, anniversary_title),
+    # and a lunar date's day in Chinese (then month and day are lunar: see _lunar_yearly)
+    words: tuple[str, ...] = ("", "")
 
 
 class Until(NamedTuple):
@@ -108,19 +109,49 @@ def next_step(client: Client, settings: Settings, first_seen: Mapping[str, dt.da
 
 
 def birthday(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """The birthdays of the current contacts."""
+    """The birthdays of the current contacts (a lunar one: see :func:`_lunar_yearly`)."""
     name = one_line(client.name)
-    return [Yearly("birthday", c.birthday.month, c.birthday.day, None, c.birthday.year,
-                   wording.birthday(one_line(c.name), name), c.name, (one_line(c.name), name))
-            for c in client.contacts if c.birthday is not None and c.left is None]
+    out: list[Record] = []
+    for c in client.contacts:
+        b = c.birthday
+        if b is None or c.left is not None:
+            continue
+        who = one_line(c.name)
+        if b.lunar:
+            month, words = _lunar_yearly(b.month, b.day, b.leap, (who, name))
+            out.append(Yearly("birthday", month, b.day, None, b.year, wording.birthday(who, name, words[2]),
+                              c.name, words))
+        else:
+            out.append(Yearly("birthday", b.month, b.day, None, b.year, wording.birthday(who, name), c.name,
+                              (who, name)))
+    return out
 
 
 def anniversary(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """Each of the client's ``dates``, every year from its first occurrence on."""
+    """Each of the client's ``dates``, every year from its first occurrence on (a lunar one, on its
+    lunar day, the years counted from its lunar year)."""
     name = one_line(client.name)
-    return [Yearly("anniversary", a.date.month, a.date.day, a.date, a.date.year,
-                   wording.anniversary(one_line(a.what), name), f"{a.date}", (one_line(a.what), name))
-            for a in client.dates]
+    out: list[Record] = []
+    for a in client.dates:
+        what = one_line(a.what)
+        if a.lunar is not None:
+            year, month, day, leap = a.lunar
+            month, words = _lunar_yearly(month, day, leap, (what, name))
+            out.append(Yearly("anniversary", month, day, a.date, year, wording.anniversary(what, name),
+                              f"{a.date}", words))
+        else:
+            out.append(Yearly("anniversary", a.date.month, a.date.day, a.date, a.date.year,
+                              wording.anniversary(what, name), f"{a.date}", (what, name)))
+    return out
+
+
+def _lunar_yearly(month: int, day: int, leap: bool, words: tuple[str, str]) -> tuple[int, tuple[str, ...]]:
+    """The month and the words of a lunar date's :class:`Yearly`, as :func:`crmgen.rules.dueplan.dynamic_rows`
+    reads them: the leap month is negative (as lunar_python writes it), and a third word, the
+    lunar day in Chinese (农历三月初八), marks the date lunar."""
+    from crmgen.rules.lunar import LunarDay
+
+    return (-month if leap else month), (*words, LunarDay(month, day, leap).chinese())
 
 
 def promise(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:

@@ -21,6 +21,7 @@ Two rules decide a day the lunar calendar does not have in a given year:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import NamedTuple
 
@@ -30,6 +31,8 @@ _DIGITS = "一二三四五六七八九"
 DAY_NAMES = {**{f"初{d}": i + 1 for i, d in enumerate(_DIGITS)}, "初十": 10,
              **{f"十{d}": 11 + i for i, d in enumerate(_DIGITS)}, "二十": 20,
              **{f"廿{d}": 21 + i for i, d in enumerate(_DIGITS)}, "三十": 30}
+_MONTH_WORDS = ("正", "二", "三", "四", "五", "六", "七", "八", "九", "十", "冬", "腊")
+_DAY_WORDS = tuple(sorted(DAY_NAMES, key=DAY_NAMES.__getitem__))
 # the years crmgen's dates cover (1900-2999), less the lunar years that start or end outside them
 YEAR_MIN, YEAR_MAX = 1900, 2998
 
@@ -52,13 +55,29 @@ class LunarDay(NamedTuple):
         year = f"{self.year:04d}-" if self.year is not None else ""
         return f"lunar {year}{'L' if self.leap else ''}{self.month:02d}-{self.day:02d}"
 
+    def chinese(self) -> str:
+        """The day as people name it, without the year: 农历三月初八, 农历闰四月十二, 农历腊月三十."""
+        return f"农历{'闰' if self.leap else ''}{_MONTH_WORDS[self.month - 1]}月{_DAY_WORDS[self.day - 1]}"
+
 
 def is_lunar(text: str) -> bool:
     """Whether ``text`` is meant as a lunar date (so a bad one gets the lunar message)."""
     return text.strip().startswith("lunar") or "农历" in text
 
 
-def parse(text: str) -> LunarDay | str:
+class Refused(str):
+    """Why a text is not a lunar date (a sentence that says how to fix it), with the code of
+    the problem ``check`` reports: ``bad-date``, ``date-range`` or ``impossible-date``."""
+
+    code: str
+
+    def __new__(cls, message: str, code: str = "bad-date") -> Refused:
+        out = super().__new__(cls, message)
+        out.code = code
+        return out
+
+
+def parse(text: str) -> LunarDay | Refused:
     """The lunar day ``text`` writes, or a sentence saying what is wrong with it."""
     text = text.strip()
     found = _CHINESE.fullmatch(text)
@@ -67,22 +86,24 @@ def parse(text: str) -> LunarDay | str:
     elif found := _LATIN.fullmatch(text):
         year, leap, month, day = found[1], bool(found[2]), int(found[3]), int(found[4])
         if not 1 <= month <= 12:
-            return f"'{text}': a lunar month is 01 to 12"
+            return Refused(f"'{text}': a lunar month is 01 to 12")
         if not 1 <= day <= 30:
-            return f"'{text}': a lunar day is 01 to 30"
+            return Refused(f"'{text}': a lunar day is 01 to 30")
     else:
-        return f"'{text}' is not a lunar date; write e.g. {EXAMPLES}"
+        return Refused(f"'{text}' is not a lunar date; write e.g. {EXAMPLES}")
     if year is None:
         return LunarDay(month, day, leap)
     y = int(year)
     if not YEAR_MIN <= y <= YEAR_MAX:
-        return f"'{text}': the year must be {YEAR_MIN} to {YEAR_MAX}"
+        return Refused(f"'{text}': the year must be {YEAR_MIN} to {YEAR_MAX}", "date-range")
     if leap and leap_month(y) != month:
         has = leap_month(y)
-        return (f"'{text}': lunar year {y} has no leap month {month}"
-                + (f" (its leap month is {has})" if has else " (it has no leap month)"))
+        return Refused(f"'{text}': lunar year {y} has no leap month {month}"
+                       + (f" (its leap month is {has})" if has else " (it has no leap month)")
+                       + "; write the ordinary month, without 闰 or L", "impossible-date")
     if day > month_days(y, month, leap):
-        return f"'{text}': lunar month {month} of {y} has 29 days"
+        return Refused(f"'{text}': lunar month {month} of {y} has 29 days; its last day is the 29th (廿九)",
+                       "impossible-date")
     return LunarDay(month, day, leap, y)
 
 
@@ -100,6 +121,7 @@ def month_days(year: int, month: int, leap: bool = False) -> int:
     return int(LunarYear.fromYear(year).getMonth(-month if leap else month).getDayCount())
 
 
+@functools.lru_cache(maxsize=4096)  # the same few days for every lunar row of a book, each day
 def to_gregorian(year: int, month: int, day: int, leap: bool = False) -> dt.date:
     """The Gregorian day of lunar ``month``/``day`` in lunar year ``year``, by the two rules above."""
     from lunar_python import Lunar
@@ -111,6 +133,7 @@ def to_gregorian(year: int, month: int, day: int, leap: bool = False) -> dt.date
     return dt.date(solar.getYear(), solar.getMonth(), solar.getDay())
 
 
+@functools.lru_cache(maxsize=256)
 def lunar_year_of(day: dt.date) -> int:
     """The lunar year ``day`` falls in (a day of January is often still the year before)."""
     from lunar_python import Solar

@@ -20,7 +20,7 @@ from crmgen.format.model import Client, Interaction
 from crmgen.rules import opportunities, rebates, receivables
 from crmgen.rules.complaints import due as complaint_due
 from crmgen.rules.complaints import number as step_number
-from crmgen.rules.dueplan import next_yearly
+from crmgen.rules.dueplan import next_birthday
 
 DAY = dt.timedelta(days=1)
 # The reminders that ask for a contact: what "plan against done" counts as planned.
@@ -70,7 +70,7 @@ def brief(client: Client, settings: Any, start: dt.date, end: dt.date) -> Brief:
     birthdays = []
     for c in client.current_contacts:
         if c.birthday is not None:
-            day = next_yearly(c.birthday.month, c.birthday.day, start)
+            day = next_birthday(c.birthday, start)  # Gregorian or lunar
             if day <= end:
                 birthdays.append((c.name, day))
     interactions = sorted(client.interactions, key=lambda i: (i.date, i.line))

@@ -102,16 +102,23 @@ def next_step(name: str, what: str, kind: str, on: object) -> str:
         "name": name, "what": what, "kind": kind, "on": on}
 
 
-def birthday(contact: str, name: str) -> str:
-    """A birthday's title when the age is not known (the head :func:`birthday_title` completes)."""
+def birthday(contact: str, name: str, lunar: str | None = None) -> str:
+    """A birthday's title when the age is not known (the head :func:`birthday_title` completes);
+    ``lunar``: the lunar day (农历三月初八) of a lunar birthday."""
+    if lunar is not None:
+        return _("Birthday of %(contact)s at %(name)s (%(lunar)s)") % {"contact": contact, "name": name,
+                                                                      "lunar": lunar}
     return _("Birthday of %(contact)s at %(name)s") % {"contact": contact, "name": name}
 
 
-def birthday_title(contact: str, name: str, turns: int | None) -> str:
+def birthday_title(contact: str, name: str, turns: int | None, lunar: str | None = None) -> str:
     """A birthday's title, with the age the contact turns when the birth year is known."""
     if turns is None:
-        return birthday(contact, name)
-    return _("Birthday of %(contact)s at %(name)s, turns %(age)d") % {"contact": contact, "name": name, "age": turns}
+        return birthday(contact, name, lunar)
+    values = {"contact": contact, "name": name, "age": turns, "lunar": lunar}
+    if lunar is not None:
+        return _("Birthday of %(contact)s at %(name)s (%(lunar)s), turns %(age)d") % values
+    return _("Birthday of %(contact)s at %(name)s, turns %(age)d") % values
 
 
 def anniversary(what: str, name: str) -> str:
@@ -119,9 +126,15 @@ def anniversary(what: str, name: str) -> str:
     return _("%(what)s at %(name)s") % {"what": what, "name": name}
 
 
-def anniversary_title(what: str, name: str, years: int, since: object) -> str:
-    """An anniversary's title, ``years`` after ``since`` (0: its first occurrence)."""
-    values = {"what": what, "name": name, "num": years, "since": since}
+def anniversary_title(what: str, name: str, years: int, since: object, lunar: str | None = None) -> str:
+    """An anniversary's title, ``years`` after ``since`` (0: its first occurrence); ``lunar``: the
+    lunar day (农历五月初九) of a lunar anniversary, ``years`` then counted in lunar years."""
+    values = {"what": what, "name": name, "num": years, "since": since, "lunar": lunar}
+    if lunar is not None:
+        if not years:
+            return _("%(what)s at %(name)s (%(lunar)s, on %(since)s)") % values
+        return ngettext("%(what)s at %(name)s (%(lunar)s, %(num)d year since %(since)s)",
+                        "%(what)s at %(name)s (%(lunar)s, %(num)d years since %(since)s)", years) % values
     if not years:
         return _("%(what)s at %(name)s (on %(since)s)") % values
     return ngettext("%(what)s at %(name)s (%(num)d year since %(since)s)",
