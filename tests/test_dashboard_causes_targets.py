@@ -22,7 +22,7 @@ from crmgen.load.project import Settings
 from crmgen.render import dashboard, pages
 from crmgen.render.dashboard import complaint_causes, dashboard_context, owner_progress, targets
 from crmgen.render.markup import html_block, plain
-from tests.test_browser_phone import OVERFLOW, chromium  # noqa: F401 - chromium is a fixture (over this file's sample_site)
+from tests.test_browser_phone import ALLOWED, AXE_RUN, OVERFLOW, _axe_js, chromium  # noqa: F401 - chromium is a fixture (over this file's sample_site)
 
 TODAY = dt.date(2026, 12, 10)  # 10 of December's 31 days: 32% of the month gone
 D = dt.date
@@ -401,7 +401,7 @@ def sample_site(tmp_path_factory) -> Path:
 
 @pytest.mark.browser
 @pytest.mark.slow
-def test_the_dashboard_fits_a_390px_phone_and_targets_are_cards(sample_site, chromium):  # noqa: F811
+def test_the_dashboard_fits_a_390px_phone_with_targets_as_cards_and_axe_finds_nothing(sample_site, chromium):  # noqa: F811
     context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     page = context.new_page()
     try:
@@ -414,6 +414,10 @@ def test_the_dashboard_fits_a_390px_phone_and_targets_are_cards(sample_site, chr
         assert cell.evaluate("e => getComputedStyle(e, '::before').content") == '"完成率"'
         cause = page.locator('article td[data-label="原因"]').first
         assert cause.evaluate("e => getComputedStyle(e.parentElement).display") == "block"
+        # and nothing serious for axe-core in the new sections (the sample project has no targets)
+        page.add_script_tag(path=str(_axe_js()))
+        found = [v for v in page.evaluate(AXE_RUN, None) if (v[0], v[1]) not in ALLOWED]
+        assert found == []
     finally:
         context.close()
 
