@@ -322,3 +322,11 @@ def test_the_sample_shows_a_lunar_birthday_and_anniversary() -> None:
     assert problems == [] and client is not None
     assert any(c.birthday is not None and c.birthday.lunar for c in client.contacts)
     assert any(a.lunar is not None for a in client.dates)
+
+
+@pytest.mark.parametrize("text", ["农历三月初八", "1968年农历三月初八", "lunar 03-08", "lunarx", "--03-08", "1968-03-08",
+                                  "三月初八", "Lunar 03-08"])
+def test_check_knows_a_lunar_date_as_the_lunar_module_does(text: str) -> None:
+    from crmgen.format import validation
+
+    assert validation._is_lunar(text) == lunar.is_lunar(text)

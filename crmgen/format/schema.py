@@ -339,9 +339,19 @@ def _lunar_text(year: str) -> str:
     return f"(?:{chinese}|{latin})"
 
 
-BIRTHDAY_PATTERN = rf"^\s*(?:--{_MONTH_DAY}|{_date_text()}(?:{_TIME})?|{_lunar_text('?')})\s*$"
-YEARLY_DATE_PATTERN = rf"^\s*(?:{_date_text()}(?:{_TIME})?|{_lunar_text('!')})\s*$"
-_LUNAR_NOTE = (f" {STRICTER}a lunar date with its year must be a day of that lunar year: a leap month (闰, L) only in "
+def birthday_pattern() -> str:
+    """A birthday's pattern: --MM-DD, a date, or a lunar date with or without its year (made when the
+    schema is, not when check starts: the lunar notation is imported only for a file that has one)."""
+    return rf"^\s*(?:--{_MONTH_DAY}|{_date_text()}(?:{_TIME})?|{_lunar_text('?')})\s*$"
+
+
+def yearly_date_pattern() -> str:
+    """An anniversary's date: a date, or a lunar date with its year."""
+    return rf"^\s*(?:{_date_text()}(?:{_TIME})?|{_lunar_text('!')})\s*$"
+
+
+# said after _DATE_NOTE's "check is stricter: ..." (less its full stop)
+_LUNAR_NOTE = ("; and a lunar date with its year must be a day of that lunar year: a leap month (闰, L) only in "
                "a year that repeats that month, a 30th (三十) only in a month of 30 days that year.")
 _DATE_NOTE = (f" Written YYYY-MM-DD, a real day from {DATE_MIN} to {DATE_MAX}. {STRICTER}a date with a time "
               "of day (2026-01-05 10:00:00) is read only when not quoted, and a time zone offset of 24 "
@@ -426,11 +436,11 @@ def _json_field(f: Field, name: str = "", top: bool = False) -> dict[str, Any]:
                          {"type": "string", "pattern": _cadence_text()}]}
         doc += f" From 1 to {CADENCE_MAX:,} days. {STRICTER}a whole number with a decimal point (14.0) is refused."
     elif f.kind == BIRTHDAY:
-        out = {"type": "string", "pattern": BIRTHDAY_PATTERN}
-        doc += " --MM-DD may be 29 February." + _DATE_NOTE + _LUNAR_NOTE
+        out = {"type": "string", "pattern": birthday_pattern()}
+        doc += " --MM-DD may be 29 February." + _DATE_NOTE.removesuffix(".") + _LUNAR_NOTE
     elif f.kind == YEARLY_DATE:
-        out = {"type": "string", "pattern": YEARLY_DATE_PATTERN}
-        doc += _DATE_NOTE + _LUNAR_NOTE
+        out = {"type": "string", "pattern": yearly_date_pattern()}
+        doc += _DATE_NOTE.removesuffix(".") + _LUNAR_NOTE
     elif f.kind == SLUG:
         out = {"type": "string", "pattern": SLUG_PATTERN}
         doc += f" {STRICTER}that client must have a file in clients/ (checked across the book)."
