@@ -133,11 +133,17 @@ def test_the_sales_page(site):
 
 
 def test_targets_show_the_months_pace(tmp_path):
-    site = build(tmp_path, settings="    targets: {王磊: 100000, 李娜: {monthly: 50000, \"2026-12\": 400000}}\n")
+    site = build(tmp_path, settings="    targets: {王磊: 100000, 李娜: {monthly: 50000, \"2026-12\": 400000}, "
+                                    "张敏: 5000}\n")
     text = text_of((site / "sales.html").read_text(encoding="utf-8"))
     # December to the 10th: 王磊 nothing of 100,000; 李娜 100,000 of 400,000 = 25%; 10 of 31 days = 32%
-    assert "王磊 ¥100,000 ¥0 0% 32%" in text
-    assert "李娜 ¥400,000 ¥100,000 25% 32%" in text
+    assert "王磊 ¥100,000 ¥0 0% (behind) 32%" in text
+    assert "李娜 ¥400,000 ¥100,000 25% (behind) 32%" in text
+    assert "张敏 ¥5,000 ¥0 0% (behind) 32%" in text  # a salesperson without clients yet: no page to link
+    # the owner's own page says it too
+    mine = text_of((site / "reminders" / "lina.html").read_text(encoding="utf-8"))
+    assert "Target for 2026-12: ¥100,000 of ¥400,000 ordered (25%), with 32% of the month gone: behind the pace" \
+        in mine
 
 
 def test_in_chinese(tmp_path):

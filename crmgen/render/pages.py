@@ -33,6 +33,7 @@ from crmgen.format.money import money
 from crmgen.format.terms import DAYS, Terms
 from crmgen.load.project import Settings, cache_dir_for
 from crmgen.render import markup
+from crmgen.render.dashboard import owner_progress
 from crmgen.render.dashboard import receivables as receivables_context
 from crmgen.render.dashboard import record_view
 from crmgen.render.tree import KEEP, fingerprint
@@ -969,6 +970,7 @@ def render_pages(
             owners=[(name, views.owners[name], len(owners_with.get(name, ()))) for name in views.owners],
             ics=posixpath.basename(REMINDERS_ICS),
             clients=[],
+            progress=None,
         )
     if data.ics is not None:
         calendar(REMINDERS_ICS, data.reminders, i18n._("%(title)s: reminders") % {"title": data.title}, data.clients)
@@ -995,6 +997,7 @@ def render_pages(
             owners=[],
             ics=f"{slug}.ics" if data.ics is not None else None,
             clients=sorted(theirs, key=name_order),
+            progress=owner_progress(theirs, data.settings, data.today, None if name == NO_OWNER else name),
         )
 
     # Lists.

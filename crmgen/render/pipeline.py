@@ -12,6 +12,7 @@ from crmgen import i18n
 from crmgen.format.model import Client
 from crmgen.format.money import format_cents, money, to_cents
 from crmgen.render import charts
+from crmgen.render.dashboard import targets
 from crmgen.rules import opportunities as opp
 from crmgen.rules import sales
 
@@ -108,9 +109,7 @@ def sales_context(clients: Sequence[Client], settings: Any, today: dt.date) -> d
                 "referred_clients": mix.referred_clients},
         "classes": [(k, v) for k, v in by_class.items()],
         "class_shares": {k: _pct(v) for k, v in settings.value_classes.items()},
-        "targets": [{"owner": t.owner, "target_fmt": format_cents(t.target, cur),
-                     "sold_fmt": format_cents(t.sold, cur), "share_fmt": _pct(t.share),
-                     "expected_fmt": _pct(t.expected), "on_track": t.on_track}
-                    for t in sales.progress(clients, settings.targets, today)],
+        # as the dashboard shows them (page_owner: the owner as the files spell it, None without clients)
+        "targets": targets(clients, settings, today),
         "today": today,
     }
