@@ -33,9 +33,8 @@ from crmgen.format.money import money
 from crmgen.format.terms import DAYS, Terms
 from crmgen.load.project import Settings, cache_dir_for
 from crmgen.render import markup
-from crmgen.render.dashboard import owner_progress
+from crmgen.render.dashboard import owner_progress, record_view
 from crmgen.render.dashboard import receivables as receivables_context
-from crmgen.render.dashboard import record_view
 from crmgen.render.tree import KEEP, fingerprint
 from crmgen.rules import complaints
 from crmgen.rules import opportunities as opp
