@@ -12,10 +12,8 @@ from crmgen.cli.app import main, pass_state, report_problems, site_dir_option, t
 from crmgen.cli.complete import owners
 from crmgen.format.errors import ExitCode, fails_strict
 from crmgen.load.book import load_book
+from crmgen.render.mkdocs.run import DEFAULT_ENGINE, ENGINES, engine_missing
 
-# The engines of crmgen.render.mkdocs.run.ENGINES (not imported: the CLI starts without it).
-ENGINES = ("mkdocs", "properdocs", "zensical")
-DEFAULT_ENGINE = "mkdocs"
 ENGINE_NAMES = {"mkdocs": "MkDocs", "properdocs": "ProperDocs", "zensical": "Zensical"}
 
 # Below this many clients a build takes a second or two: no progress display.
@@ -40,7 +38,7 @@ def _stderr_is_tty() -> bool:
               help="Leave out the fields listed under extra: crmgen: private: and <!-- private --> passages.")
 @click.option("--full", is_flag=True,
               help="Render and rebuild every page, not only what changed since the last build.")
-@click.option("--engine", type=click.Choice(ENGINES), default=DEFAULT_ENGINE, show_default=True,
+@click.option("--engine", type=click.Choice(list(ENGINES)), default=DEFAULT_ENGINE, show_default=True,
               help="What builds the site from the generated docs tree: MkDocs (fastest rebuilds), ProperDocs "
                    "(MkDocs' maintained fork) or Zensical (Material's successor). The other two are installed "
                    "with pip install 'crmgen[engines]'.")
@@ -66,7 +64,6 @@ def build(state, today: dt.datetime | None, site_dir: Path | None, strict: bool,
 
     if engine != DEFAULT_ENGINE:
         from crmgen.format.errors import UsageError
-        from crmgen.render.mkdocs.run import engine_missing
 
         problem = engine_missing(engine)
         if problem is not None:
