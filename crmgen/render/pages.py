@@ -382,7 +382,7 @@ def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, s
         (_("Last contact"), client.last_contact, "date"),
     ]
     for a in sorted(client.dates, key=lambda a: (a.date.month, a.date.day, a.what)):
-        fields.append((a.what, a.date, "date"))
+        fields.append((a.what, a.written, "text") if a.lunar is not None else (a.what, a.date, "date"))
     for key in sorted(client.extra, key=str):
         label = str(key).replace("_", " ")
         if i18n.active() == i18n.DEFAULT:  # an English label starts with a capital; elsewhere the key as written

@@ -279,7 +279,13 @@ def parse_date(value: str) -> dt.date | None:
 
 
 def parse_birthday(value: str) -> dt.date | str | None:
-    """A full date, or ``--MM-DD`` when the year is unknown (``5月3日``, ``--0503``, ``05-03``)."""
+    """A full date, or ``--MM-DD`` when the year is unknown (``5月3日``, ``--0503``, ``05-03``), or a
+    lunar birthday as the format writes it (农历三月初八, lunar 1968-03-08), kept as written."""
+    text = value.strip()
+    if text.startswith("lunar") or "农历" in text:
+        from crmgen.rules import lunar
+
+        return None if isinstance(lunar.parse(text), lunar.Refused) else text
     full = parse_date(value)
     if full is not None:
         return full

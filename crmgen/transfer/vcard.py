@@ -275,7 +275,8 @@ def _add(card, name: str, content, **params: str | list[str]) -> None:
 
 def _bday(contact: Contact) -> str | None:
     b = contact.birthday
-    if b is None:
+    # A lunar birthday has no Gregorian day of the year: a phone would remind on the wrong day
+    if b is None or b.lunar:
         return None
     if b.year is None:
         return f"--{b.month:02d}{b.day:02d}"
