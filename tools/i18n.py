@@ -20,6 +20,7 @@ import io
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -89,6 +90,14 @@ def _describe(catalog: Catalog, language: str) -> None:
     catalog.msgid_bugs_address = ""
     catalog.last_translator = catalog.language_team = f"crmgen ({language})"
     catalog.fuzzy = False
+
+
+def _messages(mo: bytes) -> dict[Any, str]:
+    """What a compiled catalogue translates (its header, which carries the day it was compiled, aside)."""
+    import gettext
+
+    found = gettext.GNUTranslations(io.BytesIO(mo))._catalog  # type: ignore[attr-defined]
+    return {k: v for k, v in found.items() if k != ""}
 
 
 def mo_bytes(catalog: Catalog) -> bytes:
@@ -169,7 +178,7 @@ def problems(language: str) -> list[str]:
             if set(PLACEHOLDER.findall(s)) - wanted or (len(ids) == 1 and set(PLACEHOLDER.findall(s)) != wanted):
                 out.append(f"{path.relative_to(ROOT)}: placeholders differ: {_name(m)!r} -> {s!r}")
     mo = path.with_suffix(".mo")
-    if not mo.is_file() or mo.read_bytes() != mo_bytes(catalog):
+    if not mo.is_file() or _messages(mo.read_bytes()) != _messages(mo_bytes(catalog)):
         out.append(f"{mo.relative_to(ROOT)}: not compiled from {path.name} (run python tools/i18n.py update)")
     return out
 

@@ -163,13 +163,27 @@ def make_config(
     config["hooks"] = [*hooks, str(HOOKS_FILE)]
     config["nav"] = nav
     # Pages left out of the nav on purpose: do not report them.
-    config["not_in_nav"] = "/clients/*/\n/reminders/*.md\n/format.md\n"
+    config["not_in_nav"] = "/clients/*/\n/reminders/*.md\n/reports/*.md\n/format.md\n"
     css = [c for c in (user.get("extra_css") or []) if isinstance(c, str)]
     config["extra_css"] = extra_css + [c for c in css if c not in extra_css]
     # MkDocs (and Zensical) merge this mapping into the user's extra: their crmgen: settings stay.
     user_extra = user.get("extra")
-    config["extra"] = {"polyfills": polyfills(user_extra.get("polyfills") if isinstance(user_extra, dict) else None)}
+    config["extra"] = {"polyfills": polyfills(user_extra.get("polyfills") if isinstance(user_extra, dict) else None),
+                       "crmgen_ui": theme_words()}
     return config
+
+
+def theme_words() -> dict[str, str]:
+    """The words crmgen's theme overrides write (templates/mkdocs: the footer, the description, the 404
+    page), in the build's language (crmgen.i18n): set in the configuration, so every engine shows them
+    without crmgen's catalogue in its template environment."""
+    from crmgen.i18n import _
+
+    return {
+        "made_with": _("Made with"),
+        "description": _("A private CRM: client records for the sales team."),
+        "not_found": _("404 - Not found"),
+    }
 
 
 def dump_config(config: dict[str, Any]) -> str:
