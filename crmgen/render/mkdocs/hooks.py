@@ -1,10 +1,12 @@
 """MkDocs hook crmgen adds to the generated config: faster builds, and defences that change
 nothing a build of crmgen's own pages shows.
 
-Zensical ignores ``hooks:``, so nothing a reader sees may depend on this file: every
-event here either only saves time or repeats what the configuration and the docs
-tree already guarantee (tests/test_engines.py builds the same docs with and without
-it). What each event does, and what a build without it (Zensical) shows instead:
+Zensical ignores ``hooks:``, so what a reader sees should not depend on this file: every
+event here but one only saves time or bytes, or repeats what the configuration and the
+docs tree already guarantee (tests/test_engines.py builds the samples with and without
+it: the same text and links on every page but the 404 page). The exception is the 404
+page's links (``on_template_context``), which need the template context. What each event
+does, and what a build without it (Zensical) shows instead:
 
 - ``on_config``: remote polyfills are replaced by crmgen's local iframe-worker shim.
   The generated config already lists only that shim (``extra.polyfills``, see
