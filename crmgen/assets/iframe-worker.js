@@ -22,11 +22,20 @@
     doc.write("<!doctype html><title>search</title>");
     doc.close();
     // What the worker script posts goes to the page.
+    // As a real worker's: each message is a copy, made in the receiver's window, delivered in
+    // a task of its own. Zensical's worker changes the objects it is sent, and its page script
+    // posts while handling a message.
     win.postMessage = function (data) {
-      outbox.dispatchEvent(new MessageEvent("message", { data: data }));
+      var copy = structuredClone(data);
+      setTimeout(function () {
+        outbox.dispatchEvent(new MessageEvent("message", { data: copy }));
+      });
     };
     var deliver = function (data) {
-      win.dispatchEvent(new win.MessageEvent("message", { data: data }));
+      var copy = win.structuredClone(data);
+      setTimeout(function () {
+        win.dispatchEvent(new win.MessageEvent("message", { data: copy }));
+      });
     };
     var script = doc.createElement("script");
     script.src = url;
@@ -39,6 +48,16 @@
     };
     doc.body.appendChild(script);
 
+    // Zensical's page script listens with worker.onmessage, Material's with addEventListener.
+    var that = this;
+    this.onmessage = null;
+    this.onerror = null;
+    outbox.addEventListener("message", function (event) {
+      if (typeof that.onmessage === "function") that.onmessage(event);
+    });
+    outbox.addEventListener("error", function (event) {
+      if (typeof that.onerror === "function") that.onerror(event);
+    });
     this.addEventListener = outbox.addEventListener.bind(outbox);
     this.removeEventListener = outbox.removeEventListener.bind(outbox);
     this.dispatchEvent = outbox.dispatchEvent.bind(outbox);
