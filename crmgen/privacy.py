@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import keyword
 import re
 from typing import Any
 
@@ -27,7 +28,13 @@ from crmgen.load.nodes import RawFile
 UNHIDEABLE = {"name", "grade"}
 _BLOCK = re.compile(r"<!--\s*private\s*-->.*?(?:<!--\s*/private\s*-->|\Z)", re.DOTALL | re.IGNORECASE)
 
-_LIST_FIELDS = {"contacts", "dates", "promises", "orders", "complaints", "opportunities"}
+_LIST_FIELDS = {"contacts", "dates", "promises", "orders", "complaints", "opportunities", "services"}
+
+
+def _attribute(key: str) -> str:
+    """The model's field of the file key ``key``: the same name, with an underscore when it is a
+    Python keyword (services' from is ``from_``)."""
+    return key + "_" if keyword.iskeyword(key) else key
 
 
 @functools.cache
@@ -93,7 +100,7 @@ def redact(client: Client, private: list[str]) -> Client:
     for top, subs in nested.items():
         if top in changes:
             continue
-        changes[top] = tuple(dataclasses.replace(item, **{s: _default(item, s) for s in subs})
+        changes[top] = tuple(dataclasses.replace(item, **{_attribute(s): _default(item, _attribute(s)) for s in subs})
                              for item in getattr(client, top))
     body = strip_private_blocks(client.body)
     if body != client.body:

@@ -54,6 +54,8 @@ complaints:
   - {opened: 2026-10-01, what: 到货晚, step: review, closed: 2026-10-20}
 opportunities:
   - {what: 年度合同, amount: 500000, stage: proposal, expected: 2026-12-31}
+services:
+  - {what: 油品检测, every: 3m, from: 2026-06-01}
 rebate:
   from: 2026-01-01
   to: 2026-12-31

@@ -57,7 +57,8 @@ promises:
   - {by: client, what: mark-promise-43, due: 1990-03-05, broken: 1995-06-17, because: 2}
 orders:
   - {id: MARK-ID-41, date: 1990-01-05, amount: 9191910, paid: 4343430, pay_by: 1996-07-17, delivered: 1997-08-18,
-     reviewed: 1998-09-19, items: mark-items-41,
+     reviewed: 1998-09-19, items: mark-items-41, review_outcome: problem, review_note: mark-review-note-41,
+     usage_reviewed: 2003-03-13, usage_outcome: opportunity, usage_note: mark-usage-note-41,
      payments: [{date: 1990-02-06, amount: 4343430, note: mark-payment-41}]}
   - {id: mark-order2-41, date: 1990-01-06, amount: 1000, terms: net 3141, items: mark-second-order}
 complaints:
@@ -70,6 +71,9 @@ opportunities:
      next_step: mark-next-41}
   - {what: mark-opportunity-42, stage: lost, lost_reason: mark-lost-41}
   - {what: mark-opportunity-43, stage: won, order: mark-order2-41}
+services:
+  - {what: mark-service-41, every: 3131, from: 2004-04-14, last: 2005-05-15, product: mark-product-41,
+     until: 2032-08-08}
 rebate:
   from: 2026-01-01
   to: 2026-12-31
@@ -109,6 +113,10 @@ SHOWN = {
     "opportunities.expected": ["2031-07-07"], "opportunities.since": ["1990-07-07"],
     "opportunities.competitor": ["mark-competitor-41"], "opportunities.next_step": ["mark-next-41"],
     "opportunities.lost_reason": ["mark-lost-41"], "opportunities.order": ["order mark-order2-41"],
+    "orders.review_note": ["mark-review-note-41"], "orders.usage_reviewed": ["2003-03-13"],
+    "orders.usage_note": ["mark-usage-note-41"],
+    "services": ["mark-service-41"], "services.from": ["2004-04-14"], "services.last": ["2005-05-15"],
+    "services.product": ["mark-product-41"], "services.until": ["2032-08-08"],
 }
 # Paths whose value is one of a few words every client page has (a stage, a step, a cadence,
 # a referral), or that no page shows (a promise's id only goes into a calendar UID's hash):
@@ -116,7 +124,9 @@ SHOWN = {
 # (an opportunity's id and opened day: the id only keys its calendar event, and the day it was found
 # is shown as since when since is not written)
 NOT_SEARCHABLE = {"stage", "cadence", "referred_by", "complaints.step", "promises.id", "complaints.cause",
-                  "opportunities.id", "opportunities.stage", "opportunities.opened"}
+                  "opportunities.id", "opportunities.stage", "opportunities.opened",
+                  # an outcome is one of three words (problem, opportunity) other pages have too
+                  "orders.review_outcome", "orders.usage_outcome"}
 
 
 def _book(tmp_path: Path, private: list[str]) -> Path:
@@ -162,7 +172,8 @@ def test_the_walk_covers_every_path_private_accepts() -> None:
 
 # Two builds: each field and each field of each record private alone (the record lists
 # stay, so the fields are taken out of them), then the whole lists.
-WHOLE = ["contacts", "dates", "promises", "orders", "complaints", "opportunities", "rebate", "rebates", "extra"]
+WHOLE = ["contacts", "dates", "promises", "orders", "complaints", "opportunities", "services", "rebate", "rebates",
+         "extra"]
 
 
 @pytest.mark.parametrize("private", [
@@ -180,7 +191,7 @@ def test_a_public_build_and_export_show_no_private_value(tmp_path: Path, private
 
 
 @pytest.mark.parametrize("path", [f"{top}.{sub}" for top in ("contacts", "dates", "promises", "orders", "complaints",
-                                                             "opportunities")
+                                                             "opportunities", "services")
                                   for sub, f in S.CLIENT[top].fields.items() if f.required])
 def test_a_required_field_of_a_record_is_refused_with_its_line_and_the_paths_that_work(
         tmp_path: Path, path: str) -> None:

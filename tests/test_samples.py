@@ -37,6 +37,8 @@ SPEC_KEYS = frozenset(
     promises.broken promises.because
     orders.id orders.date orders.amount orders.paid orders.payments orders.payments.date orders.payments.amount
     orders.payments.note orders.terms orders.pay_by orders.delivered orders.reviewed orders.items
+    orders.review_outcome orders.review_note orders.usage_reviewed orders.usage_outcome orders.usage_note
+    services services.what services.every services.from services.last services.product services.until
     complaints.opened complaints.what complaints.step complaints.closed complaints.steps complaints.steps.listen
     complaints.steps.analyse complaints.steps.solve complaints.steps.inform complaints.steps.act
     complaints.steps.review complaints.cause complaints.cause_note complaints.handler complaints.escalated_to
@@ -50,7 +52,7 @@ SPEC_KEYS = frozenset(
     rebates.mode rebates.settled
     """.split()
 )
-RECORDS = ("contacts", "dates", "promises", "orders", "orders.payments", "complaints", "complaints.steps", "opportunities", "rebate",
+RECORDS = ("contacts", "dates", "promises", "orders", "orders.payments", "complaints", "complaints.steps", "opportunities", "services", "rebate",
            "rebate.tiers",
            "rebates", "rebates.tiers")
 

@@ -156,6 +156,7 @@ HH = "harrison-hardware"  # an order with an id, a promise naming it, a complain
 KW = "kingsway-supermarkets"  # a broken client promise because of ours (because:)
 GF = "greenfield-logistics"  # a contact who left, a broken promise, a complaint closed with its six steps
 XT = "xinlian-tongxin"  # an open complaint at its third step, with the steps' days
+LT = "lantian-nongji"  # both after-sale reviews with outcomes and notes, service schedules
 
 # Values by kind: (accepted by check, refused by check), as written in YAML.
 DATES = (
@@ -321,6 +322,28 @@ CORPUS: list[Mutation] = [
     *each(H, "orders[0].pay_by", SOME_DATES), *each(H, "orders[0].delivered", SOME_DATES),
     *each(H, "orders[0].reviewed", SOME_DATES),
     *ok(H, "orders[0].items", "x", DELETE), *bad(H, "orders[0].items", "5", "[a]"),
+    # the two after-sale reviews
+    *ok(LT, "orders[0].review_outcome", "problem", "opportunity", DELETE),
+    *bad(LT, "orders[0].review_outcome", "ok", "Satisfied", "5"),
+    *ok(LT, "orders[0].review_note", "x", DELETE), *bad(LT, "orders[0].review_note", "5", "[a]"),
+    *each(LT, "orders[0].usage_reviewed", (["2026-06-01", '"2026-03-02"'], ["2026-06-31", "later"])),
+    *ok(LT, "orders[1].usage_reviewed", "2026-10-20"),
+    *ok(LT, "orders[0].usage_outcome", "satisfied", "problem", DELETE),
+    *bad(LT, "orders[0].usage_outcome", "good", "[problem]"),
+    *ok(LT, "orders[0].usage_note", "x", DELETE), *bad(LT, "orders[0].usage_note", "5", "{a: 1}"),
+    # ...and what only check can tell
+    *bad(LT, "orders[0].reviewed", DELETE), *bad(LT, "orders[0].usage_reviewed", DELETE, "2026-03-01"),
+    *bad(LT, "orders[0].delivered", DELETE),
+    # services
+    *ok(LT, "services", "[]", DELETE, "[{what: x, every: 30}]"),
+    *bad(LT, "services", "5", "[{what: x}]", "[{every: 30}]", "{what: x, every: 30}"),
+    *ok(LT, "services[0].what", "x"), *bad(LT, "services[0].what", DELETE, '""', "5"),
+    *ok(LT, "services[0].every", "90", "90d", "12w", "6m"), *bad(LT, "services[0].every", DELETE, "0", "often", "3y"),
+    *each(LT, "services[0].from", (["2026-01-01", DELETE], ["2026-02-30", "spring"])),
+    *each(LT, "services[0].last", (["2026-10-01", DELETE], ["2026-09-31", "[2026-10-01]"])),
+    *ok(LT, "services[0].product", "x", DELETE), *bad(LT, "services[0].product", "5"),
+    *each(LT, "services[1].until", (["2027-12-31", DELETE], ["2027-02-29", "never"])),
+    *bad(LT, "services[0].last", "2026-03-01"), *bad(LT, "services[1].until", "2025-08-31"),
     # complaints
     *each(HH, "complaints[0].opened", SOME_DATES), *bad(HH, "complaints[0].opened", DELETE),
     *ok(HH, "complaints[0].what", "x"), *bad(HH, "complaints[0].what", DELETE, '""', "5"),
@@ -442,6 +465,12 @@ STRICTER_IN_CHECK: dict[tuple[str, str, str | None], tuple[str, str]] = {
     (H, "orders[3].payments[0].date", "2026-10-01"): ("/properties/orders", "before its order"),
     (HH, "orders[1].id", "HH-2609"): ("/properties/orders", "each id only once"),
     (HH, "complaints[0].closed", "2026-09-01"): ("/properties/complaints", "closed may not be before opened"),
+    (LT, "orders[0].reviewed", DELETE): ("/properties/orders", "an outcome without its review's day"),
+    (LT, "orders[0].usage_reviewed", DELETE): ("/properties/orders", "an outcome without its review's day"),
+    (LT, "orders[0].usage_reviewed", "2026-03-01"): ("/properties/orders", "usage_reviewed needs delivered and may not be before it"),
+    (LT, "orders[0].delivered", DELETE): ("/properties/orders", "usage_reviewed needs delivered"),
+    (LT, "services[0].last", "2026-03-01"): ("/properties/services", "last may not be before from"),
+    (LT, "services[1].until", "2025-08-31"): ("/properties/services", "nor until before from"),
     (H, "+opportunities[1].id", "hyd-2027"): ("/properties/opportunities", "each id only once"),
     (HH, "opportunities[0].order", "HH-9999"): ("/properties/opportunities", "order must be the id"),
     (H, "opportunities[0].since", "2026-09-01"): ("/properties/opportunities", "since may not be before opened"),

@@ -30,11 +30,16 @@ LABELS = {
         C_("opportunity", "lead"), C_("opportunity", "qualified"), C_("opportunity", "proposal"),
         C_("opportunity", "negotiation"), C_("opportunity", "won"), C_("opportunity", "lost"),
     ),
+    # how an after-sale review went (orders' review_outcome and usage_outcome)
+    "review_outcome": (
+        C_("review_outcome", "satisfied"), C_("review_outcome", "problem"), C_("review_outcome", "opportunity"),
+    ),
     "reminder": (
         C_("reminder", "touch"), C_("reminder", "next"), C_("reminder", "birthday"),
         C_("reminder", "anniversary"), C_("reminder", "promise"), C_("reminder", "remind"),
         C_("reminder", "collect"), C_("reminder", "payment"), C_("reminder", "credit"),
-        C_("reminder", "broken"), C_("reminder", "review"), C_("reminder", "complaint"),
+        C_("reminder", "broken"), C_("reminder", "review"), C_("reminder", "usage"),
+        C_("reminder", "service"), C_("reminder", "complaint"),
         C_("reminder", "rebate"), C_("reminder", "settle"), C_("reminder", "successor"),
         C_("reminder", "dormant"), C_("reminder", "revisit"), C_("reminder", "opportunity"),
     ),

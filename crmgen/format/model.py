@@ -126,6 +126,12 @@ class Order:
     id: str | None = None
     payments: tuple[Payment, ...] = ()  # in date order; ``paid`` is their sum when there are any
     terms: Terms | None = None  # the order's own terms (else the client's, else the team's)
+    # the contract-fulfilment review (reviewed) and the usage review after some weeks of use
+    review_outcome: str | None = None  # satisfied | problem | opportunity
+    review_note: str | None = None
+    usage_reviewed: dt.date | None = None
+    usage_outcome: str | None = None
+    usage_note: str | None = None
 
     @property
     def owed(self) -> float:
@@ -200,6 +206,33 @@ class Opportunity:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A service done on a schedule (oil testing, maintenance): every ``every`` days from ``from``.
+
+    A file key that is a Python keyword is its field's name with an underscore (``from_``).
+    """
+
+    what: str
+    every: int  # days
+    from_: dt.date | None = None
+    last: dt.date | None = None
+    product: str | None = None
+    until: dt.date | None = None
+    index: int = 0
+    line: int = 0
+
+    @property
+    def next_due(self) -> dt.date | None:
+        """The day the next service is due (the last one's, else the first's, plus every), or None
+        when the schedule has no day to count from or has ended by then."""
+        start = self.last or self.from_
+        if start is None:
+            return None
+        due = start + dt.timedelta(days=self.every)
+        return None if self.until is not None and due > self.until else due
+
+
+@dataclass(frozen=True)
 class RebateTier:
     """Purchases over `over` in the period earn `rate` (a fraction: 0.02 is 2%)."""
 
@@ -264,6 +297,7 @@ class Client:
     orders: tuple[Order, ...] = ()
     complaints: tuple[Complaint, ...] = ()
     opportunities: tuple[Opportunity, ...] = ()
+    services: tuple[Service, ...] = ()
     rebate: Rebate | None = None
     rebates: tuple[Rebate, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)

@@ -20,6 +20,8 @@ PROMISE_SIDES = ("us", "client")
 COMPLAINT_STEPS = ("listen", "analyse", "solve", "inform", "act", "review")
 # Where a complaint's cause lies, the seed's three: our salesperson, the client's own mistake, the product
 COMPLAINT_CAUSES = ("salesperson", "client", "product")
+# How an after-sale review (of the contract, of the use) went: satisfied, a problem found, a new opportunity
+REVIEW_OUTCOMES = ("satisfied", "problem", "opportunity")
 # What a rebate counts: orders by their date, by their delivery, or the money paid in the period
 REBATE_BASES = ("ordered", "delivered", "paid")
 # How a tier's rate applies: to the whole amount bought, or only to the part above each threshold
@@ -132,6 +134,14 @@ ORDER = _record(
     pay_by=Field(DATE, "The day payment is due (when absent: worked out from the terms).", example="2026-10-31"),
     delivered=Field(DATE, "The day it was delivered."),
     reviewed=Field(DATE, "The day of the after-sale review visit."),
+    review_outcome=Field(CHOICE, "How the after-sale review went: satisfied, a problem found, or a new "
+                         "opportunity.", choices=REVIEW_OUTCOMES),
+    review_note=Field(TEXT, "What the after-sale review found.", example="按合同交付，客户满意"),
+    usage_reviewed=Field(DATE, "The day of the usage review, after some weeks of use (see usage_after).",
+                         example="2026-10-20"),
+    usage_outcome=Field(CHOICE, "How the usage review went: satisfied, a problem found, or a new opportunity.",
+                        choices=REVIEW_OUTCOMES),
+    usage_note=Field(TEXT, "What the usage review found.", example="换油周期可延长，客户想试用齿轮油"),
     items=Field(TEXT, "What was ordered.", example="L-HM46 液压油 200L x 40"),
 )
 
@@ -177,6 +187,18 @@ COMPLAINT = _record(
     compensation_amount=Field(NUMBER, "What the compensation cost.", example=1800),
     closed=Field(DATE, "The day it was closed."),
     visited=Field(DATE, "The day of the follow-up visit after closing (is the client satisfied now?)."),
+)
+
+SERVICE = _record(
+    **{
+        "what": Field(TEXT, "The service (oil testing, maintenance, ...).", required=True, example="油品检测"),
+        "every": Field(CADENCE, "How often: days (90) or 90d, 12w, 3m (a month is 30 days).", required=True,
+                       example="3m"),
+        "from": Field(DATE, "The day of the first service.", example="2026-03-01"),
+        "last": Field(DATE, "The day the last one was done.", example="2026-09-05"),
+        "product": Field(TEXT, "The product it is for.", example="L-HM46 液压油"),
+        "until": Field(DATE, "The last day of the schedule: no service is due after it."),
+    }
 )
 
 TIER = _record(
@@ -230,6 +252,8 @@ CLIENT: dict[str, Field] = {
     "complaints": Field(RECORD_LIST, "Complaints and how far their handling has gone.", fields=COMPLAINT),
     "opportunities": Field(RECORD_LIST, "Business that may come: deals in the pipeline, won and lost.",
                            fields=OPPORTUNITY),
+    "services": Field(RECORD_LIST, "Services done on a schedule (oil testing, maintenance), each with its own "
+                      "reminder.", fields=SERVICE),
     "rebate": Field(RECORD, "A tiered rebate over a period (one programme; see rebates).", fields=REBATE),
     "rebates": Field(RECORD_LIST, "Rebate programmes, each like rebate.", fields=REBATE),
     "extra": Field(ANY_MAPPING, "Your own fields: shown on the client page, never validated."),
@@ -496,7 +520,8 @@ _ACROSS: dict[str, tuple[str, dict[str, Any]]] = {
     "orders": (
         "paid (or the sum of the payments) may not be more than the amount, paid must equal the sum of "
         "the payments when both are given, a payment may not be dated before its order, and each id only "
-        "once in the file.",
+        "once in the file; usage_reviewed needs delivered and may not be before it; an outcome without its review's day "
+        "is a warning.",
         {},
     ),
     "complaints": (
@@ -514,6 +539,7 @@ _ACROSS: dict[str, tuple[str, dict[str, Any]]] = {
         "when won.",
         {},
     ),
+    "services": ("last may not be before from, nor until before from.", {}),
     "rebate": ("to may not be before from, nor settled before to.", {}),
     "rebates": ("to may not be before from, nor settled before to.", {}),
 }

@@ -633,6 +633,7 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
                 w.error(node, f"orders[{i}]: id '{oid}' is already the id of orders[{ids[oid]}]; give each "
                         "order its own", "duplicate-id")
             ids.setdefault(oid, i)
+        _check_reviews(w, r, node)
     sides = [r.get("by") for r, _ in d.get("promises", ())]
     promise_ids: dict[str, int] = {}
     for r, node in d.get("promises", ()):
@@ -671,6 +672,14 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
     for r, node in d.get("complaints", ()):
         _check_complaint(w, r, node)
     _check_opportunities(w, d, ids)
+    for r, node in d.get("services", ()):
+        where, start = f"services[{r['__index__']}]", r.get("from")
+        if start and r.get("last") and r["last"] < start:
+            w.error(_child(node, "last"), f"{where}: last {r['last']} is before the first service {start} (from)",
+                    "last-before-from")
+        if start and r.get("until") and r["until"] < start:
+            w.error(_child(node, "until"), f"{where}: until {r['until']} is before the first service {start} (from)",
+                    "until-before-from")
     programmes = [("rebate", d["rebate"], None)] if d.get("rebate") is not None else []
     programmes += [(f"rebates[{r['__index__']}]", r, node) for r, node in d.get("rebates", ())]
     for where, rb, node in programmes:
@@ -683,6 +692,23 @@ def _check_records(w: _Walker, raw: RawFile, d: dict[str, Any]) -> None:
             w.problems.append(Problem(raw.rel_path, line, col, WARNING,
                 f"{where}: settled {settled}, before the period ends on {end}; the rebate is only known "
                 "once it has", "settled-early"))
+
+
+def _check_reviews(w: _Walker, r: dict[str, Any], node: yaml.Node) -> None:
+    """An order's two after-sale reviews: an outcome needs its review's day, the usage review
+    comes after the delivery."""
+    where = f"orders[{r['__index__']}]"
+    for outcome, day in (("review_outcome", "reviewed"), ("usage_outcome", "usage_reviewed")):
+        if r.get(outcome) is not None and not r.get(day):
+            w.error(_child(node, outcome), f"{where}: {outcome} {r[outcome]} but no {day}; add {day}: the day "
+                    "of that review", "outcome-without-review", WARNING)
+    used, delivered = r.get("usage_reviewed"), r.get("delivered")
+    if used and delivered and used < delivered:
+        w.error(_child(node, "usage_reviewed"), f"{where}: usage_reviewed {used} is before it was delivered "
+                f"{delivered}; the usage review comes after some weeks of use", "usage-before-delivery")
+    elif used and not delivered:
+        w.error(_child(node, "usage_reviewed"), f"{where}: usage_reviewed {used} but the order is not "
+                "delivered; add delivered: the day it was", "usage-before-delivery")
 
 
 def _check_opportunities(w: _Walker, d: dict[str, Any], order_ids: dict[str, int]) -> None:
@@ -774,6 +800,7 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         Promise,
         Rebate,
         RebateTier,
+        Service,
     )
 
     contacts = tuple(
@@ -805,7 +832,9 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         orders.append(Order(date=r["date"], amount=r["amount"], paid=paid, pay_by=r.get("pay_by"),
                             delivered=r.get("delivered"), reviewed=r.get("reviewed"), items=r.get("items"),
                             index=r["__index__"], line=r["__line__"], id=r.get("id"), payments=payments,
-                            terms=r.get("terms")))
+                            terms=r.get("terms"), review_outcome=r.get("review_outcome"),
+                            review_note=r.get("review_note"), usage_reviewed=r.get("usage_reviewed"),
+                            usage_outcome=r.get("usage_outcome"), usage_note=r.get("usage_note")))
     complaints = tuple(
         Complaint(opened=r["opened"], what=r["what"], step=r.get("step", "listen"), closed=r.get("closed"),
                   index=r["__index__"], line=r["__line__"],
@@ -823,6 +852,11 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
                     competitor=r.get("competitor"), next_step=r.get("next_step"), lost_reason=r.get("lost_reason"),
                     order=r.get("order"), id=r.get("id"), index=r["__index__"], line=r["__line__"])
         for r, _ in d.get("opportunities", ()) if r.get("what")
+    )
+    services = tuple(
+        Service(what=r["what"], every=r["every"], from_=r.get("from"), last=r.get("last"), product=r.get("product"),
+                until=r.get("until"), index=r["__index__"], line=r["__line__"])
+        for r, _ in d.get("services", ()) if r.get("what") and r.get("every")
     )
 
     def programme(rb: dict[str, Any], line: int, index: int) -> Any:
@@ -844,7 +878,7 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
         notes=d.get("notes"), since=d.get("since"), cadence=d.get("cadence"),
         referred_by=d.get("referred_by"), credit_limit=d.get("credit_limit"), contacts=contacts,
         terms=d.get("terms"), dates=dates, promises=promises, orders=tuple(orders), complaints=complaints,
-        opportunities=opportunities,
+        opportunities=opportunities, services=services,
         rebate=rebate, rebates=rebates, extra=d.get("extra", {}), interactions=interactions, body=raw.body,
         body_line=raw.body_line,
     )

@@ -41,6 +41,8 @@ DEFAULT_LEADS = {
     "credit": 0,
     "broken": 0,
     "review": 0,
+    "usage": 0,
+    "service": 7,
     "complaint": 0,
     "rebate": 30,
     "settle": 0,
@@ -72,6 +74,7 @@ class Settings:
         default_factory=lambda: list(DEFAULT_REMIND_STEPS)
     )
     review_after: int = 7
+    usage_after: int = 42  # days after delivery for the usage review (after some weeks of use)
     complaint_after: int = 2  # days to hear a complaint out (its first step, listen)
     complaint_steps: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_COMPLAINT_STEPS))
     complaint_visit_after: int = 14  # days after closing a complaint to visit (is the client satisfied?)
@@ -167,6 +170,7 @@ SETTING_RULES: dict[str, SettingRule] = {
     "leads": SettingRule(DAYS_BY, names=tuple(DEFAULT_LEADS), what="reminder kind"),
     "remind_steps": SettingRule(STEPS),
     "review_after": SettingRule(DAYS),
+    "usage_after": SettingRule(DAYS),
     "complaint_after": SettingRule(DAYS),
     "complaint_steps": SettingRule(DAYS_BY, names=COMPLAINT_STEPS, what="complaint step"),
     "complaint_visit_after": SettingRule(DAYS),

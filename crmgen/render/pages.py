@@ -268,8 +268,20 @@ def order_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
     rows = []
     for o in sorted(client.orders, key=lambda o: (o.date, o.index), reverse=True):
         due, terms = due_of(o, client, settings)
-        rows.append({"order": o, "due": due, "terms": terms if o.owed > 0 or o.pay_by is None else None})
+        reviews = any(v is not None for v in (o.review_outcome, o.review_note, o.usage_reviewed, o.usage_outcome,
+                                              o.usage_note))
+        rows.append({"order": o, "due": due, "terms": terms if o.owed > 0 or o.pay_by is None else None,
+                     "reviews": reviews,  # the after-sale reviews' outcomes or notes are written
+                     "usage_due": o.delivered + dt.timedelta(days=settings.usage_after)
+                     if o.delivered and o.usage_reviewed is None else None})
     return rows
+
+
+def service_rows(client: Client) -> list[dict[str, Any]]:
+    """The client's service schedules in the file's order, each with when the next one is due
+    (None: no day to count from, or the schedule has ended)."""
+    return [{"s": s, "next": s.next_due, "ended": s.until is not None and s.next_due is None}
+            for s in client.services]
 
 
 def complaint_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
@@ -827,6 +839,7 @@ def render_pages(
             owed=payments_owed(client, data.settings, data.today),
             complaints=complaint_rows(client, data.settings),
             opportunities=opportunity_rows(client, data.settings, data.today),
+            services=service_rows(client),
             rebates=rebate_progress(client, data.today),
             history=history,
         )

@@ -54,6 +54,8 @@ KINDS: tuple[str, ...] = (
     "credit",
     "broken",
     "review",
+    "usage",
+    "service",
     "complaint",
     "rebate",
     "settle",

@@ -255,6 +255,30 @@ def review(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
             for o in client.orders if o.delivered and o.reviewed is None]
 
 
+def usage(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """The usage review of each delivered order, ``usage_after`` days after delivery, until
+    ``usage_reviewed``."""
+    name = one_line(client.name)
+    return [Dated("usage", o.delivered + settings.usage_after * DAY,
+                  wording.usage(name, o.date, _items(o), o.delivered), key=_order_key(o))
+            for o in client.orders if o.delivered and o.usage_reviewed is None]
+
+
+def service(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """Each scheduled service when the next one is due (the last one's day, else the first's, plus
+    ``every``), until the schedule's ``until``."""
+    name = one_line(client.name)
+    out: list[Record] = []
+    for s in client.services:
+        due = s.next_due
+        if due is None:
+            continue
+        product = one_line(s.product) if s.product else None
+        title = wording.service(name, one_line(s.what), product, s.last, s.from_)
+        out.append(Dated("service", due, title, key=f"{one_line(s.what)}:{s.from_ or s.product or ''}"))
+    return out
+
+
 def complaint(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
     """Each open complaint when the step being worked on is due (the day it was reached and that
     step's days: :func:`crmgen.rules.complaints.due`), with the step it is at."""
@@ -402,6 +426,8 @@ RULES: dict[str, Rule] = {
     "credit": credit,
     "broken": broken,
     "review": review,
+    "usage": usage,
+    "service": service,
     "complaint": complaint,
     "rebate": rebate,
     "settle": settle,

@@ -221,6 +221,27 @@ def review(name: str, on: object, items: str | None, delivered: object) -> str:
     return _("After-sale review visit at %(name)s: the order of %(on)s, delivered %(delivered)s") % values
 
 
+def usage(name: str, on: object, items: str | None, delivered: object) -> str:
+    """The usage review of the order of ``on`` (with its ``items``), some weeks after delivery."""
+    values = {"name": name, "on": on, "items": items, "delivered": delivered}
+    if items is not None:
+        return _("Usage review at %(name)s: how is the order of %(on)s (%(items)s) working out? "
+                 "Delivered %(delivered)s") % values
+    return _("Usage review at %(name)s: how is the order of %(on)s working out? Delivered %(delivered)s") % values
+
+
+def service(name: str, what: str, product: str | None, last: object | None, first: object | None) -> str:
+    """A scheduled service (``what``, for ``product``) after the ``last`` one, else the ``first`` day."""
+    values = {"name": name, "what": what, "product": product, "last": last, "first": first}
+    if product is not None and last is not None:
+        return _("Service at %(name)s: %(what)s for %(product)s (last done %(last)s)") % values
+    if product is not None:
+        return _("Service at %(name)s: %(what)s for %(product)s (first %(first)s)") % values
+    if last is not None:
+        return _("Service at %(name)s: %(what)s (last done %(last)s)") % values
+    return _("Service at %(name)s: %(what)s (first %(first)s)") % values
+
+
 # What each of the six steps of complaint handling (DOMAIN.md) asks for (in English: translate
 # where shown, as :func:`complaint` does).
 STEP_TASKS = {
