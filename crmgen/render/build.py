@@ -129,6 +129,7 @@ def nav_for(owners: dict[str, str], has_format: bool) -> list[Any]:
         {_("Pipeline"): pages.PIPELINE},
         {_("Sales"): pages.SALES},
         {_("Reports"): pages.REPORTS},
+        {_("Plans"): pages.PLANS},
         {
             _("Clients"): [
                 {_("All clients"): pages.ALL_CLIENTS},

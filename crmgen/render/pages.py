@@ -58,6 +58,7 @@ RECEIVABLES = "receivables.md"
 PIPELINE = "pipeline.md"
 SALES = "sales.md"
 REPORTS = "reports/index.md"
+PLANS = "plans/index.md"
 LISTS = {  # the titles are translated where they are shown
     "grade": ("lists/grade.md", i18n.N_("By grade")),
     "owner": ("lists/owner.md", i18n.N_("By owner")),
@@ -963,6 +964,42 @@ def render_pages(
                             for p in periods],
                    owners=[(i18n._(NO_OWNER) if n == NO_OWNER else n, s) for n, s in views.owners.items()]
                    if name is None else [])
+
+    # The week's plan as of today, for the team and for each salesperson (what `crmgen plan` prints),
+    # then the plan against done of last week and this week (`crmgen plan --week -1w` and `crmgen plan`).
+    plan_pages = [(PLANS, None)] + [(f"plans/{slug}.md", name) for name, slug in views.owners.items()]
+    if not all(kept_whole_book(page) for page, _owner in plan_pages):
+        from crmgen.render.plan import page_context
+        from crmgen.rules.dueplan import select
+        from crmgen.rules.plan import WeekPlan, plan_against_done, plan_start, week_of, week_plan
+        from crmgen.rules.reminders import lead_days, reminders_of
+        from crmgen.rules.reminders import plan as reminder_plan
+
+        monday, sunday = week_of(data.today)
+        start, last_monday = plan_start(monday, data.today), monday - dt.timedelta(days=7)
+        # due() on two days, from one plan: the rules run once for both weeks.
+        everything = reminder_plan(data.clients, data.settings,
+                                   data.history.first_seen() if getattr(data.history, "available", False) else None)
+        leads = lead_days(data.settings)
+        this_week, last_week = (reminders_of(everything, select(everything, day, (end - day).days, leads), day, leads)
+                                for day, end in ((start, sunday), (last_monday, monday - dt.timedelta(days=1))))
+        for page, name in plan_pages:
+            if kept_whole_book(page):
+                continue
+            theirs = data.clients if name is None else [c for c in data.clients if (c.owner or NO_OWNER) == name]
+            shown = None if name is None else (i18n._(NO_OWNER) if name == NO_OWNER else name)
+
+            def of_theirs(rs: list[Any], name: str | None = name) -> list[Any]:
+                return rs if name is None else [r for r in rs if (r.owner or NO_OWNER) == name]
+
+            this_plan = week_plan(theirs, of_theirs(this_week), data.settings, monday=monday, today=data.today,
+                                  owner=shown)
+            last_plan = WeekPlan(last_monday, monday - dt.timedelta(days=1), last_monday, shown, [],
+                                 done=plan_against_done(theirs, of_theirs(last_week), last_monday))
+            render("plan.md.j2", page, owner=shown, slug=None if name is None else views.owners[name],
+                   owners=[(i18n._(NO_OWNER) if n == NO_OWNER else n, s) for n, s in views.owners.items()]
+                   if name is None else [],
+                   **page_context(this_plan, last_plan, data.settings.currency))
 
     # Reminders: all, then one page (and calendar) per owner.
     owners_with: dict[str, list[Any]] = defaultdict(list)

@@ -1,4 +1,5 @@
-"""The week's plan (:mod:`crmgen.rules.plan`) as plain text, Markdown or JSON. Pure; in the active language."""
+"""The week's plan (:mod:`crmgen.rules.plan`) as plain text, Markdown or JSON, and the view data of its site
+pages (``plans/``): one source of every sentence for the command and the pages. Pure; in the active language."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 
 from crmgen.format.money import money
 from crmgen.i18n import N_, _, label, ngettext
-from crmgen.rules.plan import Brief, Visit, WeekPlan, as_mapping
+from crmgen.rules.plan import Brief, Done, Visit, WeekPlan, as_mapping
 
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 
@@ -20,6 +21,11 @@ def heading(plan: WeekPlan) -> str:
     who = _(" for %(owner)s") % {"owner": plan.owner} if plan.owner else ""
     return _("The week's plan%(who)s: %(start)s to %(end)s") % {
         "who": who, "start": plan.monday.isoformat(), "end": plan.sunday.isoformat()}
+
+
+def region_name(name: str | None) -> str:
+    """A region's heading: its name, or the words for the clients without one."""
+    return name or _("(no region)")
 
 
 def counts(plan: WeekPlan) -> str:
@@ -80,9 +86,10 @@ def _client_line(v: Visit) -> str:
     return f"{c.name} ({c.slug})" + (f" · {extra}" if extra else "")
 
 
-def _done_lines(plan: WeekPlan) -> list[str]:
+def done_lines(done: list[Done]) -> list[str]:
+    """One sentence per owner: the clients due a contact that were contacted, and the others contacted."""
     out = []
-    for d in plan.done:
+    for d in done:
         who = d.owner or _("(no owner)")
         out.append(_("%(owner)s: %(done)d of %(planned)d clients due a contact were contacted; %(other)d more "
                      "contacted") % {"owner": who, "done": len(d.planned_and_contacted), "planned": len(d.planned),
@@ -95,7 +102,7 @@ def as_text(plan: WeekPlan, currency: str = "¥") -> str:
     if not plan.regions:
         lines += [_("Nothing due this week."), ""]
     for region in plan.regions:
-        lines.append(region.name or _("(no region)"))
+        lines.append(region_name(region.name))
         for day, visits in region.days:
             lines.append(f"  {day_name(day)}")
             for v in visits:
@@ -104,7 +111,7 @@ def as_text(plan: WeekPlan, currency: str = "¥") -> str:
                 lines += [f"        {line}" for line in brief_lines(v.brief, currency)]
         lines.append("")
     lines.append(_("Plan against done"))
-    lines += [f"  {line}" for line in _done_lines(plan)] or [f"  {_('nothing planned, nothing logged')}"]
+    lines += [f"  {line}" for line in done_lines(plan.done)] or [f"  {_('nothing planned, nothing logged')}"]
     return "\n".join(lines) + "\n"
 
 
@@ -121,7 +128,7 @@ def as_markdown(plan: WeekPlan, currency: str = "¥") -> str:
     if not plan.regions:
         lines += [_("Nothing due this week."), ""]
     for region in plan.regions:
-        lines += [f"## {_md(region.name or _('(no region)'))}", ""]
+        lines += [f"## {_md(region_name(region.name))}", ""]
         for day, visits in region.days:
             lines += [f"### {day_name(day)}", ""]
             for v in visits:
@@ -130,8 +137,30 @@ def as_markdown(plan: WeekPlan, currency: str = "¥") -> str:
                 lines += [f"    - *{_md(line)}*" for line in brief_lines(v.brief, currency)]
             lines.append("")
     lines += [f"## {_('Plan against done')}", ""]
-    lines += [f"- {_md(line)}" for line in _done_lines(plan)] or [f"- {_('nothing planned, nothing logged')}"]
+    lines += [f"- {_md(line)}" for line in done_lines(plan.done)] or [f"- {_('nothing planned, nothing logged')}"]
     return "\n".join(lines) + "\n"
+
+
+def page_context(plan: WeekPlan, last_week: WeekPlan, currency: str = "¥") -> dict[str, object]:
+    """What ``plan.md.j2`` shows (see templates/README.md): ``plan`` by region and day, each client with
+    its reminders and the lines of its brief; then the plan against done of ``last_week`` and of ``plan``."""
+    def week(title: str, p: WeekPlan) -> dict[str, object]:
+        return {"heading": title % {"start": p.monday.isoformat(), "end": p.sunday.isoformat()},
+                "lines": done_lines(p.done) or [_("nothing planned, nothing logged")]}
+
+    return {
+        "heading": heading(plan),
+        "counts": counts(plan),
+        "start": plan.start,
+        "nothing": None if plan.regions else _("Nothing due this week."),
+        "regions": [{"name": region_name(r.name), "days": [
+            {"date": d, "name": day_name(d), "visits": [
+                {"client": v.client, "reminders": v.reminders, "brief": brief_lines(v.brief, currency)}
+                for v in visits]}
+            for d, visits in r.days]} for r in plan.regions],
+        "done": [week(_("Last week, %(start)s to %(end)s"), last_week),
+                 week(_("This week, %(start)s to %(end)s"), plan)],
+    }
 
 
 def as_json(plan: WeekPlan) -> str:

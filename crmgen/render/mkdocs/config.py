@@ -163,7 +163,7 @@ def make_config(
     config["hooks"] = [*hooks, str(HOOKS_FILE)]
     config["nav"] = nav
     # Pages left out of the nav on purpose: do not report them.
-    config["not_in_nav"] = "/clients/*/\n/reminders/*.md\n/reports/*.md\n/format.md\n"
+    config["not_in_nav"] = "/clients/*/\n/reminders/*.md\n/reports/*.md\n/plans/*.md\n/format.md\n"
     css = [c for c in (user.get("extra_css") or []) if isinstance(c, str)]
     config["extra_css"] = extra_css + [c for c in css if c not in extra_css]
     # MkDocs (and Zensical) merge this mapping into the user's extra: their crmgen: settings stay.
