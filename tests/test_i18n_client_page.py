@@ -15,7 +15,6 @@ hold no Latin word but the user's own and those of :data:`ALLOWED`.
 from __future__ import annotations
 
 import datetime as dt
-import html.parser
 import re
 import subprocess
 import textwrap
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from pagetext import visible_text
 
 from crmgen import i18n
 from crmgen.cli.app import main
@@ -301,39 +301,12 @@ def build(root: Path) -> Path:
     return site
 
 
-class _Visible(html.parser.HTMLParser):
-    """The text a reader sees or hears (text, and the attributes shown or spoken), not code."""
-
-    SKIP = {"script", "style", "code"}
-    SHOWN_ATTRS = ("title", "aria-label", "alt", "placeholder", "data-label")
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self._skip += 1
-        self.parts.extend(value for name, value in attrs if name in self.SHOWN_ATTRS and value)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip and data.strip():
-            self.parts.append(data)
-
-
 def page_text(site: Path, slug: str) -> str:
     """What a reader sees or hears of a client page's article (crmgen's, inside Material's chrome)."""
     page = (site / "clients" / slug / "index.html").read_text(encoding="utf-8")
     found = re.search(r"<article\b.*?</article>", page, re.S)
     assert found, "no article"
-    parser = _Visible()
-    parser.feed(found[0])
-    return "\n".join(parser.parts)
+    return visible_text(found[0])
 
 
 def user_words(root: Path) -> set[str]:

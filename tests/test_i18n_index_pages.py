@@ -15,7 +15,6 @@ the article is Material's.
 from __future__ import annotations
 
 import datetime as dt
-import html.parser
 import re
 import subprocess
 import textwrap
@@ -24,6 +23,7 @@ from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
+from pagetext import visible_text
 
 from crmgen import i18n
 from crmgen.cli.app import main
@@ -200,31 +200,6 @@ def build(root: Path) -> Path:
     return site
 
 
-class _Visible(html.parser.HTMLParser):
-    """The text a reader sees or hears (text, SVG text and titles, and the attributes shown or spoken)."""
-
-    SKIP = {"script", "style", "code"}
-    SHOWN_ATTRS = ("title", "aria-label", "alt", "placeholder", "data-label")
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self._skip += 1
-        self.parts.extend(value for name, value in attrs if name in self.SHOWN_ATTRS and value)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip and data.strip():
-            self.parts.append(data)
-
-
 def article(page: str) -> str:
     """The page's own content: crmgen's, inside Material's chrome."""
     found = re.search(r"<article\b.*?</article>", page, re.S)
@@ -233,9 +208,7 @@ def article(page: str) -> str:
 
 
 def visible(fragment: str) -> str:
-    parser = _Visible()
-    parser.feed(fragment)
-    return "\n".join(parser.parts)
+    return visible_text(fragment)
 
 
 def others_text(root: Path) -> list[str]:

@@ -10,7 +10,6 @@ client files, mkdocs.yml and the URLs hold is the user's, and the few words list
 
 from __future__ import annotations
 
-import html.parser
 import re
 import shutil
 import subprocess
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pagetext import visible_text
 
 from crmgen.cli.app import main
 
@@ -36,39 +36,6 @@ ALLOWED = {
 # The reference of the file format stays English (its keys are English in every language);
 # it is introduced in Chinese (see test_the_format_reference_is_introduced_in_chinese).
 SKIPPED_PAGES = {"format.html"}
-
-
-class _Visible(html.parser.HTMLParser):
-    """The text a reader sees or hears on a page, with the place each piece came from."""
-
-    SKIP = {"script", "style", "svg-defs", "code"}
-    SHOWN_ATTRS = ("title", "aria-label", "alt", "placeholder", "data-label")
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.SKIP:
-            self._skip += 1
-        for name, value in attrs:
-            if name in self.SHOWN_ATTRS and value:
-                self.parts.append(value)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip and data.strip():
-            self.parts.append(data)
-
-
-def visible_text(page: str) -> str:
-    parser = _Visible()
-    parser.feed(page)
-    return "\n".join(parser.parts)
 
 
 def _git(root: Path, *args: str) -> None:
