@@ -42,7 +42,7 @@ def plan_command(state: Any, when: dt.date | None, owner: str | None, fmt: str, 
       crmgen plan --week +1w --owner 王磊   # next week's, for one salesperson
       crmgen plan --week -1w                # last week: what was planned, what was done
     """
-    from crmgen.format.owners import NoSuchOwner, owner_key
+    from crmgen.format.owners import of_owner
     from crmgen.history import read_history
     from crmgen.load.book import load_book
     from crmgen.render.plan import as_json, as_markdown, as_text
@@ -52,13 +52,7 @@ def plan_command(state: Any, when: dt.date | None, owner: str | None, fmt: str, 
     project = state.project
     settings = project.settings
     book = load_book(project)
-    clients = book.clients
-    if owner is not None:
-        mine = [c for c in clients if owner_key(c.owner) == owner_key(owner)]
-        if not mine:
-            raise NoSuchOwner(owner, (c.owner for c in clients))
-        clients = mine
-        owner = mine[0].owner  # as the files spell it
+    clients, owner = of_owner(book.clients, owner)  # the owner as the files spell it
     day = today or dt.date.today()
     monday, _sunday = week_of(when or day)
     first_seen = None

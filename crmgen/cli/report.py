@@ -44,7 +44,7 @@ def report_command(state: Any, kind: str, when: dt.date | None, owner: str | Non
       crmgen report --month --date -1m      # last month
       crmgen report --week --owner 王磊 --format markdown
     """
-    from crmgen.format.owners import NoSuchOwner, owner_key
+    from crmgen.format.owners import of_owner
     from crmgen.history import read_history
     from crmgen.load.book import load_book
     from crmgen.render.report import as_json, as_markdown, as_text
@@ -52,13 +52,7 @@ def report_command(state: Any, kind: str, when: dt.date | None, owner: str | Non
 
     project = state.project
     book = load_book(project)
-    clients = book.clients
-    if owner is not None:
-        mine = [c for c in clients if owner_key(c.owner) == owner_key(owner)]
-        if not mine:
-            raise NoSuchOwner(owner, (c.owner for c in clients))
-        clients = mine
-        owner = mine[0].owner  # as the files spell it
+    clients, owner = of_owner(book.clients, owner)  # the owner as the files spell it
     history = read_history(project.root, project.settings.clients_dir, project.cache_dir)
     first_seen = history.first_seen() if history.available else None
     got = report(clients, period_of(kind, when or dt.date.today()), owner=owner, first_seen=first_seen)

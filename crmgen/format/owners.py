@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from crmgen.format.errors import UsageError
 
@@ -23,3 +24,14 @@ class NoSuchOwner(UsageError):
 
     def __init__(self, owner: str, owners: Iterable[str | None]) -> None:
         super().__init__(f"no clients with owner '{owner}' (owners: {known_owners(owners)})")
+
+
+def of_owner(clients: Sequence[Any], owner: str | None) -> tuple[list[Any], str | None]:
+    """(the clients of ``owner``, the owner as their files spell it), matched as ``--owner`` is
+    (:func:`owner_key`); every client and None without ``owner``; :class:`NoSuchOwner` when nobody has it."""
+    if owner is None:
+        return list(clients), None
+    mine = [c for c in clients if owner_key(c.owner) == owner_key(owner)]
+    if not mine:
+        raise NoSuchOwner(owner, (c.owner for c in clients))
+    return mine, mine[0].owner
