@@ -22,6 +22,7 @@ from crmgen.format.model import (
     Promise,
     Rebate,
     RebateTier,
+    Service,
 )
 from crmgen.load.project import Settings
 from crmgen.rules.reminders import KINDS, Reminder, due, group
@@ -607,6 +608,7 @@ def test_every_kind_can_be_produced():
         complaints=(Complaint(opened=D(2026, 11, 1), what="late"),
                     Complaint(opened=D(2026, 10, 1), what="dents", step="review", closed=D(2026, 11, 10))),
         opportunities=(Opportunity(what="renewal", stage="proposal", expected=D(2026, 11, 30)),),
+        services=(Service(what="oil testing", every=90, last=D(2026, 9, 1)),),
         rebate=Rebate(start=D(2026, 1, 1), end=D(2026, 12, 20), tiers=(RebateTier(100_000, 0.02),)),
         rebates=(Rebate(start=D(2025, 1, 1), end=D(2025, 12, 31), tiers=(RebateTier(50_000, 0.01),), index=1),),
     )
