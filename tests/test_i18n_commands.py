@@ -128,6 +128,22 @@ TITLES = [
     (lambda: wording.review("华东润滑油", D(2026, 10, 20), None, D(2026, 10, 25)),
      "After-sale review visit at 华东润滑油: the order of 2026-10-20, delivered 2026-10-25",
      "售后回访华东润滑油：2026-10-20 的订单，2026-10-25 交付"),
+    (lambda: wording.usage("华东润滑油", D(2026, 10, 20), "液压油", D(2026, 10, 25)),
+     "Usage review at 华东润滑油: how is the order of 2026-10-20 (液压油) working out? Delivered 2026-10-25",
+     "使用回访华东润滑油：2026-10-20 的订单（液压油）用得怎么样？2026-10-25 交付"),
+    (lambda: wording.usage("华东润滑油", D(2026, 10, 20), None, D(2026, 10, 25)),
+     "Usage review at 华东润滑油: how is the order of 2026-10-20 working out? Delivered 2026-10-25",
+     "使用回访华东润滑油：2026-10-20 的订单用得怎么样？2026-10-25 交付"),
+    (lambda: wording.service("华东润滑油", "油品检测", "液压油", D(2026, 9, 5), D(2026, 3, 1)),
+     "Service at 华东润滑油: 油品检测 for 液压油 (last done 2026-09-05)",
+     "华东润滑油 的定期服务：液压油 的油品检测（上次 2026-09-05）"),
+    (lambda: wording.service("华东润滑油", "油品检测", "液压油", None, D(2026, 3, 1)),
+     "Service at 华东润滑油: 油品检测 for 液压油 (first 2026-03-01)",
+     "华东润滑油 的定期服务：液压油 的油品检测（首次 2026-03-01）"),
+    (lambda: wording.service("华东润滑油", "保养", None, D(2026, 9, 5), None),
+     "Service at 华东润滑油: 保养 (last done 2026-09-05)", "华东润滑油 的定期服务：保养（上次 2026-09-05）"),
+    (lambda: wording.service("华东润滑油", "保养", None, None, D(2026, 3, 1)),
+     "Service at 华东润滑油: 保养 (first 2026-03-01)", "华东润滑油 的定期服务：保养（首次 2026-03-01）"),
     (lambda: wording.complaint("华东润滑油", "漏液", D(2026, 11, 1), 2, "analyse"),
      "Complaint from 华东润滑油: 漏液 (opened 2026-11-01; step 2 of 6, analyse: analyse the cause)",
      "华东润滑油的投诉：漏液（2026-11-01 受理；第 2/6 步，分析：分析原因）"),
@@ -176,7 +192,7 @@ def test_every_title_function_is_tested_in_chinese() -> None:
     called = {name for call, _, _ in TITLES for name in re.findall(r"wording\.(\w+)\(", inspect.getsource(call))}
     titles = {"touch", "touch_since", "next_step", "birthday", "birthday_title", "anniversary", "anniversary_title",
               "successor", "promise", "remind", "collect", "payment", "credit", "broken", "review", "complaint",
-              "rebate", "rebate_pace", "settle", "dormant", "revisit", "opportunity_expected", "opportunity_stale"}
+              "usage", "service", "rebate", "rebate_pace", "settle", "dormant", "revisit", "opportunity_expected", "opportunity_stale"}
     public = {name for name, f in vars(wording).items()
               if inspect.isfunction(f) and f.__module__ == wording.__name__ and not name.startswith("_")}
     assert titles <= called
@@ -312,8 +328,9 @@ ZH_LISTING = """\
 
 以后
   2026-12-10  9 天后      收款      华东润滑油  王磊  华东润滑油回款：2026-10-20 的订单（液压油）尚欠 ¥60,000，已付 ¥20,000 / 共 ¥80,000，2026-12-10 到期
+  2026-12-17  16 天后     使用回访  蓝天农机    李娜  使用回访蓝天农机：2026-11-02 的订单用得怎么样？2026-11-05 交付
 
-共 12 条提醒：逾期 6 条、今天 1 条、本周 4 条、以后 1 条
+共 13 条提醒：逾期 6 条、今天 1 条、本周 4 条、以后 2 条
 """
 
 
@@ -328,7 +345,7 @@ def test_due_lists_in_chinese(tmp_path: Path) -> None:
 def test_due_in_english_is_unchanged(tmp_path: Path) -> None:
     lines = due(make_project(tmp_path, "en")).splitlines()
     assert [line for line in lines if line and not line.startswith(" ")] == [
-        "Overdue", "Today", "This week", "Later", "12 reminders: 6 overdue, 1 today, 4 this week, 1 later"]
+        "Overdue", "Today", "This week", "Later", "13 reminders: 6 overdue, 1 today, 4 this week, 2 later"]
     assert lines[1] == ("  2026-11-12  19 days late  complaint    蓝天农机    李娜  Complaint from 蓝天农机: 一箱漏液 "
                         "(opened 2026-11-07; step 2 of 6, analyse: analyse the cause)")
     assert "  2026-12-01  today         next         蓝天农机    李娜  Next step with 蓝天农机: 电话确认补货 (from the visit on " \

@@ -31,7 +31,7 @@ MESSAGE = "the orders leave 120,000 unpaid, over the credit limit of 100,000; co
           "or raise the limit"
 WARNING = ("clients/b.md:4:1: warning: unknown key 'fax'; known keys: name, grade, stage, owner, tags, phone, "
            "email, address, region, website, industry, notes, since, cadence, referred_by, credit_limit, terms, "
-           "contacts, dates, promises, orders, complaints, opportunities, rebate")
+           "contacts, dates, promises, orders, complaints, opportunities, services, rebate")
 
 
 def run(root: Path, *args: str):
