@@ -180,3 +180,14 @@ def test_the_plans_fit_a_390px_phone(sample_site, chromium):  # noqa: F811
     finally:
         context.close()
 
+
+
+def test_an_edit_renders_the_plans_again(tmp_path):
+    root = _book(tmp_path)
+    docs = _build(root)
+    assert _outline(_page(docs, "lina"))[1] == "## 宁波"
+    path = root / "clients" / "chengxin.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("region: 宁波", "region: 杭州"), encoding="utf-8")
+    _build(root)  # incremental: the plan pages are made of every client
+    assert _outline(_page(docs, "lina"))[1] == "## 杭州"
+    assert "## 杭州" in _page(docs, "index") and "## 宁波" not in _page(docs, "index")

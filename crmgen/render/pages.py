@@ -983,19 +983,21 @@ def render_pages(
         leads = lead_days(data.settings)
         this_week, last_week = (reminders_of(everything, select(everything, day, (end - day).days, leads), day, leads)
                                 for day, end in ((start, sunday), (last_monday, monday - dt.timedelta(days=1))))
+        planned_for: dict[str, tuple[list[Client], list[Any], list[Any]]] = defaultdict(lambda: ([], [], []))
+        for c in data.clients:
+            planned_for[c.owner or NO_OWNER][0].append(c)
+        for r in this_week:
+            planned_for[r.owner or NO_OWNER][1].append(r)  # a reminder's owner is its client's
+        for r in last_week:
+            planned_for[r.owner or NO_OWNER][2].append(r)
         for page, name in plan_pages:
             if kept_whole_book(page):
                 continue
-            theirs = data.clients if name is None else [c for c in data.clients if (c.owner or NO_OWNER) == name]
+            theirs, now, before = (data.clients, this_week, last_week) if name is None else planned_for[name]
             shown = None if name is None else (i18n._(NO_OWNER) if name == NO_OWNER else name)
-
-            def of_theirs(rs: list[Any], name: str | None = name) -> list[Any]:
-                return rs if name is None else [r for r in rs if (r.owner or NO_OWNER) == name]
-
-            this_plan = week_plan(theirs, of_theirs(this_week), data.settings, monday=monday, today=data.today,
-                                  owner=shown)
+            this_plan = week_plan(theirs, now, data.settings, monday=monday, today=data.today, owner=shown)
             last_plan = WeekPlan(last_monday, monday - dt.timedelta(days=1), last_monday, shown, [],
-                                 done=plan_against_done(theirs, of_theirs(last_week), last_monday))
+                                 done=plan_against_done(theirs, before, last_monday))
             render("plan.md.j2", page, owner=shown, slug=None if name is None else views.owners[name],
                    owners=[(i18n._(NO_OWNER) if n == NO_OWNER else n, s) for n, s in views.owners.items()]
                    if name is None else [],
