@@ -167,19 +167,25 @@ def test_the_pages_in_chinese(docs_zh):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_plans_fit_a_390px_phone(sample_site, chromium):  # noqa: F811
-    from tests.test_browser_phone import OVERFLOW
+    """The sample book's plans (as of 2026-06-15): no sideways scroll, nothing past the viewport, and
+    no serious or critical axe-core violation of crmgen's."""
+    from tests.test_browser_phone import ALLOWED, AXE_RUN, OVERFLOW, _axe_js
 
+    axe = _axe_js()
     context = chromium.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     page = context.new_page()
     try:
         for path in ("plans/index.html", "plans/wanglei.html"):
             page.goto((sample_site / path).as_uri(), wait_until="load")
             assert page.locator("article .crmgen-plan__visit").count() > 0, path
+            assert page.locator('article .crmgen-plan__visit a[href^="tel:"]').count() > 0, path
             found = page.evaluate(OVERFLOW)
             assert found["scroll"] <= found["width"] and not found["wide"], (path, found)
+            page.add_script_tag(path=str(axe))
+            violations = [v for v in page.evaluate(AXE_RUN, None) if (v[0], v[1]) not in ALLOWED]
+            assert violations == [], (path, violations)
     finally:
         context.close()
-
 
 
 def test_an_edit_renders_the_plans_again(tmp_path):
