@@ -155,7 +155,11 @@ def test_the_pages_in_chinese(docs_zh):
                   "截至 2026-12-02", "全队的计划", "李娜 的提醒", "命令行里也能看到同样的计划",
                   "未结投诉：发票开错", "最近联系：2026-11-24 电话：电话道歉"):
         assert words in text, words
-    assert "没有计划，也没有记录" in _page(docs_zh, "wanglei")
+    wang = _page(docs_zh, "wanglei")
+    assert "没有计划，也没有记录" in wang
+    # the brief's own punctuation in Chinese too
+    assert "最近订单：2026-10-20 ¥220,000（促销装）；2026-06-18 ¥210,000" in wang
+    assert "客户承诺：付清十月货款（¥100,000），截止 2026-12-20" in wang
     assert "按销售人员：" in _page(docs_zh, "index")
     assert "本周计划</a>" in (docs_zh / "reminders" / "lina.md").read_text(encoding="utf-8")
     english = re.compile(r"The week|Plan against|Last week|This week|Wed |no region|Open complaint|Last contact|"

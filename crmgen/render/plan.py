@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 from crmgen.format.money import money
-from crmgen.i18n import N_, _, label, ngettext
+from crmgen.i18n import N_, _, label, ngettext, pgettext
 from crmgen.rules.plan import Brief, Done, Visit, WeekPlan, as_mapping
 
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
@@ -38,15 +38,17 @@ def brief_lines(b: Brief, currency: str) -> list[str]:
     """One line per part of the brief that has something to say."""
     out: list[str] = []
     if b.orders:
-        parts = [f"{o.date} {money(o.amount, currency)}" + (f" ({o.items})" if o.items else "") for o in b.orders]
-        out.append(_("Last orders: %(orders)s") % {"orders": "; ".join(parts)})
+        parts = [_("%(date)s %(amount)s (%(items)s)") % {"date": o.date, "amount": money(o.amount, currency),
+                                                          "items": o.items}
+                 if o.items else f"{o.date} {money(o.amount, currency)}" for o in b.orders]
+        out.append(_("Last orders: %(orders)s") % {"orders": pgettext("list separator", "; ").join(parts)})
     if b.owed:
         late = _(" (%(late)s past due)") % {"late": money(b.owed_late, currency)} if b.owed_late else ""
         out.append(_("Owed: %(owed)s%(late)s") % {"owed": money(b.owed, currency), "late": late})
     for p in b.ours:
         out.append(_("Our promise: %(what)s, due %(due)s") % {"what": p.what, "due": p.due})
     for p in b.theirs:
-        amount = f" ({money(p.amount, currency)})" if p.amount is not None else ""
+        amount = _(" (%(amount)s)") % {"amount": money(p.amount, currency)} if p.amount is not None else ""
         out.append(_("Their promise: %(what)s%(amount)s, due %(due)s") % {"what": p.what, "amount": amount,
                                                                           "due": p.due})
     for c, n, due in b.complaints:
