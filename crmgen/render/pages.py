@@ -280,9 +280,8 @@ def order_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
 
 def service_rows(client: Client) -> list[dict[str, Any]]:
     """The client's service schedules in the file's order, each with when the next one is due
-    (None: no day to count from, or the schedule has ended)."""
-    return [{"s": s, "next": s.next_due, "ended": s.until is not None and s.next_due is None}
-            for s in client.services]
+    (None: no day to count from, or it would fall after the schedule's until)."""
+    return [{"s": s, "next": s.next_due} for s in client.services]
 
 
 def complaint_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
