@@ -165,3 +165,18 @@ def test_the_plan_in_chinese(tmp_path):
     out = CliRunner().invoke(main, ["-C", str(root), "plan", "--today", TODAY]).output
     assert out.startswith("本周计划：2026-11-30 至 2026-12-06\n")
     assert "周三 2026-12-02" in out and "（无区域）" in out and "应收" in out
+
+
+def test_a_contact_logged_answers_the_plan_it_was_due_for(tmp_path):
+    """Planned is counted as the week stood on its Monday: the visit logged on Wednesday to a client
+    late since October was planned, and done."""
+    root = book(tmp_path)
+    path = root / "clients" / "laoliu.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\n## 2026-11-25 visit: 第二次拜访\n", encoding="utf-8")
+    plan = the_plan(root, day="2026-12-02", week="2026-11-23")
+    done = {d.owner: (d.planned, d.contacted, d.planned_and_contacted) for d in plan.done}
+    assert done["李娜"] == (["laoliu"], ["laoliu"], ["laoliu"])
+    run = CliRunner().invoke(main, ["-C", str(root), "plan", "--today", "2026-12-02", "--week", "-1w"])
+    assert run.exit_code == 0, run.output
+    assert run.output.startswith("The week's plan: 2026-11-23 to 2026-11-29\n")  # -1w from --today
+    assert "  李娜: 1 of 1 clients due a contact were contacted; 0 more contacted\n" in run.output

@@ -976,27 +976,32 @@ def render_pages(
 
         monday, sunday = week_of(data.today)
         start, last_monday = plan_start(monday, data.today), monday - dt.timedelta(days=7)
-        # due() on two days, from one plan: the rules run once for both weeks.
-        everything = reminder_plan(data.clients, data.settings,
-                                   data.history.first_seen() if getattr(data.history, "available", False) else None)
+        first_seen = data.history.first_seen() if getattr(data.history, "available", False) else None
+        everything = reminder_plan(data.clients, data.settings, first_seen)
         leads = lead_days(data.settings)
-        this_week, last_week = (reminders_of(everything, select(everything, day, (end - day).days, leads), day, leads)
-                                for day, end in ((start, sunday), (last_monday, monday - dt.timedelta(days=1))))
-        planned_for: dict[str, tuple[list[Client], list[Any], list[Any]]] = defaultdict(lambda: ([], [], []))
+        this_week = reminders_of(everything, select(everything, start, (sunday - start).days, leads), start, leads)
+        # the plans against done, worked out once for the book (as the weeks stood on their Mondays)
+        done = {when: {d.owner: d for d in plan_against_done(data.clients, data.settings, when, first_seen)}
+                for when in (last_monday, monday)}
+        planned_for: dict[str, tuple[list[Client], list[Any]]] = defaultdict(lambda: ([], []))
         for c in data.clients:
             planned_for[c.owner or NO_OWNER][0].append(c)
         for r in this_week:
             planned_for[r.owner or NO_OWNER][1].append(r)  # a reminder's owner is its client's
-        for r in last_week:
-            planned_for[r.owner or NO_OWNER][2].append(r)
         for page, name in plan_pages:
             if kept_whole_book(page):
                 continue
-            theirs, now, before = (data.clients, this_week, last_week) if name is None else planned_for[name]
+            theirs, now = (data.clients, this_week) if name is None else planned_for[name]
             shown = None if name is None else (i18n._(NO_OWNER) if name == NO_OWNER else name)
-            this_plan = week_plan(theirs, now, data.settings, monday=monday, today=data.today, owner=shown)
+
+            def done_of(when: dt.date, name: str | None = name) -> list[Any]:
+                every = list(done[when].values())
+                return every if name is None else [d for d in every if (d.owner or NO_OWNER) == name]
+
+            this_plan = week_plan(theirs, now, data.settings, monday=monday, today=data.today, owner=shown,
+                                  done=done_of(monday))
             last_plan = WeekPlan(last_monday, monday - dt.timedelta(days=1), last_monday, shown, [],
-                                 done=plan_against_done(theirs, before, last_monday))
+                                 done=done_of(last_monday))
             render("plan.md.j2", page, owner=shown, slug=None if name is None else views.owners[name],
                    owners=[(i18n._(NO_OWNER) if n == NO_OWNER else n, s) for n, s in views.owners.items()]
                    if name is None else [],

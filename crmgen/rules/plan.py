@@ -10,9 +10,10 @@ the clients due a contact that week and those contacted.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,7 +133,8 @@ class WeekPlan:
 
 
 def week_plan(clients: Sequence[Client], reminders: Iterable[Any], settings: Any, *, monday: dt.date,
-              today: dt.date, owner: str | None = None) -> WeekPlan:
+              today: dt.date, owner: str | None = None,
+              first_seen: Mapping[str, dt.date] | None = None, done: list[Done] | None = None) -> WeekPlan:
     """The plan of the week from ``monday``: ``reminders`` as :func:`crmgen.rules.reminders.due` gives them
     on :func:`plan_start` (those after Sunday are left out; those before the start go on the start)."""
     sunday = monday + 6 * DAY
@@ -157,7 +159,9 @@ def week_plan(clients: Sequence[Client], reminders: Iterable[Any], settings: Any
         days = sorted(regions[name].items())
         out.append(Region(name, [(d, sorted(v, key=lambda x: (_pinyin(x.client.name), x.client.slug)))
                                  for d, v in days]))
-    return WeekPlan(monday, sunday, start, owner, out, done=plan_against_done(clients, reminders, monday))
+    if done is None:  # (worked out once for a whole book by a caller with several plans to make)
+        done = plan_against_done(clients, settings, monday, first_seen)
+    return WeekPlan(monday, sunday, start, owner, out, done=done)
 
 
 def _pinyin(name: str) -> str:
@@ -171,13 +175,24 @@ def contacted(client: Client, monday: dt.date, sunday: dt.date) -> bool:
     return any(monday <= i.date <= sunday and i.type in CONTACT_TYPES for i in client.interactions)
 
 
-def plan_against_done(clients: Sequence[Client], reminders: Iterable[Any], monday: dt.date,
-                      ) -> list[Done]:
-    """Per owner: the clients due a contact in the week (a reminder of :data:`CONTACT_KINDS` dated in
-    it or before) and the clients with a contact logged in it."""
+def as_of(client: Client, day: dt.date) -> Client:
+    """The client as its file stood before ``day``, as far as contacts go: the interactions logged from
+    that day on left out (the reminders they answered come back)."""
+    if all(i.date < day for i in client.interactions):
+        return client
+    return dataclasses.replace(client, interactions=tuple(i for i in client.interactions if i.date < day))
+
+
+def plan_against_done(clients: Sequence[Client], settings: Any, monday: dt.date,
+                      first_seen: Mapping[str, dt.date] | None = None) -> list[Done]:
+    """Per owner: the clients due a contact in the week, as the plan stood on its Monday (a reminder of
+    :data:`CONTACT_KINDS` dated in it or before, with the contacts logged since left out: a contact
+    answers the reminder it was due for), and the clients with a contact logged in it."""
+    from crmgen.rules.reminders import due
+
     sunday = monday + 6 * DAY
     planned: dict[str | None, set[str]] = defaultdict(set)
-    for r in reminders:
+    for r in due([as_of(c, monday) for c in clients], monday, settings, within=6, first_seen=first_seen):
         if r.kind in CONTACT_KINDS and r.date <= sunday:
             planned[r.owner].add(r.client)
     done: dict[str | None, set[str]] = defaultdict(set)
