@@ -238,9 +238,10 @@ def test_due_json_lists_the_usage_and_service_kinds(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     kinds = {(r["kind"], r["date"]) for r in rows}
-    assert ("usage", "2026-10-22") in kinds  # the first order: not usage reviewed
+    # the first order was never usage reviewed, but the second, delivered later, was: only the latest
+    # delivered order raises the usage review (a later delivery is the client buying again)
+    assert not any(r["kind"] == "usage" for r in rows)
     assert ("service", "2026-12-04") in kinds  # oil testing: 5 Sep + 90, within the week's lead
-    assert not any(r["kind"] == "usage" and r["date"] == "2026-12-01" for r in rows)  # the second: reviewed
     assert not any("Maintenance" in r["title"] for r in rows)  # ended on until
 
 
@@ -249,3 +250,21 @@ def test_each_outcome_has_its_chinese_word(value: str) -> None:
     with i18n.using("zh"):
         assert i18n.label("review_outcome", value) != value
     assert i18n.label("review_outcome", value) == value
+
+
+def test_only_the_latest_delivered_order_raises_the_usage_review() -> None:
+    from crmgen.format.model import Client, Order
+    from crmgen.load.project import Settings
+    from crmgen.rules.kinds import usage
+
+    D = dt.date.fromisoformat
+    old = Order(date=D("2025-01-05"), amount=1, delivered=D("2025-01-10"), index=0)
+    new = Order(date=D("2026-10-01"), amount=1, delivered=D("2026-10-05"), index=1)
+    c = Client(slug="x", path="clients/x.md", name="X", grade="B", orders=(old, new))
+    (r,) = usage(c, Settings(), {})
+    assert r.date == D("2026-11-16")  # 10-05 + 42 days
+    reviewed = dataclasses.replace(new, usage_reviewed=D("2026-11-10"))
+    assert usage(dataclasses.replace(c, orders=(old, reviewed)), Settings(), {}) == []
+    undelivered = dataclasses.replace(new, delivered=None)
+    assert [r.date for r in usage(dataclasses.replace(c, orders=(old, undelivered)), Settings(), {})] == [
+        D("2025-02-21")]

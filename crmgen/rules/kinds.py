@@ -256,12 +256,17 @@ def review(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]
 
 
 def usage(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """The usage review of each delivered order, ``usage_after`` days after delivery, until
-    ``usage_reviewed``."""
-    name = one_line(client.name)
+    """The usage review of the latest delivered order, ``usage_after`` days after delivery, until
+    ``usage_reviewed``. Only the latest: a later delivery is the client using and buying again, and
+    its own review follows it (a book kept before this rule raises one per client, not one per order)."""
+    delivered = [o for o in client.orders if o.delivered is not None]
+    if not delivered:
+        return []
+    o = max(delivered, key=lambda o: (o.delivered, o.date, o.index))
+    if o.usage_reviewed is not None or o.delivered is None:
+        return []
     return [Dated("usage", o.delivered + settings.usage_after * DAY,
-                  wording.usage(name, o.date, _items(o), o.delivered), key=_order_key(o))
-            for o in client.orders if o.delivered and o.usage_reviewed is None]
+                  wording.usage(one_line(client.name), o.date, _items(o), o.delivered), key=_order_key(o))]
 
 
 def service(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
