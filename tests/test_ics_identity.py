@@ -193,9 +193,9 @@ def test_overdue_reminders_are_events_on_the_feeds_day(tmp_path: Path) -> None:
     for today in (TODAY, TODAY + dt.timedelta(days=5)):
         cal = events(feed(root, today))
         late = [e for e in cal if "overdue" in e.categories]
-        # at TODAY: two reviews (due 2026-09-09 and 10-10) and two usage reviews (10-14 and 11-14);
-        # five days on, also the payment due 12-05
-        assert len(late) == (4 if today == TODAY else 5)
+        # at TODAY: two reviews (due 2026-09-09 and 10-10) and the usage review of the latest delivered
+        # order (11-14); five days on, also the payment due 12-05
+        assert len(late) == (3 if today == TODAY else 4)
         for e in late:
             assert e.decoded("DTSTART") == today and e.decoded("DTEND") == today + dt.timedelta(days=1)
             since = dt.date.fromisoformat(str(e["DESCRIPTION"]).split("\n")[0].removeprefix("Overdue since "))
