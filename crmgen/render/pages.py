@@ -267,6 +267,9 @@ def terms_text(terms: Terms | None) -> str | None:
 def order_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
     """Orders newest first, each with its due day and the terms it was worked out from."""
     rows = []
+    delivered = [o for o in client.orders if o.delivered is not None]
+    # the usage review is asked of the latest delivered order only (crmgen.rules.kinds.usage)
+    latest = max(delivered, key=lambda o: (o.delivered, o.date, o.index)) if delivered else None
     for o in sorted(client.orders, key=lambda o: (o.date, o.index), reverse=True):
         due, terms = due_of(o, client, settings)
         reviews = any(v is not None for v in (o.review_outcome, o.review_note, o.usage_reviewed, o.usage_outcome,
@@ -274,7 +277,7 @@ def order_rows(client: Client, settings: Settings) -> list[dict[str, Any]]:
         rows.append({"order": o, "due": due, "terms": terms if o.owed > 0 or o.pay_by is None else None,
                      "reviews": reviews,  # the after-sale reviews' outcomes or notes are written
                      "usage_due": o.delivered + dt.timedelta(days=settings.usage_after)
-                     if o.delivered and o.usage_reviewed is None else None})
+                     if o is latest and o.delivered and o.usage_reviewed is None else None})
     return rows
 
 
