@@ -178,3 +178,21 @@ def test_the_report_pages_for_the_book_and_each_owner(site):
     assert "Opportunities moved 2026-12-01 华东润滑油: 框架合同 (¥1,000,000), to negotiation" in book
     mine = text_of((site / "reports" / "wanglei.html").read_text(encoding="utf-8"))
     assert "Reports for 王磊" in mine and "Weekly report for 王磊: 2026-W49" in mine and "金海包装" not in mine
+
+
+def test_a_client_page_shows_its_last_twelve_months(site):
+    page = (site / "clients" / "huadong" / "index.html").read_text(encoding="utf-8")
+    chart = re.search(r"<svg[^>]*>.*?</svg>", page[page.index('id="orders"'):], re.S)[0]
+    # 2026-01 to 2026-12 (the build day's month): the order of 2025-11-05 is older than that
+    assert "Orders by month: 2026-01 ¥0" in chart and "2026-11 ¥300,000" in chart and "2025-11" not in chart
+    assert "2026-12 ¥100,000" in (site / "clients" / "jinhai" / "index.html").read_text(encoding="utf-8")
+    # a client that ordered nothing in those months has no chart
+    import datetime as dt
+
+    from crmgen.format.model import Client, Order
+    from crmgen.render.pipeline import client_months_chart
+
+    old = Client(slug="o", path="clients/o.md", name="O", grade="C",
+                 orders=(Order(date=dt.date(2025, 12, 31), amount=5),))
+    assert client_months_chart(old, "¥", dt.date(2026, 12, 10)) is None
+    assert client_months_chart(old, "¥", dt.date(2026, 11, 30)) is not None  # 2025-12 is in those months

@@ -35,6 +35,7 @@ from crmgen.load.project import Settings, cache_dir_for
 from crmgen.render import markup
 from crmgen.render.dashboard import owner_progress, record_view
 from crmgen.render.dashboard import receivables as receivables_context
+from crmgen.render.pipeline import client_months_chart
 from crmgen.render.tree import KEEP, fingerprint
 from crmgen.rules import complaints
 from crmgen.rules import opportunities as opp
@@ -836,6 +837,7 @@ def render_pages(
             intro=intro(client),
             promises=promise_ledger(client, data.today),
             years=order_years(client),
+            months_chart=client_months_chart(client, data.settings.currency, data.today),
             orders=order_rows(client, data.settings),
             payments=sorted(((p, o) for o in client.orders for p in o.payments), key=lambda po: po[0].date,
                             reverse=True),

@@ -69,13 +69,29 @@ def pipeline_context(clients: Sequence[Client], settings: Any, today: dt.date) -
     }
 
 
+def twelve_months(today: dt.date) -> dt.date:
+    """The first day of the month eleven months before ``today``'s: the last twelve months, this one in."""
+    first = today.replace(day=1)
+    for _ in range(MONTHS - 1):
+        first = (first - dt.timedelta(days=1)).replace(day=1)
+    return first
+
+
+def client_months_chart(client: Client, currency: str, today: dt.date) -> Any:
+    """A client's orders by month over the last twelve months (its page), or None when it ordered
+    nothing in them."""
+    months = sales.monthly([client], twelve_months(today), today)
+    if not any(months.values()):
+        return None
+    bars = [charts.Bar(month, cents / 100, format_cents(cents, currency)) for month, cents in months.items()]
+    return charts.bar_chart(bars, i18n._("Orders by month"))
+
+
 def sales_context(clients: Sequence[Client], settings: Any, today: dt.date) -> dict[str, Any]:
     """The last twelve months for the book and per owner, this year's growth and mix, the value
     classes and the month's targets."""
     cur = settings.currency
-    first = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    for _ in range(MONTHS - 2):
-        first = (first - dt.timedelta(days=1)).replace(day=1)
+    first = twelve_months(today)
     book = sales.monthly(clients, first, today)
     bars = [charts.Bar(month, cents / 100, format_cents(cents, cur)) for month, cents in book.items()]
     owners: dict[str | None, list[Client]] = {}
