@@ -27,6 +27,10 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Every title function, with arguments that take each of its variants: (call, English, Chinese).
 TITLES = [
+    (lambda: wording.win_back("华东润滑油", D(2027, 6, 30)),
+     "Win back 华东润滑油: 2027-06-30 is the day noted to try again (their contract elsewhere ends, a tender opens); "
+     "get in touch before it",
+     "争取华东润滑油回来：2027-06-30 是记下的再次争取的日子（对方与别家的合同到期、招标开始）；请在那之前联系"),
     (lambda: wording.revisit("华东润滑油", "两桶刮花", D(2026, 11, 17)),
      "Visit 华东润滑油 after the complaint closed 2026-11-17: 两桶刮花; is the client satisfied now?",
      "投诉已于 2026-11-17 结案，回访华东润滑油：两桶刮花；客户现在满意吗？"),
@@ -192,7 +196,7 @@ def test_every_title_function_is_tested_in_chinese() -> None:
     called = {name for call, _, _ in TITLES for name in re.findall(r"wording\.(\w+)\(", inspect.getsource(call))}
     titles = {"touch", "touch_since", "next_step", "birthday", "birthday_title", "anniversary", "anniversary_title",
               "successor", "promise", "remind", "collect", "payment", "credit", "broken", "review", "complaint",
-              "usage", "service", "rebate", "rebate_pace", "settle", "dormant", "revisit", "opportunity_expected", "opportunity_stale"}
+              "usage", "service", "rebate", "rebate_pace", "settle", "dormant", "revisit", "opportunity_expected", "opportunity_stale", "win_back"}
     public = {name for name, f in vars(wording).items()
               if inspect.isfunction(f) and f.__module__ == wording.__name__ and not name.startswith("_")}
     assert titles <= called

@@ -54,6 +54,7 @@ complaints:
   - {opened: 2026-10-01, what: 到货晚, step: review, closed: 2026-10-20}
 opportunities:
   - {what: 年度合同, amount: 500000, stage: proposal, expected: 2026-12-31}
+win_back: 2027-06-30
 services:
   - {what: 油品检测, every: 3m, from: 2026-06-01}
 rebate:

@@ -145,6 +145,31 @@ def test_touch_fallbacks_since_then_git_then_today():
 
 def test_touch_not_for_lost_clients():
     assert of_kind("touch", client(grade="A", stage="lost", since=D(2020, 1, 1))) == []
+
+
+def test_a_lost_client_is_touched_at_its_own_cadence_only():
+    lost = client(grade="A", stage="lost", cadence=180, interactions=(visit(D(2026, 6, 1)),))
+    assert [r.date for r in of_kind("touch", lost)] == [D(2026, 11, 28)]  # 06-01 + 180 days
+
+
+def test_no_touch_before_blocked_until():
+    waiting = client(grade="C", interactions=(visit(D(2026, 10, 1)),), blocked_until=D(2027, 3, 1))
+    assert of_kind("touch", waiting, within=89) == []  # not due in the next 89 days: 10-31 moved to 03-01
+    assert [r.date for r in of_kind("touch", waiting, within=90)] == [D(2027, 3, 1)]
+    free = dataclasses.replace(waiting, blocked_until=D(2026, 10, 15))
+    assert [r.date for r in of_kind("touch", free)] == [D(2026, 10, 31)]  # already past: the cadence rules
+    unknown = client(grade="C", blocked_until=D(2026, 12, 20))  # no contact known: from that day
+    assert [r.date for r in of_kind("touch", unknown, within=30)] == [D(2026, 12, 20)]
+
+
+def test_win_back_three_weeks_before_until_a_contact():
+    lost = client(grade="F", stage="lost", win_back=D(2026, 12, 20), interactions=(visit(D(2026, 6, 1)),))
+    (r,) = of_kind("win_back", lost)
+    assert (r.date, r.days, r.lead) == (D(2026, 12, 20), 19, 21)  # shown from 11-29
+    assert r.title.startswith("Win back Acme: 2026-12-20 is the day noted to try again")
+    assert of_kind("win_back", lost, today=D(2026, 11, 28)) == []
+    called = dataclasses.replace(lost, interactions=(*lost.interactions, visit(D(2026, 11, 30))))
+    assert of_kind("win_back", called) == []
     assert len(of_kind("touch", client(grade="A", stage="dormant", since=D(2020, 1, 1)))) == 1
 
 
@@ -608,6 +633,7 @@ def test_every_kind_can_be_produced():
         complaints=(Complaint(opened=D(2026, 11, 1), what="late"),
                     Complaint(opened=D(2026, 10, 1), what="dents", step="review", closed=D(2026, 11, 10))),
         opportunities=(Opportunity(what="renewal", stage="proposal", expected=D(2026, 11, 30)),),
+        win_back=D(2026, 12, 20),
         services=(Service(what="oil testing", every=90, last=D(2026, 9, 1)),),
         rebate=Rebate(start=D(2026, 1, 1), end=D(2026, 12, 20), tiers=(RebateTier(100_000, 0.02),)),
         rebates=(Rebate(start=D(2025, 1, 1), end=D(2025, 12, 31), tiers=(RebateTier(50_000, 0.01),), index=1),),

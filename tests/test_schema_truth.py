@@ -375,6 +375,8 @@ CORPUS: list[Mutation] = [
     *ok(GF, "complaints[0].visited", "2026-04-10", "2026-04-02"),
     *bad(GF, "complaints[0].visited", "2026-04-31", "later", "2026-04-01"),
     *ok(H, "region", "上海", "华东 · 苏州", DELETE), *bad(H, "region", "5", "[上海]"),
+    *each("jiangnan-ligong-xueyuan", "blocked_until", SOME_DATES), *ok("jiangnan-ligong-xueyuan", "blocked_until", DELETE),
+    *each(GF, "win_back", SOME_DATES), *ok(GF, "win_back", DELETE),
     # opportunities
     *ok(H, "opportunities", "[]", DELETE, "[{what: x}]"), *bad(H, "opportunities", "5", "[{amount: 5}]", "{what: x}"),
     *ok(H, "opportunities[0].id", "x", DELETE), *bad(H, "opportunities[0].id", "5"),

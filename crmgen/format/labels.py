@@ -41,6 +41,6 @@ LABELS = {
         C_("reminder", "broken"), C_("reminder", "review"), C_("reminder", "usage"),
         C_("reminder", "service"), C_("reminder", "complaint"),
         C_("reminder", "rebate"), C_("reminder", "settle"), C_("reminder", "successor"),
-        C_("reminder", "dormant"), C_("reminder", "revisit"), C_("reminder", "opportunity"),
+        C_("reminder", "dormant"), C_("reminder", "revisit"), C_("reminder", "win_back"), C_("reminder", "opportunity"),
     ),
 }

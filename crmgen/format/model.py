@@ -283,6 +283,8 @@ class Client:
     email: str | None = None
     address: str | None = None
     region: str | None = None
+    blocked_until: dt.date | None = None  # no touch reminder before this day
+    win_back: dt.date | None = None  # the day to try to win a lost client back
     website: str | None = None
     industry: str | None = None
     notes: str | None = None

@@ -241,6 +241,10 @@ CLIENT: dict[str, Field] = {
     "cadence": Field(CADENCE, "Days between contacts: 10, 10d, 2w or 3m (a month is 30 days).",
                      example="2w"),
     "referred_by": Field(SLUG, "Slug of the client who referred this one."),
+    "blocked_until": Field(DATE, "Contact waits until this day (a client waiting for an event: a budget, a "
+                           "tender, a new factory): no get-in-touch reminder before it.", example="2027-03-01"),
+    "win_back": Field(DATE, "The day to try to win a lost client back (the competitor's contract ends, a "
+                      "tender opens): a reminder some weeks before.", example="2027-05-15"),
     "credit_limit": Field(NUMBER, "Credit limit: the most the client may owe at once."),
     "terms": Field(TERMS, "Payment terms: days after delivery (60, net 60), end of month plus days (EOM 45, "
                    "月结45天), on delivery (货到付款, COD) or before delivery (款到发货, prepaid).",

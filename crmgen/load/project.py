@@ -49,6 +49,7 @@ DEFAULT_LEADS = {
     "successor": 0,
     "dormant": 0,
     "revisit": 0,
+    "win_back": 21,
     "opportunity": 0,
 }
 # Days to finish each step of a complaint once it is reached (listen's: complaint_after, unless set here).

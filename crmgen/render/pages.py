@@ -395,6 +395,8 @@ def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, s
         (_("Terms"), terms_text(client.terms), "text"),
         (_("Days to pay"), _pay_speed_text(client), "text"),
         (_("Referred by"), client.referred_by, "referrer"),
+        (_("No contact until"), client.blocked_until, "date"),
+        (_("Win back on"), client.win_back, "date"),
         (_("Last contact"), client.last_contact, "date"),
     ]
     for a in sorted(client.dates, key=lambda a: (a.date.month, a.date.day, a.what)):

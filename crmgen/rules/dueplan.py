@@ -62,6 +62,7 @@ KINDS: tuple[str, ...] = (
     "successor",
     "dormant",
     "revisit",
+    "win_back",
     "opportunity",
 )
 

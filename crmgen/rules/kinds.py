@@ -82,18 +82,20 @@ Rule = Callable[[Client, Settings, Mapping[str, dt.date]], list[Record]]
 
 def touch(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
     """Keep in touch at the client's cadence, counted from the last contact (else the day it
-    became a client, else the day git first saw its file, else today)."""
+    became a client, else the day git first saw its file, else today); not before
+    ``blocked_until``. A lost client only at its own ``cadence`` (a light touch), never its grade's."""
     cadence = client.cadence if client.cadence is not None else settings.cadence.get(client.grade)
-    if client.stage == "lost" or cadence is None:
+    if (client.stage == "lost" and client.cadence is None) or cadence is None:
         return []
     known = (("contact", client.last_contact), ("client", client.since), ("added", first_seen.get(client.slug)))
     counted_from, last = next(((what, day) for what, day in known if day is not None), (None, None))
     current = client.current_contacts
     title = wording.touch(one_line(client.name), one_line(current[0].name) if current else None,
                           wording.touch_since(counted_from, last), cadence)
+    waits = client.blocked_until
     if last is None:
-        return [FromToday("touch", cadence, title)]
-    return [Dated("touch", last + cadence * DAY, title)]
+        return [Dated("touch", waits, title) if waits is not None else FromToday("touch", cadence, title)]
+    return [Dated("touch", max(last + cadence * DAY, waits) if waits is not None else last + cadence * DAY, title)]
 
 
 def next_step(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
@@ -312,6 +314,18 @@ def revisit(client: Client, settings: Settings, first_seen: Mapping[str, dt.date
     return out
 
 
+def win_back(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
+    """The day noted to win a client back, shown its lead (``leads.win_back``, three weeks) before; until
+    a contact is logged from that lead's first day on."""
+    day = client.win_back
+    if day is None:
+        return []
+    since = day - settings.leads.get("win_back", 21) * DAY
+    if any(i.date >= since and i.type != "note" for i in client.interactions):
+        return []
+    return [Dated("win_back", day, wording.win_back(one_line(client.name), day))]
+
+
 def opportunity(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
     """Each open opportunity the day after its expected day, or when it has stayed in its stage
     ``opportunity_stale`` days (:func:`crmgen.rules.opportunities.attention`)."""
@@ -439,6 +453,7 @@ RULES: dict[str, Rule] = {
     "successor": successor,
     "dormant": dormant,
     "revisit": revisit,
+    "win_back": win_back,
     "opportunity": opportunity,
 }
 

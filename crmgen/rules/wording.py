@@ -267,6 +267,11 @@ def revisit(name: str, what: str, closed: object) -> str:
         "name": name, "what": what, "closed": closed}
 
 
+def win_back(name: str, day: object) -> str:
+    return _("Win back %(name)s: %(day)s is the day noted to try again (their contract elsewhere ends, a tender "
+             "opens); get in touch before it") % {"name": name, "day": day}
+
+
 def opportunity_expected(name: str, what: str, expected: object) -> str:
     return _("Opportunity with %(name)s: %(what)s was expected to be decided by %(expected)s; "
              "update the date or move it on") % {"name": name, "what": what, "expected": expected}
