@@ -562,6 +562,28 @@ def test_dormant_customer_after_180_days():
     assert of_kind("dormant", newer) == []
 
 
+def test_dormant_against_the_customers_own_rhythm():
+    # orders every 30 days or so: gaps 31, 28, 31 (median 31): dormant 47 days after the latest
+    days = (D(2026, 7, 1), D(2026, 8, 1), D(2026, 8, 29), D(2026, 9, 29))
+    c = no_touch(stage="customer", orders=tuple(Order(date=d, amount=1, paid=1, index=i) for i, d in enumerate(days)))
+    (r,) = of_kind("dormant", c, within=30)
+    assert r.date == D(2026, 11, 15)  # 09-29 + 31 × 1.5 (46.5, half up) = 47 days
+    assert r.title == ("Acme has not ordered since 2026-09-29, against its usual 31 days between orders: "
+                       "time to win them back")
+    # weekly: 1.5 × 7 is under dormant_min (30); yearly: 1.5 × 365 is over dormant_after (180)
+    weekly = tuple(Order(date=D(2026, 10, 1) + dt.timedelta(days=7 * i), amount=1, paid=1, index=i) for i in range(3))
+    assert [r.date for r in of_kind("dormant", no_touch(stage="customer", orders=weekly), within=30)] == [
+        D(2026, 11, 14)]  # 10-15 + 30
+    yearly = tuple(Order(date=D(2023 + i, 6, 1), amount=1, paid=1, index=i) for i in range(3))
+    assert [r.date for r in of_kind("dormant", no_touch(stage="customer", orders=yearly), within=30)] == [
+        D(2025, 11, 28)]  # 2025-06-01 + 180
+    # two orders on one day are one order day: two gaps are needed
+    same_day = (Order(date=D(2026, 9, 1), amount=1, paid=1, index=0), Order(date=D(2026, 9, 1), amount=1, paid=1,
+                index=1), Order(date=D(2026, 10, 1), amount=1, paid=1, index=2))
+    assert [r.date for r in of_kind("dormant", no_touch(stage="customer", orders=same_day), within=200)] == [
+        D(2027, 3, 30)]  # 10-01 + 180: one gap only
+
+
 # --- order, grouping, json ------------------------------------------------------------------
 
 

@@ -86,7 +86,8 @@ class Settings:
     # per salesperson: a monthly target (an amount), or {monthly: amount, "2026-12": amount, ...}
     targets: dict[str, Any] = field(default_factory=dict)
     successor_after: int = 14
-    dormant_after: int = 180
+    dormant_after: int = 180  # the most a customer may go without an order (and the wait before it has a rhythm)
+    dormant_min: int = 30  # the least: a customer ordering every week is not dormant after ten days
     rebate_near: float = 0.8
     rebate_action: int = 30  # days before a rebate period ends that the client is told of the next tier
     terms: Terms = DEFAULT_TERMS  # an order's terms when neither it nor its client has any
@@ -181,6 +182,7 @@ SETTING_RULES: dict[str, SettingRule] = {
     "targets": SettingRule(TARGETS),
     "successor_after": SettingRule(DAYS),
     "dormant_after": SettingRule(DAYS),
+    "dormant_min": SettingRule(DAYS),
     "rebate_near": SettingRule(SHARE),
     "rebate_action": SettingRule(DAYS),
     "terms": SettingRule(TERMS),

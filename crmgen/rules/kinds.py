@@ -424,13 +424,30 @@ def successor(client: Client, settings: Settings, first_seen: Mapping[str, dt.da
 
 
 def dormant(client: Client, settings: Settings, first_seen: Mapping[str, dt.date]) -> list[Record]:
-    """A customer that has stopped ordering."""
+    """A customer that has stopped ordering: against its own rhythm (:func:`order_rhythm`), else
+    ``dormant_after`` days after its latest order."""
     if client.stage != "customer" or not client.orders:
         return []
     latest = max(client.orders, key=lambda o: (o.date, o.index))
     items = one_line(latest.items) if latest.items else None
-    return [Dated("dormant", latest.date + settings.dormant_after * DAY,
-                  wording.dormant(one_line(client.name), latest.date, items))]
+    usual = order_rhythm(client)
+    if usual is None:
+        return [Dated("dormant", latest.date + settings.dormant_after * DAY,
+                      wording.dormant(one_line(client.name), latest.date, items))]
+    wait = min(max((usual * 3 + 1) // 2, settings.dormant_min), settings.dormant_after)  # 1.5 × usual, half up
+    return [Dated("dormant", latest.date + wait * DAY, wording.dormant(one_line(client.name), latest.date, items,
+                                                                       usual))]
+
+
+def order_rhythm(client: Client) -> int | None:
+    """A customer's usual days between orders: the median of the gaps between its order days, once
+    it has three orders or more (two gaps); None before that."""
+    days = sorted({o.date for o in client.orders})
+    gaps = sorted((b - a).days for a, b in zip(days, days[1:], strict=False))
+    if len(gaps) < 2:
+        return None
+    mid = len(gaps) // 2
+    return gaps[mid] if len(gaps) % 2 else round((gaps[mid - 1] + gaps[mid]) / 2)
 
 
 RULES: dict[str, Rule] = {

@@ -321,8 +321,15 @@ def settle(name: str, programme: str, earned: str, rate: float, counted: str, en
                                              "rate": _rate(rate), "counted": counted, "end": end}
 
 
-def dormant(name: str, since: object, items: str | None) -> str:
-    values = {"name": name, "since": since, "items": items}
+def dormant(name: str, since: object, items: str | None, usual: int | None = None) -> str:
+    """``usual``: the customer's usual days between orders, when its own rhythm set the day."""
+    values = {"name": name, "since": since, "items": items, "usual": usual}
+    if usual is not None and items is not None:
+        return _("%(name)s has not ordered since %(since)s (%(items)s), against its usual %(usual)d days between "
+                 "orders: time to win them back") % values
+    if usual is not None:
+        return _("%(name)s has not ordered since %(since)s, against its usual %(usual)d days between orders: "
+                 "time to win them back") % values
     if items is not None:
         return _("%(name)s has not ordered since %(since)s (%(items)s): time to win them back") % values
     return _("%(name)s has not ordered since %(since)s: time to win them back") % values
