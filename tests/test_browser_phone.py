@@ -34,6 +34,7 @@ PAGES = {
     "by-owner": "lists/owner.html",
     "receivables": "receivables.html",
     "pipeline": "pipeline.html",
+    "referrals": "referrals.html",
     "sales": "sales.html",
     "reports": "reports/index.html",
     "owner-report": "reports/wanglei.html",

@@ -41,7 +41,7 @@ def test_errors_are_gcc_lines_sorted_then_summary(project: Path) -> None:
         'quote it: phone: "0571" [yaml-trap]',
         "clients/a.md:5:1: warning: unknown key 'fax'; known keys: name, grade, "
         "stage, owner, tags, phone, email, address, region, website, industry, notes, since, cadence, referred_by, "
-        "blocked_until, win_back, credit_limit, terms, contacts, dates, promises, orders, complaints, opportunities, services, rebate, rebates, extra; put your own fields "
+        "source, blocked_until, win_back, credit_limit, terms, contacts, dates, promises, orders, complaints, opportunities, services, rebate, rebates, extra; put your own fields "
         "under 'extra:' [unknown-key]",
         "clients/b.md:3:8: error: grade: 'Z' is not one of A, B, C, D, E, F [bad-choice]",
         "2 errors, 1 warning in 2 files",

@@ -30,7 +30,7 @@ NOTE = ("clients/a.md:4:15: note: the orders leave 120,000 unpaid, over the cred
 MESSAGE = "the orders leave 120,000 unpaid, over the credit limit of 100,000; collect before the next order, " \
           "or raise the limit"
 WARNING = ("clients/b.md:4:1: warning: unknown key 'fax'; known keys: name, grade, stage, owner, tags, phone, "
-           "email, address, region, website, industry, notes, since, cadence, referred_by, blocked_until, win_back, "
+           "email, address, region, website, industry, notes, since, cadence, referred_by, source, blocked_until, win_back, "
            "credit_limit, terms, "
            "contacts, dates, promises, orders, complaints, opportunities, services, rebate")
 

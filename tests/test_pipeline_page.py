@@ -196,3 +196,12 @@ def test_a_client_page_shows_its_last_twelve_months(site):
                  orders=(Order(date=dt.date(2025, 12, 31), amount=5),))
     assert client_months_chart(old, "¥", dt.date(2026, 12, 10)) is None
     assert client_months_chart(old, "¥", dt.date(2026, 11, 30)) is not None  # 2025-12 is in those months
+
+
+def test_the_referrals_page(site):
+    text = text_of((site / "referrals.html").read_text(encoding="utf-8"))
+    # jinhai (¥100,000 in all) was referred by huadong (¥400,000)
+    assert "1 client came through another client's referral (referred_by)." in text
+    assert "华东润滑油 ordered ¥400,000 · referred 1 client, who ordered ¥100,000 金海包装 ordered ¥100,000" in text
+    assert "2 clients say neither how they came (source) nor who referred them." not in text
+    assert "1 client says neither how it came (source) nor who referred it." in text  # huadong

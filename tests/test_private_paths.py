@@ -37,6 +37,7 @@ phone: "+86 571 4141 0001"
 email: mark-email-41@example.com
 address: Mark Road 41, 杭州
 region: mark-region-41
+source: mark-source-41
 blocked_until: 2033-03-03
 win_back: 2034-04-04
 website: https://mark-site-41.example.com
@@ -105,7 +106,7 @@ SHOWN = {
     "orders.payments": ["mark-payment-41"], "orders.terms": ["net 3141"], "promises.agreed": ["1988"],
     "promises.order": ["(order MARK-ID-41)"], "rebate": ["8,787,870", "8787870"], "rebates": ["mark-programme-41"], "extra": ["mark-wechat-41"],
     "extra.微信": ["mark-wechat-41"],
-    "region": ["mark-region-41"], "blocked_until": ["2033-03-03"], "win_back": ["2034-04-04"],
+    "region": ["mark-region-41"], "source": ["mark-source-41"], "blocked_until": ["2033-03-03"], "win_back": ["2034-04-04"],
     "complaints.steps": ["1990-02-20"], "complaints.cause_note": ["mark-cause-41"],
     "complaints.handler": ["mark-handler-41"], "complaints.escalated_to": ["mark-escalated-41"],
     "complaints.escalated": ["1990-05-05"], "complaints.compensation": ["mark-compensation-41"],

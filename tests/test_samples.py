@@ -29,7 +29,7 @@ TODAY = dt.date(2026, 11, 23)  # the project's "today" for the sample data
 SPEC_KEYS = frozenset(
     """
     name grade stage owner tags phone email address region website industry notes since cadence
-    referred_by blocked_until win_back credit_limit terms contacts dates promises orders complaints rebate extra
+    referred_by source blocked_until win_back credit_limit terms contacts dates promises orders complaints rebate extra
     contacts.name contacts.role contacts.phone contacts.email contacts.birthday contacts.left
     contacts.notes
     dates.what dates.date

@@ -377,6 +377,7 @@ CORPUS: list[Mutation] = [
     *ok(H, "region", "上海", "华东 · 苏州", DELETE), *bad(H, "region", "5", "[上海]"),
     *each("jiangnan-ligong-xueyuan", "blocked_until", SOME_DATES), *ok("jiangnan-ligong-xueyuan", "blocked_until", DELETE),
     *each(GF, "win_back", SOME_DATES), *ok(GF, "win_back", DELETE),
+    *ok(KW, "source", "展会", DELETE), *bad(KW, "source", "5", "[a]"),
     # opportunities
     *ok(H, "opportunities", "[]", DELETE, "[{what: x}]"), *bad(H, "opportunities", "5", "[{amount: 5}]", "{what: x}"),
     *ok(H, "opportunities[0].id", "x", DELETE), *bad(H, "opportunities[0].id", "5"),

@@ -283,6 +283,7 @@ class Client:
     email: str | None = None
     address: str | None = None
     region: str | None = None
+    source: str | None = None  # how the client came to us (a fair, an event, a person)
     blocked_until: dt.date | None = None  # no touch reminder before this day
     win_back: dt.date | None = None  # the day to try to win a lost client back
     website: str | None = None

@@ -241,6 +241,8 @@ CLIENT: dict[str, Field] = {
     "cadence": Field(CADENCE, "Days between contacts: 10, 10d, 2w or 3m (a month is 30 days).",
                      example="2w"),
     "referred_by": Field(SLUG, "Slug of the client who referred this one."),
+    "source": Field(TEXT, "How the client came to us: a trade fair, an event, an advertisement, a person (a "
+                    "client who referred it goes in referred_by).", example="2025 上海汽配展"),
     "blocked_until": Field(DATE, "Contact waits until this day (a client waiting for an event: a budget, a "
                            "tender, a new factory): no get-in-touch reminder before it.", example="2027-03-01"),
     "win_back": Field(DATE, "The day to try to win a lost client back (the competitor's contract ends, a "

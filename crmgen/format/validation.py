@@ -874,7 +874,8 @@ def _assemble(raw: RawFile, slug: str, d: dict[str, Any], interactions: tuple[In
     return Client(
         slug=slug, path=raw.rel_path, name=d["name"], grade=d["grade"], stage=d.get("stage", "prospect"),
         owner=d.get("owner"), tags=d.get("tags", ()), phone=d.get("phone"), email=d.get("email"),
-        address=d.get("address"), region=d.get("region"), blocked_until=d.get("blocked_until"),
+        address=d.get("address"), region=d.get("region"), source=d.get("source"),
+        blocked_until=d.get("blocked_until"),
         win_back=d.get("win_back"), website=d.get("website"), industry=d.get("industry"),
         notes=d.get("notes"), since=d.get("since"), cadence=d.get("cadence"),
         referred_by=d.get("referred_by"), credit_limit=d.get("credit_limit"), contacts=contacts,

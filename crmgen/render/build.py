@@ -133,6 +133,7 @@ def nav_for(owners: dict[str, str], has_format: bool) -> list[Any]:
         {
             _("Clients"): [
                 {_("All clients"): pages.ALL_CLIENTS},
+                {_("Referrals"): pages.REFERRALS},
                 # the lists' titles are marked in pages.LISTS
                 *({_(title): page} for page, title in pages.LISTS.values()),
             ]

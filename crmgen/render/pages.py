@@ -59,6 +59,7 @@ RECEIVABLES = "receivables.md"
 PIPELINE = "pipeline.md"
 SALES = "sales.md"
 REPORTS = "reports/index.md"
+REFERRALS = "referrals.md"
 PLANS = "plans/index.md"
 LISTS = {  # the titles are translated where they are shown
     "grade": ("lists/grade.md", i18n.N_("By grade")),
@@ -394,6 +395,7 @@ def profile_fields(client: Client, settings: Settings) -> list[tuple[str, Any, s
         (_("Credit"), _credit_text(client, settings), "text"),
         (_("Terms"), terms_text(client.terms), "text"),
         (_("Days to pay"), _pay_speed_text(client), "text"),
+        (_("Source"), client.source, "text"),
         (_("Referred by"), client.referred_by, "referrer"),
         (_("No contact until"), client.blocked_until, "date"),
         (_("Win back on"), client.win_back, "date"),
@@ -948,6 +950,13 @@ def render_pages(
         from crmgen.render.pipeline import sales_context
 
         render("sales.md.j2", SALES, sales=sales_context(data.clients, data.settings, data.today))
+
+    # Referrals: who referred whom, and how clients came.
+    if not kept_whole_book(REFERRALS):
+        from crmgen.render.referrals import referral_context
+
+        render("referrals.md.j2", REFERRALS,
+               referrals=referral_context(data.clients, views.referrals, data.settings.currency, views.by_slug))
 
     # Reports: this week's, last week's and this month's, for the book and for each salesperson.
     report_pages = [(REPORTS, None)] + [(f"reports/{slug}.md", name) for name, slug in views.owners.items()]
