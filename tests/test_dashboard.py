@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from crmgen import i18n
 from crmgen.format.model import (
     COMPLAINT_STEPS,
     GRADES,
@@ -479,11 +478,7 @@ def render(ctx: dict, **env_options) -> str:
     )
     env.filters["html_block"] = html_block
     env.filters["plain"] = plain
-    # the messages and words the build's environment has (crmgen.render.pages.make_environment)
-    env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(pages._gettext, pages._ngettext, newstyle=False, pgettext=pages._pgettext)
-    env.globals["label"] = i18n.label
-    env.globals["when"] = pages.when
+    pages.install_messages(env)  # the messages and words the build's environment has
     site = {"today": TODAY, "title": "Test CRM", "client_url": lambda slug: f"clients/{slug}/",
             "memo_rows": memo_rows}
     return env.get_template("dashboard.md.j2").render(site=site, **ctx)

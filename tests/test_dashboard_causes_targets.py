@@ -89,10 +89,7 @@ def render(ctx: dict) -> str:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined)
     env.filters["html_block"] = html_block
     env.filters["plain"] = plain
-    env.add_extension("jinja2.ext.i18n")
-    env.install_gettext_callables(pages._gettext, pages._ngettext, newstyle=False, pgettext=pages._pgettext)
-    env.globals["label"] = i18n.label
-    env.globals["when"] = pages.when
+    pages.install_messages(env)
     site = {"today": TODAY, "title": "Test CRM", "client_url": lambda slug: f"clients/{slug}/",
             "owner_url": lambda owner: f"reminders/{owner}.html", "memo_rows": memo_rows}
     return env.get_template("dashboard.md.j2").render(site=site, **ctx)

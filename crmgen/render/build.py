@@ -76,6 +76,7 @@ def render_input(
     page_cache: pages.PageCache | None = None,
     digest: Callable[[Client], str | None] | None = None,
     write: Callable[[str, bytes], Any] | None = None,
+    plan: dict | None = None,
 ) -> pages.RenderInput:
     """What :func:`pages.render_pages` needs, for ``project``."""
     return pages.RenderInput(
@@ -93,6 +94,7 @@ def render_input(
         page_cache=page_cache,
         digest=digest,
         write=write,
+        plan=plan,
     )
 
 
@@ -327,7 +329,8 @@ def _build_site(
     from crmgen.accel.events import EventCache
     from crmgen.history import read_history
     from crmgen.render.dashboard import dashboard_context
-    from crmgen.rules.reminders import due
+    from crmgen.rules.dueplan import select
+    from crmgen.rules.reminders import lead_days, plan, reminders_of
 
     started = time.monotonic()
     settings = project.settings
@@ -346,7 +349,10 @@ def _build_site(
     first_seen = history.first_seen() if history.available else None
     memo_and_store = _plan_memo(cache_dir, settings, digest, full)
     plan_memo = memo_and_store[0] if memo_and_store is not None else None
-    reminders = due(clients, today, settings, first_seen=first_seen, memo=plan_memo)
+    # reminders.due(), with its plan kept for the pages that pick other days from it (the week's plans)
+    the_plan = plan(clients, settings, first_seen, memo=plan_memo)
+    leads = lead_days(settings)
+    reminders = reminders_of(the_plan, select(the_plan, today, settings.within, leads), today, leads)
     if memo_and_store is not None:
         memo_and_store[1].save(memo_and_store[0].new)
     plan_memo = memo_and_store = None  # not held while the pages are built
@@ -382,7 +388,7 @@ def _build_site(
     files = pages.render_pages(
         render_input(project, clients, reminders, history, today=today, broken=broken, views=views,
                      ics=ics, dashboard=dashboard_context, page_cache=page_cache, digest=digest,
-                     write=writer),
+                     write=writer, plan=the_plan),
         progress=progress,
     )
     # Rows are kept by what they are made of, so they may be saved before the build is whole;

@@ -510,22 +510,28 @@ def make_environment(templates_dir: Path | None, cache_dir: Path | None = None) 
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        extensions=["jinja2.ext.do", "jinja2.ext.i18n"],
+        extensions=["jinja2.ext.do"],
         bytecode_cache=_bytecode_cache(cache_dir),
     )
-    # The messages are looked up as each page renders, in the language of the build (crmgen.i18n);
-    # what fills their placeholders is escaped as any {{ value }} is (markup.message).
-    env.install_gettext_callables(  # type: ignore[attr-defined]
-        _gettext, _ngettext, newstyle=False, pgettext=_pgettext)
-    env.globals["label"] = i18n.label
+    install_messages(env)
     env.filters["plain"] = markup.plain
     env.filters["indent_md"] = markup.indent
     env.filters["html_block"] = markup.html_block
     env.filters["plain_lines"] = markup.plain_lines
-    env.globals["when"] = when
     env.globals["terms_text"] = terms_text
     env.globals["COMPLAINT_STEPS"] = COMPLAINT_STEPS
     return env
+
+
+def install_messages(env: jinja2.Environment) -> None:
+    """Give ``env`` the words of the build's language: Jinja's i18n extension with crmgen's messages
+    (looked up as each page renders, in the active language of :mod:`crmgen.i18n`; what fills their
+    placeholders is escaped as any {{ value }} is: markup.message), ``label`` and ``when``."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=False, pgettext=_pgettext)
+    env.globals["label"] = i18n.label
+    env.globals["when"] = when
 
 
 def _gettext(text: str, **values: Any) -> Markup:
@@ -692,6 +698,9 @@ class RenderInput:
     # Takes each client page as it is rendered (docs path, UTF-8 text); what it returns
     # stands for the page in the result (crmgen.render.publish.TreeWriter). None: the text.
     write: Callable[[str, bytes], Any] | None = None
+    # The reminder plan ``reminders`` was picked from (crmgen.rules.reminders.plan), when the caller
+    # has it: the week's plans pick their days from it instead of running the rules again.
+    plan: dict | None = None
 
 
 class RowMemo:
@@ -958,13 +967,15 @@ def render_pages(
         render("referrals.md.j2", REFERRALS,
                referrals=referral_context(data.clients, views.referrals, data.settings.currency, views.by_slug))
 
+    # The day git first saw each file (new clients in the reports, the plans' touch of unseen ones).
+    first_seen = data.history.first_seen() if getattr(data.history, "available", False) else None
+
     # Reports: this week's, last week's and this month's, for the book and for each salesperson.
     report_pages = [(REPORTS, None)] + [(f"reports/{slug}.md", name) for name, slug in views.owners.items()]
     if not all(kept_whole_book(page) for page, _owner in report_pages):
         from crmgen.render.report import blocks
         from crmgen.rules.report import period_of, report
 
-        first_seen = data.history.first_seen() if getattr(data.history, "files", None) is not None else None
         periods = [period_of("week", data.today), period_of("week", data.today - dt.timedelta(days=7)),
                    period_of("month", data.today)]
         for page, name in report_pages:
@@ -992,8 +1003,7 @@ def render_pages(
 
         monday, sunday = week_of(data.today)
         start, last_monday = plan_start(monday, data.today), monday - dt.timedelta(days=7)
-        first_seen = data.history.first_seen() if getattr(data.history, "available", False) else None
-        everything = reminder_plan(data.clients, data.settings, first_seen)
+        everything = data.plan if data.plan is not None else reminder_plan(data.clients, data.settings, first_seen)
         leads = lead_days(data.settings)
         this_week = reminders_of(everything, select(everything, start, (sunday - start).days, leads), start, leads)
         # the plans against done, worked out once for the book (as the weeks stood on their Mondays)
